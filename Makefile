@@ -1,0 +1,50 @@
+# The two commands: `make run` and `make test`. Both install whatever is missing first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+GOVUK  := casework/static/govuk
+
+.PHONY: run test install lint bench clean
+
+run: install
+	$(BIN)/casework db upgrade
+	$(BIN)/casework demo --if-empty
+	@echo ""
+	@echo "Casework is starting at http://$(HOST):$(PORT)/"
+	@$(BIN)/casework users demo-sign-ins 2>/dev/null || true
+	@echo ""
+	$(BIN)/casework run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest --db sqlite
+	$(BIN)/pytest --db postgresql
+
+install: $(VENV)/.installed $(GOVUK)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(GOVUK)/.installed: node_modules/.installed
+	rm -rf $(GOVUK)
+	mkdir -p $(GOVUK)
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
+	   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(GOVUK)/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets $(GOVUK)/assets
+	touch $@
+
+lint: install
+	$(BIN)/ruff check casework tests bench
+
+clean:
+	rm -rf $(VENV) node_modules $(GOVUK) .pytest_cache

@@ -1,0 +1,82 @@
+"""Casework: multi-agency case coordination for a Community Safety Partnership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from . import config, crypto
+from .db import db, sqlite_begin
+
+__version__ = "0.1.0"
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(config.default_instance_path()), instance_relative_config=True)
+    config.load(app, test_config)
+    _init_keyring(app)
+    db.init_app(app)
+    _init_transactions(app)
+    _init_templates(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _init_keyring(app: Flask) -> None:
+    path = app.config["KEYRING_FILE"]
+    if app.config["ENV"] == "production":
+        ring = crypto.Keyring.load(path)
+    else:
+        ring = crypto.Keyring.load_or_create(path)
+    app.extensions["casework.keyring"] = ring
+
+
+def _init_transactions(app: Flask) -> None:
+    """One commit per request, after a 2xx/3xx response; anything else rolls back."""
+
+    @app.before_request
+    def _begin_mode() -> None:
+        # Read-only requests begin DEFERRED on SQLite so they never queue behind writers.
+        request.environ["casework.begin_token"] = sqlite_begin.set(
+            "DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE"
+        )
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        from flask import g
+
+        session = g.get("_casework_session")
+        if session is not None:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        return response
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader([
+        PackageLoader("casework"),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import assets, health, home
+
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from .views import errors
+
+    errors.register(app)

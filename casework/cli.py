@@ -1,0 +1,131 @@
+"""`casework`: one command for everything (a Flask CLI group: run, routes and shell come with it)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from .db import db
+from .models.vocab import AgencyKind
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from . import create_app
+    from .config import ConfigurationError
+
+    try:
+        return create_app()
+    except ConfigurationError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Casework: multi-agency case coordination."""
+
+
+# --- database ----------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+def _alembic(fn_name: str, *args: object) -> None:
+    from alembic import command
+
+    from .migrate import alembic_config
+
+    getattr(command, fn_name)(alembic_config(), *args)
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the latest)."""
+    _alembic("upgrade", revision)
+    click.echo(f"Database at {_current_revision()}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (for example -1, or base)."""
+    _alembic("downgrade", revision)
+    click.echo(f"Database at {_current_revision()}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's migration and the latest one."""
+    from .migrate import head_revision
+
+    click.echo(f"current: {_current_revision()}\nhead:    {head_revision()}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """(Developers) autogenerate a migration from the models."""
+    _alembic("revision", message, True)
+
+
+def _current_revision() -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+# --- agencies ----------------------------------------------------------------
+
+
+@main.group("agencies")
+def agencies_group() -> None:
+    """Partner agencies."""
+
+
+@agencies_group.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in AgencyKind]))
+@with_appcontext
+def agencies_add(name: str, kind: str) -> None:
+    """Add an agency NAME of KIND."""
+    from .services import agencies
+
+    try:
+        agency = agencies.add(name=name, kind=kind)
+    except agencies.AgencyError as e:
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"Added {agency.name} ({agency.kind.value})")
+
+
+@agencies_group.command("list")
+@with_appcontext
+def agencies_list() -> None:
+    """List the agencies."""
+    from .models import Agency
+
+    for agency in db.session.scalars(select(Agency).order_by(Agency.name)):
+        click.echo(f"{agency.name}\t{agency.kind.value}")
+
+
+def _register_commands() -> None:
+    """Commands that live beside the services they drive."""
+    from .commands import register
+
+    register(main)
+
+
+_register_commands()

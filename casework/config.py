@@ -1,0 +1,115 @@
+"""Configuration: defaults, then instance/config.py, then CASEWORK_* variables, then test_config.
+
+In development the instance folder is created on first start with a generated
+secret key and keyring, readable by the owner only. In production
+(CASEWORK_ENV=production) nothing is generated: the secret key, the keyring
+file and the database URL must be given explicitly, or the app refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # sqlite:///<instance>/casework.db
+    "KEYRING_FILE": None,  # <instance>/keyring.json
+    "REDIS_URL": None,
+    "PROXY_COUNT": 0,
+    "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    "DASH_HIGH_FROM": 14,
+    "DASH_MEDIUM_FROM": 10,
+    "ESCALATION_INCIDENTS": 3,
+    "ESCALATION_WINDOW_DAYS": 365,
+    "ASB_REVIEW_COMPLAINTS": 3,
+    "ASB_REVIEW_WINDOW_MONTHS": 6,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "PAGE_SIZE": 25,
+}
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL")
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with the configuration it was given."""
+
+
+def default_instance_path() -> Path:
+    env = os.environ.get("CASEWORK_INSTANCE_PATH")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parent.parent / "instance"
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply the configuration layers in order and fill in development defaults."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
+    app.config.from_prefixed_env("CASEWORK", loads=_loads)
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["ENV"] == "production":
+        missing = [k for k in REQUIRED_IN_PRODUCTION if not app.config.get(k)]
+        if missing:
+            names = ", ".join(f"CASEWORK_{k}" for k in missing)
+            raise ConfigurationError(
+                f"Refusing to start in production: {names} must be set explicitly "
+                "(nothing is generated in production)."
+            )
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+        app.config["SESSION_COOKIE_SECURE"] = True
+        if not Path(app.config["KEYRING_FILE"]).is_file():
+            raise ConfigurationError(
+                f"Refusing to start in production: the keyring file {app.config['KEYRING_FILE']} does not exist."
+            )
+        return
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"] or not app.config["SECRET_KEY"] or not app.config["KEYRING_FILE"]:
+        _ensure_private_dir(instance)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'casework.db'}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _read_or_create_secret(instance / "secret_key")
+    if not app.config["KEYRING_FILE"]:
+        app.config["KEYRING_FILE"] = str(instance / "keyring.json")
+
+
+def _loads(value: str) -> Any:
+    """Environment values: integers and booleans are parsed, everything else stays a string."""
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _ensure_private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by the owner only, atomically (a crash leaves the old file or the new)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _read_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    write_private(path, value.encode())
+    return value

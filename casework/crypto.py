@@ -1,0 +1,405 @@
+"""All of Casework's cryptography: keys, ciphertexts, blind indexes and rotation.
+
+Nothing else in the code base imports `cryptography` or `hmac`.
+
+Ciphertexts
+    AES-256-GCM with a fresh random 96-bit nonce per value. Stored format::
+
+        version (1 byte, 0x01) | key id (4 bytes, big-endian) | nonce (12) | ciphertext + tag (16)
+
+    The associated data binds the value to its table, column and row id (and
+    to the header), so a ciphertext copied to another row or column, or with
+    its header altered, fails to decrypt.
+
+Keyring
+    A JSON file (owner-only): data keys by id with one active key (older keys
+    are kept for reading until rotation has moved every value off them), one
+    HMAC key per blind index, and the audit trail's HMAC key. Losing the
+    keyring loses the data: keep a copy apart from the database backups.
+
+Blind indexes
+    HMAC-SHA256 under a key of the index's own, over a normalised value,
+    truncated to 8 bytes. 64 bits keep accidental collisions negligible at
+    partnership scale (expected false matches among ten million people: far
+    below one) while storing less; every candidate found through an index is
+    decrypted and shown to the caseworker, so a collision can never merge
+    records by itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import struct
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT_VERSION = 1
+HEADER = struct.Struct(">BI")  # version, key id
+NONCE_BYTES = 12
+TAG_BYTES = 16
+INDEX_BYTES = 8
+OVERHEAD = HEADER.size + NONCE_BYTES + TAG_BYTES
+
+# The blind indexes a person carries; each has a key of its own.
+INDEX_NAMES = ("surname", "full_name", "phonetic", "dob", "postcode", "phonetic_yob")
+
+
+class CryptoError(Exception):
+    """A value could not be encrypted or decrypted."""
+
+
+class DecryptionError(CryptoError):
+    """A stored value is not a valid ciphertext for where it is stored."""
+
+
+class KeyringError(CryptoError):
+    """The keyring file is missing, unreadable or malformed."""
+
+
+# --- keyring ----------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+@dataclass
+class Keyring:
+    """The keys in force. Mutating methods return nothing; call `save` to persist."""
+
+    data_keys: dict[int, bytes]
+    active: int
+    index_keys: dict[str, bytes]
+    audit_key: bytes
+    pending_index_keys: dict[str, bytes] | None = None
+    path: Path | None = field(default=None, compare=False)
+    _aead: dict[int, AESGCM] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def generate(cls) -> Keyring:
+        return cls(
+            data_keys={1: AESGCM.generate_key(bit_length=256)},
+            active=1,
+            index_keys={name: secrets.token_bytes(32) for name in INDEX_NAMES},
+            audit_key=secrets.token_bytes(32),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Keyring:
+        path = Path(path)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise KeyringError(f"keyring file {path} does not exist") from None
+        except (OSError, ValueError) as e:
+            raise KeyringError(f"keyring file {path} cannot be read: {e}") from None
+        try:
+            if raw.get("format") != 1:
+                raise KeyringError(f"keyring file {path} has an unknown format {raw.get('format')!r}")
+            ring = cls(
+                data_keys={int(k): _unb64(v) for k, v in raw["data_keys"].items()},
+                active=int(raw["active"]),
+                index_keys={k: _unb64(v) for k, v in raw["index_keys"].items()},
+                audit_key=_unb64(raw["audit_key"]),
+                pending_index_keys=(
+                    {k: _unb64(v) for k, v in raw["pending_index_keys"].items()}
+                    if raw.get("pending_index_keys")
+                    else None
+                ),
+                path=path,
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise KeyringError(f"keyring file {path} is malformed: {e}") from None
+        if ring.active not in ring.data_keys:
+            raise KeyringError(f"keyring file {path}: the active key {ring.active} is not in it")
+        if any(len(k) != 32 for k in ring.data_keys.values()):
+            raise KeyringError(f"keyring file {path}: every data key must be 256 bits")
+        missing = [n for n in INDEX_NAMES if n not in ring.index_keys]
+        if missing:
+            raise KeyringError(f"keyring file {path}: no blind-index key for {', '.join(missing)}")
+        return ring
+
+    @classmethod
+    def load_or_create(cls, path: str | os.PathLike[str]) -> Keyring:
+        path = Path(path)
+        if path.exists():
+            return cls.load(path)
+        ring = cls.generate()
+        ring.save(path)
+        return ring
+
+    def to_json(self) -> str:
+        doc: dict[str, Any] = {
+            "format": 1,
+            "active": self.active,
+            "data_keys": {str(k): _b64(v) for k, v in sorted(self.data_keys.items())},
+            "index_keys": {k: _b64(v) for k, v in self.index_keys.items()},
+            "audit_key": _b64(self.audit_key),
+        }
+        if self.pending_index_keys:
+            doc["pending_index_keys"] = {k: _b64(v) for k, v in self.pending_index_keys.items()}
+        return json.dumps(doc, indent=1)
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> None:
+        from .config import write_private
+
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise KeyringError("no path to save the keyring to")
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_private(target, self.to_json().encode("utf-8"))
+        self.path = target
+
+    # rotation steps (the service in casework.services.keys drives them)
+
+    def add_data_key(self) -> int:
+        """Make a new active data key; older keys stay for reading."""
+        new_id = max(self.data_keys) + 1
+        self.data_keys[new_id] = AESGCM.generate_key(bit_length=256)
+        self.active = new_id
+        return new_id
+
+    def retire_data_key(self, key_id: int) -> None:
+        if key_id == self.active:
+            raise KeyringError("the active key cannot be retired")
+        self.data_keys.pop(key_id, None)
+        self._aead.pop(key_id, None)
+
+    def begin_index_rotation(self) -> None:
+        if not self.pending_index_keys:
+            self.pending_index_keys = {name: secrets.token_bytes(32) for name in INDEX_NAMES}
+
+    def finish_index_rotation(self) -> None:
+        if self.pending_index_keys:
+            self.index_keys = self.pending_index_keys
+            self.pending_index_keys = None
+
+    def _cipher(self, key_id: int) -> AESGCM:
+        aead = self._aead.get(key_id)
+        if aead is None:
+            try:
+                aead = AESGCM(self.data_keys[key_id])
+            except KeyError:
+                raise DecryptionError(f"the value was encrypted under key {key_id}, which is not in the keyring") from None
+            self._aead[key_id] = aead
+        return aead
+
+
+# --- values -----------------------------------------------------------------
+
+
+def _associated_data(header: bytes, table: str, column: str, row_id: uuid.UUID) -> bytes:
+    return b"casework|" + header + b"|" + table.encode() + b"." + column.encode() + b"|" + row_id.bytes
+
+
+def encode_plain(value: str | dt.date) -> bytes:
+    """Values are typed by their column; dates are stored as ISO text."""
+    if isinstance(value, dt.datetime):
+        raise CryptoError("datetimes are not stored encrypted")
+    if isinstance(value, dt.date):
+        return value.isoformat().encode("ascii")
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise CryptoError(f"cannot encrypt a value of type {type(value).__name__}")
+
+
+def decode_plain(data: bytes, kind: type) -> Any:
+    text = data.decode("utf-8")
+    if kind is dt.date:
+        return dt.date.fromisoformat(text)
+    return text
+
+
+def seal(ring: Keyring, plaintext: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
+    """Encrypt bytes for one cell under the active key."""
+    header = HEADER.pack(FORMAT_VERSION, ring.active)
+    nonce = os.urandom(NONCE_BYTES)
+    body = ring._cipher(ring.active).encrypt(nonce, plaintext, _associated_data(header, table, column, row_id))
+    return header + nonce + body
+
+
+def unseal(ring: Keyring, sealed: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
+    """Decrypt one cell; any tampering, truncation or misplacement raises DecryptionError."""
+    where = f"{table}.{column} of row {row_id}"
+    if not isinstance(sealed, (bytes, bytearray, memoryview)):
+        raise DecryptionError(f"{where}: not a ciphertext")
+    sealed = bytes(sealed)
+    if len(sealed) < OVERHEAD:
+        raise DecryptionError(f"{where}: ciphertext is truncated ({len(sealed)} bytes)")
+    version, key_id = HEADER.unpack_from(sealed)
+    if version != FORMAT_VERSION:
+        raise DecryptionError(f"{where}: unknown ciphertext format {version}")
+    header = sealed[: HEADER.size]
+    nonce = sealed[HEADER.size : HEADER.size + NONCE_BYTES]
+    try:
+        return ring._cipher(key_id).decrypt(
+            nonce, sealed[HEADER.size + NONCE_BYTES :], _associated_data(header, table, column, row_id)
+        )
+    except InvalidTag:
+        raise DecryptionError(
+            f"{where}: the ciphertext does not authenticate (altered, truncated or moved from another cell)"
+        ) from None
+    except DecryptionError as e:
+        raise DecryptionError(f"{where}: {e}") from None
+
+
+def key_id_of(sealed: bytes) -> int:
+    return HEADER.unpack_from(bytes(sealed))[1]
+
+
+def reseal(ring: Keyring, sealed: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
+    """Re-encrypt a cell under the active key (a no-op for a value already under it)."""
+    if key_id_of(sealed) == ring.active:
+        return sealed
+    return seal(ring, unseal(ring, sealed, table=table, column=column, row_id=row_id),
+                table=table, column=column, row_id=row_id)
+
+
+# --- normalisation and blind indexes ----------------------------------------
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_FOLD = str.maketrans({"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "æ": "ae", "Æ": "ae",
+                       "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "ı": "i"})
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_name(value: str) -> str:
+    """NFKC, accents removed, case-folded, whitespace and punctuation dropped.
+
+    `O'Brien`, `OBRIEN` and `o brien` all give `obrien`; `Núñez` gives `nunez`.
+    """
+    text = unicodedata.normalize("NFKD", value.translate(_FOLD))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _NOT_WORD.sub("", text)
+
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def normalise_postcode(value: str) -> str | None:
+    """`dt11xj` and `dt1 1xj` give `DT1 1XJ`; anything that is not a UK postcode gives None."""
+    compact = re.sub(r"\s+", "", value).upper()
+    m = _POSTCODE.match(compact)
+    if not m:
+        return None
+    return f"{m.group(1)} {m.group(2)}"
+
+
+def phonetic(surname: str) -> str:
+    """A phonetic code of a surname (Metaphone over the normalised letters)."""
+    import jellyfish
+
+    norm = normalise_name(surname)
+    letters = "".join(c for c in norm if "a" <= c <= "z")
+    if not letters:
+        return norm
+    return jellyfish.metaphone(letters) or letters
+
+
+def _index(ring: Keyring, name: str, value: str, keys: dict[str, bytes] | None = None) -> bytes:
+    key = (keys or ring.index_keys)[name]
+    return hmac.new(key, name.encode() + b"\x00" + value.encode("utf-8"), hashlib.sha256).digest()[:INDEX_BYTES]
+
+
+@dataclass(frozen=True)
+class PersonIndexes:
+    surname: bytes | None
+    full_name: bytes | None
+    phonetic: bytes | None
+    dob: bytes | None
+    postcode: bytes | None
+    phonetic_yob: bytes | None
+
+
+def person_indexes(
+    ring: Keyring,
+    *,
+    surname: str | None,
+    forenames: str | None,
+    date_of_birth: dt.date | None,
+    postcode: str | None,
+    pending: bool = False,
+) -> PersonIndexes:
+    """The blind indexes of one person; None where the value is not known."""
+    keys = ring.pending_index_keys if pending else None
+    sn = normalise_name(surname) if surname else ""
+    fn = normalise_name(forenames) if forenames else ""
+    ph = phonetic(surname) if surname else ""
+    pc = (normalise_postcode(postcode) or "").replace(" ", "") if postcode else ""
+    return PersonIndexes(
+        surname=_index(ring, "surname", sn, keys) if sn else None,
+        full_name=_index(ring, "full_name", f"{sn}|{fn}", keys) if sn and fn else None,
+        phonetic=_index(ring, "phonetic", ph, keys) if ph else None,
+        dob=_index(ring, "dob", date_of_birth.isoformat(), keys) if date_of_birth else None,
+        postcode=_index(ring, "postcode", pc, keys) if pc else None,
+        phonetic_yob=(_index(ring, "phonetic_yob", f"{ph}|{date_of_birth.year}", keys)
+                      if ph and date_of_birth else None),
+    )
+
+
+def index_of(ring: Keyring, name: str, value: str | dt.date) -> bytes | None:
+    """The blind index to look a single search term up by."""
+    if name in ("surname",):
+        norm = normalise_name(str(value))
+        return _index(ring, name, norm) if norm else None
+    if name == "phonetic":
+        code = phonetic(str(value))
+        return _index(ring, name, code) if code else None
+    if name == "dob":
+        return _index(ring, name, value.isoformat() if isinstance(value, dt.date) else str(value))
+    if name == "postcode":
+        pc = normalise_postcode(str(value))
+        return _index(ring, name, pc.replace(" ", "")) if pc else None
+    raise CryptoError(f"no single-term blind index {name!r}")
+
+
+def full_name_index(ring: Keyring, surname: str, forenames: str) -> bytes | None:
+    sn, fn = normalise_name(surname), normalise_name(forenames)
+    return _index(ring, "full_name", f"{sn}|{fn}") if sn and fn else None
+
+
+def phonetic_yob_index(ring: Keyring, surname: str, year: int) -> bytes | None:
+    ph = phonetic(surname)
+    return _index(ring, "phonetic_yob", f"{ph}|{year}") if ph else None
+
+
+# --- the audit trail's chain ------------------------------------------------
+
+
+def chain_mac(ring: Keyring, previous: bytes, content: bytes) -> bytes:
+    """The audit chain link: HMAC over the previous entry's hash and this entry's content."""
+    return hmac.new(ring.audit_key, previous + content, hashlib.sha256).digest()
+
+
+def macs_equal(a: bytes, b: bytes) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def hash_terms(value: str) -> str:
+    """A short, non-reversible tag for log lines (never the value itself)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+def current() -> Keyring:
+    """The keyring of the running app."""
+    from flask import current_app
+
+    return current_app.extensions["casework.keyring"]

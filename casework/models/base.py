@@ -1,0 +1,151 @@
+"""The declarative base: naming convention, UUID keys made by the application, timestamps, and
+`Secret`, an attribute that reads and writes plain values while the column holds ciphertext."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any, Generic, TypeVar, overload
+
+from sqlalchemy import DateTime, Enum, LargeBinary, MetaData, TypeDecorator, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .. import crypto
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in UTC on every database (SQLite hands back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_column(kind: type[E], **kwargs: Any) -> Any:
+    """An enum stored by its value as text (no native enum types: migrations stay simple)."""
+    return mapped_column(
+        Enum(kind, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+             validate_strings=True, create_constraint=False),
+        **kwargs,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime, uuid.UUID: Uuid}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The id comes first: encrypted attributes bind their ciphertext to it.
+        self.id = kwargs.pop("id", None) or uuid.uuid4()
+        cls = type(self)
+        for key, value in kwargs.items():
+            if not hasattr(cls, key):
+                raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+            setattr(self, key, value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+
+T = TypeVar("T", str, dt.date)
+
+
+class Secret(Generic[T]):
+    """A personal value stored encrypted; it reads and writes like a plain attribute.
+
+    The column (named like the attribute) holds the ciphertext, mapped as
+    `<name>_sealed`. The value is sealed when it is set, with the row's table,
+    column and id as associated data (ids are made by the application before
+    any attribute is set). Setting the value it already has changes nothing,
+    so re-importing unchanged data writes no new ciphertext.
+    """
+
+    def __init__(self, kind: type[T], *, nullable: bool = True) -> None:
+        self.kind = kind
+        self.nullable = nullable
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.sealed_attr = f"{name}_sealed"
+        setattr(owner, self.sealed_attr, mapped_column(name, LargeBinary, nullable=self.nullable))
+        secrets_of = dict(getattr(owner, "__secrets__", {}))
+        secrets_of[name] = self
+        owner.__secrets__ = secrets_of  # type: ignore[attr-defined]
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Secret[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T | None: ...
+
+    def __get__(self, instance: object | None, owner: type) -> Secret[T] | T | None:
+        if instance is None:
+            return self
+        sealed = getattr(instance, self.sealed_attr)
+        if sealed is None:
+            return None
+        cache: dict[str, tuple[bytes, Any]] = instance.__dict__.setdefault("_secret_plain", {})
+        hit = cache.get(self.name)
+        if hit is not None and hit[0] == sealed:
+            return hit[1]
+        table = instance.__table__.name  # type: ignore[attr-defined]
+        plain = crypto.decode_plain(
+            crypto.unseal(crypto.current(), sealed, table=table, column=self.name, row_id=instance.id),  # type: ignore[attr-defined]
+            self.kind,
+        )
+        cache[self.name] = (sealed, plain)
+        return plain
+
+    def __set__(self, instance: object, value: T | None) -> None:
+        if value is not None and not isinstance(value, self.kind):
+            raise TypeError(f"{self.name} takes a {self.kind.__name__}, not {type(value).__name__}")
+        if isinstance(value, str) and value == "":
+            value = None
+        if value is None and not self.nullable:
+            raise ValueError(f"{self.name} is required")
+        if value == self.__get__(instance, type(instance)):
+            return
+        if value is None:
+            setattr(instance, self.sealed_attr, None)
+            return
+        table = instance.__table__.name  # type: ignore[attr-defined]
+        sealed = crypto.seal(crypto.current(), crypto.encode_plain(value),
+                             table=table, column=self.name, row_id=instance.id)  # type: ignore[attr-defined]
+        setattr(instance, self.sealed_attr, sealed)
+        instance.__dict__.setdefault("_secret_plain", {})[self.name] = (sealed, value)
+
+
+def secret_columns(model: type) -> dict[str, Secret[Any]]:
+    """The encrypted attributes of a model, by name."""
+    return dict(getattr(model, "__secrets__", {}))

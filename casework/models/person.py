@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import ForeignKey, LargeBinary, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .. import crypto
+from .base import Base, Secret, enum_column
+from .vocab import Gender
+
+
+class Person(Base):
+    """One identity across the partnership. Names, dates of birth, addresses and contact details
+    are encrypted; blind indexes let us find a person without decrypting anyone else."""
+
+    __tablename__ = "person"
+
+    surname = Secret(str, nullable=False)
+    forenames = Secret(str)
+    date_of_birth = Secret(dt.date)
+    postcode = Secret(str)
+    address = Secret(str)
+    phone = Secret(str)
+    email = Secret(str)
+    safe_contact = Secret(str)  # when and how it is safe to contact them
+
+    gender: Mapped[Gender | None] = enum_column(Gender, nullable=True)
+    do_not_disclose_address: Mapped[bool] = mapped_column(default=False)
+    mental_health: Mapped[bool] = mapped_column(default=False)
+    substance_misuse: Mapped[bool] = mapped_column(default=False)
+    complex_needs: Mapped[bool] = mapped_column(default=False)
+    restricted: Mapped[bool] = mapped_column(default=False)
+
+    owner_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    # Blind indexes (see casework.crypto): HMACs of normalised values.
+    bi_surname: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+    bi_full_name: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+    bi_phonetic: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+    bi_dob: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+    bi_postcode: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+    bi_phonetic_yob: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def refresh_indexes(self, ring: crypto.Keyring | None = None) -> None:
+        idx = crypto.person_indexes(
+            ring or crypto.current(),
+            surname=self.surname, forenames=self.forenames,
+            date_of_birth=self.date_of_birth, postcode=self.postcode,
+        )
+        self.bi_surname = idx.surname
+        self.bi_full_name = idx.full_name
+        self.bi_phonetic = idx.phonetic
+        self.bi_dob = idx.dob
+        self.bi_postcode = idx.postcode
+        self.bi_phonetic_yob = idx.phonetic_yob
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.forenames} {self.surname}" if self.forenames else (self.surname or "")
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _index_person(_mapper: object, _conn: object, person: Person) -> None:
+    person.refresh_indexes()

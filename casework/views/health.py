@@ -1,0 +1,32 @@
+"""GET /healthz: is the database reachable, and at which migration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db import db
+from ..migrate import head_revision
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    current = None
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            try:
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except SQLAlchemyError:
+                current = None
+        reachable = True
+    except SQLAlchemyError:
+        reachable = False
+    head = head_revision()
+    ok = reachable and current == head
+    body = {"status": "ok" if ok else "unavailable", "database": "reachable" if reachable else "unreachable",
+            "migration": current, "migration_head": head}
+    return jsonify(body), 200 if ok else 503

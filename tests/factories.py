@@ -1,0 +1,98 @@
+"""factory-boy factories for the data model; they add to the current app context's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+
+from casework.db import db
+from casework.models import (
+    Agency,
+    AgencyKind,
+    Area,
+    Category,
+    Incident,
+    Party,
+    PartyRole,
+    Person,
+    PreventionActivity,
+    PreventionKind,
+    Referral,
+    ReferralStatus,
+    ReferralType,
+)
+
+
+class _Factory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class AgencyFactory(_Factory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    kind = AgencyKind.POLICE
+
+
+class AreaFactory(_Factory):
+    class Meta:
+        model = Area
+
+    name = factory.Sequence(lambda n: f"Area {n}")
+    locality = "Weymouth"
+    owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)
+
+
+class PersonFactory(_Factory):
+    class Meta:
+        model = Person
+
+    surname = factory.Faker("last_name", locale="en_GB")
+    forenames = factory.Faker("first_name", locale="en_GB")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=16, maximum_age=90)
+    postcode = "DT1 1XJ"
+    owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)
+
+
+class IncidentFactory(_Factory):
+    class Meta:
+        model = Incident
+
+    occurred_on = dt.date(2024, 6, 1)
+    category = Category.VIOLENCE_WITH_INJURY
+    recorded_by = AgencyKind.POLICE
+    owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)
+
+
+class PartyFactory(_Factory):
+    class Meta:
+        model = Party
+
+    incident = factory.SubFactory(IncidentFactory)
+    person_id = factory.LazyFunction(lambda: PersonFactory().id)
+    role = PartyRole.VICTIM
+
+
+class ReferralFactory(_Factory):
+    class Meta:
+        model = Referral
+
+    person_id = factory.LazyFunction(lambda: PersonFactory().id)
+    type = ReferralType.HRDA
+    referred_on = dt.date(2024, 6, 1)
+    status = ReferralStatus.SUBMITTED
+    owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)
+
+
+class PreventionActivityFactory(_Factory):
+    class Meta:
+        model = PreventionActivity
+
+    occurred_on = dt.date(2024, 6, 1)
+    kind = PreventionKind.SCAM_INTERVENTION
+    owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)

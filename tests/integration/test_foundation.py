@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+
+from casework import create_app
+from casework.config import ConfigurationError
+from casework.db import db
+from casework.migrate import head_revision
+from casework.models import Base, Person
+from tests.factories import AgencyFactory, PersonFactory
+
+
+def test_healthz_reports_database_and_migration_head(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "reachable", "migration": head_revision(),
+                              "migration_head": head_revision()}
+
+
+def test_models_and_migrations_agree(app_ctx):
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_start_page_uses_the_govuk_layout(get_page):
+    page = get_page("/")
+    assert page.status_code == 200
+    assert page.h1 == "Casework"
+    assert page.select_one("link[href$='govuk-frontend.min.css']") is not None
+    assert not [s for s in page.select("script") if s.string and s.string.strip()], "no inline script"
+
+
+def test_unknown_page_is_a_govuk_404(get_page):
+    page = get_page("/no-such-page")
+    assert page.status_code == 404
+    assert page.h1 == "Page not found"
+
+
+def test_personal_fields_are_stored_encrypted_and_read_back(session):
+    person = PersonFactory(surname="O'Brien", forenames="Siân", postcode="DT1 1XJ")
+    session.flush()
+    raw = session.execute(text("SELECT surname, forenames FROM person WHERE id = :id"),
+                          {"id": person.id.hex if db.engine.dialect.name == "sqlite" else person.id}).one()
+    assert b"O'Brien" not in bytes(raw.surname)
+    session.expire_all()
+    again = session.scalar(select(Person).where(Person.id == person.id))
+    assert (again.surname, again.forenames) == ("O'Brien", "Siân")
+
+
+def test_setting_an_unchanged_value_writes_no_new_ciphertext(session):
+    person = PersonFactory(surname="Nunez")
+    session.flush()
+    before = person.surname_sealed
+    person.surname = "Nunez"
+    assert person.surname_sealed == before
+    assert not session.dirty
+
+
+def test_production_refuses_to_start_without_explicit_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigurationError, match="CASEWORK_SECRET_KEY, CASEWORK_KEYRING_FILE, CASEWORK_DATABASE_URL"):
+        create_app({"ENV": "production"})
+
+
+def test_development_creates_private_instance_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path / "inst"))
+    create_app({"DATABASE_URL": "sqlite://"})
+    for name in ("secret_key", "keyring.json"):
+        mode = stat.S_IMODE(Path(tmp_path / "inst" / name).stat().st_mode)
+        assert mode == 0o600, name
+
+
+def test_agencies_add_and_list(runner):
+    result = runner.invoke(args=["agencies", "add", "Dorset Council", "--kind", "council"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["agencies", "add", "dorset council", "--kind", "council"])
+    assert result.exit_code != 0 and "already exists" in result.output
+    result = runner.invoke(args=["agencies", "list"])
+    assert "Dorset Council\tcouncil" in result.output
+
+
+def test_factory_agency(session):
+    assert AgencyFactory().id is not None
