@@ -46,6 +46,12 @@ def _init_transactions(app: Flask) -> None:
             "DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE"
         )
 
+    @app.teardown_request
+    def _reset_begin_mode(_exc: BaseException | None) -> None:
+        token = request.environ.pop("casework.begin_token", None)
+        if token is not None:
+            sqlite_begin.reset(token)
+
     @app.after_request
     def _finish(response: Response) -> Response:
         from flask import g

@@ -74,7 +74,11 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config["DATABASE_URL"] or not app.config["SECRET_KEY"] or not app.config["KEYRING_FILE"]:
         _ensure_private_dir(instance)
     if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'casework.db'}"
+        database = instance / "casework.db"
+        if not database.exists():
+            # Created owner-only; SQLite gives its WAL and shared-memory files the same mode.
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+        app.config["DATABASE_URL"] = f"sqlite:///{database}"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _read_or_create_secret(instance / "secret_key")
     if not app.config["KEYRING_FILE"]:

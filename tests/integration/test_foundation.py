@@ -24,8 +24,8 @@ def test_healthz_reports_database_and_migration_head(client):
 
 
 def test_models_and_migrations_agree(app_ctx):
-    with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    conn = db.session.connection()
+    diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
 
 
@@ -88,3 +88,40 @@ def test_agencies_add_and_list(runner):
 
 def test_factory_agency(session):
     assert AgencyFactory().id is not None
+
+
+def test_sqlite_connections_are_hardened(app_ctx, db_kind):
+    if db_kind != "sqlite":
+        pytest.skip("SQLite settings")
+    conn = db.session.connection()
+    pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+               for name in ("journal_mode", "foreign_keys", "secure_delete", "busy_timeout")}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "secure_delete": 1, "busy_timeout": 10_000}
+
+
+def test_sqlite_write_transactions_take_the_write_lock_up_front(app_ctx, db_kind, tmp_path):
+    """BEGIN IMMEDIATE: a second writer waits (then fails cleanly) instead of failing half-way."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite locking")
+    from sqlalchemy.exc import OperationalError
+
+    from casework.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}", busy_timeout_ms=100)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with engine.connect() as first, engine.connect() as second:
+        first.begin()
+        first.exec_driver_sql("SELECT count(*) FROM t").scalar()  # a read, yet the lock is held
+        with pytest.raises(OperationalError, match="locked"):
+            second.begin()
+        first.rollback()
+    engine.dispose()
+
+
+def test_development_database_file_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.delenv("CASEWORK_DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["DATABASE_URL"].endswith("casework.db")
+    assert stat.S_IMODE((tmp_path / "inst" / "casework.db").stat().st_mode) == 0o600
