@@ -72,6 +72,14 @@ class KeyringError(CryptoError):
 # --- keyring ----------------------------------------------------------------
 
 
+def _stamp_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -91,6 +99,8 @@ class Keyring:
     pending_index_keys: dict[str, bytes] | None = None
     path: Path | None = field(default=None, compare=False)
     _aead: dict[int, AESGCM] = field(default_factory=dict, repr=False, compare=False)
+    # (inode, mtime, size) of the file as last read or written: see `reload_if_changed`.
+    _stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -125,7 +135,7 @@ class Keyring:
                 ),
                 path=path,
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
             raise KeyringError(f"keyring file {path} is malformed: {e}") from None
         if ring.active not in ring.data_keys:
             raise KeyringError(f"keyring file {path}: the active key {ring.active} is not in it")
@@ -134,6 +144,7 @@ class Keyring:
         missing = [n for n in INDEX_NAMES if n not in ring.index_keys]
         if missing:
             raise KeyringError(f"keyring file {path}: no blind-index key for {', '.join(missing)}")
+        ring._stamp = _stamp_of(path)
         return ring
 
     @classmethod
@@ -165,7 +176,37 @@ class Keyring:
             raise KeyringError("no path to save the keyring to")
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_private(target, self.to_json().encode("utf-8"))
+        # The rename must be durable before any value is sealed under a new key.
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
         self.path = target
+        self._stamp = _stamp_of(target)
+
+    def reload_if_changed(self) -> None:
+        """Take in place the keys of a keyring file another process has rewritten.
+
+        `casework keys rotate` runs beside the web workers: without this they
+        could not read values sealed under a new key, and would keep sealing
+        and indexing under the old ones. The file is replaced atomically, so
+        a changed stamp means a complete new keyring.
+        """
+        if self.path is None:
+            return
+        stamp = _stamp_of(self.path)
+        if stamp is None or stamp == self._stamp:
+            return
+        fresh = Keyring.load(self.path)
+        # Keys first, then the active id: a reader in between still seals under a key it holds.
+        self.data_keys = fresh.data_keys
+        self._aead = {}
+        self.active = fresh.active
+        self.index_keys = fresh.index_keys
+        self.pending_index_keys = fresh.pending_index_keys
+        self.audit_key = fresh.audit_key
+        self._stamp = fresh._stamp
 
     # rotation steps (the service in casework.services.keys drives them)
 
@@ -261,7 +302,14 @@ def unseal(ring: Keyring, sealed: bytes, *, table: str, column: str, row_id: uui
 
 
 def key_id_of(sealed: bytes) -> int:
-    return HEADER.unpack_from(bytes(sealed))[1]
+    """The id of the key a stored value is sealed under (read from its header, not authenticated)."""
+    sealed = bytes(sealed)
+    if len(sealed) < OVERHEAD:
+        raise DecryptionError(f"ciphertext is truncated ({len(sealed)} bytes)")
+    version, key_id = HEADER.unpack_from(sealed)
+    if version != FORMAT_VERSION:
+        raise DecryptionError(f"unknown ciphertext format {version}")
+    return key_id
 
 
 def reseal(ring: Keyring, sealed: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
@@ -338,8 +386,13 @@ def person_indexes(
     postcode: str | None,
     pending: bool = False,
 ) -> PersonIndexes:
-    """The blind indexes of one person; None where the value is not known."""
+    """The blind indexes of one person; None where the value is not known.
+
+    `pending=True` computes them under the keys of an index rotation in progress.
+    """
     keys = ring.pending_index_keys if pending else None
+    if pending and not keys:
+        raise KeyringError("no blind-index rotation is in progress: there are no pending index keys")
     sn = normalise_name(surname) if surname else ""
     fn = normalise_name(forenames) if forenames else ""
     ph = phonetic(surname) if surname else ""
@@ -393,13 +446,21 @@ def macs_equal(a: bytes, b: bytes) -> bool:
     return hmac.compare_digest(a, b)
 
 
-def hash_terms(value: str) -> str:
-    """A short, non-reversible tag for log lines (never the value itself)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:12]
+def hash_terms(value: str, ring: Keyring | None = None) -> str:
+    """A short, non-reversible tag for log lines (never the value itself).
+
+    Keyed: a plain hash of a surname or a date of birth is reversed by trying
+    every likely value.
+    """
+    key = (ring or current()).audit_key
+    return hmac.new(key, b"log-tag\x00" + value.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def current() -> Keyring:
     """The keyring of the running app."""
     from flask import current_app
 
-    return current_app.extensions["casework.keyring"]
+    ring: Keyring = current_app.extensions["casework.keyring"]
+    ring.reload_if_changed()
+    return ring
+
