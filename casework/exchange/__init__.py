@@ -1,0 +1,52 @@
+"""The data exchange format (docs/data-exchange.md): importing and exporting a partner's records
+as a folder of CSV files.
+
+`import_dataset` checks every row of every file first and writes nothing when any
+is wrong (`ImportFailed` lists each problem as `file:line: column: message`); a
+good data set is then written within the session's transaction, which the caller
+commits once. See `importer` for how records are matched and updated and
+`exporter` for the refs an export uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..db import db
+from ..models import Agency
+from .importer import FileCounts, ImportReport, Writer
+from .reader import Problems, Progress
+from .validate import check_dataset
+
+__all__ = ["FileCounts", "ImportFailed", "ImportReport", "import_dataset"]
+
+
+class ImportFailed(Exception):
+    """A data set with problems: nothing was written. `.problems` are `file:line: column: message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the data set; nothing was imported")
+        self.problems = problems
+
+
+def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -> ImportReport:
+    """Import the data set in `directory` as `agency`'s records, in the session's transaction.
+
+    Every row of every file is checked before anything is written; on any problem
+    nothing is written and `ImportFailed` is raised. The session is flushed, never
+    committed: the caller commits (or rolls back) once.
+    """
+    directory = Path(directory)
+    db.session.flush()  # the caller's pending changes go first; the import bypasses the ORM
+    problems = Problems()
+    bar = Progress(0, enabled=progress)
+    checked = check_dataset(directory, agency=agency, problems=problems, progress=bar)
+    if problems:
+        bar.finish()
+        raise ImportFailed(problems.listed())
+    report = Writer(checked.files, agency=agency, progress=bar).write()
+    bar.finish()
+    # Records were written around the ORM: objects the session holds must be read afresh.
+    db.session.expire_all()
+    # The audit trail records the import here, once: agency, folder and report.counts.
+    return report

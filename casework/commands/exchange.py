@@ -1,0 +1,58 @@
+"""`casework import` and `casework export`: the data exchange format (docs/data-exchange.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from ..db import db
+
+
+def _agency(name: str):  # type: ignore[no-untyped-def]
+    from ..services import agencies
+
+    agency = agencies.by_name(name)
+    if agency is None:
+        raise click.ClickException(
+            f"No agency called {name!r}; add it with `casework agencies add NAME --kind KIND` "
+            "(`casework agencies list` shows those there are)")
+    return agency
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--agency", "agency_name", required=True, help="The agency the data set comes from.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on stderr (default: when stderr is a terminal).")
+@with_appcontext
+def import_command(directory: Path, agency_name: str, progress: bool | None) -> None:
+    """Import the data set (a folder of CSV files) in DIRECTORY as the records of an agency.
+
+    Every row is checked first; if any is wrong nothing is imported and each
+    problem is listed as file:line: column: message.
+    """
+    from ..exchange import ImportFailed, import_dataset
+
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a folder")
+    agency = _agency(agency_name)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        report = import_dataset(directory, agency=agency, progress=progress)
+    except ImportFailed as failed:
+        db.session.rollback()
+        for problem in failed.problems:
+            click.echo(problem, err=True)
+        click.echo(f"Nothing imported: {failed}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"Imported into {agency.name}'s records")
+
+
+COMMANDS = [import_command]

@@ -1,0 +1,422 @@
+"""The second pass of an import: a checked data set is written, in chunks, in the session's
+transaction (one transaction: the caller commits, or a crash leaves the database as it was).
+
+Rows go to the database through bulk statements, not the ORM: ids are made here,
+personal values are sealed with `crypto.seal` and the same associated data the
+`Secret` attribute uses (table, column, row id), and blind indexes computed with
+`crypto.person_indexes`, so the records read back through the ORM like any other.
+
+A ref the agency already has updates its record: the record's current values
+(personal ones decrypted) are compared with the row's, and only a record that
+differs is written, and only in the columns that differ (with `updated_at` and
+`version` bumped). An unchanged record is not touched at all.
+
+Parties: when a data set holds an incident and a parties.csv, the incident's
+parties become exactly its rows in parties.csv (a party that is the same is
+left as it is, a missing one is removed). Parties of an incident the data set
+only refers to (one already in the system) are added or updated, never removed.
+
+A ref of the form `casework:<uuid>` (what an export writes for a record that
+has no ref of the exporting agency) creates its record with that id when the id
+is free, so an export imported into an empty database exports identically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Table, bindparam, delete, exists, insert, select, update
+
+from .. import crypto
+from ..db import db
+from ..models import (
+    Agency,
+    Area,
+    Incident,
+    Party,
+    Person,
+    PreventionActivity,
+    RecordKind,
+    Referral,
+    ReferralStatus,
+    SourceRef,
+)
+from ..models.base import utcnow
+from .reader import Problems, Progress, Row, read_rows
+from .schema import AREAS, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
+
+CHUNK = 2000
+GENERATED_PREFIX = "casework:"
+
+AREA = Area.__table__
+PERSON = Person.__table__
+INCIDENT = Incident.__table__
+PARTY = Party.__table__
+REFERRAL = Referral.__table__
+ACTIVITY = PreventionActivity.__table__
+SOURCE_REF = SourceRef.__table__
+
+
+@dataclass
+class FileCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
+class ImportReport:
+    """How many records of each file were created, updated, left unchanged (and, for parties,
+    removed because the data set's incident no longer has them)."""
+
+    agency: str
+    files: dict[str, FileCounts] = field(default_factory=lambda: defaultdict(FileCounts))
+
+    def lines(self) -> list[str]:
+        out = []
+        for name, c in self.files.items():
+            text = f"{name}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
+            out.append(text + (f", {c.removed} removed" if c.removed else ""))
+        return out
+
+
+def generated_ref(record_id: uuid.UUID) -> str:
+    return f"{GENERATED_PREFIX}{record_id}"
+
+
+def _generated_id(ref: str) -> uuid.UUID | None:
+    if not ref.startswith(GENERATED_PREFIX):
+        return None
+    try:
+        return uuid.UUID(ref[len(GENERATED_PREFIX):])
+    except ValueError:
+        return None
+
+
+def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# Columns a new record gets that the exchange format does not carry.
+NEW_DEFAULTS: dict[str, dict[str, Any]] = {
+    "person": {"address": None, "phone": None, "email": None, "safe_contact": None,
+               "do_not_disclose_address": False, "restricted": False, "merged_into_id": None, "version": 1},
+    "incident": {"restricted": False, "version": 1},
+    "referral": {"status": ReferralStatus.CLOSED, "imported": True, "receiving_agency_id": None,
+                 "children_in_household": None, "version": 1},
+    "prevention_activity": {},
+}
+SECRETS: dict[str, tuple[str, ...]] = {"person": ("surname", "forenames", "date_of_birth", "postcode")}
+
+
+class Writer:
+    """Writes the files of one checked data set for one agency."""
+
+    def __init__(self, files: dict[str, Path], *, agency: Agency, progress: Progress | None) -> None:
+        self.files = files
+        self.agency_id = agency.id
+        self.report = ImportReport(agency.name)
+        self.progress = progress
+        self.ring = crypto.current()
+        self.now = utcnow()
+        self.session = db.session
+        self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
+        self.areas: dict[str, uuid.UUID] = {}
+        self.person_ids: dict[str, uuid.UUID] = {}
+        self.incident_ids: dict[str, uuid.UUID] = {}
+        self.old_incidents: set[uuid.UUID] = set()  # incidents that existed before this import
+        self.replaced: set[uuid.UUID] = set()  # old incidents in incidents.csv: their parties are replaced
+        self.kept_parties: set[uuid.UUID] = set()
+        # Whether the agency had refs of a kind before: a first import skips every lookup.
+        self.prior = {kind: bool(self.session.scalar(select(exists().where(
+            SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
+
+    def write(self) -> ImportReport:
+        self.write_areas()
+        self._records(PEOPLE, PERSON, RecordKind.PERSON, self._person_values, self.person_ids)
+        self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self._incident_values, self.incident_ids)
+        self.write_parties()
+        self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL, self._referral_values, None)
+        self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self._activity_values, None)
+        return self.report
+
+    # --- reading -------------------------------------------------------------
+
+    def _rows(self, spec: FileSpec) -> Iterator[Row]:
+        path = self.files.get(spec.name)
+        if path is None:
+            return
+        if self.progress is not None:
+            self.progress.start(f"writing {spec.name}")
+        self.report.files.setdefault(spec.name, FileCounts())  # a file of only a header shows too
+        problems = Problems()
+        yield from read_rows(path, spec, problems, progress=self.progress)
+        if problems:
+            # The files changed between the two passes: refuse rather than write unchecked rows.
+            from . import ImportFailed
+
+            raise ImportFailed(["the data set changed while it was being imported", *problems.listed()])
+
+    def _written(self, spec: FileSpec, rows: int) -> None:
+        if self.progress is not None:
+            self.progress.note(f"wrote {rows} rows of {spec.name}")
+        if self.delay:
+            time.sleep(self.delay)  # IMPORT_CHUNK_DELAY: a test-only setting to land a kill mid-write
+
+    # --- areas (shared by the partnership, unique by name) ----------------------
+
+    def write_areas(self) -> None:
+        current = {r.name: r for r in self.session.execute(select(AREA))}
+        self.areas = {name: r.id for name, r in current.items()}
+        if AREAS.name not in self.files:
+            return
+        counts = self.report.files[AREAS.name]
+        inserts: list[dict[str, Any]] = []
+        for row in self._rows(AREAS):
+            v = row.values
+            values = {"locality": v["locality"], "asb_priority": v["asb_priority"],
+                      "sv_hotspot": v["sv_hotspot"], "rural_hotspot": v["rural_hotspot"]}
+            old = current.get(v["area"])
+            if old is None:
+                area_id = uuid.uuid4()
+                inserts.append({"id": area_id, "name": v["area"], "owner_agency_id": self.agency_id,
+                                "created_at": self.now, "updated_at": self.now, **values})
+                self.areas[v["area"]] = area_id
+                counts.created += 1
+                continue
+            changed = {k: val for k, val in values.items() if getattr(old, k) != val}
+            if changed:
+                self.session.execute(update(AREA).where(AREA.c.id == old.id).values(updated_at=self.now, **changed))
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        if inserts:
+            self.session.execute(insert(AREA), inserts)
+
+    # --- the row's values, as the record's columns --------------------------------
+
+    def _person_values(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"surname": v["surname"], "forenames": v["forenames"], "date_of_birth": v["date_of_birth"],
+                "postcode": v["postcode"], "gender": v["gender"], "mental_health": v["mental_health"],
+                "substance_misuse": v["substance_misuse"], "complex_needs": v["complex_needs"]}
+
+    def _incident_values(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"occurred_on": v["occurred_on"], "category": v["category"], "domestic_abuse": v["domestic_abuse"],
+                "recorded_by": v["recorded_by"], "locality": v["locality"],
+                "area_id": self.areas[v["area"]] if v["area"] is not None else None,
+                "rural": v["rural"], "alcohol": v["alcohol"], "drugs": v["drugs"],
+                "mental_health": v["mental_health"], "asb_type": v["asb_type"]}
+
+    def _referral_values(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"person_id": self._person_id(v["person_ref"]), "type": v["type"], "referred_on": v["referred_on"],
+                "started_on": v["started_on"], "ended_on": v["ended_on"], "outcome": v["outcome"],
+                "criteria": v["criteria"], "dash_score": v["dash_score"],
+                "mappa_category": v["mappa_category"], "mappa_level": v["mappa_level"]}
+
+    def _activity_values(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"occurred_on": v["occurred_on"], "kind": v["kind"], "friends_recruited": v["friends_recruited"],
+                "savings_pence": v["savings_gbp"]}
+
+    def _derived(self, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+        """Columns computed from the plain values: a person's blind indexes."""
+        if table is not PERSON:
+            return {}
+        idx = crypto.person_indexes(self.ring, surname=values["surname"], forenames=values["forenames"],
+                                    date_of_birth=values["date_of_birth"], postcode=values["postcode"])
+        return {"bi_surname": idx.surname, "bi_full_name": idx.full_name, "bi_phonetic": idx.phonetic,
+                "bi_dob": idx.dob, "bi_postcode": idx.postcode, "bi_phonetic_yob": idx.phonetic_yob}
+
+    def _seal(self, table: Table, column: str, row_id: uuid.UUID, value: Any) -> bytes | None:
+        if value is None:
+            return None
+        return crypto.seal(self.ring, crypto.encode_plain(value), table=table.name, column=column, row_id=row_id)
+
+    def _unseal(self, table: Table, column: str, row_id: uuid.UUID, sealed: bytes | None) -> Any:
+        if sealed is None:
+            return None
+        kind = dt.date if column == "date_of_birth" else str
+        return crypto.decode_plain(crypto.unseal(self.ring, sealed, table=table.name, column=column, row_id=row_id),
+                                   kind)
+
+    # --- records with a ref -------------------------------------------------------
+
+    def _records(self, spec: FileSpec, table: Table, kind: RecordKind,
+                 values_of: Callable[[dict[str, Any]], dict[str, Any]], ids: dict[str, uuid.UUID] | None) -> None:
+        assert spec.ref_column is not None
+        for chunk in _chunks(self._rows(spec)):
+            written, old = self._record_chunk(spec, table, kind, [(r.values[spec.ref_column], values_of(r.values))
+                                                                 for r in chunk])
+            if ids is not None:
+                ids.update(written)
+            if table is INCIDENT:
+                self.old_incidents |= old
+                if PARTIES.name in self.files:
+                    self.replaced |= old
+            self._written(spec, len(chunk))
+
+    def _record_chunk(self, spec: FileSpec, table: Table, kind: RecordKind,
+                      rows: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, uuid.UUID], set[uuid.UUID]]:
+        """Write one chunk; the ids of its refs, and which of them existed before."""
+        counts = self.report.files[spec.name]
+        secrets = SECRETS.get(table.name, ())
+        existing = self._lookup(kind, table, [ref for ref, _ in rows]) if self.prior[kind] else {}
+        current = {}
+        if existing:
+            columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
+            current = {r.id: r for r in self.session.execute(select(*columns).where(
+                table.c.id.in_(list(existing.values()))))}
+        free = self._free_generated_ids(table, [ref for ref, _ in rows if ref not in existing])
+        ids: dict[str, uuid.UUID] = {}
+        inserts: list[dict[str, Any]] = []
+        refs: list[dict[str, Any]] = []
+        updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+        for ref, values in rows:
+            record_id = existing.get(ref)
+            if record_id is not None and record_id in current:
+                ids[ref] = record_id
+                changed = self._changes(table, current[record_id], values, secrets)
+                if changed:
+                    updates[frozenset(changed)].append({"row_id": record_id, **{f"new_{k}": v
+                                                                               for k, v in changed.items()}})
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+                continue
+            record_id = free.get(ref) or uuid.uuid4()
+            ids[ref] = record_id
+            row = {"id": record_id, "created_at": self.now, "updated_at": self.now,
+                   "owner_agency_id": self.agency_id, **NEW_DEFAULTS[table.name], **values,
+                   **self._derived(table, values)}
+            for name in secrets:
+                row[name] = self._seal(table, name, record_id, values[name])
+            inserts.append(row)
+            refs.append({"id": uuid.uuid4(), "agency_id": self.agency_id, "kind": kind, "ref": ref,
+                         "record_id": record_id, "created_at": self.now, "updated_at": self.now})
+            counts.created += 1
+        for columns, params in updates.items():
+            sets: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
+            sets["updated_at"] = self.now
+            if "version" in table.c:
+                sets["version"] = table.c.version + 1
+            self.session.execute(update(table).where(table.c.id == bindparam("row_id")).values(sets), params)
+        if inserts:
+            if self.prior[kind]:
+                # A ref whose record no longer exists is given to the new record.
+                self.session.execute(delete(SOURCE_REF).where(
+                    SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind,
+                    SOURCE_REF.c.ref.in_([r["ref"] for r in refs])))
+            self.session.execute(insert(table), inserts)
+            self.session.execute(insert(SOURCE_REF), refs)
+        return ids, set(current)
+
+    def _changes(self, table: Table, current: Any, values: dict[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
+        changed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in secrets:
+                if self._unseal(table, name, current.id, getattr(current, name)) != value:
+                    changed[name] = self._seal(table, name, current.id, value)
+            elif getattr(current, name) != value:
+                changed[name] = value
+        if changed.keys() & set(secrets):
+            changed.update(self._derived(table, values))
+        return changed
+
+    def _lookup(self, kind: RecordKind, table: Table, refs: list[str]) -> dict[str, uuid.UUID]:
+        """The agency's refs among `refs` whose records exist, with their record ids."""
+        sr = SOURCE_REF
+        query = (select(sr.c.ref, sr.c.record_id).join(table, table.c.id == sr.c.record_id)
+                 .where(sr.c.agency_id == self.agency_id, sr.c.kind == kind, sr.c.ref.in_(refs)))
+        return {r.ref: r.record_id for r in self.session.execute(query)}
+
+    def _free_generated_ids(self, table: Table, refs: list[str]) -> dict[str, uuid.UUID]:
+        wanted = {ref: rid for ref in refs if (rid := _generated_id(ref)) is not None}
+        if not wanted:
+            return {}
+        taken = set(self.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted.values())))))
+        return {ref: rid for ref, rid in wanted.items() if rid not in taken}
+
+    def _person_id(self, ref: str) -> uuid.UUID:
+        found = self.person_ids.get(ref)
+        if found is None:
+            found = self._lookup(RecordKind.PERSON, PERSON, [ref])[ref]
+            self.person_ids[ref] = found
+        return found
+
+    # --- parties ------------------------------------------------------------------
+
+    def write_parties(self) -> None:
+        if PARTIES.name not in self.files:
+            return
+        counts = self.report.files[PARTIES.name]
+        for chunk in _chunks(self._rows(PARTIES)):
+            self._resolve_incidents({r.values["incident_ref"] for r in chunk})
+            self._resolve_people({r.values["person_ref"] for r in chunk})
+            old = {self.incident_ids[r.values["incident_ref"]] for r in chunk} & self.old_incidents
+            existing: dict[tuple[uuid.UUID, uuid.UUID, str], Any] = {}
+            if old:
+                for p in self.session.execute(select(PARTY).where(PARTY.c.incident_id.in_(list(old)))):
+                    existing[(p.incident_id, p.person_id, p.role.value)] = p
+            inserts, updates = [], []
+            for row in chunk:
+                v = row.values
+                incident_id = self.incident_ids[v["incident_ref"]]
+                person_id = self.person_ids[v["person_ref"]]
+                party = existing.get((incident_id, person_id, v["role"].value))
+                if party is None:
+                    inserts.append({"id": uuid.uuid4(), "incident_id": incident_id, "person_id": person_id,
+                                    "role": v["role"], "cj_status": v["cj_status"],
+                                    "created_at": self.now, "updated_at": self.now})
+                    counts.created += 1
+                    continue
+                if incident_id in self.replaced:
+                    self.kept_parties.add(party.id)
+                if party.cj_status != v["cj_status"]:
+                    updates.append({"row_id": party.id, "new_cj_status": v["cj_status"]})
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+            if updates:
+                self.session.execute(update(PARTY).where(PARTY.c.id == bindparam("row_id")).values(
+                    cj_status=bindparam("new_cj_status"), updated_at=self.now), updates)
+            if inserts:
+                self.session.execute(insert(PARTY), inserts)
+            self._written(PARTIES, len(chunk))
+        self._remove_replaced_parties(counts)
+
+    def _remove_replaced_parties(self, counts: FileCounts) -> None:
+        replaced = list(self.replaced)
+        for start in range(0, len(replaced), CHUNK):
+            batch = replaced[start:start + CHUNK]
+            gone = [pid for pid in self.session.scalars(select(PARTY.c.id).where(PARTY.c.incident_id.in_(batch)))
+                    if pid not in self.kept_parties]
+            if gone:
+                self.session.execute(delete(PARTY).where(PARTY.c.id.in_(gone)))
+                counts.removed += len(gone)
+
+    def _resolve_incidents(self, refs: set[str]) -> None:
+        missing = [ref for ref in refs if ref not in self.incident_ids]
+        if missing:
+            found = self._lookup(RecordKind.INCIDENT, INCIDENT, missing)
+            self.incident_ids.update(found)
+            self.old_incidents.update(found.values())
+
+    def _resolve_people(self, refs: set[str]) -> None:
+        missing = [ref for ref in refs if ref not in self.person_ids]
+        if missing:
+            self.person_ids.update(self._lookup(RecordKind.PERSON, PERSON, missing))

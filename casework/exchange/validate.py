@@ -1,0 +1,195 @@
+"""The first pass of an import: every row of every file is checked, and nothing is written.
+
+What is kept in memory is only what the checks need: the refs (and area names)
+of the data set, to find duplicates and dangling references, and a 64-bit hash
+per party row to find repeated parties (a hash seen twice is confirmed by
+reading the file again, so a hash collision can never report a false problem).
+References to records that are not in the data set are looked up in the
+database in batches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, select
+
+from ..db import db
+from ..models import Agency, Area, Incident, Person, RecordKind, SourceRef
+from .reader import NO_COLUMN, Problems, Progress, read_rows
+from .schema import AREAS, BY_NAME, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS
+
+LOOKUP_BATCH = 2000
+
+
+@dataclass
+class Checked:
+    """The files of a data set that passed its checks."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.files.values())
+
+
+def find_files(directory: Path, problems: Problems) -> dict[str, Path]:
+    """The data set's files by name; a CSV file of another name is a problem (a typo must not
+    silently leave a file out)."""
+    if not directory.is_dir():
+        problems.add(str(directory), 0, NO_COLUMN, "not a folder")
+        return {}
+    found: dict[str, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if path.name in BY_NAME and path.is_file():
+            found[path.name] = path
+        elif path.suffix.lower() == ".csv":
+            problems.add(path.name, 1, NO_COLUMN,
+                         f"not a file of the exchange format; the files are {', '.join(BY_NAME)}")
+    return found
+
+
+TABLES: dict[RecordKind, Table] = {
+    RecordKind.PERSON: Person.__table__,  # type: ignore[dict-item]
+    RecordKind.INCIDENT: Incident.__table__,  # type: ignore[dict-item]
+}
+
+
+class _References:
+    """References from rows to people or incidents outside the data set, checked against the
+    agency's refs in the database a batch at a time."""
+
+    def __init__(self, agency: Agency, problems: Problems) -> None:
+        self.agency = agency
+        self.problems = problems
+        self.waiting: dict[RecordKind, dict[str, list[tuple[str, int, str]]]] = defaultdict(dict)
+        self.known: dict[RecordKind, set[str]] = defaultdict(set)
+        self.size = 0
+
+    def need(self, kind: RecordKind, ref: str, file: str, line: int, column: str) -> None:
+        if ref in self.known[kind]:
+            return
+        self.waiting[kind].setdefault(ref, []).append((file, line, column))
+        self.size += 1
+        if self.size >= LOOKUP_BATCH:
+            self.settle()
+
+    def settle(self) -> None:
+        for kind, waiting in self.waiting.items():
+            refs = list(waiting)
+            for start in range(0, len(refs), LOOKUP_BATCH):
+                batch = refs[start:start + LOOKUP_BATCH]
+                found = set(db.session.scalars(_existing_refs(self.agency, kind, TABLES[kind], batch)))
+                for ref in batch:
+                    if ref in found:
+                        continue
+                    for file, line, column in waiting[ref]:
+                        self.problems.add(file, line, column,
+                                          f"no {kind.value} {ref} in this data set or from {self.agency.name}")
+        self.waiting.clear()
+        self.size = 0
+
+
+def _existing_refs(agency: Agency, kind: RecordKind, table: Table, refs: list[str]) -> Any:
+    """The refs among `refs` that the agency has for records that still exist."""
+    sr = SourceRef.__table__
+    return (select(sr.c.ref).join(table, table.c.id == sr.c.record_id)
+            .where(sr.c.agency_id == agency.id, sr.c.kind == kind, sr.c.ref.in_(refs)))
+
+
+def check_dataset(directory: Path, *, agency: Agency, problems: Problems, progress: Progress | None = None) -> Checked:
+    """Check every row of every file; problems go to `problems`. Writes nothing."""
+    checked = Checked(find_files(directory, problems))
+    if progress is not None:
+        progress.total = max(2 * checked.total_bytes, 1)
+    unusable: set[str] = set()
+    references = _References(agency, problems)
+    area_names = set(db.session.scalars(select(Area.name)))
+    dataset_areas: set[str] = set()
+    people: set[str] = set()
+    incidents: set[str] = set()
+
+    def rows(spec):  # type: ignore[no-untyped-def]
+        path = checked.files.get(spec.name)
+        if path is None:
+            return
+        if progress is not None:
+            progress.start(f"checking {spec.name}")
+        yield from read_rows(path, spec, problems, progress=progress, unusable=unusable)
+
+    for row in rows(AREAS):
+        name = row.values["area"]
+        if name is None:
+            continue
+        if name in dataset_areas:
+            problems.add(AREAS.name, row.line, "area", f"{name} is given more than once")
+        dataset_areas.add(name)
+    area_names |= dataset_areas
+
+    for _row in _unique_refs(rows(PEOPLE), PEOPLE.name, "person_ref", problems, people):
+        pass
+
+    for row in _unique_refs(rows(INCIDENTS), INCIDENTS.name, "incident_ref", problems, incidents):
+        area = row.values["area"]
+        if area is not None and area not in area_names and AREAS.name not in unusable:
+            problems.add(INCIDENTS.name, row.line, "area", f"no area called {area!r} in areas.csv or the system")
+
+    def person(ref: str | None, file: str, line: int) -> None:
+        if ref is not None and ref not in people and PEOPLE.name not in unusable:
+            references.need(RecordKind.PERSON, ref, file, line, "person_ref")
+
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    for row in rows(PARTIES):
+        v = row.values
+        if v["incident_ref"] is not None and v["incident_ref"] not in incidents and INCIDENTS.name not in unusable:
+            references.need(RecordKind.INCIDENT, v["incident_ref"], PARTIES.name, row.line, "incident_ref")
+        person(v["person_ref"], PARTIES.name, row.line)
+        if row.ok:
+            key = hash((v["incident_ref"], v["person_ref"], v["role"].value))
+            if key in seen:
+                repeated.add(key)
+            seen.add(key)
+    seen.clear()
+    if repeated:
+        _report_repeated_parties(checked.files[PARTIES.name], repeated, problems)
+
+    incidents.clear()  # no longer needed: let a large data set's refs go before the next files
+    for row in _unique_refs(rows(REFERRALS), REFERRALS.name, "referral_ref", problems, set()):
+        person(row.values["person_ref"], REFERRALS.name, row.line)
+    references.settle()
+    people.clear()
+
+    for _row in _unique_refs(rows(PREVENTION), PREVENTION.name, "activity_ref", problems, set()):
+        pass
+    return checked
+
+
+def _unique_refs(rows, file: str, column: str, problems: Problems, refs: set[str]):  # type: ignore[no-untyped-def]
+    """The rows, noting in `refs` each row's ref and reporting a ref given twice."""
+    for row in rows:
+        ref = row.values[column]
+        if ref is not None:
+            if ref in refs:
+                problems.add(file, row.line, column, f"{ref} is given more than once in {file}")
+            refs.add(ref)
+        yield row
+
+
+def _report_repeated_parties(path: Path, suspects: set[int], problems: Problems) -> None:
+    first: dict[tuple[str, str, str], int] = {}
+    for row in read_rows(path, PARTIES, Problems(), check_rows=False):
+        v = row.values
+        if not row.ok:
+            continue
+        key = (v["incident_ref"], v["person_ref"], v["role"].value)
+        if hash(key) not in suspects:
+            continue
+        if key in first:
+            problems.add(PARTIES.name, row.line, NO_COLUMN,
+                         f"{key[1]} is already a {key[2]} of incident {key[0]} (line {first[key]})")
+        else:
+            first[key] = row.line
