@@ -55,4 +55,26 @@ def import_command(directory: Path, agency_name: str, progress: bool | None) -> 
     click.echo(f"Imported into {agency.name}'s records")
 
 
-COMMANDS = [import_command]
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--agency", "agency_name", help="Export this agency's records (default: every agency's).")
+@with_appcontext
+def export_command(directory: Path, agency_name: str | None) -> None:
+    """Export records as a data set (a folder of CSV files) into DIRECTORY.
+
+    With --agency, records go by that agency's refs; see casework.exchange.exporter
+    for the refs of records it has none for, and of an export of every agency.
+    """
+    from ..exchange import export_dataset
+
+    if directory.exists() and not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a folder")
+    agency = _agency(agency_name) if agency_name else None
+    report = export_dataset(directory, agency=agency)
+    db.session.commit()  # nothing to write but the audit trail's entry
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"Exported {'the records of ' + agency.name if agency else 'every agency'} to {directory}")
+
+
+COMMANDS = [import_command, export_command]

@@ -14,19 +14,13 @@ from pathlib import Path
 
 from ..db import db
 from ..models import Agency
+from .errors import ImportFailed
+from .exporter import ExportReport, export_dataset
 from .importer import FileCounts, ImportReport, Writer
 from .reader import Problems, Progress
 from .validate import check_dataset
 
-__all__ = ["FileCounts", "ImportFailed", "ImportReport", "import_dataset"]
-
-
-class ImportFailed(Exception):
-    """A data set with problems: nothing was written. `.problems` are `file:line: column: message`."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the data set; nothing was imported")
-        self.problems = problems
+__all__ = ["ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
 
 
 def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -> ImportReport:
@@ -50,3 +44,4 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     db.session.expire_all()
     # The audit trail records the import here, once: agency, folder and report.counts.
     return report
+

@@ -50,6 +50,7 @@ from ..models import (
     SourceRef,
 )
 from ..models.base import utcnow
+from .errors import ImportFailed
 from .reader import Problems, Progress, Row, read_rows
 from .schema import AREAS, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
@@ -169,8 +170,6 @@ class Writer:
         yield from read_rows(path, spec, problems, progress=self.progress)
         if problems:
             # The files changed between the two passes: refuse rather than write unchecked rows.
-            from . import ImportFailed
-
             raise ImportFailed(["the data set changed while it was being imported", *problems.listed()])
 
     def _written(self, spec: FileSpec, rows: int) -> None:

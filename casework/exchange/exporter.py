@@ -1,0 +1,243 @@
+"""Exporting records in the data exchange format: the files an import reads, sorted by ref,
+money with two decimals, flags as y/n, CRLF line ends (RFC 4180), UTF-8 without a byte-order mark.
+
+What is exported
+    With an agency: the records it owns or holds a ref for, every party of its
+    incidents, and the people those parties and its referrals name (whoever
+    owns them: an export has to import on its own). All areas (they are the
+    partnership's). Without an agency: every record. People merged into
+    another are exported as the survivor.
+
+Refs
+    With an agency, a record is exported with that agency's ref for it (the
+    first in sort order, when merges gave it several). A record the agency has
+    no ref for (created in the web UI, or another agency's person named in its
+    incidents) gets a generated ref, `casework:<record id>`. An export of all
+    agencies uses generated refs for every record: agencies' refs collide with
+    each other (the police's and the council's P0000001 are different people),
+    record ids never do, and neither changes, so repeated exports give the same
+    refs. Importing a generated ref creates the record with that id when it is
+    free, so importing an export into an empty database and exporting it again
+    gives the same files byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, or_, select
+
+from .. import crypto
+from ..db import db
+from ..models import Agency, RecordKind
+from .importer import (
+    ACTIVITY,
+    AREA,
+    INCIDENT,
+    PARTY,
+    PERSON,
+    REFERRAL,
+    SECRETS,
+    SOURCE_REF,
+    generated_ref,
+)
+from .schema import (
+    AREAS,
+    INCIDENTS,
+    PARTIES,
+    PEOPLE,
+    PREVENTION,
+    REFERRAL_TYPE_COLUMNS,
+    REFERRALS,
+    FileSpec,
+)
+
+
+@dataclass
+class ExportReport:
+    """The rows written to each file."""
+
+    agency: str | None
+    files: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        return [f"{name}: {rows} rows" for name, rows in self.files.items()]
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "y"
+    if value is False:
+        return "n"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def pounds(pence: int | None) -> str:
+    return "" if pence is None else f"{pence // 100}.{pence % 100:02d}"
+
+
+class _Refs:
+    """The ref each exported record goes by (see the module's docstring)."""
+
+    def __init__(self, agency: Agency | None) -> None:
+        self.own: dict[RecordKind, dict[uuid.UUID, str]] = {kind: {} for kind in RecordKind}
+        self.taken: dict[RecordKind, set[str]] = {kind: set() for kind in RecordKind}
+        if agency is None:
+            return
+        query = (select(SOURCE_REF.c.kind, SOURCE_REF.c.ref, SOURCE_REF.c.record_id)
+                 .where(SOURCE_REF.c.agency_id == agency.id))
+        for kind, ref, record_id in db.session.execute(query):
+            kind = RecordKind(kind)
+            known = self.own[kind].get(record_id)
+            if known is None or ref < known:
+                self.own[kind][record_id] = ref
+            self.taken[kind].add(ref)
+
+    def __call__(self, kind: RecordKind, record_id: uuid.UUID) -> str:
+        ref = self.own[kind].get(record_id)
+        if ref is not None:
+            return ref
+        ref = generated_ref(record_id)
+        # The agency may hold this very text as a ref of another record (imported from
+        # another system's export): keep the file's refs unique.
+        while ref in self.taken[kind]:
+            ref += "~"
+        return ref
+
+
+def _mine(table: Table, kind: RecordKind, agency: Agency | None) -> Any:
+    """Rows of `table` an agency's export holds: those it owns or has a ref for."""
+    if agency is None:
+        return True
+    refs = select(SOURCE_REF.c.record_id).where(SOURCE_REF.c.agency_id == agency.id, SOURCE_REF.c.kind == kind)
+    return or_(table.c.owner_agency_id == agency.id, table.c.id.in_(refs))
+
+
+def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportReport:
+    """Write the records of `agency` (or of every agency) as a data set into `directory`.
+
+    Reads only; the six files are replaced whole (each written aside, then renamed).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    session = db.session
+    session.flush()
+    report = ExportReport(agency.name if agency else None)
+    ref = _Refs(agency)
+    ring = crypto.current()
+
+    merged = {r.id: r.merged_into_id for r in session.execute(
+        select(PERSON.c.id, PERSON.c.merged_into_id).where(PERSON.c.merged_into_id.is_not(None)))}
+
+    def survivor(person_id: uuid.UUID) -> uuid.UUID:
+        seen = set()
+        while person_id in merged and person_id not in seen:
+            seen.add(person_id)
+            person_id = merged[person_id]
+        return person_id
+
+    areas = session.execute(select(AREA).order_by(AREA.c.name)).all()
+    area_names = {a.id: a.name for a in areas}
+    _write(directory, AREAS, report, ([a.name, a.locality, a.asb_priority, a.sv_hotspot, a.rural_hotspot]
+                                      for a in areas), sort=False)
+
+    incident_filter = _mine(INCIDENT, RecordKind.INCIDENT, agency)
+    incidents = [
+        [ref(RecordKind.INCIDENT, i.id), i.occurred_on, i.category, i.domestic_abuse, i.recorded_by, i.locality,
+         area_names.get(i.area_id) if i.area_id else None, i.rural, i.alcohol, i.drugs, i.mental_health, i.asb_type]
+        for i in session.execute(select(INCIDENT).where(incident_filter))
+    ]
+    _write(directory, INCIDENTS, report, incidents)
+    del incidents
+
+    survivors: set[uuid.UUID] = set()  # people named through one merged into them
+    parties: dict[tuple[str, str, str], list[Any]] = {}
+    party_query = select(PARTY).where(PARTY.c.incident_id.in_(select(INCIDENT.c.id).where(incident_filter)))
+    for p in session.execute(party_query):
+        person_id = survivor(p.person_id)
+        if person_id != p.person_id:
+            survivors.add(person_id)
+        key = (ref(RecordKind.INCIDENT, p.incident_id), ref(RecordKind.PERSON, person_id), p.role.value)
+        # Two parties can become one when their people were merged; a known status wins.
+        if key not in parties or parties[key][3] is None:
+            parties[key] = [*key, p.cj_status]
+    _write(directory, PARTIES, report, parties.values())
+    del parties
+
+    referrals = []
+    referral_filter = _mine(REFERRAL, RecordKind.REFERRAL, agency)
+    for r in session.execute(select(REFERRAL).where(referral_filter)):
+        person_id = survivor(r.person_id)
+        if person_id != r.person_id:
+            survivors.add(person_id)
+        allowed = REFERRAL_TYPE_COLUMNS[r.type]
+        referrals.append([ref(RecordKind.REFERRAL, r.id), ref(RecordKind.PERSON, person_id), r.type, r.referred_on]
+                         + [getattr(r, name) if name in allowed else None
+                            for name in ("started_on", "ended_on", "outcome", "criteria", "dash_score",
+                                         "mappa_category", "mappa_level")])
+    _write(directory, REFERRALS, report, referrals)
+    del referrals
+
+    people = []
+    columns = [PERSON.c[name] for name in ("id", "merged_into_id", *SECRETS["person"], "gender", "mental_health",
+                                           "substance_misuse", "complex_needs")]
+    person_filter = _mine(PERSON, RecordKind.PERSON, agency)
+    if agency is not None:
+        # An agency's export carries the people its parties and referrals name, whoever owns them.
+        person_filter = or_(
+            person_filter,
+            PERSON.c.id.in_(select(PARTY.c.person_id).where(party_query.whereclause)),
+            PERSON.c.id.in_(select(REFERRAL.c.person_id).where(referral_filter)),
+            PERSON.c.id.in_(list(survivors)),
+        )
+    for p in session.execute(select(*columns).where(person_filter)):
+        if p.merged_into_id is not None:
+            continue  # its refs and parties are the survivor's
+        plain = {name: _unseal(ring, name, p.id, getattr(p, name)) for name in SECRETS["person"]}
+        people.append([ref(RecordKind.PERSON, p.id), plain["surname"], plain["forenames"], plain["date_of_birth"],
+                       p.gender, plain["postcode"], p.mental_health, p.substance_misuse, p.complex_needs])
+    _write(directory, PEOPLE, report, people)
+    del people
+
+    activities = [[ref(RecordKind.ACTIVITY, a.id), a.occurred_on, a.kind, a.friends_recruited,
+                   pounds(a.savings_pence)]
+                  for a in session.execute(select(ACTIVITY).where(_mine(ACTIVITY, RecordKind.ACTIVITY, agency)))]
+    _write(directory, PREVENTION, report, activities)
+    # The audit trail records the export here, once: agency, folder and report.files.
+    return report
+
+
+def _unseal(ring: crypto.Keyring, column: str, row_id: uuid.UUID, sealed: bytes | None) -> Any:
+    if sealed is None:
+        return None
+    kind = dt.date if column == "date_of_birth" else str
+    return crypto.decode_plain(crypto.unseal(ring, sealed, table="person", column=column, row_id=row_id), kind)
+
+
+def _write(directory: Path, spec: FileSpec, report: ExportReport, rows: Iterable[list[Any]], *,
+           sort: bool = True) -> None:
+    target = directory / spec.name
+    aside = directory / f".{spec.name}.part"
+    texts = [[cell(v) for v in row] for row in rows]
+    if sort:
+        texts.sort()
+    with aside.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(spec.header)
+        writer.writerows(texts)
+    os.replace(aside, target)
+    report.files[spec.name] = len(texts)
