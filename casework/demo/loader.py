@@ -1,0 +1,104 @@
+"""Loading the demo: the partner agencies, then each partner's extract through the ordinary importer.
+
+The demo goes through `casework.exchange.import_dataset` like any partner's
+data, so what it loads has passed the same checks, and a demo that would not
+import is a bug in the generator, reported as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..db import db
+from ..models import Agency, Incident, Person, PreventionActivity, Referral
+from ..services import agencies as agency_service
+from .partners import PARTNERS
+from .writer import DataSet, write_dataset
+
+
+class DemoFailed(Exception):
+    """The generated demo data did not import: a fault in the generator, not in anyone's input."""
+
+    def __init__(self, dataset: DataSet, problems: list[str]) -> None:
+        self.dataset = dataset
+        self.problems = problems
+        super().__init__(f"The demo data for {dataset.agency} did not import ({len(problems)} problems)")
+
+
+@dataclass
+class Loaded:
+    """What one partner's extract brought."""
+
+    agency: str
+    incidents: int = 0
+    people: int = 0
+    referrals: int = 0
+    prevention: int = 0
+
+
+@dataclass
+class DemoSummary:
+    added_agencies: list[str] = field(default_factory=list)
+    loaded: list[Loaded] = field(default_factory=list)
+
+
+def has_incidents() -> bool:
+    """True when the database holds any incident at all (the demo is then left alone by `--if-empty`)."""
+    return db.session.scalar(select(Incident.id).limit(1)) is not None
+
+
+def ensure_partners() -> tuple[dict[str, Agency], list[str]]:
+    """The demo's partner agencies by name, adding those not there yet; also the names added."""
+    found: dict[str, Agency] = {}
+    added: list[str] = []
+    for partner in PARTNERS:
+        agency = agency_service.by_name(partner.name)
+        if agency is None:
+            agency = agency_service.add(name=partner.name, kind=partner.kind)
+            added.append(agency.name)
+        found[partner.name] = agency
+    return found, added
+
+
+def add_demo_users(*, agencies: Mapping[str, Agency]) -> None:
+    """Where demo sign-ins for the partners' staff are to be made.
+
+    The accounts feature (users, roles, sign-in) adds them here, one or more
+    per agency in `agencies`; until it does the demo makes no accounts, so it
+    never ships made-up credentials.
+    """
+
+
+def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress: bool = False) -> DemoSummary:
+    """Add the partner agencies, generate the demo and import each partner's extract. Flushes, never commits."""
+    from ..exchange import ImportFailed, import_dataset
+
+    partners, added = ensure_partners()
+    summary = DemoSummary(added_agencies=added)
+    with tempfile.TemporaryDirectory(prefix="casework-demo-") as tmp:
+        for dataset in write_dataset(Path(tmp), incidents=incidents, seed=seed, end=end):
+            agency = partners[dataset.agency]
+            try:
+                import_dataset(dataset.directory, agency=agency, progress=progress)
+            except ImportFailed as e:
+                raise DemoFailed(dataset, [str(p) for p in e.problems]) from e
+            summary.loaded.append(_loaded(agency))
+    add_demo_users(agencies=partners)
+    db.session.flush()
+    return summary
+
+
+def _loaded(agency: Agency) -> Loaded:
+    def count(model: type) -> int:
+        return db.session.scalar(
+            select(func.count()).select_from(model).where(model.owner_agency_id == agency.id)  # type: ignore[attr-defined]
+        ) or 0
+
+    return Loaded(agency=agency.name, incidents=count(Incident), people=count(Person), referrals=count(Referral),
+                  prevention=count(PreventionActivity))
