@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -19,8 +20,10 @@ def _incidents_option(command):  # type: ignore[no-untyped-def]
 
 
 def _seed_option(command):  # type: ignore[no-untyped-def]
+    command = click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                           help="The last day of the data (default today); with --seed, fixes the data exactly.")(command)
     return click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
-                        help="The same seed (on the same day) gives the same data.")(command)
+                        help="The same seed and end give the same data.")(command)
 
 
 @click.group("demo", invoke_without_command=True)
@@ -30,7 +33,7 @@ def _seed_option(command):  # type: ignore[no-untyped-def]
               help="Do nothing when the database already holds any incident (for `make run`).")
 @with_appcontext
 @click.pass_context
-def demo(ctx: click.Context, incidents: int, seed: int, if_empty: bool) -> None:
+def demo(ctx: click.Context, incidents: int, seed: int, end: dt.datetime | None, if_empty: bool) -> None:
     """Load demo data: the Dorset partner agencies and their records, over five financial years."""
     if ctx.invoked_subcommand is not None:
         return
@@ -42,7 +45,8 @@ def demo(ctx: click.Context, incidents: int, seed: int, if_empty: bool) -> None:
         return
     started = time.monotonic()
     try:
-        summary = load_demo(incidents=incidents, seed=seed, progress=sys.stderr.isatty())
+        summary = load_demo(incidents=incidents, seed=seed, end=end.date() if end else None,
+                            progress=sys.stderr.isatty())
     except DemoFailed as e:
         db.session.rollback()
         shown = "\n".join(f"  {p}" for p in e.problems[:20])
@@ -62,14 +66,14 @@ def demo(ctx: click.Context, incidents: int, seed: int, if_empty: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @_incidents_option
 @_seed_option
-def generate(directory: Path, incidents: int, seed: int) -> None:
+def generate(directory: Path, incidents: int, seed: int, end: dt.datetime | None) -> None:
     """Only write the demo data sets as CSV under DIRECTORY (one folder per partner), for benchmarks."""
     from ..demo import write_dataset
 
     if directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"{directory} is not empty: give a new or empty directory")
     started = time.monotonic()
-    for dataset in write_dataset(directory, incidents=incidents, seed=seed):
+    for dataset in write_dataset(directory, incidents=incidents, seed=seed, end=end.date() if end else None):
         click.echo(f"{dataset.directory}\t{dataset.agency}\t{dataset.kind}")
     click.echo(f"Wrote {incidents} incidents (seed {seed}) in {time.monotonic() - started:.1f}s", err=True)
 
