@@ -246,7 +246,7 @@ class DemoGenerator:
                 # The perpetrator has a new partner; the old relationship has usually ended.
                 perpetrator = moved_on.perpetrator
                 if rng.random() < 0.6:
-                    couples.discard(moved_on)
+                    couples.forget(moved_on)
                 home = perpetrator.home
             else:
                 home = ANYWHERE(rng)  # type: ignore[assignment]

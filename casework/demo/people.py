@@ -82,13 +82,9 @@ class Pool:
                 return entry
         return None
 
-    def discard(self, entry: Someone | Couple) -> None:
-        try:
-            i = self.items.index(entry)
-        except ValueError:
-            return
-        self.items[i] = self.items[-1]
-        self.items.pop()
+    def forget(self, entry: Someone | Couple) -> None:
+        """Let an entry go: it reads as long idle, so the next pick to meet it drops it."""
+        entry.last = -(10**6)
 
 
 @dataclass(frozen=True)

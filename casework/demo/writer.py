@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from contextlib import ExitStack
+from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .generator import records
 from .partners import COLUMNS, DATASETS
+from .people import Row
 
 
 class DataSet(NamedTuple):
@@ -31,16 +34,18 @@ def write_dataset(directory: str | Path, *, incidents: int = 20_000, seed: int =
     root = Path(directory)
     written: list[DataSet] = []
     with ExitStack() as stack:
-        writers: dict[tuple[str, str], csv.DictWriter[str]] = {}
+        # A plain writer fed by itemgetter: DictWriter's per-row check for stray keys costs a third of the run.
+        writers: dict[tuple[str, str], tuple[Any, Callable[[Row], tuple[str, ...]]]] = {}
         for spec in DATASETS:
             folder = root / spec.key
             folder.mkdir(parents=True, exist_ok=True)
             for name in spec.files:
                 handle = stack.enter_context((folder / f"{name}.csv").open("w", encoding="utf-8", newline=""))
-                writer = csv.DictWriter(handle, fieldnames=COLUMNS[name], lineterminator="\r\n")
-                writer.writeheader()
-                writers[spec.key, name] = writer
+                writer = csv.writer(handle, lineterminator="\r\n")
+                writer.writerow(COLUMNS[name])
+                writers[spec.key, name] = (writer, itemgetter(*COLUMNS[name]))
             written.append(DataSet(spec.partner.name, spec.partner.kind, folder))
         for record in records(incidents=incidents, seed=seed, end=end):
-            writers[record.dataset, record.file].writerow(record.row)
+            writer, cells = writers[record.dataset, record.file]
+            writer.writerow(cells(record.row))
     return written
