@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     _init_transactions(app)
     _init_templates(app)
+    _init_security(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     return app
@@ -74,12 +75,23 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
 
 
+def _init_security(app: Flask) -> None:
+    """Who is asking, default deny, CSRF, throttling and security headers: see casework.auth."""
+    from . import auth
+
+    auth.init_app(app)
+
+
 def _register_blueprints(app: Flask) -> None:
-    from .views import assets, health, home
+    from .views import account, admin, assets, audit, auth, health, home
 
     app.register_blueprint(assets.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -31,6 +31,18 @@ DEFAULTS: dict[str, Any] = {
     "ASB_REVIEW_WINDOW_MONTHS": 6,
     "WTF_CSRF_TIME_LIMIT": None,
     "PAGE_SIZE": 25,
+    # accounts and sign-in (casework.auth)
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "LOCKOUT_ATTEMPTS": 5,
+    "LOCKOUT_MINUTES": 15,
+    "SIGN_IN_ADDRESS_LIMIT": "50 per 15 minutes",  # failed attempts from one client address
+    "PASSWORD_HASH_TIME_COST": 3,  # argon2id
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
+    "PASSWORD_HASH_PARALLELISM": 4,
+    "AUDIT_CHECKPOINT_FILE": None,  # <instance>/audit-checkpoints
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL")

@@ -19,6 +19,8 @@ from sqlalchemy.orm import sessionmaker
 from casework import create_app
 from casework.db import db
 
+pytest_plugins = ["tests.fixtures_auth"]
+
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE / "data" / "sample"
 SAMPLE_EXPECTED = HERE / "data" / "sample-expected-2024-25.json"

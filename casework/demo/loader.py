@@ -67,12 +67,11 @@ def ensure_partners() -> tuple[dict[str, Agency], list[str]]:
 
 
 def add_demo_users(*, agencies: Mapping[str, Agency]) -> None:
-    """Where demo sign-ins for the partners' staff are to be made.
+    """The demo sign-ins: one user per role in the partner agencies, made by the accounts
+    feature (`casework.services.users.create_demo_users`); `casework users demo-sign-ins` prints them."""
+    from ..services.users import create_demo_users
 
-    The accounts feature (users, roles, sign-in) adds them here, one or more
-    per agency in `agencies`; until it does the demo makes no accounts, so it
-    never ships made-up credentials.
-    """
+    create_demo_users(agencies=agencies)
 
 
 def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress: bool = False) -> DemoSummary:

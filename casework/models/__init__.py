@@ -2,13 +2,16 @@
 
 from .agency import Agency
 from .area import Area
+from .audit import AuditEntry
 from .base import Base, Secret, secret_columns
 from .case import Case, CaseIncident, CasePerson
 from .incident import Incident, Party
 from .person import Person
 from .prevention import PreventionActivity
 from .referral import Referral
+from .sharing import RestrictedAccess, Share
 from .source_ref import SourceRef
+from .user import FormStash, RecoveryCode, Role, User, UserRole, UserSession
 from .vocab import (
     AgencyKind,
     AsbType,
@@ -27,8 +30,9 @@ from .vocab import (
 )
 
 __all__ = [
-    "Agency", "AgencyKind", "Area", "AsbType", "Base", "Case", "CaseIncident", "CaseKind", "CasePerson",
-    "CaseStatus", "Category", "CjStatus", "Gender", "HrdaCriteria", "Incident", "Party", "PartyRole",
-    "Person", "PreventionActivity", "PreventionKind", "ProgrammeOutcome", "RecordKind", "Referral",
-    "ReferralStatus", "ReferralType", "Secret", "SourceRef", "secret_columns",
+    "Agency", "AgencyKind", "Area", "AsbType", "AuditEntry", "Base", "Case", "CaseIncident", "CaseKind",
+    "CasePerson", "CaseStatus", "Category", "CjStatus", "FormStash", "Gender", "HrdaCriteria", "Incident",
+    "Party", "PartyRole", "Person", "PreventionActivity", "PreventionKind", "ProgrammeOutcome",
+    "RecordKind", "RecoveryCode", "Referral", "ReferralStatus", "ReferralType", "RestrictedAccess", "Role",
+    "Secret", "Share", "SourceRef", "User", "UserRole", "UserSession", "secret_columns"
 ]

@@ -13,6 +13,7 @@ from casework.config import ConfigurationError
 from casework.db import db
 from casework.migrate import head_revision
 from casework.models import Base, Person
+from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory
 
 
@@ -29,8 +30,8 @@ def test_models_and_migrations_agree(app_ctx):
     assert diff == []
 
 
-def test_start_page_uses_the_govuk_layout(get_page):
-    page = get_page("/")
+def test_start_page_uses_the_govuk_layout(caseworker_client):
+    page = Page(caseworker_client.get("/"))
     assert page.status_code == 200
     assert page.h1 == "Casework"
     assert page.select_one("link[href$='govuk-frontend.min.css']") is not None

@@ -1,0 +1,198 @@
+"""Who may do what, and who may see which record: the one place that decides.
+
+Views and services ask this module; they never decide on their own.
+
+Roles and permissions
+    `ROLE_PERMISSIONS` maps each role to what it may do. An administrator
+    manages users and agencies but sees no case data unless also given another
+    role (segregation of duties). A later feature adds a `Permission` member and
+    the roles that hold it here, and nowhere else.
+
+Records
+    A person, incident, case or referral is visible to users of the agency
+    that owns it and of the agencies it is shared with (`Share` rows: by a
+    referral, by listing at an HRDA meeting, or explicitly with a reason); a
+    referral is also visible to its receiving agency. A restricted record is
+    visible only to the users named on it (`RestrictedAccess`), whoever owns it.
+
+    Identity matching is the exception: to stop duplicates, any user who may
+    search people sees every match's identity (name, date of birth, gender and
+    which agencies know them) whatever its agency; a restricted person shows
+    only as "a restricted record may match; ask its owner".
+
+`can_view` answers for one loaded record; `visible_filter` gives the same
+answer as a SQL condition, so lists and searches never fetch a record the user
+may not see, and can count the ones left out.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from .models import Case, Incident, Person, Referral, RestrictedAccess, Role, Share
+
+
+class Permission(enum.Enum):
+    SEARCH_PEOPLE = "search_people"  # identity-only matches across the partnership
+    VIEW_RECORDS = "view_records"  # people, incidents, cases, referrals: subject to can_view
+    EDIT_RECORDS = "edit_records"
+    SHARE_RECORDS = "share_records"
+    REFER = "refer"
+    CHAIR_HRDA = "chair_hrda"
+    VIEW_MEASURES = "view_measures"  # aggregate figures: every agency's records counted
+    EXCHANGE_DATA = "exchange_data"  # import and export an agency's records
+    VIEW_AUDIT = "view_audit"
+    READ_SEARCH_TERMS = "read_search_terms"  # decrypted search terms on the audit page
+    SEE_WHO_VIEWED = "see_who_viewed"  # on a person's page: who has looked at them
+    MANAGE_USERS = "manage_users"
+    MANAGE_AGENCIES = "manage_agencies"
+
+
+P = Permission
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CASEWORKER: frozenset({
+        P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.REFER, P.VIEW_MEASURES,
+    }),
+    Role.HRDA_CHAIR: frozenset({
+        P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.CHAIR_HRDA, P.VIEW_MEASURES,
+    }),
+    Role.MANAGER: frozenset({
+        P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.VIEW_MEASURES, P.EXCHANGE_DATA, P.VIEW_AUDIT,
+        P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED,
+    }),
+    # No case data: no VIEW_RECORDS, SEARCH_PEOPLE or READ_SEARCH_TERMS.
+    Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT}),
+}
+
+RESTRICTED_MATCH_NOTICE = "A restricted record may match; ask its owner."
+
+
+class Actor(Protocol):
+    """What the policy needs to know about a user."""
+
+    id: Any
+    agency_id: Any
+    active: bool
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+
+def permissions(user: Actor | None) -> frozenset[Permission]:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return frozenset()
+    granted: set[Permission] = set()
+    for role in user.roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def can(user: Actor | None, permission: Permission) -> bool:
+    return permission in permissions(user)
+
+
+# --- records ------------------------------------------------------------------
+
+RECORD_MODELS: dict[str, type] = {"person": Person, "incident": Incident, "case": Case, "referral": Referral}
+
+
+def kind_of(record_or_model: Any) -> str:
+    model = record_or_model if isinstance(record_or_model, type) else type(record_or_model)
+    for kind, cls in RECORD_MODELS.items():
+        if issubclass(model, cls):
+            return kind
+    raise TypeError(f"{model.__name__} is not a record the access policy knows")
+
+
+def _shared_with(kind: str, record_id: Any, agency_id: Any) -> ColumnElement[bool]:
+    return exists().where(
+        Share.record_kind == kind, Share.record_id == record_id, Share.agency_id == agency_id,
+        Share.revoked_at.is_(None),
+    )
+
+
+def _named_on(kind: str, record_id: Any, user_id: Any) -> ColumnElement[bool]:
+    return exists().where(
+        RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record_id,
+        RestrictedAccess.user_id == user_id,
+    )
+
+
+def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
+    """A SQL condition on `model` true for exactly the rows `user` may see (see `can_view`)."""
+    kind = kind_of(model)
+    if not can(user, Permission.VIEW_RECORDS):
+        return false()
+    assert user is not None
+    agency_ok: list[ColumnElement[bool]] = [
+        model.owner_agency_id == user.agency_id,  # type: ignore[attr-defined]
+        _shared_with(kind, model.id, user.agency_id),  # type: ignore[attr-defined]
+    ]
+    if model is Referral or issubclass(model, Referral):
+        agency_ok.append(model.receiving_agency_id == user.agency_id)  # type: ignore[attr-defined]
+    open_to_agency = or_(*agency_ok)
+    restricted = getattr(model, "restricted", None)
+    if restricted is None:
+        return open_to_agency
+    return or_(
+        and_(restricted.is_(False), open_to_agency),
+        and_(restricted.is_(True), _named_on(kind, model.id, user.id)),  # type: ignore[attr-defined]
+    )
+
+
+def can_view(user: Actor | None, record: Any) -> bool:
+    """Whether `user` may see `record` (a person, incident, case or referral). Callers answer 404
+    when not, so nobody learns that a record they may not see exists."""
+    if record is None or not can(user, Permission.VIEW_RECORDS):
+        return False
+    from .db import db
+
+    model = type(record)
+    row = db.session.execute(
+        select(true()).where(model.id == record.id, visible_filter(user, model))  # type: ignore[attr-defined]
+    ).first()
+    return row is not None
+
+
+def can_edit(user: Actor | None, record: Any) -> bool:
+    return can(user, Permission.EDIT_RECORDS) and can_view(user, record)
+
+
+# --- identity-only matches ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdentityMatch:
+    """What any user who may search people sees of a match from any agency."""
+
+    person_id: Any
+    name: str
+    date_of_birth: Any
+    gender: Any
+    known_to: tuple[str, ...]  # agency names
+    visible: bool  # whether the user may open the full record
+
+
+@dataclass(frozen=True)
+class RestrictedMatch:
+    """A restricted person the user is not named on: nothing about them but who to ask."""
+
+    owner_agency: str
+    notice: str = RESTRICTED_MATCH_NOTICE
+
+
+def identity_view(user: Actor | None, person: Person, *, known_to: tuple[str, ...], owner_agency: str,
+                  visible: bool) -> IdentityMatch | RestrictedMatch | None:
+    """What `user` may be shown of `person` as a possible match (None: nothing at all)."""
+    if not can(user, Permission.SEARCH_PEOPLE):
+        return None
+    if person.restricted and not visible:
+        return RestrictedMatch(owner_agency=owner_agency)
+    return IdentityMatch(person_id=person.id, name=person.display_name, date_of_birth=person.date_of_birth,
+                         gender=person.gender, known_to=known_to, visible=visible)

@@ -1,0 +1,66 @@
+"""Sharing records with other agencies, and naming the users who may see a restricted record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from .. import policy
+from ..db import db
+from ..models import Agency, RestrictedAccess, Share
+from ..models.base import utcnow
+from . import audit
+
+VIA = ("referral", "hrda_meeting", "explicit")
+
+
+class SharingError(Exception):
+    """A record could not be shared."""
+
+
+def share(*, record: Any, agency: Agency, via: str, by: Any = None, reason: str | None = None) -> Share:
+    """Share `record` (person, incident, case, referral) with `agency`. An explicit share needs a reason
+    and a user who may see the record; sharing again what is already shared changes nothing."""
+    if via not in VIA:
+        raise SharingError(f"Unknown kind of sharing {via!r}")
+    if via == "explicit":
+        if not (reason or "").strip():
+            raise SharingError("Give the reason for sharing")
+        if not policy.can(by, policy.Permission.SHARE_RECORDS) or not policy.can_view(by, record):
+            raise SharingError("You cannot share this record")
+    kind = policy.kind_of(record)
+    existing = db.session.scalar(select(Share).where(
+        Share.record_kind == kind, Share.record_id == record.id, Share.agency_id == agency.id,
+        Share.revoked_at.is_(None)))
+    if existing is not None:
+        return existing
+    row = Share(record_kind=kind, record_id=record.id, agency_id=agency.id, via=via,
+                shared_by_id=getattr(by, "id", None))
+    row.reason = reason.strip() if reason else None
+    db.session.add(row)
+    db.session.flush()
+    audit.record("record.share", user=by, record=record, details={"agency_id": str(agency.id), "via": via})
+    return row
+
+
+def unshare(*, record: Any, agency: Agency, via: str, by: Any = None) -> int:
+    """End the shares of `record` with `agency` made `via` (e.g. when an HRDA case's actions are done)."""
+    kind = policy.kind_of(record)
+    result = db.session.execute(update(Share).where(
+        Share.record_kind == kind, Share.record_id == record.id, Share.agency_id == agency.id, Share.via == via,
+        Share.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    if result.rowcount:
+        audit.record("record.unshare", user=by, record=record, details={"agency_id": str(agency.id), "via": via})
+    return result.rowcount or 0
+
+
+def name_on_restricted(*, record: Any, user: Any, by: Any = None) -> None:
+    """Let `user` see a restricted record."""
+    kind = policy.kind_of(record)
+    if db.session.scalar(select(RestrictedAccess).where(
+            RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record.id,
+            RestrictedAccess.user_id == user.id)) is None:
+        db.session.add(RestrictedAccess(record_kind=kind, record_id=record.id, user_id=user.id))
+        db.session.flush()
+        audit.record("record.restricted_access", user=by, record=record, details={"user_id": str(user.id)})

@@ -1,0 +1,278 @@
+"""Users: creating them, setting them up, their roles, password and second factor, deactivating them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from .. import crypto
+from ..db import db
+from ..models import Agency, RecoveryCode, Role, User
+from ..models.base import utcnow
+from . import audit
+
+SETUP_LINK_LIFETIME = dt.timedelta(hours=72)
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
+RECOVERY_CODES = 10
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserError(Exception):
+    """A user could not be created or changed; the message says why, in the user's words."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def hash_params() -> dict[str, int]:
+    cfg = current_app.config
+    return {"time_cost": cfg["PASSWORD_HASH_TIME_COST"], "memory_kib": cfg["PASSWORD_HASH_MEMORY_KIB"],
+            "parallelism": cfg["PASSWORD_HASH_PARALLELISM"]}
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str | None = None) -> str | None:
+    """Why a password may not be used, or None."""
+    if len(password) < PASSWORD_MIN:
+        return f"Password must be {PASSWORD_MIN} characters or more"
+    if len(password) > PASSWORD_MAX:
+        return f"Password must be {PASSWORD_MAX} characters or fewer"
+    if password.lower() in _common_passwords():
+        return "Password is in a list of commonly used passwords that attackers try first: choose another"
+    if email and normalise_email(email).split("@")[0] in password.lower():
+        return "Password must not contain your email address"
+    return None
+
+
+def parse_roles(values: Iterable[str]) -> set[Role]:
+    roles = set()
+    for value in values:
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            raise UserError(f"Unknown role {value!r}: use one of {', '.join(r.value for r in Role)}",
+                            "roles") from None
+    if not roles:
+        raise UserError("Select at least one role", "roles")
+    return roles
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: User
+    token: str  # for the one-time set-up link; shown once, only its hash is kept
+
+
+def create(*, email: str, name: str, agency: Agency, roles: Iterable[Role | str], by: Any = None) -> Invitation:
+    """Create a user who sets their own password through a one-time link valid for 72 hours."""
+    email = normalise_email(email)
+    if not EMAIL.match(email):
+        raise UserError("Enter an email address in the correct format, like name@example.org", "email")
+    name = " ".join((name or "").split()) or email.split("@")[0]
+    if len(name) > 120:
+        raise UserError("Name must be 120 characters or fewer", "name")
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise UserError(f"A user with the email address {email} already exists", "email")
+    role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
+    user = User(email=email, name=name, agency_id=agency.id, active=True)
+    user.set_roles(role_set)
+    db.session.add(user)
+    token = _new_setup_token(user)
+    db.session.flush()
+    audit.record("user.create", user=by, record=user, details={"roles": sorted(r.value for r in role_set)})
+    return Invitation(user=user, token=token)
+
+
+def renew_setup_link(*, user: User, by: Any = None) -> str:
+    """A new set-up link (the old one stops working): for a lost link or a forgotten password."""
+    token = _new_setup_token(user)
+    db.session.flush()
+    audit.record("user.setup_link", user=by, record=user)
+    return token
+
+
+def _new_setup_token(user: User) -> str:
+    token = crypto.new_token()
+    user.setup_token_hash = crypto.token_digest(token)
+    user.setup_expires_at = utcnow() + SETUP_LINK_LIFETIME
+    return token
+
+
+def by_setup_token(token: str) -> User | None:
+    """The user a set-up link is for, while it is valid."""
+    user = db.session.scalar(select(User).where(User.setup_token_hash == crypto.token_digest(token or "")))
+    if user is None or not user.active or user.setup_expires_at is None or user.setup_expires_at < utcnow():
+        return None
+    return user
+
+
+def set_password(*, user: User, password: str, by_setup_link: bool = False) -> None:
+    """Set a password (policy checked); every session of the user ends."""
+    problem = password_problem(password, email=user.email)
+    if problem:
+        raise UserError(problem, "password")
+    from ..auth import sessions
+
+    user.password_hash = crypto.hash_password(password, **hash_params())
+    user.password_changed_at = utcnow()
+    user.setup_token_hash = None
+    user.setup_expires_at = None
+    user.failed_attempts = 0
+    user.locked_until = None
+    sessions.end_all(user_id=user.id, reason="password_changed")
+    db.session.flush()
+    audit.record("user.password_set" if by_setup_link else "user.password_change", user=user, record=user)
+
+
+def change_password(*, user: User, current: str, new: str) -> None:
+    if not crypto.verify_password(user.password_hash, current, **hash_params()):
+        raise UserError("Your current password is not right", "current_password")
+    set_password(user=user, password=new)
+
+
+def set_roles(*, user: User, roles: Iterable[Role | str], by: Any) -> None:
+    role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
+    if by is not None and user.id == by.id and Role.ADMIN in user.roles and Role.ADMIN not in role_set:
+        raise UserError("You cannot remove your own administrator role", "roles")
+    user.set_roles(role_set)
+    db.session.flush()
+    audit.record("user.roles", user=by, record=user, details={"roles": sorted(r.value for r in role_set)})
+
+
+def deactivate(*, user: User, by: Any = None) -> None:
+    """A deactivated user cannot sign in, and their sessions end at once."""
+    from ..auth import sessions
+
+    if by is not None and user.id == by.id:
+        raise UserError("You cannot deactivate yourself")
+    user.active = False
+    sessions.end_all(user_id=user.id, reason="deactivated")
+    db.session.flush()
+    audit.record("user.deactivate", user=by, record=user)
+
+
+def reactivate(*, user: User, by: Any = None) -> None:
+    user.active = True
+    db.session.flush()
+    audit.record("user.reactivate", user=by, record=user)
+
+
+def reset_second_factor(*, user: User, by: Any = None) -> None:
+    """Forget the authenticator and recovery codes: the next sign-in enrols a new one."""
+    from ..auth import sessions
+
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sessions.end_all(user_id=user.id, reason="second_factor_reset")
+    db.session.flush()
+    audit.record("user.second_factor_reset", user=by, record=user)
+
+
+def begin_enrolment(*, user: User) -> str:
+    """The secret for a new authenticator (kept until a code from it is confirmed)."""
+    if user.totp_enrolled:
+        raise UserError("This account already has an authenticator")
+    if not user.totp_secret:
+        user.totp_secret = crypto.new_totp_secret()
+        db.session.flush()
+    return user.totp_secret  # type: ignore[return-value]
+
+
+def confirm_enrolment(*, user: User, code: str) -> list[str]:
+    """Confirm the authenticator with a code from it; returns new recovery codes (shown once)."""
+    if user.totp_enrolled or not user.totp_secret:
+        raise UserError("Start setting up the authenticator again", "code")
+    step = crypto.totp_step_matched(user.totp_secret, code)
+    if step is None:
+        raise UserError("Enter the 6-digit code your authenticator app shows now", "code")
+    user.totp_enrolled_at = utcnow()
+    user.totp_last_step = step
+    codes = new_recovery_codes(user=user)
+    audit.record("user.second_factor_enrol", user=user, record=user)
+    return codes
+
+
+def new_recovery_codes(*, user: User) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [crypto.new_recovery_code() for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=crypto.recovery_code_digest(code)))
+    db.session.flush()
+    return codes
+
+
+def get(user_id: uuid.UUID) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def listing() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+# --- demo users ----------------------------------------------------------------
+
+DEMO_PASSWORD = "demo-casework-2025"
+DEMO_USERS = (
+    # email, name, role, agency (as the demo data names it)
+    ("caseworker@demo.casework.test", "Casey Worker", Role.CASEWORKER, "Dorset Police"),
+    ("chair@demo.casework.test", "Harriet Chair", Role.HRDA_CHAIR, "Dorset Council"),
+    ("manager@demo.casework.test", "Morgan Manager", Role.MANAGER, "Dorset Police"),
+    ("admin@demo.casework.test", "Ada Admin", Role.ADMIN, "Dorset Council"),
+)
+
+
+def create_demo_users(*, agencies: Mapping[str, Agency] | None = None) -> list[User]:
+    """One user per role in the demo agencies, with the demo password and no authenticator yet
+    (the first sign-in enrols it). Agencies come from `agencies` (by name) or are looked up by name;
+    a missing one is created. Existing demo users are left as they are. Never in production."""
+    from ..models import AgencyKind
+
+    if current_app.config["ENV"] == "production":
+        raise UserError("Demo users are never created in production")
+    from . import agencies as agency_service
+
+    made = []
+    for email, name, role, agency_name in DEMO_USERS:
+        if by_email(email) is not None:
+            continue
+        agency = (agencies or {}).get(agency_name) or agency_service.by_name(agency_name) or agency_service.add(
+            name=agency_name, kind=AgencyKind.POLICE if "Police" in agency_name else AgencyKind.COUNCIL)
+        user = User(email=email, name=name, agency_id=agency.id, active=True, demo=True)
+        user.set_roles({role})
+        user.password_hash = crypto.hash_password(DEMO_PASSWORD, **hash_params())
+        user.password_changed_at = utcnow() - dt.timedelta(seconds=1)
+        db.session.add(user)
+        made.append(user)
+    db.session.flush()
+    for user in made:
+        audit.record("user.create", user=None, record=user, details={"demo": True})
+    return made
+
+
+def demo_users() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.demo.is_(True)).order_by(User.email)))

@@ -1,0 +1,168 @@
+"""Administrators: users (create with a one-time set-up link, roles, deactivate, reset the second
+factor) and agencies. No case data is shown here."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..auth.guard import require
+from ..db import db
+from ..forms import Form, choices
+from ..models import Agency, AgencyKind, Role, User
+from ..policy import Permission
+from ..services import agencies, users
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class RolesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NewUserForm(Form):
+    email = StringField("Email address", validators=[InputRequired("Enter an email address")])
+    name = StringField("Full name", validators=[InputRequired("Enter the user's name")])
+    agency = SelectField("Agency", validators=[InputRequired("Select an agency")])
+    roles = RolesField("Roles", choices=choices(Role.choices()))
+
+
+class RolesForm(Form):
+    roles = RolesField("Roles", choices=choices(Role.choices()))
+
+
+class AgencyForm(Form):
+    name = StringField("Name", validators=[InputRequired("Enter the agency's name")])
+    kind = SelectField("Kind", choices=choices([("", "Select")] + AgencyKind.choices()),
+                       validators=[InputRequired("Select the kind of agency")])
+
+
+def _agency_choices() -> list[SelectChoice]:
+    return choices([("", "Select an agency")] + [
+        (str(a.id), a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))
+    ])
+
+
+def _user_or_404(user_id: uuid.UUID) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@require(Permission.MANAGE_USERS)
+def users_list():  # type: ignore[no-untyped-def]
+    return render_template("admin/users.html", users=users.listing())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require(Permission.MANAGE_USERS)
+def new_user():  # type: ignore[no-untyped-def]
+    form = NewUserForm()
+    form.agency.choices = _agency_choices()
+    if request.method == "POST" and form.validate():
+        agency = db.session.get(Agency, uuid.UUID(form.agency.data)) if form.agency.data else None
+        try:
+            if agency is None:
+                raise users.UserError("Select an agency", "agency")
+            invitation = users.create(email=form.email.data, name=form.name.data, agency=agency,
+                                      roles=form.roles.data or [], by=current_user)
+        except users.UserError as e:
+            getattr(form, e.field or "email").errors = [str(e)]
+        else:
+            link = url_for("auth.set_up", token=invitation.token, _external=True)
+            return render_template("admin/user_link.html", user=invitation.user, link=link)
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_new.html", form=form), status
+
+
+@bp.get("/users/<uuid:user_id>")
+@require(Permission.MANAGE_USERS)
+def user(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    account = _user_or_404(user_id)
+    form = RolesForm(data={"roles": [r.value for r in account.roles]})
+    return render_template("admin/user.html", account=account, form=form)
+
+
+@bp.post("/users/<uuid:user_id>/roles")
+@require(Permission.MANAGE_USERS)
+def user_roles(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    account = _user_or_404(user_id)
+    form = RolesForm()
+    try:
+        users.set_roles(user=account, roles=form.roles.data or [], by=current_user)
+    except users.UserError as e:
+        form.roles.errors = [str(e)]
+        return render_template("admin/user.html", account=account, form=form), 400
+    flash(f"Roles of {account.email} changed")
+    return redirect(url_for("admin.user", user_id=account.id))
+
+
+def _user_action(user_id: uuid.UUID, action, done: str):  # type: ignore[no-untyped-def]
+    account = _user_or_404(user_id)
+    try:
+        action(user=account, by=current_user)
+    except users.UserError as e:
+        return render_template("admin/user.html", account=account, form=RolesForm(
+            data={"roles": [r.value for r in account.roles]}), action_error=str(e)), 400
+    flash(done.format(email=account.email))
+    return redirect(url_for("admin.user", user_id=account.id))
+
+
+@bp.post("/users/<uuid:user_id>/deactivate")
+@require(Permission.MANAGE_USERS)
+def deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _user_action(user_id, users.deactivate, "{email} is deactivated: their sessions have ended")
+
+
+@bp.post("/users/<uuid:user_id>/reactivate")
+@require(Permission.MANAGE_USERS)
+def reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _user_action(user_id, users.reactivate, "{email} can sign in again")
+
+
+@bp.post("/users/<uuid:user_id>/reset-second-factor")
+@require(Permission.MANAGE_USERS)
+def reset_second_factor(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _user_action(user_id, users.reset_second_factor,
+                        "{email} will set up a new authenticator at their next sign-in")
+
+
+@bp.post("/users/<uuid:user_id>/set-up-link")
+@require(Permission.MANAGE_USERS)
+def setup_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    account = _user_or_404(user_id)
+    token = users.renew_setup_link(user=account, by=current_user)
+    link = url_for("auth.set_up", token=token, _external=True)
+    return render_template("admin/user_link.html", user=account, link=link)
+
+
+@bp.route("/agencies", methods=["GET", "POST"])
+@require(Permission.MANAGE_AGENCIES)
+def agencies_list():  # type: ignore[no-untyped-def]
+    form = AgencyForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                agency = agencies.add(name=form.name.data, kind=form.kind.data)
+            except agencies.AgencyError as e:
+                form.name.errors = [str(e)]
+            else:
+                from ..services import audit
+
+                audit.record("agency.create", record=agency)
+                flash(f"Added {agency.name}")
+                return redirect(url_for("admin.agencies_list"))
+        status = 400
+    rows = db.session.scalars(select(Agency).order_by(Agency.name)).all()
+    return render_template("admin/agencies.html", form=form, agencies=rows), status

@@ -1,0 +1,86 @@
+"""Every route and method of the app, with who may use it: checked by
+tests/integration/test_access_policy.py, which fails for a route missing here.
+
+To add a route: add `("METHOD", "blueprint.endpoint"): Route(...)`.
+- `Route(PUBLIC)`: anyone, signed in or not.
+- `Route(SIGNED_IN)` / `Route(roles("caseworker", "manager"))`: those roles; others get 403,
+  anonymous users are sent to sign in.
+- `record="person"` (or incident, case, referral) for a route with the record's id in its URL
+  (named by `record_arg`): allowed roles may use it for a record of their own agency or one shared
+  with it, and get 404 for another agency's record and for an id that does not exist.
+- `args=lambda ctx: {...}` gives the other URL values (ctx: see the test's `Context`);
+  `data=lambda ctx: {...}` the form posted (default: nothing, which a form refuses with 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("caseworker", "hrda_chair", "manager", "admin")
+PUBLIC = frozenset({"*"})
+SIGNED_IN = frozenset(ROLES)
+
+
+def roles(*names: str) -> frozenset[str]:
+    unknown = set(names) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Route:
+    allowed: frozenset[str]
+    record: str | None = None
+    record_arg: str | None = None
+    args: Callable[[Any], dict[str, Any]] | None = None
+    data: Callable[[Any], dict[str, Any]] | None = None
+    # Statuses an allowed user may get besides 2xx/3xx (e.g. 400 for an empty form).
+    also_ok: frozenset[int] = field(default_factory=lambda: frozenset({400}))
+
+    @property
+    def public(self) -> bool:
+        return self.allowed == PUBLIC
+
+
+def _target_user(ctx: Any) -> dict[str, Any]:
+    return {"user_id": ctx.target_user.id}
+
+
+POLICY: dict[tuple[str, str], Route] = {
+    # foundation
+    ("GET", "static"): Route(PUBLIC, args=lambda ctx: {"filename": "css/casework.css"}),
+    ("GET", "assets.govuk_asset"): Route(PUBLIC, args=lambda ctx: {"filename": "images/favicon.svg"}),
+    ("GET", "health.healthz"): Route(PUBLIC, also_ok=frozenset({503})),
+    ("GET", "home.index"): Route(SIGNED_IN),
+    # signing in and out
+    ("GET", "auth.sign_in"): Route(PUBLIC),
+    ("POST", "auth.sign_in"): Route(PUBLIC),
+    ("GET", "auth.code"): Route(PUBLIC),
+    ("POST", "auth.code"): Route(PUBLIC),
+    ("GET", "auth.enrol"): Route(PUBLIC),
+    ("POST", "auth.enrol"): Route(PUBLIC),
+    ("GET", "auth.enrol_qr_code"): Route(PUBLIC, also_ok=frozenset({404})),
+    ("GET", "auth.sign_out_page"): Route(SIGNED_IN),
+    ("POST", "auth.sign_out"): Route(PUBLIC),
+    ("GET", "auth.set_up"): Route(PUBLIC, args=lambda ctx: {"token": "not-a-token"}, also_ok=frozenset({404})),
+    ("POST", "auth.set_up"): Route(PUBLIC, args=lambda ctx: {"token": "not-a-token"}, also_ok=frozenset({404})),
+    # own account
+    ("GET", "account.index"): Route(SIGNED_IN),
+    ("POST", "account.change_password"): Route(SIGNED_IN),
+    # administration
+    ("GET", "admin.users_list"): Route(roles("admin")),
+    ("GET", "admin.new_user"): Route(roles("admin")),
+    ("POST", "admin.new_user"): Route(roles("admin")),
+    ("GET", "admin.user"): Route(roles("admin"), args=_target_user),
+    ("POST", "admin.user_roles"): Route(roles("admin"), args=_target_user),
+    ("POST", "admin.deactivate"): Route(roles("admin"), args=_target_user),
+    ("POST", "admin.reactivate"): Route(roles("admin"), args=_target_user),
+    ("POST", "admin.reset_second_factor"): Route(roles("admin"), args=_target_user),
+    ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
+    ("GET", "admin.agencies_list"): Route(roles("admin")),
+    ("POST", "admin.agencies_list"): Route(roles("admin")),
+    # audit
+    ("GET", "audit.index"): Route(roles("manager", "admin")),
+}
