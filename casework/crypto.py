@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import struct
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Keyring:
     _aead: dict[int, AESGCM] = field(default_factory=dict, repr=False, compare=False)
     # (inode, mtime, size) of the file as last read or written: see `reload_if_changed`.
     _stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
+    _checked_at: float = field(default=0.0, repr=False, compare=False)
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -185,16 +187,21 @@ class Keyring:
         self.path = target
         self._stamp = _stamp_of(target)
 
-    def reload_if_changed(self) -> None:
+    def reload_if_changed(self, *, at_most_every: float = 0.0) -> None:
         """Take in place the keys of a keyring file another process has rewritten.
 
         `casework keys rotate` runs beside the web workers: without this they
         could not read values sealed under a new key, and would keep sealing
         and indexing under the old ones. The file is replaced atomically, so
-        a changed stamp means a complete new keyring.
+        a changed stamp means a complete new keyring. `at_most_every` (seconds)
+        spares the stat on hot paths; an unknown key id always looks again.
         """
         if self.path is None:
             return
+        now = time.monotonic()
+        if at_most_every and now - self._checked_at < at_most_every:
+            return
+        self._checked_at = now
         stamp = _stamp_of(self.path)
         if stamp is None or stamp == self._stamp:
             return
@@ -235,6 +242,8 @@ class Keyring:
     def _cipher(self, key_id: int) -> AESGCM:
         aead = self._aead.get(key_id)
         if aead is None:
+            if key_id not in self.data_keys:
+                self.reload_if_changed()  # another process may have just rotated to it
             try:
                 aead = AESGCM(self.data_keys[key_id])
             except KeyError:
@@ -461,7 +470,7 @@ def current() -> Keyring:
     from flask import current_app
 
     ring: Keyring = current_app.extensions["casework.keyring"]
-    ring.reload_if_changed()
+    ring.reload_if_changed(at_most_every=1.0)
     return ring
 
 # --- backup files -------------------------------------------------------------

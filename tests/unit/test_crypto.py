@@ -269,3 +269,14 @@ def test_log_tags_are_keyed_so_a_list_of_surnames_cannot_reverse_them():
     assert crypto.hash_terms("Smith", a) == crypto.hash_terms("Smith", a)
     assert crypto.hash_terms("Smith", a) != crypto.hash_terms("Smith", b)
     assert len(crypto.hash_terms("Smith", a)) == 12
+
+
+def test_a_value_under_a_key_another_process_just_made_reads_at_once(tmp_path):
+    path = tmp_path / "keyring.json"
+    web = Keyring.load_or_create(path)
+    web.reload_if_changed(at_most_every=3600)  # checked just now: the hot path will not look again
+    rotator = Keyring.load(path)
+    rotator.add_data_key()
+    rotator.save()
+    assert crypto.unseal(web, crypto.seal(rotator, b"y", **WHERE), **WHERE) == b"y"
+    assert web.active == 2
