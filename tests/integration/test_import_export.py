@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +32,8 @@ from casework.models import (
     ReferralStatus,
     SourceRef,
 )
-from tests.conftest import SAMPLE
+from casework.services import agencies
+from tests.conftest import SAMPLE, make_test_app, upgrade
 from tests.factories import AgencyFactory, IncidentFactory, PersonFactory
 
 TABLES = ("area", "person", "incident", "party", "referral", "prevention_activity", "source_ref")
@@ -358,3 +365,50 @@ def test_the_caller_commits(police, tmp_path):
     savepoint.rollback()
     assert count(Person) == 0
     assert db.session.get(Agency, police.id) is not None
+
+
+def _table_rows(database: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in TABLES}
+
+
+def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
+    """SIGKILL part way through the write pass: the database is as it was before the import."""
+    database = tmp_path / "casework.db"
+    app = make_test_app(f"sqlite:///{database}", tmp_path)
+    upgrade(app)
+    with app.app_context():
+        agency = agencies.add(name="Dorset Police", kind="police")
+        import_dataset(dataset(tmp_path, "before", people=f"{PEOPLE_HEADER}\nP1,Smith,Ann,,,,,,"), agency=agency)
+        db.session.commit()
+    app.extensions["casework.engine"].dispose()
+    before = _table_rows(database)
+
+    rows = 5000
+    big = dataset(tmp_path, "big",
+                  people="\n".join([PEOPLE_HEADER, "P1,Smyth,Ann,,,,,,",
+                                    *(f"Q{n},Person{n},Ann,1990-01-01,,DT1 1XJ,n,n,n" for n in range(rows))]),
+                  incidents="\n".join([INCIDENT_HEADER,
+                                       *(f"I{n},2024-05-01,theft,n,police,,,,,,," for n in range(rows))]),
+                  parties="\n".join(["incident_ref,person_ref,role,cj_status",
+                                     *(f"I{n},Q{n},victim," for n in range(rows))]))
+    env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{database}", "CASEWORK_INSTANCE_PATH": str(tmp_path),
+           "CASEWORK_KEYRING_FILE": str(tmp_path / "keyring.json"),
+           "CASEWORK_IMPORT_CHUNK_DELAY": "0.5"}  # test-only: a pause after each chunk written
+    process = subprocess.Popen([str(Path(sys.executable).with_name("casework")), "import", str(big),
+                                "--agency", "Dorset Police", "--progress"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("wrote"):  # at least one chunk is in the (uncommitted) transaction
+                break
+        assert any(line.startswith("wrote") for line in lines), "".join(lines)
+        time.sleep(0.2)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert _table_rows(database) == before
