@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, request
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from . import config, crypto
+from . import config, crypto, observability
 from .db import db, sqlite_begin
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.default_instance_path()), instance_relative_config=True)
     config.load(app, test_config)
+    observability.init_app(app)
     _init_keyring(app)
     db.init_app(app)
     _init_transactions(app)

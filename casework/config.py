@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "ASB_REVIEW_WINDOW_MONTHS": 6,
     "WTF_CSRF_TIME_LIMIT": None,
     "PAGE_SIZE": 25,
+    "LOG_FORMAT": None,  # json | text; unset: json in production, text elsewhere (casework.observability)
+    "LOG_LEVEL": "INFO",
+    "PG_BIN_DIR": None,  # where pg_dump/pg_restore are (casework backup); unset: the newest installed
     # accounts and sign-in (casework.auth)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
