@@ -10,10 +10,12 @@ commits once. See `importer` for how records are matched and updated and
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from ..db import db
 from ..models import Agency
+from ..services import audit
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
 from .importer import FileCounts, ImportReport, Writer
@@ -42,6 +44,8 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     bar.finish()
     # Records were written around the ORM: objects the session holds must be read afresh.
     db.session.expire_all()
-    # The audit trail records the import here, once: agency, folder and report.counts.
+    # The audit trail records the import here, once: agency, folder and counts.
+    audit.record_exchange("import", agency_id=agency.id, file_name=directory.name,
+                          counts={name: asdict(c) for name, c in report.files.items()})
     return report
 

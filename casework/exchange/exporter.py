@@ -218,6 +218,10 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
                   for a in session.execute(select(ACTIVITY).where(_mine(ACTIVITY, RecordKind.ACTIVITY, agency)))]
     _write(directory, PREVENTION, report, activities)
     # The audit trail records the export here, once: agency, folder and report.files.
+    from ..services import audit
+
+    audit.record_exchange("export", agency_id=agency.id if agency else None, file_name=directory.name,
+                          counts=dict(report.files))
     return report
 
 

@@ -102,7 +102,7 @@ def record_change(obj: Any, *, action: str, fields: Iterable[str], user: Any = _
 
 
 def record_exchange(action: str, *, user: Any = _CURRENT, agency_id: uuid.UUID | None = None,
-                    counts: dict[str, int] | None = None, file_name: str | None = None) -> None:
+                    counts: dict[str, Any] | None = None, file_name: str | None = None) -> None:
     """An export or import (`action`: "export" or "import") of an agency's records."""
     details: dict[str, Any] = {}
     if agency_id:
@@ -112,6 +112,27 @@ def record_exchange(action: str, *, user: Any = _CURRENT, agency_id: uuid.UUID |
     if file_name:
         details["file"] = file_name
     record(f"exchange.{action}", user=user, details=details or None)
+
+
+@dataclass(frozen=True)
+class Viewing:
+    at: dt.datetime
+    user_email: str | None
+    agency_id: uuid.UUID | None
+    part: str | None
+
+
+def viewers_of(obj: Any, *, limit: int = 50) -> list[Viewing]:
+    """Who has looked at a record, newest first (for managers, on a person's page)."""
+    from ..models import User
+
+    rows = db.session.execute(
+        select(AuditEntry.at, User.email, AuditEntry.agency_id, AuditEntry.details)
+        .outerjoin(User, User.id == AuditEntry.user_id)
+        .where(AuditEntry.action == "record.view", AuditEntry.record_id == obj.id)
+        .order_by(AuditEntry.position.desc()).limit(limit))
+    return [Viewing(at=r.at, user_email=r.email, agency_id=r.agency_id,
+                    part=json.loads(r.details).get("part") if r.details else None) for r in rows]
 
 
 def changed_fields(obj: Any) -> list[str]:

@@ -180,3 +180,35 @@ def test_concurrent_writers_never_fork_the_chain(durable_app):
             positions = list(s.scalars(select(AuditEntry.position).order_by(AuditEntry.position)))
         assert positions == list(range(1, len(positions) + 1))
         assert audit_chain.verify(path=None).ok
+
+
+def test_views_and_changes_are_recorded_with_field_names_only(app_ctx):
+    from tests.factories import PersonFactory
+    from tests.fixtures_auth import make_user
+
+    viewer = make_user(email="looker@example.org")
+    person = PersonFactory(surname="Wakefield")
+    db.session.flush()
+    audit.record_view(person, user=viewer)
+    audit.record_view(person, user=viewer, part="address")
+    person.surname = "Whitfield"
+    audit.record_change(person, action="person.update", fields=audit.changed_fields(person), user=viewer)
+    seen = audit.viewers_of(person)
+    assert [(v.user_email, v.part) for v in seen] == [("looker@example.org", "address"), ("looker@example.org", None)]
+    change = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.update"))
+    assert change.details == '{"fields": ["surname"]}'
+    assert "Whitfield" not in (change.details or "") and "Wakefield" not in (change.details or "")
+
+
+def test_exports_and_imports_are_recorded(app_ctx, tmp_path):
+    from casework.exchange import export_dataset, import_dataset
+    from tests.factories import AgencyFactory, PersonFactory
+
+    agency = AgencyFactory()
+    PersonFactory(owner_agency_id=agency.id)
+    export_dataset(tmp_path / "out", agency=agency)
+    import_dataset(tmp_path / "out", agency=AgencyFactory())
+    rows = db.session.execute(select(AuditEntry.action, AuditEntry.details)
+                              .where(AuditEntry.action.like("exchange.%")).order_by(AuditEntry.position)).all()
+    assert [r.action for r in rows] == ["exchange.export", "exchange.import"]
+    assert "people" in rows[0].details
