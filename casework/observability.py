@@ -73,7 +73,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             doc["exception"] = {
                 "type": f"{record.exc_info[0].__module__}.{record.exc_info[0].__qualname__}",
-                "stack": [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(record.exc_info[2])],
+                "stack": [f"{frame.filename}:{frame.lineno} in {frame.name}"
+                          for frame in traceback.extract_tb(record.exc_info[2])],
             }
         return json.dumps(doc, ensure_ascii=False, default=str)
 

@@ -99,7 +99,8 @@ class RestoreReport:
 # --- backup -------------------------------------------------------------------
 
 
-def create_backup(*, target: Path, engine: Engine | None = None, ring: crypto.Keyring | None = None) -> Manifest:
+def create_backup(*, target: Path, engine: Engine | None = None,
+                  ring: crypto.Keyring | None = None) -> Manifest:
     """Write an encrypted backup of the database to `target` (a new file, owner-only).
 
     Runs beside the app. The file appears only when complete: a failed backup
@@ -250,7 +251,8 @@ def restore_backup(*, source: Path, engine: Engine | None = None,
         if manifest.database != kind:
             raise BackupError(
                 f"{source} is a backup of a {manifest.database} database and cannot be restored into {kind}: "
-                f"restore it into an empty {manifest.database} database (cross-engine restore is not supported)"
+                f"restore it into an empty {manifest.database} database "
+                "(cross-engine restore is not supported)"
             )
         head = head_revision()
         if manifest.migration != head:
@@ -295,7 +297,8 @@ def _restore_sqlite(engine: Engine, payload: Path, manifest: Manifest, ring: cry
         return verify(conn, row_counts=manifest.row_counts, ring=ring)
 
 
-def _restore_postgresql(engine: Engine, payload: Path, manifest: Manifest, ring: crypto.Keyring) -> list[Check]:
+def _restore_postgresql(engine: Engine, payload: Path, manifest: Manifest,
+                        ring: crypto.Keyring) -> list[Check]:
     conninfo, env = _libpq(engine.url)
     result = subprocess.run(
         [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
@@ -315,11 +318,13 @@ def _refuse_unless_empty(engine: Engine) -> None:
     with engine.connect() as conn:
         if conn.dialect.name == SQLITE:
             names = conn.execute(text(
-                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type <> 'table', name")).scalars().all()
+                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                "ORDER BY type <> 'table', name")).scalars().all()
         else:
             names = conn.execute(text(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' "
+                "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND n.nspname NOT LIKE 'pg_toast%' "
                 "AND n.nspname NOT LIKE 'pg_temp%' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
                 "ORDER BY c.relkind NOT IN ('r', 'p'), c.relname")).scalars().all()
     if names:
@@ -372,6 +377,7 @@ def _tail(f: IO[bytes]) -> str:
 
 
 def describe(manifest: Manifest) -> str:
-    return (f"{manifest.database} database at migration {manifest.migration}, {len(manifest.row_counts)} tables, "
+    return (f"{manifest.database} database at migration {manifest.migration}, "
+            f"{len(manifest.row_counts)} tables, "
             f"{manifest.total_rows} rows, made {manifest.created_at} by Casework {manifest.app_version}")
 

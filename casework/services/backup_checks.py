@@ -41,8 +41,8 @@ def _integrity(conn: Connection) -> Check:
     invalid = conn.execute(text(
         "SELECT (SELECT count(*) FROM pg_constraint WHERE NOT convalidated) "
         "+ (SELECT count(*) FROM pg_index WHERE NOT indisvalid)")).scalar_one()
-    return Check("integrity", invalid == 0,
-                 "every constraint and index is valid" if invalid == 0 else f"{invalid} invalid constraints or indexes")
+    detail = "every constraint and index is valid" if invalid == 0 else f"{invalid} invalid constraints or indexes"
+    return Check("integrity", invalid == 0, detail)
 
 
 def _migration_check(conn: Connection) -> Check:
@@ -99,7 +99,8 @@ def table_names(conn: Connection) -> list[str]:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )).scalars())
     rows = conn.execute(text(
-        "SELECT schemaname, tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') "
+        "SELECT schemaname, tablename FROM pg_tables "
+        "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') "
         "ORDER BY schemaname, tablename")).all()
     return [t if s == "public" else f"{s}.{t}" for s, t in rows]
 

@@ -273,7 +273,8 @@ def test_restore_refuses_another_engine_or_migration(empty_target, field, value,
                                 migration=head_revision(), row_counts={}, app_version="0.1.0")
     manifest = service.Manifest(**{**manifest.__dict__, field: value})
     path = tmp_path / "crafted.backup"
-    with path.open("wb") as f, empty_target.app_context(), crypto.BackupEncryptor(crypto.current(), f) as stream:
+    with (path.open("wb") as f, empty_target.app_context(),
+          crypto.BackupEncryptor(crypto.current(), f) as stream):
         stream.write(manifest.to_line() + b"not a database")
 
     assert_refused(empty_target, path, match)
