@@ -18,8 +18,9 @@ from ..models import Agency
 from ..services import audit
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
-from .importer import FileCounts, ImportReport, Writer
+from .importer import Writer
 from .reader import Problems, Progress
+from .report import FileCounts, ImportReport
 from .validate import check_dataset
 
 __all__ = ["ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]

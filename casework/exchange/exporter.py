@@ -38,6 +38,7 @@ from sqlalchemy import Table, or_, select
 from .. import crypto
 from ..db import db
 from ..models import Agency, RecordKind
+from .bulk import generated_ref
 from .importer import (
     ACTIVITY,
     AREA,
@@ -47,7 +48,6 @@ from .importer import (
     REFERRAL,
     SECRETS,
     SOURCE_REF,
-    generated_ref,
 )
 from .schema import (
     AREAS,

@@ -24,17 +24,22 @@ is free, so an export imported into an empty database exports identically.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, delete, exists, select, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    exists,
+    select,
+    update,
+)
 
 from .. import crypto
 from ..db import db
@@ -50,13 +55,14 @@ from ..models import (
     ReferralStatus,
     SourceRef,
 )
-from ..models.base import UTCDateTime, utcnow
+from ..models.base import utcnow
+from .bulk import Ids, generated_id, insert_rows
 from .errors import ImportFailed
 from .reader import Problems, Progress, Row, read_rows
+from .report import FileCounts, ImportReport
 from .schema import AREAS, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
 CHUNK = 2000
-GENERATED_PREFIX = "casework:"
 
 AREA = Area.__table__
 PERSON = Person.__table__
@@ -65,58 +71,6 @@ PARTY = Party.__table__
 REFERRAL = Referral.__table__
 ACTIVITY = PreventionActivity.__table__
 SOURCE_REF = SourceRef.__table__
-
-
-@dataclass
-class FileCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-
-
-@dataclass
-class ImportReport:
-    """How many records of each file were created, updated, left unchanged (and, for parties,
-    removed because the data set's incident no longer has them)."""
-
-    agency: str
-    files: dict[str, FileCounts] = field(default_factory=lambda: defaultdict(FileCounts))
-
-    def lines(self) -> list[str]:
-        out = []
-        for name, c in self.files.items():
-            text = f"{name}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
-            out.append(text + (f", {c.removed} removed" if c.removed else ""))
-        return out
-
-
-def generated_ref(record_id: uuid.UUID) -> str:
-    return f"{GENERATED_PREFIX}{record_id}"
-
-
-def _generated_id(ref: str) -> uuid.UUID | None:
-    if not ref.startswith(GENERATED_PREFIX):
-        return None
-    try:
-        return uuid.UUID(ref[len(GENERATED_PREFIX):])
-    except ValueError:
-        return None
-
-
-class _Ids:
-    """Random (version 4) UUIDs, made from one read of the system's random source per batch
-    rather than one per id (uuid.uuid4), which dominates the cost of making millions."""
-
-    def __init__(self, batch: int = 4096) -> None:
-        self.batch = batch
-        self.pool: list[uuid.UUID] = []
-
-    def __call__(self) -> uuid.UUID:
-        if not self.pool:
-            raw = os.urandom(16 * self.batch)
-            self.pool = [uuid.UUID(bytes=raw[i:i + 16], version=4) for i in range(0, len(raw), 16)]
-        return self.pool.pop()
 
 
 def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
@@ -153,7 +107,7 @@ class Writer:
         self.ring = crypto.current()
         self.now = utcnow()
         self.session = db.session
-        self.new_id = _Ids()
+        self.new_id = Ids()
         self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.areas: dict[str, uuid.UUID] = {}
         self.person_ids: dict[str, uuid.UUID] = {}
@@ -175,35 +129,6 @@ class Writer:
         return self.report
 
     # --- writing -------------------------------------------------------------
-
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """INSERT many rows through the session's connection (so in its transaction), with the
-        columns' own bind processing but without Core's per-row statement machinery."""
-        if not rows:
-            return
-        connection = self.session.connection()
-        dialect = connection.dialect
-        names = list(rows[0])
-        quote = dialect.identifier_preparer.quote
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-               f"VALUES ({', '.join([marker] * len(names))})")
-        processors = [self._processor(table.c[n].type, dialect) for n in names]
-        plain = all(p is None for p in processors)
-        if plain:
-            params = [tuple(row[n] for n in names) for row in rows]
-        else:
-            pairs = list(zip(names, processors, strict=True))
-            params = [tuple(v if (v := row[n]) is None or f is None else f(v) for n, f in pairs) for row in rows]
-        connection.exec_driver_sql(sql, params)
-
-    def _processor(self, kind: Any, dialect: Any) -> Callable[[Any], Any] | None:
-        process = kind._cached_bind_processor(dialect)
-        if process is None or not isinstance(kind, UTCDateTime):
-            return process
-        # Every timestamp this import writes is the same instant: convert it once.
-        now, converted = self.now, process(self.now)
-        return lambda value: converted if value is now else process(value)
 
     # --- reading -------------------------------------------------------------
 
@@ -254,7 +179,7 @@ class Writer:
             else:
                 counts.unchanged += 1
         if inserts:
-            self._insert(AREA, inserts)
+            insert_rows(self.session, AREA, inserts, now=self.now)
 
     # --- the row's values, as the record's columns --------------------------------
 
@@ -368,8 +293,8 @@ class Writer:
                 self.session.execute(delete(SOURCE_REF).where(
                     SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind,
                     SOURCE_REF.c.ref.in_([r["ref"] for r in refs])))
-            self._insert(table, inserts)
-            self._insert(SOURCE_REF, refs)
+            insert_rows(self.session, table, inserts, now=self.now)
+            insert_rows(self.session, SOURCE_REF, refs, now=self.now)
         return ids, set(current)
 
     def _changes(self, table: Table, current: Any, values: dict[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
@@ -392,7 +317,7 @@ class Writer:
         return {r.ref: r.record_id for r in self.session.execute(query)}
 
     def _free_generated_ids(self, table: Table, refs: list[str]) -> dict[str, uuid.UUID]:
-        wanted = {ref: rid for ref in refs if (rid := _generated_id(ref)) is not None}
+        wanted = {ref: rid for ref in refs if (rid := generated_id(ref)) is not None}
         if not wanted:
             return {}
         taken = set(self.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted.values())))))
@@ -446,7 +371,7 @@ class Writer:
                 self.session.execute(update(PARTY).where(PARTY.c.id == bindparam("row_id")).values(
                     cj_status=bindparam("new_cj_status"), updated_at=self.now), updates)
             if inserts:
-                self._insert(PARTY, inserts)
+                insert_rows(self.session, PARTY, inserts, now=self.now)
             self._written(PARTIES, len(chunk))
         self._remove_replaced_parties(counts)
 

@@ -172,7 +172,9 @@ def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progr
             return
         width = len(header)
         absent = {c.name: c.blank for c in spec.columns if c.name not in positions}
-        present = [(spec.by_name[n], i) for n, i in positions.items()]
+        present = [(n, i, spec.by_name[n].parse, spec.by_name[n].required, spec.by_name[n].blank)
+                   for n, i in positions.items()]
+        check = spec.check if check_rows else None
         while True:
             try:
                 cells = next(reader)
@@ -190,23 +192,23 @@ def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progr
                 continue
             values = dict(absent)
             ok = True
-            for column, i in present:
+            for column, i, parse, required, blank in present:
                 cell = cells[i].strip()
                 if not cell:
-                    if column.required:
-                        problems.add(name, line, column.name, "required")
+                    if required:
+                        problems.add(name, line, column, "required")
                         ok = False
-                    values[column.name] = column.blank
+                    values[column] = blank
                     continue
                 try:
-                    values[column.name] = column.parse(cell)
+                    values[column] = parse(cell)
                 except Invalid as e:
-                    problems.add(name, line, column.name, str(e))
-                    values[column.name] = column.blank
+                    problems.add(name, line, column, str(e))
+                    values[column] = blank
                     ok = False
-            if check_rows and spec.check is not None:
-                for column_name, message in spec.check(values):
-                    problems.add(name, line, column_name, message)
+            if check is not None:
+                for column, message in check(values):
+                    problems.add(name, line, column, message)
                     ok = False
             yield Row(line, values, ok)
 

@@ -1,0 +1,255 @@
+"""Benchmark of `casework import`: a generated data set of N incidents (default a million) with
+their people, parties, referrals and prevention work, imported into a fresh, migrated database.
+
+Reports, per run, the wall time of the `casework import` process (start-up included) and its
+peak memory (ru_maxrss, from wait4), and the time of a plain `executemany` of the same rows into
+the same tables and indexes (no checks, no encryption, no blind indexes; ids made in Python,
+refs resolved through a dict) in a fresh database of the same kind. Then the medians.
+
+    .venv/bin/python bench/import.py --incidents 1000000
+    .venv/bin/python bench/import.py --incidents 100000 --runs 3
+    .venv/bin/python bench/import.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Targets: the import within 3 minutes, within 3x the plain insert, under 1 GB of memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (
+    CASEWORK,
+    ROOT,
+    casework,
+    casework_env,
+    fresh_database,
+    generate,
+)
+
+TARGET_SECONDS = 180
+TARGET_RATIO = 3.0
+TARGET_RSS_MB = 1024
+
+
+def run_import(data: Path, url: str, workdir: Path) -> tuple[float, float, str]:
+    """Migrate a fresh database, then time `casework import` in a process of its own."""
+    instance = workdir / "instance"
+    instance.mkdir(exist_ok=True)
+    env = casework_env(url, instance)
+    casework("db", "upgrade", env=env)
+    casework("agencies", "add", "Bench Police", "--kind", "police", env=env)
+    start = time.perf_counter()
+    process = subprocess.Popen([CASEWORK, "import", str(data), "--agency", "Bench Police", "--no-progress"],
+                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    out, err = process.stdout.read().decode(), process.stderr.read().decode()  # type: ignore[union-attr]
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"the import failed:\n{out}\n{err[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def run_plain(data: Path, url: str, workdir: Path) -> float:
+    """Migrate a fresh database, then time the plain insert (in a process of its own too)."""
+    instance = workdir / "instance-plain"
+    instance.mkdir(exist_ok=True)
+    env = casework_env(url, instance)
+    casework("db", "upgrade", env=env)
+    casework("agencies", "add", "Bench Police", "--kind", "police", env=env)
+    done = subprocess.run([sys.executable, __file__, "--plain-insert", str(data), "--database-url", url],
+                          env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the plain insert failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+# --- the plain insert ---------------------------------------------------------------
+
+
+def plain_insert(data: Path, url: str) -> float:
+    """executemany of the data set's rows into the app's tables; returns the seconds it took
+    (from reading the first file to the commit)."""
+    from casework.db import make_engine
+
+    engine = make_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    conn = engine.raw_connection()
+    cur = conn.cursor()
+    mark = "?" if sqlite else "%s"
+    now = dt.datetime.now(dt.UTC)
+    now_db = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
+
+    def new_id() -> object:
+        u = uuid.uuid4()
+        return u.hex if sqlite else u
+
+    agency = cur.execute("SELECT id FROM agency").fetchone()[0]
+    start = time.perf_counter()
+    if sqlite:
+        cur.execute("BEGIN IMMEDIATE")
+
+    def insert(table: str, columns: list[str], rows) -> None:  # type: ignore[no-untyped-def]
+        sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join([mark] * len(columns))})'
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 10_000:
+                cur.executemany(sql, batch)
+                batch = []
+        if batch:
+            cur.executemany(sql, batch)
+
+    def read(name: str):  # type: ignore[no-untyped-def]
+        path = data / name
+        if not path.exists():
+            return
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            next(reader)
+            yield from reader
+
+    refs: list[tuple] = []
+    sr_columns = ["id", "agency_id", "kind", "ref", "record_id", "created_at", "updated_at"]
+
+    def flag(text: str) -> bool:
+        return text.lower() in ("y", "yes", "true", "1")
+
+    def blank(text: str) -> str | None:
+        return text or None
+
+    areas: dict[str, object] = {}
+
+    def area_rows():  # type: ignore[no-untyped-def]
+        for name, locality, asb, sv, rural in read("areas.csv"):
+            areas[name] = area_id = new_id()
+            yield (area_id, name, blank(locality), flag(asb), flag(sv), flag(rural), agency, now_db, now_db)
+
+    insert("area", ["id", "name", "locality", "asb_priority", "sv_hotspot", "rural_hotspot", "owner_agency_id",
+                    "created_at", "updated_at"], area_rows())
+
+    people: dict[str, object] = {}
+
+    def person_rows():  # type: ignore[no-untyped-def]
+        for ref, surname, forenames, dob, gender, postcode, mh, sm, cn in read("people.csv"):
+            people[ref] = person_id = new_id()
+            refs.append((new_id(), agency, "person", ref, person_id, now_db, now_db))
+            yield (person_id, surname.encode(), forenames.encode() if forenames else None,
+                   dob.encode() if dob else None, blank(gender), postcode.encode() if postcode else None,
+                   flag(mh), flag(sm), flag(cn), False, False, agency, 1, now_db, now_db)
+
+    insert("person", ["id", "surname", "forenames", "date_of_birth", "gender", "postcode", "mental_health",
+                      "substance_misuse", "complex_needs", "do_not_disclose_address", "restricted",
+                      "owner_agency_id", "version", "created_at", "updated_at"], person_rows())
+    insert("source_ref", sr_columns, refs)
+    refs.clear()
+
+    incidents: dict[str, object] = {}
+
+    def incident_rows():  # type: ignore[no-untyped-def]
+        for ref, on, category, da, recorder, locality, area, rural, alcohol, drugs, mh, asb in read("incidents.csv"):
+            incidents[ref] = incident_id = new_id()
+            refs.append((new_id(), agency, "incident", ref, incident_id, now_db, now_db))
+            yield (incident_id, on, category, flag(da), recorder, blank(locality), areas.get(area), flag(rural),
+                   flag(alcohol), flag(drugs), flag(mh), blank(asb), False, agency, 1, now_db, now_db)
+
+    insert("incident", ["id", "occurred_on", "category", "domestic_abuse", "recorded_by", "locality", "area_id",
+                        "rural", "alcohol", "drugs", "mental_health", "asb_type", "restricted", "owner_agency_id",
+                        "version", "created_at", "updated_at"], incident_rows())
+    insert("source_ref", sr_columns, refs)
+    refs.clear()
+    insert("party", ["id", "incident_id", "person_id", "role", "cj_status", "created_at", "updated_at"],
+           ((new_id(), incidents[i], people[p], role, blank(cj), now_db, now_db)
+            for i, p, role, cj in read("parties.csv")))
+
+    def referral_rows():  # type: ignore[no-untyped-def]
+        for ref, person, kind, on, started, ended, outcome, criteria, dash, cat, level in read("referrals.csv"):
+            referral_id = new_id()
+            refs.append((new_id(), agency, "referral", ref, referral_id, now_db, now_db))
+            yield (referral_id, people[person], kind, on, "closed", True, agency, blank(criteria),
+                   int(dash) if dash else None, int(cat) if cat else None, int(level) if level else None,
+                   blank(started), blank(ended), blank(outcome), 1, now_db, now_db)
+
+    insert("referral", ["id", "person_id", "type", "referred_on", "status", "imported", "owner_agency_id",
+                        "criteria", "dash_score", "mappa_category", "mappa_level", "started_on", "ended_on",
+                        "outcome", "version", "created_at", "updated_at"], referral_rows())
+
+    def activity_rows():  # type: ignore[no-untyped-def]
+        for ref, on, kind, friends, savings in read("prevention.csv"):
+            activity_id = new_id()
+            refs.append((new_id(), agency, "activity", ref, activity_id, now_db, now_db))
+            yield (activity_id, on, kind, int(friends) if friends else None,
+                   round(float(savings) * 100) if savings else None, agency, now_db, now_db)
+
+    insert("prevention_activity", ["id", "occurred_on", "kind", "friends_recruited", "savings_pence",
+                                   "owner_agency_id", "created_at", "updated_at"], activity_rows())
+    insert("source_ref", sr_columns, refs)
+    conn.commit()
+    seconds = time.perf_counter() - start
+    conn.close()
+    engine.dispose()
+    return seconds
+
+
+# --- the benchmark --------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server to make fresh databases on (default: SQLite files)")
+    parser.add_argument("--data", type=Path, help="use (or make, if missing) the data set in this folder")
+    parser.add_argument("--workdir", type=Path, help="where the SQLite databases go (default: a temporary folder)")
+    parser.add_argument("--plain-insert", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.plain_insert:
+        print(plain_insert(args.plain_insert, args.database_url))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.workdir) as tmp:
+        workdir = Path(tmp)
+        data = args.data or workdir / "data"
+        if not (data / "incidents.csv").exists():
+            started = time.perf_counter()
+            counts = generate(data, incidents=args.incidents)
+            print(f"generated {counts} in {time.perf_counter() - started:.1f}s", flush=True)
+        rows = sum(1 for f in data.glob("*.csv") for _ in f.open("rb")) - len(list(data.glob("*.csv")))
+        print(f"data set: {data} ({rows:,} rows, {sum(f.stat().st_size for f in data.glob('*.csv')) / 1e6:.0f} MB)")
+        kind = "postgresql" if args.database_url and not args.database_url.startswith("sqlite") else "sqlite"
+        imports, peaks, plains = [], [], []
+        for run in range(1, args.runs + 1):
+            with fresh_database(args.database_url, workdir) as url:
+                seconds, peak, out = run_import(data, url, workdir)
+            with fresh_database(args.database_url, workdir) as url:
+                plain = run_plain(data, url, workdir)
+            imports.append(seconds)
+            peaks.append(peak)
+            plains.append(plain)
+            print(f"run {run} ({kind}): import {seconds:.1f}s, peak memory {peak:.0f} MB; "
+                  f"plain executemany {plain:.1f}s; ratio {seconds / plain:.2f}", flush=True)
+            if run == 1:
+                print("  " + out.strip().replace("\n", "\n  "))
+        median_import, median_plain = statistics.median(imports), statistics.median(plains)
+        median_peak = statistics.median(peaks)
+        print(f"median of {args.runs} ({kind}, {args.incidents:,} incidents): import {median_import:.1f}s "
+              f"(target <= {TARGET_SECONDS}s), peak memory {median_peak:.0f} MB (target < {TARGET_RSS_MB} MB), "
+              f"plain executemany {median_plain:.1f}s, ratio {median_import / median_plain:.2f} "
+              f"(target <= {TARGET_RATIO})")
+
+
+if __name__ == "__main__":
+    main()
