@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_MEMORY_KIB": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,
     "AUDIT_CHECKPOINT_FILE": None,  # <instance>/audit-checkpoints
+    "PUBLIC_URL": None,  # the service's address, for set-up links printed by the CLI
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL")

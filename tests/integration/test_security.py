@@ -161,3 +161,21 @@ def test_audit_page_is_paginated(app_ctx):
     finally:
         app_ctx.config["PAGE_SIZE"] = 25
     assert db.session is not None
+
+
+def test_the_client_address_is_read_through_the_configured_number_of_proxies(database_url, tmp_path):
+    from flask import request
+
+    from casework.auth.guard import public
+
+    app = make_test_app(database_url, tmp_path, PROXY_COUNT=1, SERVER_NAME=None)
+
+    @app.get("/test-address")
+    @public
+    def address():  # type: ignore[no-untyped-def]
+        return request.remote_addr or ""
+
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": "198.51.100.7, 203.0.113.5"}
+    assert client.get("/test-address", headers=forwarded).get_data(True) == "203.0.113.5"
+    app.extensions["casework.engine"].dispose()

@@ -152,3 +152,27 @@ def test_a_form_posted_after_the_session_timed_out_is_kept_for_after_sign_in(app
     assert form.select_one("input[name=roles][value=manager]").has_attr("checked")
     again = Page(client.get("/admin/users/new"))
     assert not again.select_one("#email").get("value"), "the kept form is used once"
+
+
+def test_admin_journey_on_a_committing_database_keeps_a_valid_chain(durable_app):
+    """Real transactions (no test savepoints): audit entries of write requests are written after the
+    request's own transaction, in their own, and the chain stays intact."""
+    from casework.services import audit_chain
+
+    with durable_app.app_context():
+        agency = AgencyFactory()
+        admin = make_user(roles=("admin",), agency=agency)
+        client = sign_in(durable_app, admin)
+        agency_id, admin_id = agency.id, admin.id
+    response = client.post("/admin/users/new", data={"email": "durable@example.org", "name": "Durable",
+                                                      "agency": str(agency_id), "roles": ["caseworker"]})
+    assert response.status_code == 200
+    with durable_app.app_context():
+        target = users.by_email("durable@example.org")
+        target_id = target.id
+    assert client.post(f"/admin/users/{target_id}/deactivate").status_code == 302
+    with durable_app.app_context():
+        actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.user_id == admin_id)
+                                          .order_by(AuditEntry.position)))
+        assert actions == ["user.create", "user.deactivate"]
+        assert audit_chain.verify(path=None).ok
