@@ -662,6 +662,11 @@ def verify_password(password_hash: str | None, password: str, **params: int) -> 
 _DUMMY_HASHES: dict[tuple[tuple[str, int], ...], str] = {}
 
 
+def prepare_dummy_password_hash(**params: int) -> None:
+    """Make the dummy hash ahead of the first sign-in attempt, so no attempt pays for making it."""
+    _dummy_password_hash(**params)
+
+
 def _dummy_password_hash(**params: int) -> str:
     key = tuple(sorted(params.items()))
     if key not in _DUMMY_HASHES:

@@ -67,7 +67,7 @@ def sign_in():  # type: ignore[no-untyped-def]
     form = SignInForm()
     nxt = safe_next(request.args.get("next"))
     if request.method == "GET":
-        crypto.verify_password(None, "warm-up", **users.hash_params())  # the dummy hash exists before it is timed
+        crypto.prepare_dummy_password_hash(**users.hash_params())
         return render_template("auth/sign_in.html", form=form, next=nxt)
     if not form.validate():
         return render_template("auth/sign_in.html", form=form, next=nxt), 400
