@@ -19,6 +19,7 @@ import argparse
 import csv
 import datetime as dt
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,7 @@ TARGET_RATIO = 3.0
 TARGET_RSS_MB = 1024
 
 
-def run_import(data: Path, url: str, workdir: Path) -> tuple[float, float, str]:
+def run_import(data: Path, url: str, workdir: Path) -> tuple[float, float, float, str]:
     """Migrate a fresh database, then time `casework import` in a process of its own."""
     instance = workdir / "instance"
     instance.mkdir(exist_ok=True)
@@ -58,10 +59,10 @@ def run_import(data: Path, url: str, workdir: Path) -> tuple[float, float, str]:
     out, err = process.stdout.read().decode(), process.stderr.read().decode()  # type: ignore[union-attr]
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"the import failed:\n{out}\n{err[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, out
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
-def run_plain(data: Path, url: str, workdir: Path) -> float:
+def run_plain(data: Path, url: str, workdir: Path) -> tuple[float, float]:
     """Migrate a fresh database, then time the plain insert (in a process of its own too)."""
     instance = workdir / "instance-plain"
     instance.mkdir(exist_ok=True)
@@ -72,15 +73,16 @@ def run_plain(data: Path, url: str, workdir: Path) -> float:
                           env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the plain insert failed:\n{done.stdout}\n{done.stderr[-3000:]}")
-    return float(done.stdout.strip().splitlines()[-1])
+    seconds, cpu = done.stdout.strip().splitlines()[-1].split()
+    return float(seconds), float(cpu)
 
 
 # --- the plain insert ---------------------------------------------------------------
 
 
-def plain_insert(data: Path, url: str) -> float:
+def plain_insert(data: Path, url: str) -> tuple[float, float]:
     """executemany of the data set's rows into the app's tables; returns the seconds it took
-    (from reading the first file to the commit)."""
+    (from reading the first file to the commit) and the CPU seconds of the whole process."""
     from casework.db import make_engine
 
     engine = make_engine(url)
@@ -199,7 +201,8 @@ def plain_insert(data: Path, url: str) -> float:
     seconds = time.perf_counter() - start
     conn.close()
     engine.dispose()
-    return seconds
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
 # --- the benchmark --------------------------------------------------------------------
@@ -217,7 +220,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.plain_insert:
-        print(plain_insert(args.plain_insert, args.database_url))
+        print(*plain_insert(args.plain_insert, args.database_url))
         return
 
     with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.workdir) as tmp:
@@ -230,17 +233,21 @@ def main() -> None:
         rows = sum(1 for f in data.glob("*.csv") for _ in f.open("rb")) - len(list(data.glob("*.csv")))
         print(f"data set: {data} ({rows:,} rows, {sum(f.stat().st_size for f in data.glob('*.csv')) / 1e6:.0f} MB)")
         kind = "postgresql" if args.database_url and not args.database_url.startswith("sqlite") else "sqlite"
-        imports, peaks, plains = [], [], []
+        imports, peaks, plains, import_cpus, plain_cpus = [], [], [], [], []
         for run in range(1, args.runs + 1):
+            load = os.getloadavg()[0]
             with fresh_database(args.database_url, workdir) as url:
-                seconds, peak, out = run_import(data, url, workdir)
+                seconds, cpu, peak, out = run_import(data, url, workdir)
             with fresh_database(args.database_url, workdir) as url:
-                plain = run_plain(data, url, workdir)
+                plain, plain_cpu = run_plain(data, url, workdir)
             imports.append(seconds)
             peaks.append(peak)
             plains.append(plain)
-            print(f"run {run} ({kind}): import {seconds:.1f}s, peak memory {peak:.0f} MB; "
-                  f"plain executemany {plain:.1f}s; ratio {seconds / plain:.2f}", flush=True)
+            import_cpus.append(cpu)
+            plain_cpus.append(plain_cpu)
+            print(f"run {run} ({kind}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}): import {seconds:.1f}s "
+                  f"({cpu:.1f}s CPU), peak memory {peak:.0f} MB; plain executemany {plain:.1f}s "
+                  f"({plain_cpu:.1f}s CPU); ratio {seconds / plain:.2f}", flush=True)
             if run == 1:
                 print("  " + out.strip().replace("\n", "\n  "))
         median_import, median_plain = statistics.median(imports), statistics.median(plains)
@@ -248,7 +255,8 @@ def main() -> None:
         print(f"median of {args.runs} ({kind}, {args.incidents:,} incidents): import {median_import:.1f}s "
               f"(target <= {TARGET_SECONDS}s), peak memory {median_peak:.0f} MB (target < {TARGET_RSS_MB} MB), "
               f"plain executemany {median_plain:.1f}s, ratio {median_import / median_plain:.2f} "
-              f"(target <= {TARGET_RATIO})")
+              f"(target <= {TARGET_RATIO}); CPU seconds: import {statistics.median(import_cpus):.1f}, "
+              f"plain {statistics.median(plain_cpus):.1f}")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from ..models import (
     SourceRef,
 )
 from ..models.base import utcnow
-from .bulk import Ids, generated_id, insert_rows
+from .bulk import SQLITE_CACHE_KIB, Ids, generated_id, insert_rows, sqlite_cache
 from .errors import ImportFailed
 from .reader import Problems, Progress, Row, read_rows
 from .report import FileCounts, ImportReport
@@ -120,12 +120,13 @@ class Writer:
             SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
 
     def write(self) -> ImportReport:
-        self.write_areas()
-        self._records(PEOPLE, PERSON, RecordKind.PERSON, self._person_values, self.person_ids)
-        self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self._incident_values, self.incident_ids)
-        self.write_parties()
-        self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL, self._referral_values, None)
-        self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self._activity_values, None)
+        with sqlite_cache(self.session, SQLITE_CACHE_KIB):
+            self.write_areas()
+            self._records(PEOPLE, PERSON, RecordKind.PERSON, self._person_values, self.person_ids)
+            self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self._incident_values, self.incident_ids)
+            self.write_parties()
+            self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL, self._referral_values, None)
+            self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self._activity_values, None)
         return self.report
 
     # --- writing -------------------------------------------------------------

@@ -83,6 +83,7 @@ class _References:
             for start in range(0, len(refs), LOOKUP_BATCH):
                 batch = refs[start:start + LOOKUP_BATCH]
                 found = set(db.session.scalars(_existing_refs(self.agency, kind, TABLES[kind], batch)))
+                self.known[kind] |= found  # later rows naming them need no query
                 for ref in batch:
                     if ref in found:
                         continue
