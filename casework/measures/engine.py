@@ -1,8 +1,9 @@
 """The measures engine: every measure for a set of periods, computed set-based in SQL.
 
-Five aggregate queries (incidents, parties, HRDA referrals, perpetrator programme
-starters, prevention activities) each cover every period asked for at once,
-grouping rows into periods with a CASE on the date. Nothing is cached: the
+Six aggregate queries (incidents, repeat victims and perpetrators, sexual offence
+victims, HRDA referrals, perpetrator programme starters, prevention activities)
+each cover every period asked for at once, grouping rows into periods with a
+CASE on the date. Nothing is cached: the
 figures come from the tables each time, so records entered late, edited or
 merged count the next time the measures are computed.
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, exists, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -35,10 +36,10 @@ from ..risk.repeats import (
     RepeatKind,
     incident_table,
     is_kind,
-    is_repeat,
     is_repeat_referral,
     party_table,
     referral_table,
+    repeat_marks,
     shift_days,
 )
 from .definitions import MEASURES
@@ -78,7 +79,8 @@ def compute(conn: Session | Connection, periods: Sequence[Period]) -> dict[Perio
     """Every measure for each of `periods` (typically one and its previous), keyed by measure id."""
     periods = sorted(set(periods))
     raw: dict[Period, dict[str, int]] = {p: {} for p in periods}
-    for query in (_incident_figures, _party_figures, _hrda_figures, _programme_figures, _prevention_figures):
+    for query in (_incident_figures, _party_figures, _sexual_offence_figures, _hrda_figures, _programme_figures,
+                  _prevention_figures):
         for period, figures in query(conn, periods).items():
             raw[period].update(figures)
     return {p: _measures(raw[p]) for p in periods}
@@ -147,40 +149,48 @@ def _incident_figures(conn: Session | Connection, periods: Sequence[Period]) -> 
 
 
 def _party_figures(conn: Session | Connection, periods: Sequence[Period]) -> dict[Period, dict[str, int]]:
+    """Repeat victims and perpetrators: one pass over the parties of DA, ASB and SV incidents."""
+    m = repeat_marks(occurred_from=min(p.first_day for p in periods),
+                     occurred_to=max(p.last_day for p in periods)).subquery("marks")
+    victim, perpetrator = m.c.role == PartyRole.VICTIM, m.c.role == PartyRole.PERPETRATOR
+
+    def of(kind: RepeatKind) -> ColumnElement[bool]:
+        return m.c[f"is_{kind.value}"] == 1
+
+    def repeat(kind: RepeatKind) -> ColumnElement[bool]:
+        return m.c[f"repeat_{kind.value}"] == 1
+
+    da, pasb, asb, sv = RepeatKind.DA, RepeatKind.PERSONAL_ASB, RepeatKind.ASB, RepeatKind.SV
+    bucket = _bucket(m.c.occurred_on, periods).label("bucket")
+    query = select(
+        bucket,
+        _count_distinct_if(and_(repeat(da), victim), m.c.incident_id).label("da_repeat_victim"),
+        _count_distinct_if(and_(repeat(da), perpetrator), m.c.incident_id).label("da_repeat_perpetrator"),
+        _count_distinct_if(and_(of(pasb), victim), m.c.person_id).label("pasb_victims"),
+        _count_distinct_if(and_(repeat(pasb), victim), m.c.person_id).label("pasb_repeat_victims"),
+        _count_distinct_if(and_(of(asb), perpetrator), m.c.person_id).label("asb_perpetrators"),
+        _count_distinct_if(and_(repeat(asb), perpetrator), m.c.person_id).label("asb_repeat_perpetrators"),
+        _count_distinct_if(and_(of(sv), victim), m.c.person_id).label("sv_victims"),
+        _count_distinct_if(and_(repeat(sv), victim), m.c.person_id).label("sv_repeat_victims"),
+        _count_distinct_if(and_(of(sv), perpetrator), m.c.person_id).label("sv_perpetrators"),
+        _count_distinct_if(and_(repeat(sv), perpetrator), m.c.person_id).label("sv_repeat_perpetrators"),
+    ).group_by(bucket)
+    return _run(conn, query, periods)
+
+
+def _sexual_offence_figures(conn: Session | Connection, periods: Sequence[Period]) -> dict[Period, dict[str, int]]:
+    """SO3: rows of victims of police-recorded sexual offences by their criminal justice progress."""
     i, p = incident_table, party_table
-    victim, perpetrator = p.c.role == PartyRole.VICTIM, p.c.role == PartyRole.PERPETRATOR
-
-    def repeat(kind: RepeatKind, role: PartyRole) -> ColumnElement[bool]:
-        # The kind and role tests come first so the look-back runs only for rows that need it.
-        return and_(is_kind(kind, i), p.c.role == role, is_repeat(kind, role, incident=i, person_id=p.c.person_id))
-
-    da, pasb = is_kind(RepeatKind.DA, i), is_kind(RepeatKind.PERSONAL_ASB, i)
-    asb, sv = is_kind(RepeatKind.ASB, i), is_kind(RepeatKind.SV, i)
-    so1_victim = and_(i.c.category == Category.SEXUAL_OFFENCE, i.c.recorded_by == AgencyKind.POLICE, victim)
     bucket = _bucket(i.c.occurred_on, periods).label("bucket")
     query = (
         select(
             bucket,
-            _count_distinct_if(repeat(RepeatKind.DA, PartyRole.VICTIM), p.c.incident_id).label("da_repeat_victim"),
-            _count_distinct_if(repeat(RepeatKind.DA, PartyRole.PERPETRATOR), p.c.incident_id)
-            .label("da_repeat_perpetrator"),
-            _count_distinct_if(and_(pasb, victim), p.c.person_id).label("pasb_victims"),
-            _count_distinct_if(repeat(RepeatKind.PERSONAL_ASB, PartyRole.VICTIM), p.c.person_id)
-            .label("pasb_repeat_victims"),
-            _count_distinct_if(and_(asb, perpetrator), p.c.person_id).label("asb_perpetrators"),
-            _count_distinct_if(repeat(RepeatKind.ASB, PartyRole.PERPETRATOR), p.c.person_id)
-            .label("asb_repeat_perpetrators"),
-            _count_distinct_if(and_(sv, victim), p.c.person_id).label("sv_victims"),
-            _count_distinct_if(repeat(RepeatKind.SV, PartyRole.VICTIM), p.c.person_id).label("sv_repeat_victims"),
-            _count_distinct_if(and_(sv, perpetrator), p.c.person_id).label("sv_perpetrators"),
-            _count_distinct_if(repeat(RepeatKind.SV, PartyRole.PERPETRATOR), p.c.person_id)
-            .label("sv_repeat_perpetrators"),
-            _sum_if(and_(so1_victim, p.c.cj_status == CjStatus.WITHDREW)).label("so1_victims_withdrew"),
-            _sum_if(and_(so1_victim, p.c.cj_status.in_([s.value for s in CjStatus]))).label("so1_victims_in_cj"),
+            _sum_if(p.c.cj_status == CjStatus.WITHDREW).label("so1_victims_withdrew"),
+            _sum_if(p.c.cj_status.in_([s.value for s in CjStatus])).label("so1_victims_in_cj"),
         )
         .select_from(p.join(i, i.c.id == p.c.incident_id))
-        .where(_in_any(i.c.occurred_on, periods),
-               or_(da, asb, sv, i.c.category == Category.SEXUAL_OFFENCE))
+        .where(_in_any(i.c.occurred_on, periods), i.c.category == Category.SEXUAL_OFFENCE,
+               i.c.recorded_by == AgencyKind.POLICE, p.c.role == PartyRole.VICTIM)
         .group_by(bucket)
     )
     return _run(conn, query, periods)

@@ -24,7 +24,18 @@ import enum
 import uuid
 from typing import Any, ClassVar
 
-from sqlalchemy import Date, Select, and_, exists, func, literal, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -98,6 +109,24 @@ def _shift_months_default(element: shift_months, compiler: Any, **kw: Any) -> st
     return f"CAST({compiler.process(element.clauses, **kw)} + interval '{element.months:d} months' AS date)"
 
 
+class day_number(FunctionElement[int]):
+    """A date as a whole number of days (for window frames counted in days)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "day_number"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
+    return f"julianday({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_number)
+def _day_number_default(element: day_number, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` later (or earlier), clamped to the month's end, as `shift_months`."""
     index = day.year * 12 + day.month - 1 + months
@@ -134,25 +163,71 @@ def is_kind(kind: RepeatKind, incident: FromClause = incident_table) -> ColumnEl
 # --- repeat victims and perpetrators -------------------------------------------------------
 
 
-def is_repeat(kind: RepeatKind, role: PartyRole, *, incident: FromClause, person_id: ColumnElement[Any],
-              lookback_days: int = LOOKBACK_DAYS) -> ColumnElement[bool]:
-    """The SQL predicate "`person_id` had `role` in an earlier kind-K incident than `incident`".
+class _earlier_count(FunctionElement[int]):
+    """For each party row: how many rows of the same person in the same role, matching
+    `condition`, are dated from d - days to d - 1 (d: the row's date). One window, sorted once
+    however many conditions use it; the frame is inlined so that every use is the same window."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "earlier_count"
+    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("days", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, condition: ColumnElement[bool], person_id: ColumnElement[Any], role: ColumnElement[Any],
+                 occurred_on: ColumnElement[Any], days: int) -> None:
+        self.days = int(days)
+        super().__init__(condition, person_id, role, day_number(occurred_on))
+
+
+@compiles(_earlier_count)
+def _earlier_count_sql(element: _earlier_count, compiler: Any, **kw: Any) -> str:
+    condition, person_id, role, day = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    return (f"count(CASE WHEN {condition} THEN 1 END) OVER (PARTITION BY {person_id}, {role} ORDER BY {day} "
+            f"RANGE BETWEEN {element.days:d} PRECEDING AND 1 PRECEDING)")
+
+
+def repeat_marks(*, occurred_from: dt.date | None = None, occurred_to: dt.date | None = None,
+                 person_ids: list[uuid.UUID] | None = None, kinds: tuple[RepeatKind, ...] = tuple(RepeatKind),
+                 lookback_days: int = LOOKBACK_DAYS) -> Select[Any]:
+    """The repeat rule, once. One row per party of an incident of any of `kinds`, dated from
+    `occurred_from` to `occurred_to` (either may be open), with columns incident_id, person_id,
+    role, occurred_on and, for each kind K (`K.value`): `is_K`, 1 when the incident is of kind K,
+    and `repeat_K`, 1 when it is and the person had the same role in an earlier kind-K incident.
 
     Earlier means `occurred_on` from d - 365 to d - 1 where d is the incident's
-    date: the same day never counts. Incidents of every recorder count. The
-    caller decides whether `incident` itself is of kind K and `person_id` has
-    `role` in it.
+    date: the same day never counts. Incidents of every recorder count, and the
+    look-back reaches before `occurred_from`. Set-based: a window over each
+    person's rows in date order, so a person with a long history costs a sort,
+    not a scan of their history for every incident.
     """
-    earlier_party = party_table.alias("earlier_party")
-    earlier = incident_table.alias("earlier_incident")
-    return exists().where(
-        earlier_party.c.person_id == person_id,
-        earlier_party.c.role == role,
-        earlier.c.id == earlier_party.c.incident_id,
-        earlier.c.occurred_on < incident.c.occurred_on,
-        earlier.c.occurred_on >= shift_days(incident.c.occurred_on, -lookback_days),
-        is_kind(kind, earlier),
+    i = incident_table.alias("i")
+    p = party_table.alias("p")
+    columns: list[Any] = [p.c.incident_id, p.c.person_id, p.c.role, i.c.occurred_on]
+    for kind in kinds:
+        columns.append(case((is_kind(kind, i), 1), else_=0).label(f"is_{kind.value}"))
+        columns.append(_earlier_count(is_kind(kind, i), p.c.person_id, p.c.role, i.c.occurred_on, lookback_days)
+                       .label(f"earlier_{kind.value}"))
+    rows = (
+        select(*columns)
+        .select_from(p.join(i, i.c.id == p.c.incident_id))
+        .where(or_(*(is_kind(kind, i) for kind in kinds)))
     )
+    if occurred_from is not None:
+        rows = rows.where(i.c.occurred_on >= occurred_from - dt.timedelta(days=lookback_days))
+    if occurred_to is not None:
+        rows = rows.where(i.c.occurred_on <= occurred_to)
+    if person_ids is not None:
+        rows = rows.where(p.c.person_id.in_(person_ids))  # whole partitions: the window is per person
+    m = rows.subquery("marks")
+    query = select(
+        m.c.incident_id, m.c.person_id, m.c.role, m.c.occurred_on,
+        *(m.c[f"is_{kind.value}"] for kind in kinds),
+        *(case((and_(m.c[f"is_{kind.value}"] == 1, m.c[f"earlier_{kind.value}"] > 0), 1), else_=0)
+          .label(f"repeat_{kind.value}") for kind in kinds),
+    )
+    if occurred_from is not None:
+        query = query.where(m.c.occurred_on >= occurred_from)
+    return query
 
 
 def repeat_events(kind: RepeatKind, role: PartyRole, *, occurred_from: dt.date | None = None,
@@ -164,33 +239,24 @@ def repeat_events(kind: RepeatKind, role: PartyRole, *, occurred_from: dt.date |
     they had role R in an earlier kind-K incident. Optionally limited to
     incidents dated from `occurred_from` to `occurred_to` and to some people.
     """
-    i = incident_table.alias("i")
-    p = party_table.alias("p")
-    query = (
-        select(p.c.incident_id, p.c.person_id, i.c.occurred_on)
-        .select_from(p.join(i, i.c.id == p.c.incident_id))
-        .where(p.c.role == role, is_kind(kind, i), is_repeat(kind, role, incident=i, person_id=p.c.person_id))
-    )
-    if occurred_from is not None:
-        query = query.where(i.c.occurred_on >= occurred_from)
-    if occurred_to is not None:
-        query = query.where(i.c.occurred_on <= occurred_to)
-    if person_ids is not None:
-        query = query.where(p.c.person_id.in_(person_ids))
-    return query
+    marks = repeat_marks(occurred_from=occurred_from, occurred_to=occurred_to, person_ids=person_ids,
+                         kinds=(kind,)).subquery()
+    return select(marks.c.incident_id, marks.c.person_id, marks.c.occurred_on).where(
+        marks.c.role == role, marks.c[f"repeat_{kind.value}"] == 1)
 
 
 def current_repeat_flags(conn: Session | Connection, person_id: uuid.UUID, *, today: dt.date,
                          ) -> dict[tuple[RepeatKind, PartyRole], bool]:
     """A person's current repeat flags: for each kind and role, whether they have a kind-K
     incident dated from today - 364 to today that is a repeat for them."""
-    flags = {}
-    for kind in RepeatKind:
-        for role in PartyRole:
-            query = repeat_events(kind, role, occurred_from=today - dt.timedelta(days=LOOKBACK_DAYS - 1),
-                                  occurred_to=today, person_ids=[person_id])
-            flags[(kind, role)] = bool(conn.execute(select(exists(query))).scalar())
-    return flags
+    marks = repeat_marks(occurred_from=today - dt.timedelta(days=LOOKBACK_DAYS - 1), occurred_to=today,
+                         person_ids=[person_id])
+    held = set()
+    for row in conn.execute(marks).mappings():
+        for kind in RepeatKind:
+            if row[f"repeat_{kind.value}"] == 1:
+                held.add((kind, PartyRole(row["role"])))
+    return {(kind, role): (kind, role) in held for kind in RepeatKind for role in PartyRole}
 
 
 def repeat_people(kind: RepeatKind, role: PartyRole, *, today: dt.date) -> Select[Any]:

@@ -50,6 +50,6 @@ def test_shifts_of_different_lengths_are_not_confused_by_the_statement_cache():
     assert a._generate_cache_key() != b._generate_cache_key()
 
 
-def test_same_day_incidents_are_excluded_by_a_strict_comparison():
+def test_same_day_incidents_are_excluded_by_the_window_frame():
     text = sql(repeat_events(RepeatKind.DA, PartyRole.VICTIM), sqlite.dialect())
-    assert "earlier_incident.occurred_on < i.occurred_on" in text
+    assert "RANGE BETWEEN 365 PRECEDING AND 1 PRECEDING" in text
