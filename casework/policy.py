@@ -43,6 +43,7 @@ class Permission(enum.Enum):
     EDIT_RECORDS = "edit_records"
     SHARE_RECORDS = "share_records"
     REFER = "refer"
+    DECIDE_REFERRALS = "decide_referrals"  # accept or decline IDVA, MAPPA, programme referrals to one's agency
     CHAIR_HRDA = "chair_hrda"
     VIEW_MEASURES = "view_measures"  # aggregate figures: every agency's records counted
     EXCHANGE_DATA = "exchange_data"  # import and export an agency's records
@@ -58,6 +59,7 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.REFER, P.VIEW_MEASURES,
+        P.DECIDE_REFERRALS,
     }),
     Role.HRDA_CHAIR: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.CHAIR_HRDA, P.VIEW_MEASURES,
@@ -162,6 +164,43 @@ def can_view(user: Actor | None, record: Any) -> bool:
 
 def can_edit(user: Actor | None, record: Any) -> bool:
     return can(user, Permission.EDIT_RECORDS) and can_view(user, record)
+
+
+# --- referral decisions and risk assessments --------------------------------
+
+
+def can_decide_referral(user: Actor | None, referral: Referral) -> bool:
+    """Whether `user` may accept or decline `referral`: someone of its receiving agency, an HRDA
+    chair for an HRDA referral and a caseworker for the others. Imported history is never decided."""
+    from .models import ReferralType
+
+    if user is None or referral.imported or referral.receiving_agency_id != user.agency_id:
+        return False
+    needed = Permission.CHAIR_HRDA if referral.type == ReferralType.HRDA else Permission.DECIDE_REFERRALS
+    return can(user, needed) and can_view(user, referral)
+
+
+def assessment_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
+    """A SQL condition on RiskAssessment rows of people `user` may see: a completed assessment
+    follows its person; a draft is seen only by the agency writing it."""
+    if not can(user, Permission.VIEW_RECORDS):
+        return false()
+    assert user is not None
+    return or_(model.status == "complete", model.owner_agency_id == user.agency_id)  # type: ignore[attr-defined]
+
+
+def can_view_assessment(user: Actor | None, assessment: Any) -> bool:
+    if not can(user, Permission.VIEW_RECORDS) or not can_view(user, assessment.person):
+        return False
+    assert user is not None
+    return assessment.status == "complete" or assessment.owner_agency_id == user.agency_id
+
+
+def can_edit_assessment(user: Actor | None, assessment: Any) -> bool:
+    """Only a draft is edited, and only by its own agency; a completed checklist is kept as it was."""
+    if user is None or not can(user, Permission.EDIT_RECORDS) or assessment.status != "draft":
+        return False
+    return assessment.owner_agency_id == user.agency_id and can_view(user, assessment.person)
 
 
 # --- identity-only matches ---------------------------------------------------

@@ -2,13 +2,14 @@
 
 from .agency import Agency
 from .area import Area
+from .assessment import AssessmentStatus, RiskAssessment
 from .audit import AuditEntry
 from .base import Base, Secret, secret_columns
-from .case import Case, CaseIncident, CasePerson
+from .case import Case, CaseIncident, CaseNote, CasePerson, CaseTask
 from .incident import Incident, Party
 from .person import Person
 from .prevention import PreventionActivity
-from .referral import Referral
+from .referral import Consent, Referral
 from .sharing import RestrictedAccess, Share
 from .source_ref import SourceRef
 from .user import FormStash, RecoveryCode, Role, User, UserRole, UserSession
@@ -34,5 +35,6 @@ __all__ = [
     "CasePerson", "CaseStatus", "Category", "CjStatus", "FormStash", "Gender", "HrdaCriteria", "Incident",
     "Party", "PartyRole", "Person", "PreventionActivity", "PreventionKind", "ProgrammeOutcome",
     "RecordKind", "RecoveryCode", "Referral", "ReferralStatus", "ReferralType", "RestrictedAccess", "Role",
-    "Secret", "Share", "SourceRef", "User", "UserRole", "UserSession", "secret_columns"
+    "Secret", "Share", "SourceRef", "User", "UserRole", "UserSession", "secret_columns",
+    "AssessmentStatus", "CaseNote", "CaseTask", "Consent", "RiskAssessment",
 ]

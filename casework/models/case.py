@@ -3,15 +3,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Secret, enum_column
+from .base import Base, Secret, enum_column, utcnow
 from .vocab import CaseKind, CaseStatus, PartyRole
 
 
 class Case(Base):
-    """An agency's piece of work, grouping people and incidents."""
+    """An agency's piece of work, grouping people and incidents, with its caseworker, notes and tasks."""
 
     __tablename__ = "case"
 
@@ -22,10 +22,17 @@ class Case(Base):
     outcome = Secret(str)
     restricted: Mapped[bool] = mapped_column(default=False)
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    caseworker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    closed_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     people: Mapped[list[CasePerson]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     incidents: Mapped[list[CaseIncident]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    notes: Mapped[list[CaseNote]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                 order_by="(CaseNote.at, CaseNote.id)")
+    tasks: Mapped[list[CaseTask]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                 order_by="(CaseTask.due_on, CaseTask.id)")
+    caseworker = relationship("User", foreign_keys=[caseworker_id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -46,3 +53,32 @@ class CaseIncident(Base):
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incident.id"), index=True)
+
+
+class CaseNote(Base):
+    """An entry in a case's timeline; its text is personal data, so encrypted."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (Index("ix_case_note_case_at", "case_id", "at"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    text = Secret(str, nullable=False)
+
+    author = relationship("User")
+
+
+class CaseTask(Base):
+    """Something to do on a case, by a date, by someone of the case's agency."""
+
+    __tablename__ = "case_task"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    title = Secret(str, nullable=False)  # may name people: encrypted
+    due_on: Mapped[dt.date] = mapped_column(index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    done_at: Mapped[dt.datetime | None]
+    done_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+
+    owner = relationship("User", foreign_keys=[owner_id])

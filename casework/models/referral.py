@@ -3,11 +3,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column
-from .vocab import HrdaCriteria, ProgrammeOutcome, ReferralStatus, ReferralType
+from .base import Base, Secret, enum_column
+from .vocab import HrdaCriteria, Labelled, ProgrammeOutcome, ReferralStatus, ReferralType
+
+
+class Consent(Labelled):
+    """Whether the person agreed to the referral sharing their information."""
+
+    GIVEN = "given", "Given"
+    REFUSED = "refused", "Refused"
+    NOT_SOUGHT = "not_sought", "Not sought"
 
 
 class Referral(Base):
@@ -22,10 +30,24 @@ class Referral(Base):
     status: Mapped[ReferralStatus] = enum_column(ReferralStatus, default=ReferralStatus.SUBMITTED)
     imported: Mapped[bool] = mapped_column(default=False)  # history: arrives closed, never queued
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
-    receiving_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
+    receiving_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    referred_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case.id"), index=True)
+    assessment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("risk_assessment.id"))
+    reason = Secret(str)  # why the referral is made
+    # Consent to share (None only for imported history); without it, the lawful basis for sharing.
+    consent: Mapped[Consent | None] = enum_column(Consent, nullable=True)
+    lawful_basis = Secret(str)
+    # The receiving side's decision
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_reason = Secret(str)
+    closed_at: Mapped[dt.datetime | None]
 
-    # HRDA
+    # HRDA. `criteria` is the first that holds among the exchange format's three (None when only
+    # "repeat" does); `criteria_held` lists every one that holds (casework.risk.dash.Criterion values).
     criteria: Mapped[HrdaCriteria | None] = enum_column(HrdaCriteria, nullable=True)
+    criteria_held: Mapped[str | None] = mapped_column(String(120))
     dash_score: Mapped[int | None]
     children_in_household: Mapped[bool | None]
     # MAPPA
@@ -38,5 +60,9 @@ class Referral(Base):
 
     version: Mapped[int] = mapped_column(default=1)
     person = relationship("Person")
+    receiving_agency = relationship("Agency", foreign_keys=[receiving_agency_id])
+    owner_agency = relationship("Agency", foreign_keys=[owner_agency_id])
+    referred_by = relationship("User", foreign_keys=[referred_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     __mapper_args__ = {"version_id_col": version}
