@@ -93,6 +93,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    from .views import incidents, people  # people and incidents (issue 4)
+
+    app.register_blueprint(people.bp)
+    app.register_blueprint(incidents.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

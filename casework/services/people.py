@@ -1,0 +1,207 @@
+"""People: create, edit, find likely duplicates, and read a person's incidents.
+
+A person is owned by the agency of the user who records them. Before a new
+person is saved, the partnership's records are searched for likely duplicates
+through the blind indexes (never by decrypting anyone), and the matches are
+shown as identities only (`services.identity`), so the caseworker opens the
+existing record, asks its agency to share it, or confirms a new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from .. import crypto, policy
+from ..db import db
+from ..models import Gender, Incident, Party, PartyRole, Person
+from . import audit, identity, versioning
+
+MAX_DUPLICATES = 20
+
+
+class PersonError(Exception):
+    """Bad details for a person: `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class PersonDetails:
+    """What a caseworker types about a person (the owner and indexes are never typed)."""
+
+    surname: str
+    forenames: str | None = None
+    date_of_birth: dt.date | None = None
+    gender: Gender | None = None
+    postcode: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    safe_contact: str | None = None
+    do_not_disclose_address: bool = False
+    mental_health: bool = False
+    substance_misuse: bool = False
+    complex_needs: bool = False
+
+    @classmethod
+    def of(cls, person: Person) -> PersonDetails:
+        return cls(**{f.name: getattr(person, f.name) for f in fields(cls)})
+
+    def cleaned(self, *, today: dt.date | None = None) -> PersonDetails:
+        """The details with text trimmed and the postcode normalised; PersonError when invalid."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, value in values.items():
+            if isinstance(value, str):
+                values[name] = value.strip() or None
+        if not values["surname"]:
+            raise PersonError("Enter the person's surname", "surname")
+        if values["postcode"]:
+            normal = crypto.normalise_postcode(values["postcode"])
+            if normal is None:
+                raise PersonError("Enter a real postcode, like DT1 1XJ", "postcode")
+            values["postcode"] = normal
+        dob = values["date_of_birth"]
+        if dob is not None and dob > (today or dt.date.today()):
+            raise PersonError("Date of birth must be today or in the past", "date_of_birth")
+        if values["email"] and "@" not in values["email"]:
+            raise PersonError("Enter an email address in the correct format, like name@example.com", "email")
+        return PersonDetails(**values)
+
+
+PERSON_FIELDS = tuple(f.name for f in fields(PersonDetails))
+
+
+# --- likely duplicates ---------------------------------------------------------------
+
+
+def duplicate_condition(details: PersonDetails, ring: crypto.Keyring | None = None) -> Any:
+    """The SQL condition for a likely duplicate of `details` (through the blind indexes): the same
+    full name and date of birth; the same surname and date of birth; the same phonetic surname and
+    year of birth; or the same surname and postcode. None when nothing can be compared."""
+    ring = ring or crypto.current()
+    idx = crypto.person_indexes(ring, surname=details.surname, forenames=details.forenames,
+                                date_of_birth=details.date_of_birth, postcode=details.postcode)
+    rules = []
+    if idx.full_name and idx.dob:
+        rules.append(and_(Person.bi_full_name == idx.full_name, Person.bi_dob == idx.dob))
+    if idx.surname and idx.dob:
+        rules.append(and_(Person.bi_surname == idx.surname, Person.bi_dob == idx.dob))
+    if idx.phonetic_yob:
+        rules.append(Person.bi_phonetic_yob == idx.phonetic_yob)
+    if idx.surname and idx.postcode:
+        rules.append(and_(Person.bi_surname == idx.surname, Person.bi_postcode == idx.postcode))
+    return or_(*rules) if rules else None
+
+
+def likely_duplicates(*, details: PersonDetails, viewer: Any, exclude: Any = None,
+                      limit: int = MAX_DUPLICATES) -> list[policy.IdentityMatch | policy.RestrictedMatch]:
+    """Possible duplicates of `details` across the partnership, as `viewer` may be shown them."""
+    condition = duplicate_condition(details)
+    if condition is None:
+        return []
+    query = select(Person).where(condition, Person.merged_into_id.is_(None))
+    if exclude is not None:
+        query = query.where(Person.id != exclude)
+    people = list(db.session.scalars(query.order_by(Person.created_at).limit(limit)))
+    return identity.identity_matches(viewer=viewer, people=people)
+
+
+# --- create and edit -----------------------------------------------------------------
+
+
+def _apply(person: Person, details: PersonDetails) -> None:
+    for name in PERSON_FIELDS:
+        setattr(person, name, getattr(details, name))
+
+
+def create(*, details: PersonDetails, by: Any) -> Person:
+    """Record a new person, owned by `by`'s agency (the caller has shown the likely duplicates)."""
+    if not policy.can(by, policy.Permission.EDIT_RECORDS):
+        raise PersonError("You cannot record people")
+    details = details.cleaned()
+    person = Person(surname=details.surname, owner_agency_id=by.agency_id)
+    _apply(person, details)
+    db.session.add(person)
+    db.session.flush()
+    audit.record_change(person, action="person.create", fields=[n for n in PERSON_FIELDS if getattr(details, n)],
+                        user=by)
+    return person
+
+
+def update(*, person: Person, details: PersonDetails, version: int | None, by: Any) -> list[str]:
+    """Save a person's details over `version`; StaleEdit when someone saved since. Returns the
+    names of the fields changed."""
+    if not policy.can_edit(by, person):
+        raise PersonError("You cannot change this person")
+    details = details.cleaned()
+    versioning.check_version(person, version, action_prefix="person")
+    _apply(person, details)
+    changed = audit.changed_fields(person)
+    if not changed:
+        return []
+    versioning.flush_or_stale(person, int(version or 0), action_prefix="person")
+    versioning.record_edit(person, action="person.update", fields=changed, user=by)
+    return changed
+
+
+# --- what a person's page lists --------------------------------------------------------
+
+INCIDENT_SORTS = {
+    "date": (Incident.occurred_on.asc(), Incident.id),
+    "-date": (Incident.occurred_on.desc(), Incident.id),
+    "category": (Incident.category.asc(), Incident.occurred_on.desc()),
+    "-category": (Incident.category.desc(), Incident.occurred_on.desc()),
+}
+
+
+@dataclass
+class PageOf:
+    """One page of a listing, with what the page's links need."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    size: int
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def incidents_of(*, person: Person, role: PartyRole, viewer: Any, sort: str = "-date", page: int = 1,
+                 size: int = 25) -> PageOf:
+    """The incidents `viewer` may see in which `person` had `role`, sorted and paginated."""
+    sort = sort if sort in INCIDENT_SORTS else "-date"
+    base: Select[Any] = (select(Incident).join(Party, Party.incident_id == Incident.id)
+                         .where(Party.person_id == person.id, Party.role == role,
+                                policy.visible_filter(viewer, Incident)))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    rows = list(db.session.scalars(base.order_by(*INCIDENT_SORTS[sort]).limit(size).offset((page - 1) * size)))
+    return PageOf(rows=rows, total=total, page=page, size=size, sort=sort)
+
+
+def hidden_incident_count(*, person: Person, viewer: Any, since: dt.date | None = None) -> int:
+    """How many of the person's incidents (dated from `since`) `viewer` may not see."""
+    query = (select(func.count(func.distinct(Incident.id))).join(Party, Party.incident_id == Incident.id)
+             .where(Party.person_id == person.id, ~policy.visible_filter(viewer, Incident)))
+    if since is not None:
+        query = query.where(Incident.occurred_on >= since)
+    return db.session.scalar(query) or 0
+
+
+def visible_ids(viewer: Any, people_ids: list[Any]) -> set[Any]:
+    """Which of these people `viewer` may open."""
+    if not people_ids:
+        return set()
+    return set(db.session.scalars(select(Person.id).where(Person.id.in_(people_ids),
+                                                          policy.visible_filter(viewer, Person))))
+

@@ -1,0 +1,246 @@
+"""Incidents: the list, record, edit, the incident's page, and adding the people involved.
+
+Adding a person works without JavaScript: the incident's page links to a search;
+a person found is chosen with a role, or a new person is recorded (the person
+form returns to the incident afterwards).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+
+from .. import policy
+from ..auth import navigation
+from ..auth.guard import require, visible_or_404
+from ..db import db
+from ..forms import Form, choices
+from ..models import Area, AsbType, Category, CjStatus, Incident, PartyRole, Person
+from ..policy import Permission
+from ..services import audit, incidents, people_search, versioning
+from .fields import DateInputField
+from .people import MultiCheckbox, SearchForm, agency_names, page_number, stale_page
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+navigation.add("Incidents", "incidents.index", Permission.VIEW_RECORDS, order=20)
+
+FACTORS = [("alcohol", "Alcohol"), ("drugs", "Drugs"), ("mental_health", "Mental health")]
+SORTS = {
+    "date": (Incident.occurred_on.asc(), Incident.id),
+    "-date": (Incident.occurred_on.desc(), Incident.id),
+    "category": (Incident.category.asc(), Incident.occurred_on.desc(), Incident.id),
+    "-category": (Incident.category.desc(), Incident.occurred_on.desc(), Incident.id),
+}
+
+
+class IncidentForm(Form):
+    occurred_on = DateInputField("Date of the incident", required="Enter the date of the incident", past_only=True)
+    category = SelectField("Category", choices=choices([("", "Select a category")] + Category.choices()), default="")
+    domestic_abuse = BooleanField("Domestic abuse")
+    locality = StringField("Locality")
+    area = SelectField("Designated area", default="")
+    rural = BooleanField("Rural")
+    factors = MultiCheckbox("Factors", choices=choices(FACTORS))
+    asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
+                           default="")
+    version = HiddenField()
+
+    def details(self) -> incidents.IncidentDetails:
+        factors = set(self.factors.data or [])
+        return incidents.IncidentDetails(
+            occurred_on=self.occurred_on.data, category=Category(self.category.data) if self.category.data else None,
+            domestic_abuse=bool(self.domestic_abuse.data), locality=self.locality.data,
+            area_id=uuid.UUID(self.area.data) if self.area.data else None, rural=bool(self.rural.data),
+            alcohol="alcohol" in factors, drugs="drugs" in factors, mental_health="mental_health" in factors,
+            asb_type=AsbType(self.asb_type.data) if self.asb_type.data else None)
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentForm:
+        return cls(data={
+            "occurred_on": incident.occurred_on, "category": incident.category.value,
+            "domestic_abuse": incident.domestic_abuse, "locality": incident.locality,
+            "area": str(incident.area_id) if incident.area_id else "", "rural": incident.rural,
+            "factors": [name for name, _ in FACTORS if getattr(incident, name)],
+            "asb_type": incident.asb_type.value if incident.asb_type else "", "version": incident.version})
+
+
+class PartyForm(Form):
+    role = RadioField("Role", choices=choices(PartyRole.choices()))
+    cj_status = SelectField("Criminal-justice status", choices=choices([("", "None")] + CjStatus.choices()),
+                            default="")
+
+
+class RemoveForm(Form):
+    pass
+
+
+def _area_choices(form: IncidentForm) -> None:
+    areas = db.session.scalars(select(Area).order_by(Area.name))
+    form.area.choices = choices([("", "None")] + [(str(a.id), a.name) for a in areas])
+
+
+def _editable(incident_id: uuid.UUID) -> Incident:
+    incident = visible_or_404(Incident, incident_id)
+    if not policy.can_edit(current_user, incident):
+        abort(404)
+    return incident
+
+
+@bp.get("")
+@require(Permission.VIEW_RECORDS)
+def index():  # type: ignore[no-untyped-def]
+    """The incidents the user may see, sorted and paginated on the server."""
+    sort = request.args.get("sort", "-date")
+    sort = sort if sort in SORTS else "-date"
+    size = current_app.config["PAGE_SIZE"]
+    visible = policy.visible_filter(current_user, Incident)
+    total = db.session.scalar(select(func.count()).select_from(Incident).where(visible)) or 0
+    pages = max(1, -(-total // size))
+    page = min(page_number(), pages)
+    rows = list(db.session.scalars(select(Incident).where(visible).order_by(*SORTS[sort])
+                                   .limit(size).offset((page - 1) * size)))
+    return render_template("incidents/index.html", rows=rows, total=total, page=page, pages=pages, sort=sort,
+                           agencies=agency_names(), can_create=policy.can(current_user, Permission.EDIT_RECORDS))
+
+
+def _form_page(template: str, form: IncidentForm, status: int, **context: Any):  # type: ignore[no-untyped-def]
+    return render_template(template, form=form, errors=form.error_list(), **context), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def new():  # type: ignore[no-untyped-def]
+    form = IncidentForm()
+    _area_choices(form)
+    if request.method == "POST" and form.validate():
+        try:
+            incident = incidents.record(details=form.details(), by=current_user)
+        except incidents.IncidentError as e:
+            _field(form, e.field).errors = [str(e)]
+        else:
+            flash("Incident recorded: now add the people involved")
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return _form_page("incidents/new.html", form, 400 if request.method == "POST" else 200)
+
+
+def _field(form: IncidentForm, name: str | None) -> Any:
+    return getattr(form, {"area_id": "area"}.get(name or "", name or "occurred_on"))
+
+
+@bp.get("/<uuid:incident_id>")
+@require(Permission.VIEW_RECORDS)
+def show(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    incident = visible_or_404(Incident, incident_id)
+    audit.record_view(incident)
+    views = incidents.parties_of(incident=incident, viewer=current_user)
+    return render_template("incidents/show.html", incident=incident, parties=views,
+                           summary=incidents.repeat_summary(views), agencies=agency_names(),
+                           can_edit=policy.can_edit(current_user, incident), remove_form=RemoveForm())
+
+
+@bp.route("/<uuid:incident_id>/edit", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    incident = _editable(incident_id)
+    if request.method == "GET":
+        form = IncidentForm.of(incident)
+        _area_choices(form)
+        return _form_page("incidents/edit.html", form, 200, incident=incident)
+    form = IncidentForm()
+    _area_choices(form)
+    if form.validate():
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            changed = incidents.update(incident=incident, details=form.details(), version=version, by=current_user)
+        except incidents.IncidentError as e:
+            _field(form, e.field).errors = [str(e)]
+        except versioning.StaleEdit as e:
+            return stale_page(e, kind="incident"), 409
+        else:
+            flash("Incident saved" if changed else "Nothing was changed")
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return _form_page("incidents/edit.html", form, 400, incident=incident)
+
+
+# --- the people involved ------------------------------------------------------------
+
+
+@bp.get("/<uuid:incident_id>/people")
+@require(Permission.EDIT_RECORDS)
+def find_person(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Find the person to add (or record a new one)."""
+    incident = _editable(incident_id)
+    role = request.args.get("role") or ""
+    searched = any(request.args.get(k) for k in ("surname", "forenames", "postcode", "reference",
+                                                 "date_of_birth-day", "date_of_birth-month", "date_of_birth-year"))
+    form = SearchForm(formdata=request.args if searched else None)
+    results = None
+    if searched and form.validate():
+        try:
+            terms = people_search.clean_terms(
+                surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
+                postcode=form.postcode.data, reference=form.reference.data)
+            results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
+                                           size=current_app.config["PAGE_SIZE"])
+        except people_search.SearchError as e:
+            getattr(form, e.field or "surname").errors = [str(e)]
+    errors = form.error_list()
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("incidents/find_person.html", incident=incident, form=form, results=results,
+                           errors=errors, query=query, role=role), 400 if errors else 200
+
+
+@bp.route("/<uuid:incident_id>/people/<uuid:person_id>", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def add_person(incident_id: uuid.UUID, person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Choose the person's role and criminal-justice status, and add them."""
+    incident = _editable(incident_id)
+    person = visible_or_404(Person, person_id)
+    form = PartyForm()
+    if request.method == "GET" and request.args.get("role") in {r.value for r in PartyRole}:
+        form.role.data = request.args["role"]
+    if request.method == "POST":
+        if not form.role.data:
+            form.role.errors = ["Select the person's role"]
+        elif form.validate():
+            try:
+                incidents.add_party(incident=incident, person=person, role=PartyRole(form.role.data),
+                                    cj_status=CjStatus(form.cj_status.data) if form.cj_status.data else None,
+                                    by=current_user)
+            except incidents.IncidentError as e:
+                (form.role if e.field != "cj_status" else form.cj_status).errors = [str(e)]
+            else:
+                flash(f"{person.display_name} added as {PartyRole(form.role.data).label.lower()}")
+                return redirect(url_for("incidents.show", incident_id=incident.id))
+    errors = form.error_list()
+    status = 400 if request.method == "POST" else 200
+    return render_template("incidents/add_person.html", incident=incident, person=person, form=form,
+                           errors=errors), status
+
+
+@bp.post("/<uuid:incident_id>/parties/<uuid:party_id>/remove")
+@require(Permission.EDIT_RECORDS)
+def remove_person(incident_id: uuid.UUID, party_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    incident = _editable(incident_id)
+    if not RemoveForm().validate():
+        abort(400)
+    try:
+        incidents.remove_party(incident=incident, party_id=party_id, by=current_user)
+    except incidents.IncidentError:
+        abort(404)
+    flash("Person removed from the incident")
+    return redirect(url_for("incidents.show", incident_id=incident.id))

@@ -1,0 +1,354 @@
+"""People: search, record (after a look for likely duplicates), a person's page, edit.
+
+Merging two records lives in `casework.views.people_merge` (same blueprint).
+
+Other journeys add sections to a person's page with `add_section(...)`: a
+template (given `person`, `viewer` and what the section's function returns as
+`section`) placed after the incidents, in `order`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import policy
+from ..auth import navigation
+from ..auth.guard import require, visible_or_404
+from ..db import db
+from ..forms import Form, choices
+from ..models import Agency, Gender, Incident, PartyRole, Person
+from ..policy import Permission
+from ..services import audit, flags, people, people_search, versioning
+from .fields import DateInputField
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+navigation.add("People", "people.search", Permission.SEARCH_PEOPLE, order=10)
+
+MARKERS = [("mental_health", "Mental health"), ("substance_misuse", "Substance misuse"),
+           ("complex_needs", "Complex needs")]
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PersonForm(Form):
+    surname = StringField("Surname")
+    forenames = StringField("Forenames")
+    date_of_birth = DateInputField("Date of birth", past_only=True)
+    gender = SelectField("Gender", choices=choices([("", "Not given")] + Gender.choices()), default="")
+    postcode = StringField("Postcode")
+    address = TextAreaField("Address")
+    phone = StringField("Phone number")
+    email = StringField("Email address")
+    safe_contact = TextAreaField("Safe-contact instructions")
+    do_not_disclose_address = BooleanField("Do not disclose the address")
+    markers = MultiCheckbox("Complex needs", choices=choices(MARKERS))
+    version = HiddenField()
+    address_shown = HiddenField()  # "yes" when the form shows the current address
+    incident = HiddenField()  # recording a person for an incident: return there afterwards
+    role = HiddenField()
+
+    def details(self) -> people.PersonDetails:
+        markers = set(self.markers.data or [])
+        return people.PersonDetails(
+            surname=self.surname.data or "", forenames=self.forenames.data, date_of_birth=self.date_of_birth.data,
+            gender=Gender(self.gender.data) if self.gender.data else None, postcode=self.postcode.data,
+            address=self.address.data, phone=self.phone.data, email=self.email.data,
+            safe_contact=self.safe_contact.data, do_not_disclose_address=bool(self.do_not_disclose_address.data),
+            mental_health="mental_health" in markers, substance_misuse="substance_misuse" in markers,
+            complex_needs="complex_needs" in markers)
+
+    @classmethod
+    def of(cls, person: Person) -> PersonForm:
+        data: dict[str, Any] = {name: getattr(person, name) for name in people.PERSON_FIELDS}
+        data["gender"] = person.gender.value if person.gender else ""
+        data["markers"] = [name for name, _ in MARKERS if getattr(person, name)]
+        data["version"] = person.version
+        return cls(data=data)
+
+
+class SearchForm(Form):
+    class Meta:
+        csrf = False  # a GET form: nothing changes
+
+    surname = StringField("Surname")
+    forenames = StringField("Forenames")
+    date_of_birth = DateInputField("Date of birth")
+    postcode = StringField("Postcode")
+    reference = StringField("Your agency's reference")
+
+
+# --- sections other journeys add to a person's page -----------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    template: str
+    context: Callable[[Person, Any], Any]
+    order: int
+
+
+SECTIONS: list[Section] = []
+
+
+def add_section(template: str, context: Callable[[Person, Any], Any], *, order: int = 50) -> None:
+    """Add a section to every person's page (`context(person, viewer)` gives its `section`)."""
+    if all(s.template != template for s in SECTIONS):
+        SECTIONS.append(Section(template, context, order))
+        SECTIONS.sort(key=lambda s: s.order)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def page_number(name: str = "page") -> int:
+    try:
+        return max(1, int(request.args.get(name, 1)))
+    except ValueError:
+        return 1
+
+
+def _editable_incident(incident_id: str | None) -> Incident | None:
+    if not incident_id:
+        return None
+    incident = visible_or_404(Incident, incident_id)
+    if not policy.can_edit(current_user, incident):
+        abort(404)
+    return incident
+
+
+@bp.app_template_global()
+def url_with(**changes: Any) -> str:
+    """This page's address with some query values changed (None removes one): for sorting and
+    pagination links that keep the rest of the query."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
+
+
+def agency_names() -> dict[uuid.UUID, str]:
+    return {a.id: a.name for a in db.session.query(Agency)}
+
+
+# --- search --------------------------------------------------------------------------
+
+
+@bp.get("")
+@require(Permission.SEARCH_PEOPLE)
+def search():  # type: ignore[no-untyped-def]
+    searched = any(request.args.get(k) for k in ("surname", "forenames", "postcode", "reference",
+                                                 "date_of_birth-day", "date_of_birth-month", "date_of_birth-year"))
+    form = SearchForm(formdata=request.args if searched else None)
+    results = None
+    errors: list[dict[str, str]] = []
+    if searched and form.validate():
+        try:
+            terms = people_search.clean_terms(
+                surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
+                postcode=form.postcode.data, reference=form.reference.data)
+            results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
+                                           size=current_app.config["PAGE_SIZE"],
+                                           sort=request.args.get("sort", "match"))
+        except people_search.SearchError as e:
+            getattr(form, e.field or "surname").errors = [str(e)]
+    errors = form.error_list()
+    query = {k: v for k, v in request.args.items() if k not in ("page", "sort") and v}
+    return render_template("people/search.html", form=form, results=results, errors=errors, query=query,
+                           can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 400 if errors else 200
+
+
+# --- create --------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def new():  # type: ignore[no-untyped-def]
+    form = PersonForm()
+    if request.method == "GET":
+        form.incident.data = request.args.get("incident", "")
+        form.role.data = request.args.get("role", "")
+    incident = _editable_incident(form.incident.data)
+    duplicates = None
+    if request.method == "POST" and form.validate():
+        try:
+            details = form.details().cleaned()
+            if request.form.get("confirm") != "yes":
+                duplicates = people.likely_duplicates(details=details, viewer=current_user)
+            if not duplicates:
+                person = people.create(details=details, by=current_user)
+                flash(f"{person.display_name} recorded")
+                if incident is not None:
+                    return redirect(url_for("incidents.add_person", incident_id=incident.id, person_id=person.id,
+                                            role=form.role.data or None))
+                return redirect(url_for("people.show", person_id=person.id))
+        except people.PersonError as e:
+            getattr(form, e.field or "surname").errors = [str(e)]
+    errors = form.error_list()
+    status = 400 if errors else 200
+    return render_template("people/new.html", form=form, duplicates=duplicates, incident=incident,
+                           errors=errors), status
+
+
+# --- a person's page -----------------------------------------------------------------
+
+
+def _show(person: Person, *, reveal: bool = False):  # type: ignore[no-untyped-def]
+    if person.merged_into_id is not None:
+        survivor = db.session.get(Person, person.merged_into_id)
+        if survivor is not None and policy.can_view(current_user, survivor):
+            flash("That record was merged into this one")
+            return redirect(url_for("people.show", person_id=survivor.id))
+        abort(404)
+    audit.record_view(person)
+    if reveal:
+        audit.record_view(person, part="address")
+    size = current_app.config["PAGE_SIZE"]
+    listings = {role: people.incidents_of(person=person, role=role, viewer=current_user,
+                                          sort=request.args.get(f"{role.value}_sort", "-date"),
+                                          page=page_number(f"{role.value}_page"), size=size)
+                for role in PartyRole}
+    flag_list = flags.person_flags(person=person, viewer=current_user)
+    viewers = None
+    if policy.can(current_user, Permission.SEE_WHO_VIEWED):
+        viewers = audit.viewers_of(person)
+    sections = [(s.template, s.context(person, current_user)) for s in SECTIONS]
+    return render_template(
+        "people/show.html", person=person, reveal=reveal or not person.do_not_disclose_address,
+        listings=listings, flags=flag_list, hidden_flags=any(f.hidden_records for f in flag_list),
+        viewers=viewers, agencies=agency_names(), sections=sections, args=request.args,
+        can_edit=policy.can_edit(current_user, person), viewer=current_user)
+
+
+@bp.get("/<uuid:person_id>")
+@require(Permission.VIEW_RECORDS)
+def show(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _show(visible_or_404(Person, person_id))
+
+
+class RevealForm(Form):
+    pass
+
+
+@bp.post("/<uuid:person_id>/address")
+@require(Permission.VIEW_RECORDS)
+def show_address(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The address and safe-contact instructions of a do-not-disclose person, shown on a deliberate
+    request (a POST, so it is never a link followed by accident) and audited each time."""
+    person = visible_or_404(Person, person_id)
+    if not RevealForm().validate():
+        abort(400)
+    return _show(person, reveal=True)
+
+
+# --- edit ----------------------------------------------------------------------------
+
+
+@bp.route("/<uuid:person_id>/edit", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def edit(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Edit a person. For a do-not-disclose person the address and safe-contact instructions stay
+    hidden (and unchanged) unless the user asks to see them, which is audited."""
+    person = visible_or_404(Person, person_id)
+    if person.merged_into_id is not None or not policy.can_edit(current_user, person):
+        abort(404)
+    hidden = person.do_not_disclose_address
+    if request.method == "GET":
+        audit.record_view(person, part="edit")
+        form = PersonForm.of(person)
+        if hidden:
+            form.address.data = form.safe_contact.data = None
+        form.address_shown.data = "" if hidden else "yes"
+        return render_template("people/edit.html", form=form, person=person, errors=[])
+    form = PersonForm()
+    if request.form.get("action") == "reveal":
+        audit.record_view(person, part="address")
+        form.address.data, form.safe_contact.data = person.address, person.safe_contact
+        form.address_shown.data = "yes"
+        return render_template("people/edit.html", form=form, person=person, errors=[])
+    if form.validate():
+        details = form.details()
+        if hidden and form.address_shown.data != "yes":
+            details.address, details.safe_contact = person.address, person.safe_contact
+        try:
+            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            changed = people.update(person=person, details=details, version=version, by=current_user)
+        except people.PersonError as e:
+            getattr(form, e.field or "surname").errors = [str(e)]
+        except versioning.StaleEdit as e:
+            return stale_page(e, kind="person"), 409
+        else:
+            flash(f"{person.display_name}'s details saved" if changed else "Nothing was changed")
+            return redirect(url_for("people.show", person_id=person.id))
+    return render_template("people/edit.html", form=form, person=person, errors=form.error_list()), 400
+
+
+def stale_page(error: versioning.StaleEdit, *, kind: str) -> str:
+    """The refusal of a stale save: which fields changed meanwhile, and their current values as the
+    user may see them."""
+    record = error.record
+    db.session.refresh(record)
+    labels = FIELD_LABELS.get(kind, {})
+    current = []
+    for name in error.fields:
+        value = getattr(record, name, None)
+        if kind == "person" and name in ("address", "safe_contact") and record.do_not_disclose_address:
+            value = "(not shown: do not disclose)"
+        current.append({"name": labels.get(name, name.replace("_", " ").capitalize()), "value": display(value)})
+    back = url_for(f"{'people' if kind == 'person' else 'incidents'}.edit", **{f"{kind}_id": record.id})
+    return render_template("people/stale.html", kind=kind, record=record, changes=current, back=back)
+
+
+def display(value: Any) -> str:
+    if value is None or value == "":
+        return "Not given"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.date):
+        return value.strftime("%-d %B %Y")
+    return str(getattr(value, "label", value))
+
+
+FIELD_LABELS = {
+    "person": {"surname": "Surname", "forenames": "Forenames", "date_of_birth": "Date of birth",
+               "gender": "Gender", "postcode": "Postcode", "address": "Address", "phone": "Phone number",
+               "email": "Email address", "safe_contact": "Safe-contact instructions",
+               "do_not_disclose_address": "Do not disclose the address", "mental_health": "Mental health",
+               "substance_misuse": "Substance misuse", "complex_needs": "Complex needs"},
+    "incident": {"occurred_on": "Date", "category": "Category", "domestic_abuse": "Domestic abuse",
+                 "locality": "Locality", "area_id": "Designated area", "rural": "Rural", "alcohol": "Alcohol",
+                 "drugs": "Drugs", "mental_health": "Mental health", "asb_type": "ASB type"},
+}
+
+
+from . import people_merge as _merge_routes  # noqa: F401  (routes on this blueprint)

@@ -1,0 +1,107 @@
+"""Merging two records of the same person (routes on the people blueprint)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import policy
+from ..auth.guard import require, visible_or_404
+from ..forms import Form
+from ..models import Person
+from ..policy import Permission
+from ..services import audit, merge, people, people_search, versioning
+from .people import FIELD_LABELS, SearchForm, bp, display, page_number, stale_page
+
+
+def _mergeable(person_id: uuid.UUID) -> Person:
+    person = visible_or_404(Person, person_id)
+    if person.merged_into_id is not None or not policy.can_edit(current_user, person):
+        abort(404)
+    return person
+
+
+@bp.get("/<uuid:person_id>/merge")
+@require(Permission.EDIT_RECORDS)
+def merge_choose(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Choose the other record: this person's likely duplicates, or a search."""
+    person = _mergeable(person_id)
+    audit.record_view(person, part="merge")
+    duplicates = [m for m in people.likely_duplicates(details=people.PersonDetails.of(person), viewer=current_user,
+                                                      exclude=person.id)
+                  if isinstance(m, policy.IdentityMatch) and m.visible]
+    searched = any(request.args.get(k) for k in ("surname", "postcode", "reference", "date_of_birth-year"))
+    form = SearchForm(formdata=request.args if searched else None)
+    results = None
+    if searched and form.validate():
+        try:
+            terms = people_search.clean_terms(
+                surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
+                postcode=form.postcode.data, reference=form.reference.data)
+            results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
+                                           size=current_app.config["PAGE_SIZE"])
+        except people_search.SearchError as e:
+            getattr(form, e.field or "surname").errors = [str(e)]
+    errors = form.error_list()
+    return render_template("people/merge_choose.html", person=person, duplicates=duplicates, form=form,
+                           results=results, errors=errors), 400 if errors else 200
+
+
+class MergeForm(Form):
+    pass
+
+
+def _pair(person_id: uuid.UUID, other_id: uuid.UUID) -> tuple[Person, Person, Person, Person]:
+    """(this, other, survivor, merged) as the page's `keep` asks."""
+    this, other = _mergeable(person_id), _mergeable(other_id)
+    keep = (request.form.get("keep") if request.method == "POST" else request.args.get("keep")) or "this"
+    survivor, merged = (other, this) if keep == "other" else (this, other)
+    return this, other, survivor, merged
+
+
+def _rows(survivor: Person, merged: Person, chosen: dict[str, str]) -> list[dict[str, object]]:
+    labels = FIELD_LABELS["person"]
+    rows = []
+    for name in merge.CHOSEN_FIELDS:
+        a, b = getattr(survivor, name), getattr(merged, name)
+        rows.append({"name": name, "label": labels[name], "survivor": display(a), "other": display(b),
+                     "same": a == b, "chosen": chosen.get(name, "survivor")})
+    return rows
+
+
+@bp.route("/<uuid:person_id>/merge/<uuid:other_id>", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def merge_records(person_id: uuid.UUID, other_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    if person_id == other_id:
+        visible_or_404(Person, person_id)
+        abort(400)
+    this, other, survivor, merged = _pair(person_id, other_id)
+    form = MergeForm()
+    complete = all(request.form.get(k) for k in ("keep", "survivor_version", "merged_version"))
+    if request.method == "POST" and complete and form.validate():
+        chosen = {name: request.form.get(f"field-{name}", "survivor") for name in merge.CHOSEN_FIELDS}
+        try:
+            merge.merge(survivor=survivor, merged=merged, choices=chosen,
+                        survivor_version=_int(request.form.get("survivor_version")),
+                        merged_version=_int(request.form.get("merged_version")), by=current_user)
+        except versioning.StaleEdit as e:
+            return stale_page(e, kind="person"), 409
+        except (merge.MergeError, people.PersonError) as e:
+            return render_template("people/merge.html", this=this, other=other, survivor=survivor, merged=merged,
+                                   rows=_rows(survivor, merged, chosen), form=form,
+                                   errors=[{"text": str(e), "href": "#merge"}]), 400
+        flash("The records were merged")
+        return redirect(url_for("people.show", person_id=survivor.id))
+    if request.method == "POST":
+        abort(400)
+    audit.record_view(survivor, part="merge")
+    audit.record_view(merged, part="merge")
+    return render_template("people/merge.html", this=this, other=other, survivor=survivor, merged=merged,
+                           rows=_rows(survivor, merged, merge.proposed_values(survivor, merged)), form=form,
+                           errors=[])
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

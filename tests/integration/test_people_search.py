@@ -1,0 +1,138 @@
+"""Searching people: by normalised and phonetic name, date of birth, postcode and the agency's own
+reference; other agencies' people as identity only; every search audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework.db import db
+from casework.models import AuditEntry, RecordKind, RestrictedAccess, SourceRef
+from tests.integration.people_support import dob_fields, make_world, text_of
+
+
+@pytest.fixture()
+def world(app_ctx):  # type: ignore[no-untyped-def]
+    return make_world(app_ctx)
+
+
+def _names(soup) -> list[str]:  # type: ignore[no-untyped-def]
+    return [a.text.strip() for a in soup.select("table.govuk-table tbody a.govuk-link")]
+
+
+def test_o_brien_written_loosely_finds_o_brien(world):
+    world.person(surname="O'Brien", forenames="Niamh")
+    world.person(surname="Brien", forenames="Other")
+    db.session.commit()
+    status, soup = world.page("/people?surname=o+brien")
+    assert status == 200
+    assert _names(soup) == ["Niamh O'Brien"]
+    assert "Same surname" in text_of(soup)
+
+
+def test_a_name_that_sounds_alike_is_found_after_exact_matches(world):
+    world.person(surname="Smyth", forenames="Alan")
+    world.person(surname="Smith", forenames="Beth")
+    db.session.commit()
+    _status, soup = world.page("/people?surname=Smith")
+    assert _names(soup) == ["Beth Smith", "Alan Smyth"]
+    rows = [r.get_text(" ", strip=True) for r in soup.select("tbody tr")]
+    assert rows[0].endswith("Same surname") and rows[1].endswith("Sounds like")
+
+
+def test_full_name_matches_rank_first(world):
+    world.person(surname="Smith", forenames="Zoe")
+    world.person(surname="Smith", forenames="Amy")
+    db.session.commit()
+    _status, soup = world.page("/people?surname=smith&forenames=amy")
+    assert _names(soup)[0] == "Amy Smith"
+    assert "Same name" in soup.select("tbody tr")[0].get_text()
+
+
+def test_search_by_date_of_birth_and_by_postcode(world):
+    world.person(surname="Ali", forenames="Sara", date_of_birth=dt.date(1990, 7, 8), postcode="DT1 1XJ")
+    world.person(surname="Ali", forenames="Omar", date_of_birth=dt.date(1991, 7, 8), postcode="BH15 2AB")
+    db.session.commit()
+    _s, soup = world.page("/people?" + "&".join(f"{k}={v}" for k, v in dob_fields(dt.date(1990, 7, 8)).items()))
+    assert _names(soup) == ["Sara Ali"]
+    _s, soup = world.page("/people?postcode=bh152ab")
+    assert _names(soup) == ["Omar Ali"]
+
+
+def test_search_by_reference_uses_only_the_users_agencys_refs(world):
+    mine = world.person(surname="Kaur")
+    theirs = world.person(surname="Singh")
+    db.session.add_all([
+        SourceRef(agency_id=world.own.id, kind=RecordKind.PERSON, ref="P123", record_id=mine.id),
+        SourceRef(agency_id=world.other.id, kind=RecordKind.PERSON, ref="P999", record_id=theirs.id),
+    ])
+    db.session.commit()
+    _s, soup = world.page("/people?reference=P123")
+    assert _names(soup) == ["Jane Kaur"]
+    _s, soup = world.page("/people?reference=P999")
+    assert "0 people found" in text_of(soup)
+
+
+def test_other_agencies_people_show_identity_only_and_restricted_ones_nothing(world, user_factory):
+    world.person(agency=world.other, surname="Evans", forenames="Rhys", date_of_birth=dt.date(1970, 1, 1),
+                 postcode="SP7 8AA", phone="07700 900123")
+    secret = world.person(agency=world.other, surname="Evans", forenames="Hidden", restricted=True,
+                          postcode="SP7 9ZZ")
+    named = user_factory(agency=world.other)
+    db.session.add(RestrictedAccess(record_kind="person", record_id=secret.id, user_id=named.id))
+    db.session.commit()
+    status, soup = world.page("/people?surname=Evans")
+    page = text_of(soup)
+    assert status == 200 and "2 people found" in page
+    assert "Rhys Evans, born 1 January 1970" in page and "Known to Dorset Council" in page
+    assert "A restricted record may match; ask its owner." in page
+    for leaked in ("SP7", "07700", "Hidden"):
+        assert leaked not in page
+    assert not _names(soup), "no links to records the user may not open"
+
+
+def test_every_search_is_audited_with_encrypted_terms_and_the_result_count(world):
+    world.person(surname="Baker")
+    db.session.commit()
+    world.page("/people?surname=Baker&postcode=dt11xj")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "search")
+                              .order_by(AuditEntry.position.desc()).limit(1))
+    assert entry.user_id == world.user.id and entry.record_kind == "person"
+    assert entry.result_count == 0
+    assert entry.terms == "surname: Baker; postcode: DT1 1XJ"
+    assert b"Baker" not in bytes(entry.terms_sealed)
+
+
+def test_results_are_paginated(world, app_ctx):
+    for n in range(app_ctx.config["PAGE_SIZE"] + 2):
+        world.person(surname="Moss", forenames=f"Person{n:02d}")
+    db.session.commit()
+    _s, first = world.page("/people?surname=Moss")
+    _s, second = world.page("/people?surname=Moss&page=2")
+    assert len(_names(first)) == app_ctx.config["PAGE_SIZE"] and len(_names(second)) == 2
+    assert not set(_names(first)) & set(_names(second))
+    assert first.select_one(".govuk-pagination__next a") is not None
+
+
+@pytest.mark.parametrize("query,message", [
+    ("surname=&postcode=", None),
+    ("postcode=zzz", "Enter a real postcode"),
+    ("forenames=Amy", "Enter a surname"),
+    ("date_of_birth-day=40&date_of_birth-month=1&date_of_birth-year=1990", "must be a real date"),
+])
+def test_unusable_terms_are_explained(world, query, message):
+    status, soup = world.page(f"/people?{query}")
+    if message is None:
+        assert status == 200 and soup.select_one(".govuk-error-summary") is None
+        return
+    assert status == 400 and message in soup.select_one(".govuk-error-summary").text
+
+
+def test_merged_records_are_never_found(world):
+    survivor = world.person(surname="Reed")
+    world.person(surname="Reed", merged_into_id=survivor.id)
+    db.session.commit()
+    _s, soup = world.page("/people?surname=Reed")
+    assert "1 person found" in text_of(soup)
