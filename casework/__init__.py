@@ -97,6 +97,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(people.bp)
     app.register_blueprint(incidents.bp)
+    from .views import assessments, cases, referrals  # cases, DASH checklists, referrals (issue 4)
+
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(assessments.bp)
+    app.register_blueprint(referrals.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

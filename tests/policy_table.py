@@ -111,4 +111,59 @@ POLICY: dict[tuple[str, str], Route] = {
                                                args=lambda ctx: {"party_id": "00000000-0000-4000-8000-000000000000"},
                                                also_ok=frozenset({400, 404})),
     # --- end of people and incidents ---
+    # --- cases, DASH risk checklists and referrals (issue 4, sections 3 to 5) ---
+    ("GET", "cases.index"): Route(roles("caseworker", "hrda_chair", "manager")),
+    ("GET", "cases.new"): Route(roles("caseworker", "hrda_chair"), record="person"),
+    ("POST", "cases.new"): Route(roles("caseworker", "hrda_chair"), record="person"),
+    ("GET", "cases.show"): Route(roles("caseworker", "hrda_chair", "manager"), record="case"),
+    ("GET", "cases.edit"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.edit"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.status"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("GET", "cases.close"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.close"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.link_person"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.link_incident"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.add_note"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.add_task"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("POST", "cases.task_done"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("GET", "assessments.new"): Route(roles("caseworker", "hrda_chair"), record="person"),
+    ("POST", "assessments.new"): Route(roles("caseworker", "hrda_chair"), record="person"),
+    ("GET", "assessments.show"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                      args=lambda ctx: _assessment(ctx, "complete")),
+    ("GET", "assessments.edit"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _assessment(ctx, "draft")),
+    ("POST", "assessments.edit"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _assessment(ctx, "draft")),
+    ("GET", "referrals.index"): Route(roles("caseworker", "hrda_chair", "manager")),
+    ("GET", "referrals.new"): Route(roles("caseworker"), record="person"),
+    ("POST", "referrals.new"): Route(roles("caseworker"), record="person"),
+    ("GET", "referrals.show"): Route(roles("caseworker", "hrda_chair", "manager"), record="referral"),
+    # Deciding is for the receiving side only (the test's referrals name no receiving agency): 403.
+    ("POST", "referrals.decide"): Route(roles("caseworker", "hrda_chair"), record="referral",
+                                        also_ok=frozenset({400, 403})),
+    ("POST", "referrals.programme"): Route(roles("caseworker", "hrda_chair"), record="referral",
+                                           also_ok=frozenset({400, 403})),
+    ("POST", "referrals.close"): Route(roles("caseworker", "hrda_chair"), record="referral",
+                                       also_ok=frozenset({400, 403})),
+    # --- end of cases, DASH risk checklists and referrals ---
 }
+
+
+def _assessment(ctx: Any, status: str) -> dict[str, Any]:
+    """A DASH checklist (complete or draft) of a person of the user's own agency (cases, DASH, referrals)."""
+    import datetime as dt
+
+    from casework.db import db
+    from casework.models import AssessmentStatus, RiskAssessment
+    from casework.risk.dash import Checklist
+    from tests.factories import PersonFactory
+
+    key = ("risk_assessment", status)
+    if key not in ctx.records:
+        person = PersonFactory(owner_agency_id=ctx.own_agency.id)
+        assessment = RiskAssessment(person_id=person.id, assessor_id=ctx.target_user.id,
+                                    owner_agency_id=ctx.own_agency.id, assessed_on=dt.date(2025, 1, 6),
+                                    status=AssessmentStatus(status))
+        assessment.set_checklist(Checklist())
+        db.session.add(assessment)
+        db.session.commit()  # kept when a refused request rolls the session back
+        ctx.records[key] = assessment
+    return {"assessment_id": ctx.records[key].id}

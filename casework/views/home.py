@@ -1,15 +1,45 @@
-"""The start page."""
+"""The start page. A caseworker's shows their work: open cases, reviews due, tasks due, referrals
+awaiting a decision by them or their agency, and the decisions on their own recent referrals. An
+HRDA chair sees the HRDA referrals awaiting them; other roles the service's start page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import datetime as dt
 
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from .. import policy
 from ..auth.guard import signed_in
+from ..models.base import utcnow
+from ..policy import Permission
+from ..services import cases, referrals
 
 bp = Blueprint("home", __name__)
+
+DUE_WITHIN_DAYS = 7
+DECISIONS_WITHIN_DAYS = 30
 
 
 @bp.get("/")
 @signed_in
 def index():  # type: ignore[no-untyped-def]
-    return render_template("home/index.html")
+    from .cases import agency_names, today, user_names
+
+    work = None
+    if policy.can(current_user, Permission.VIEW_RECORDS) and (
+            policy.can(current_user, Permission.REFER) or policy.can(current_user, Permission.CHAIR_HRDA)):
+        day = today()
+        my_cases = cases.my_open_cases(current_user)
+        work = {
+            "cases": my_cases,
+            "reviews": cases.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
+            "tasks": cases.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
+            "awaiting": referrals.awaiting_decision(current_user),
+            "decisions": referrals.recent_decisions(
+                current_user, since=utcnow() - dt.timedelta(days=DECISIONS_WITHIN_DAYS)),
+            "today": day, "agencies": agency_names(),
+            "can_refer": policy.can(current_user, Permission.REFER),
+        }
+        work["names"] = user_names({c.caseworker_id for c in work["reviews"]})
+    return render_template("home/index.html", work=work)

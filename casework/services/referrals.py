@@ -1,0 +1,280 @@
+"""Referrals to HRDA, an IDVA service, MAPPA and a perpetrator programme.
+
+Every referral names the receiving agency and records consent (given, refused or not sought, and
+without consent the lawful basis for sharing). It is submitted, then accepted or declined (with a
+reason the referrer sees) by the receiving side: an HRDA chair of the receiving agency for HRDA, a
+caseworker of it for the others (`policy.can_decide_referral`), then closed. Accepting shares the
+person and the case with the receiving agency. Imported referrals are history: never decided,
+never in a queue. A second open referral of the same kind for the same person is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from .. import policy
+from ..db import db
+from ..models import (
+    Agency,
+    Case,
+    Consent,
+    HrdaCriteria,
+    Person,
+    ProgrammeOutcome,
+    Referral,
+    ReferralStatus,
+    ReferralType,
+    RiskAssessment,
+)
+from ..models.base import utcnow
+from ..risk.dash import Criterion
+from . import assessments, audit, sharing, versioning
+
+OPEN = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED)
+TEXT_MAX = 2000
+
+
+class ReferralError(Exception):
+    """A referral or decision that cannot be made; `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AlreadyReferred(ReferralError):
+    def __init__(self, existing: Referral) -> None:
+        super().__init__(f"{existing.person.display_name} already has an open {existing.type.label} referral "
+                         f"(made {existing.referred_on:%-d %B %Y}); it must be declined or closed first", "type")
+        self.existing = existing
+
+
+class NotAllowed(Exception):
+    """The user may see the referral but not do this to it."""
+
+
+def open_referral(person_id: Any, kind: ReferralType) -> Referral | None:
+    """The person's open referral of this kind, if any (imported history is never open)."""
+    return db.session.scalar(select(Referral).where(
+        Referral.person_id == person_id, Referral.type == kind, Referral.imported.is_(False),
+        Referral.status.in_(OPEN)).order_by(Referral.referred_on.desc()).limit(1))
+
+
+def _text(value: str | None, *, what: str, field: str, required: bool = False) -> str | None:
+    value = (value or "").strip()
+    if required and not value:
+        raise ReferralError(f"Enter {what}", field)
+    if len(value) > TEXT_MAX:
+        raise ReferralError(f"{what[0].upper()}{what[1:]} must be {TEXT_MAX} characters or fewer", field)
+    return value or None
+
+
+def criteria_of(referral: Referral) -> list[Criterion]:
+    """The HRDA criteria that held when the referral was made, in the spec's order."""
+    if referral.criteria_held:
+        return [Criterion(v) for v in referral.criteria_held.split(",") if v]
+    return [Criterion(referral.criteria.value)] if referral.criteria else []
+
+
+def _hrda_criteria(person: Person, *, chosen: Iterable[str], dash_score: int | None,
+                   assessment: RiskAssessment | None, reason: str | None, today: dt.date) -> list[Criterion]:
+    """The criteria the referrer gives, each checked against the facts; "repeat" is added whenever it
+    holds, since a repeat referral goes back to HRDA whatever else is said."""
+    try:
+        picked = {Criterion(c) for c in chosen}
+    except ValueError:
+        raise ReferralError("Select the criteria from the list", "criteria") from None
+    proposal = assessments.hrda_proposal(person, assessment=assessment, today=today)
+    held = set(proposal.criteria)
+    high_from = assessments.bands().high_from
+    if Criterion.VISIBLE_HIGH_RISK in picked and (dash_score is None or dash_score < high_from):
+        raise ReferralError(f"Visible high risk needs a DASH score of {high_from} or more", "dash_score")
+    if Criterion.PROFESSIONAL_JUDGEMENT in picked and not (reason or (assessment and assessment.judged_high)):
+        raise ReferralError("Explain the professional judgement in the reason for the referral", "reason")
+    for criterion in (Criterion.ESCALATION, Criterion.REPEAT):
+        if criterion in picked and criterion not in held:
+            raise ReferralError(f"{criterion.label} does not hold for this person today", "criteria")
+    if Criterion.REPEAT in held:
+        picked.add(Criterion.REPEAT)
+    if not picked:
+        raise ReferralError("Select at least one HRDA referral criterion", "criteria")
+    return [c for c in Criterion if c in picked]
+
+
+def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None, consent: Consent | None,
+          lawful_basis: str | None, reason: str | None, by: Any, today: dt.date, case: Case | None = None,
+          assessment: RiskAssessment | None = None, criteria: Iterable[str] = (), dash_score: int | None = None,
+          children_in_household: bool | None = None, mappa_category: int | None = None,
+          mappa_level: int | None = None) -> Referral:
+    """Refer a person; a second open referral of the same kind is refused."""
+    if not policy.can(by, policy.Permission.REFER) or not policy.can_view(by, person):
+        raise NotAllowed("You cannot refer this person")
+    existing = open_referral(person.id, kind)
+    if existing is not None:
+        raise AlreadyReferred(existing)
+    if receiving_agency is None:
+        raise ReferralError("Select the agency receiving the referral", "receiving_agency")
+    if consent is None:
+        raise ReferralError("Select whether the person gave consent", "consent")
+    basis = _text(lawful_basis, what="the lawful basis for sharing without consent", field="lawful_basis",
+                  required=consent is not Consent.GIVEN)
+    if consent is Consent.GIVEN and basis:
+        raise ReferralError("Give a lawful basis only when consent was refused or not sought", "lawful_basis")
+    reason = _text(reason, what="the reason for the referral", field="reason")
+    if case is not None and not policy.can_view(by, case):
+        raise ReferralError("Select a case you can see", "case")
+    if assessment is not None and (assessment.person_id != person.id or not assessment.complete
+                                   or not policy.can_view_assessment(by, assessment)):
+        raise ReferralError("Select a completed DASH checklist of this person", "assessment")
+    referral = Referral(person_id=person.id, type=kind, referred_on=today, status=ReferralStatus.SUBMITTED,
+                        owner_agency_id=by.agency_id, receiving_agency_id=receiving_agency.id,
+                        referred_by_id=by.id, case_id=case.id if case else None,
+                        assessment_id=assessment.id if assessment else None, consent=consent)
+    referral.lawful_basis = basis
+    referral.reason = reason
+    if kind is ReferralType.HRDA:
+        if assessment is not None:
+            dash_score = assessment.score
+        if dash_score is not None and not 0 <= dash_score <= 24:
+            raise ReferralError("The DASH score must be a whole number from 0 to 24", "dash_score")
+        if children_in_household is None:
+            raise ReferralError("Select whether there are children in the household", "children_in_household")
+        held = _hrda_criteria(person, chosen=criteria, dash_score=dash_score, assessment=assessment,
+                              reason=reason, today=today)
+        referral.criteria_held = ",".join(c.value for c in held)
+        # The exchange format knows three criteria; a repeat-only referral leaves its column empty.
+        referral.criteria = next((HrdaCriteria(c.value) for c in held if c is not Criterion.REPEAT), None)
+        referral.dash_score = dash_score
+        referral.children_in_household = children_in_household
+    elif kind is ReferralType.MAPPA:
+        if mappa_category not in (1, 2, 3):
+            raise ReferralError("Select the MAPPA category (1, 2 or 3)", "mappa_category")
+        if mappa_level not in (1, 2, 3):
+            raise ReferralError("Select the MAPPA level (1, 2 or 3)", "mappa_level")
+        referral.mappa_category, referral.mappa_level = mappa_category, mappa_level
+    db.session.add(referral)
+    db.session.flush()
+    versioning.record_edit(referral, action="referral.create", fields=audit.changed_fields(referral) or ["type"],
+                        user=by)
+    return referral
+
+
+def decide(referral: Referral, *, accept: bool, reason: str | None, version: int | None, by: Any) -> Referral:
+    """Accept (sharing the person and the case with the receiving agency) or decline with a reason.
+    The HRDA meetings feature extends acceptance of HRDA referrals (choosing the meeting)."""
+    if not policy.can_decide_referral(by, referral):
+        raise NotAllowed("Only the receiving agency decides this referral")
+    versioning.check_version(referral, version, action_prefix="referral")
+    if referral.status is not ReferralStatus.SUBMITTED:
+        raise ReferralError(f"This referral has already been {referral.status.label.lower()}", "decision")
+    referral.decision_reason = _text(reason, what="the reason for declining", field="reason", required=not accept)
+    referral.status = ReferralStatus.ACCEPTED if accept else ReferralStatus.DECLINED
+    referral.decided_by_id = by.id
+    referral.decided_at = utcnow()
+    fields = audit.changed_fields(referral)
+    versioning.flush_or_stale(referral, version or 0, action_prefix="referral")
+    versioning.record_edit(referral, action=f"referral.{'accept' if accept else 'decline'}", fields=fields, user=by)
+    if accept:
+        agency = db.session.get(Agency, referral.receiving_agency_id)
+        sharing.share(record=referral.person, agency=agency, via="referral", by=by)
+        if referral.case_id is not None:
+            sharing.share(record=db.session.get(Case, referral.case_id), agency=agency, via="referral", by=by)
+    return referral
+
+
+def may_follow_up(user: Any, referral: Referral) -> bool:
+    """The receiving side or the referring agency may record progress and close a referral."""
+    if referral.imported:
+        return False
+    if policy.can_decide_referral(user, referral):
+        return True
+    return (referral.owner_agency_id == user.agency_id and policy.can(user, policy.Permission.REFER)
+            and policy.can_view(user, referral))
+
+
+def record_programme(referral: Referral, *, version: int | None, started_on: dt.date | None,
+                     ended_on: dt.date | None, outcome: ProgrammeOutcome | None, by: Any) -> Referral:
+    """A perpetrator programme's start, end and outcome (completed, left early, removed)."""
+    if not may_follow_up(by, referral):
+        raise NotAllowed("You cannot update this referral")
+    versioning.check_version(referral, version, action_prefix="referral")
+    if referral.type is not ReferralType.PERPETRATOR_PROGRAMME or referral.status is not ReferralStatus.ACCEPTED:
+        raise ReferralError("Only an accepted perpetrator programme referral has a programme to record", "started_on")
+    if ended_on is not None and started_on is None:
+        raise ReferralError("Enter the date the programme started", "started_on")
+    if ended_on is not None and started_on is not None and ended_on < started_on:
+        raise ReferralError("The end date must be on or after the start date", "ended_on")
+    if (ended_on is None) != (outcome is None):
+        raise ReferralError("Give both the end date and the outcome, or neither",
+                            "outcome" if outcome is None else "ended_on")
+    referral.started_on, referral.ended_on, referral.outcome = started_on, ended_on, outcome
+    fields = audit.changed_fields(referral)
+    versioning.flush_or_stale(referral, version or 0, action_prefix="referral")
+    versioning.record_edit(referral, action="referral.programme", fields=fields, user=by)
+    return referral
+
+
+def close(referral: Referral, *, version: int | None, by: Any) -> Referral:
+    """Close an accepted or declined referral."""
+    if not may_follow_up(by, referral):
+        raise NotAllowed("You cannot close this referral")
+    versioning.check_version(referral, version, action_prefix="referral")
+    if referral.status not in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED):
+        raise ReferralError("Only an accepted or declined referral can be closed", "status")
+    referral.status = ReferralStatus.CLOSED
+    referral.closed_at = utcnow()
+    versioning.flush_or_stale(referral, version or 0, action_prefix="referral")
+    versioning.record_edit(referral, action="referral.close", fields=["status", "closed_at"], user=by)
+    return referral
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def visible_referrals(viewer: Any) -> Select[Any]:
+    return select(Referral).where(policy.visible_filter(viewer, Referral))
+
+
+def of_person(person: Person, *, viewer: Any) -> list[Referral]:
+    """The person's referrals the viewer may see, newest first."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.person_id == person.id, policy.visible_filter(viewer, Referral))
+        .order_by(Referral.referred_on.desc(), Referral.created_at.desc())))
+
+
+def of_case(case: Case, *, viewer: Any) -> list[Referral]:
+    """The referrals made within a case that the viewer may see, newest first."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.case_id == case.id, policy.visible_filter(viewer, Referral))
+        .order_by(Referral.referred_on.desc(), Referral.created_at.desc())))
+
+
+def awaiting_decision(user: Any) -> list[Referral]:
+    """Submitted referrals to the user's agency that the user may decide, oldest first (never
+    imported history)."""
+    kinds = []
+    if policy.can(user, policy.Permission.CHAIR_HRDA):
+        kinds.append(ReferralType.HRDA)
+    if policy.can(user, policy.Permission.DECIDE_REFERRALS):
+        kinds += [ReferralType.IDVA, ReferralType.MAPPA, ReferralType.PERPETRATOR_PROGRAMME]
+    if not kinds:
+        return []
+    return list(db.session.scalars(
+        select(Referral).where(Referral.receiving_agency_id == user.agency_id, Referral.imported.is_(False),
+                               Referral.status == ReferralStatus.SUBMITTED, Referral.type.in_(kinds))
+        .order_by(Referral.referred_on, Referral.created_at)))
+
+
+def recent_decisions(user: Any, *, since: dt.datetime) -> list[Referral]:
+    """Decisions on the user's own referrals made since `since`, newest first."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.referred_by_id == user.id, Referral.decided_at.is_not(None),
+                               Referral.decided_at >= since,
+                               or_(Referral.status == ReferralStatus.ACCEPTED,
+                                   Referral.status == ReferralStatus.DECLINED,
+                                   Referral.status == ReferralStatus.CLOSED))
+        .order_by(Referral.decided_at.desc())))

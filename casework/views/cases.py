@@ -1,0 +1,458 @@
+"""Cases: the list, opening one for a person, the case page (people, incidents, timeline, tasks),
+editing, moving it through open, active and closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import Select, func, select
+from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.validators import InputRequired
+
+from .. import policy
+from ..auth import navigation
+from ..auth.guard import require, visible_or_404
+from ..db import db
+from ..forms import Form, choices
+from ..measures.periods import today_in_london
+from ..models import (
+    Agency,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Incident,
+    PartyRole,
+    Person,
+    User,
+)
+from ..policy import Permission
+from ..services import assessments, audit, cases, referrals, versioning
+from .fields import DateInputField
+from .people import add_section, page_number
+
+bp = Blueprint("cases", __name__)
+navigation.add("Cases", "cases.index", Permission.VIEW_RECORDS, order=20)
+
+ROLE_CHOICES = [("", "Not given")] + PartyRole.choices()
+
+
+def today() -> dt.date:
+    return today_in_london()
+
+
+# --- tables: server-side sorting and paging -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+    sort: str
+
+
+def paged(query: Select[Any], *, sorts: dict[str, Any], default: str, sort_param: str = "sort",
+          page_param: str = "page") -> Listing:
+    """One page of `query`, sorted by the column the request names (`key` or `-key`)."""
+    sort = request.args.get(sort_param, default)
+    key = sort.removeprefix("-")
+    if key not in sorts:
+        sort, key = default, default.removeprefix("-")
+    column = sorts[key]
+    order = column.desc() if sort.startswith("-") else column.asc()
+    size = current_app.config["PAGE_SIZE"]
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(page_param), pages)
+    rows = list(db.session.scalars(query.order_by(order, *_tie_breakers(query)).limit(size)
+                                   .offset((page - 1) * size)))
+    return Listing(rows=rows, total=total, page=page, pages=pages, sort=sort)
+
+
+def _tie_breakers(query: Select[Any]) -> list[Any]:
+    entity = query.column_descriptions[0]["entity"]
+    return [entity.id]
+
+
+def agency_names() -> dict[uuid.UUID, str]:
+    return {a.id: a.name for a in db.session.scalars(select(Agency))}
+
+
+def user_names(ids: set[Any]) -> dict[Any, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def form_version(form: Any) -> int:
+    """The version an edit form was filled from; a form without one is malformed (400)."""
+    value = str(form.version.data or "")
+    if not value.isdigit():
+        abort(400)
+    return int(value)
+
+
+def stale_page(error: versioning.StaleEdit, *, kind: str, labels: dict[str, str], back: str,
+               shown: dict[str, str] | None = None) -> Any:
+    """The refusal of a stale save: which fields someone else changed meanwhile, and their values now."""
+    record = error.record
+    db.session.refresh(record)
+    changes = []
+    for name in error.fields:
+        if name not in labels:
+            continue
+        value = shown.get(name) if shown and name in shown else getattr(record, name, None)
+        changes.append({"name": labels[name], "value": _display(value)})
+    return render_template("people/stale.html", kind=kind, record=record, changes=changes, back=back), 409
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "":
+        return "Not given"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.date):
+        return value.strftime("%-d %B %Y")
+    return str(getattr(value, "label", value))
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+class CaseForm(Form):
+    kind = RadioField("What kind of case is it?", choices=choices(CaseKind.choices()),
+                      validators=[InputRequired("Select the kind of case")])
+    role = SelectField("Their role", choices=choices(ROLE_CHOICES))
+    summary = TextAreaField("Summary")
+    review_on = DateInputField("Review date")
+    caseworker = SelectField("Caseworker")
+    version = HiddenField()
+
+
+class CloseForm(Form):
+    outcome = TextAreaField("Outcome", validators=[InputRequired("Enter the outcome of the case")])
+    version = HiddenField()
+
+
+class StatusForm(Form):
+    to = HiddenField(validators=[InputRequired("Choose the new status")])
+    version = HiddenField()
+
+
+class LinkPersonForm(Form):
+    # Choices are offered on the page; the service checks the person is one the user may see.
+    person = SelectField("Person", validate_choice=False)
+    role = SelectField("Role", choices=choices(ROLE_CHOICES))
+
+
+class LinkIncidentForm(Form):
+    incident = SelectField("Incident", validate_choice=False)
+
+
+class NoteForm(Form):
+    text = TextAreaField("Add a note", validators=[InputRequired("Enter the note")])
+
+
+class TaskForm(Form):
+    title = TextAreaField("What needs doing", validators=[InputRequired("Enter what needs doing")])
+    due_on = DateInputField("Due date", required="Enter the date the task is due")
+    owner = SelectField("Who will do it", validate_choice=False)
+
+
+class TaskDoneForm(Form):
+    task = HiddenField(validators=[InputRequired("Select a task")])
+
+
+def _caseworker_choices(agency_id: uuid.UUID) -> list[Any]:
+    return choices([("", "Not assigned")] + [(str(u.id), u.name) for u in cases.caseworkers_of(agency_id)])
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _editable(case_id: uuid.UUID) -> Case:
+    case = visible_or_404(Case, case_id)
+    if not policy.can_edit(current_user, case):
+        abort(403)
+    return case
+
+
+# --- list ----------------------------------------------------------------------------------
+
+CASE_SORTS = {"opened": Case.created_at, "kind": Case.kind, "status": Case.status, "review": Case.review_on}
+
+
+@bp.get("/cases")
+@require(Permission.VIEW_RECORDS)
+def index():  # type: ignore[no-untyped-def]
+    query = cases.visible_cases(current_user)
+    status = request.args.get("status", "")
+    if status in {s.value for s in CaseStatus}:
+        query = query.where(Case.status == CaseStatus(status))
+    if request.args.get("mine") == "yes":
+        query = query.where(Case.caseworker_id == current_user.id)
+    listing = paged(query, sorts=CASE_SORTS, default="-opened")
+    workers = user_names({c.caseworker_id for c in listing.rows})
+    return render_template("cases/index.html", listing=listing, workers=workers, agencies=agency_names(),
+                           status=status, statuses=CaseStatus, today=today())
+
+
+# --- open ----------------------------------------------------------------------------------
+
+
+@bp.route("/people/<uuid:person_id>/cases/new", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    person = visible_or_404(Person, person_id)
+    form = CaseForm()
+    form.caseworker.choices = _caseworker_choices(current_user.agency_id)
+    if request.method == "GET":
+        form.caseworker.data = str(current_user.id)
+        return render_template("cases/new.html", form=form, person=person, errors=[])
+    if form.validate():
+        try:
+            case = cases.open_case(kind=CaseKind(form.kind.data), by=current_user, person=person,
+                                   role=PartyRole(form.role.data) if form.role.data else None,
+                                   summary=form.summary.data, review_on=form.review_on.data,
+                                   caseworker_id=_uuid(form.caseworker.data), today=today())
+        except cases.CaseError as e:
+            getattr(form, e.field or "kind").errors = [str(e)]
+        else:
+            flash(f"{case.kind.label} case opened")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/new.html", form=form, person=person, errors=form.error_list()), 400
+
+
+# --- the case page -------------------------------------------------------------------------
+
+
+def _case_page(case: Case, *, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
+    viewer = current_user
+    can_edit = policy.can_edit(viewer, case)
+    link_person = forms.get("link_person") or LinkPersonForm(formdata=None)
+    link_person.person.choices = choices([("", "Select a person")] + [
+        (str(p.id), p.display_name + (f" (born {p.date_of_birth:%-d %B %Y})" if p.date_of_birth else ""))
+        for p in cases.candidate_people(case, viewer=viewer)])
+    link_incident = forms.get("link_incident") or LinkIncidentForm(formdata=None)
+    link_incident.incident.choices = choices([("", "Select an incident")] + [
+        (str(i.id), f"{i.occurred_on:%-d %B %Y}: {i.category.label}{' (domestic abuse)' if i.domestic_abuse else ''}")
+        for i in cases.candidate_incidents(case, viewer=viewer)])
+    task = forms.get("task") or TaskForm(formdata=None)
+    task.owner.choices = choices([("", "Select a person")] + [
+        (str(u.id), u.name) for u in cases.staff_of(viewer.agency_id)])
+    if not forms.get("task"):
+        task.owner.data = str(viewer.id)
+    note = forms.get("note") or NoteForm(formdata=None)
+    errors = [item for f in forms.values() for item in f.error_list()]
+    people = cases.linked_people(case, viewer=viewer)
+    case_referrals = referrals.of_case(case, viewer=viewer)
+    names = user_names({case.caseworker_id, *(n.author_id for n in case.notes), *(t.owner_id for t in case.tasks)})
+    return render_template(
+        "cases/show.html", case=case, people=people, incidents=cases.linked_incidents(case, viewer=viewer),
+        notes=case.notes, tasks=case.tasks, names=names, agencies=agency_names(), can_edit=can_edit,
+        link_person=link_person, link_incident=link_incident, task_form=task, note_form=note, errors=errors,
+        transitions=cases.TRANSITIONS[case.status], statuses=CaseStatus, referrals=case_referrals,
+        assessments=assessments.of_case(case, viewer=viewer), today=today()), status
+
+
+@bp.get("/cases/<uuid:case_id>")
+@require(Permission.VIEW_RECORDS)
+def show(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = visible_or_404(Case, case_id)
+    audit.record_view(case)
+    return _case_page(case)
+
+
+CASE_LABELS = {"kind": "Kind", "summary": "Summary", "review_on": "Review date", "caseworker_id": "Caseworker",
+               "status": "Status", "outcome": "Outcome"}
+
+
+def _stale(error: versioning.StaleEdit, case: Case) -> Any:
+    worker = db.session.get(User, case.caseworker_id) if case.caseworker_id else None
+    return stale_page(error, kind="case", labels=CASE_LABELS, back=url_for("cases.show", case_id=case.id),
+                      shown={"caseworker_id": worker.name if worker else ""})
+
+
+@bp.route("/cases/<uuid:case_id>/edit", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    if request.method == "GET":
+        form = CaseForm(data={"kind": case.kind.value, "summary": case.summary, "review_on": case.review_on,
+                              "caseworker": str(case.caseworker_id or ""), "version": case.version})
+        form.caseworker.choices = _caseworker_choices(case.owner_agency_id)
+        return render_template("cases/edit.html", form=form, case=case, errors=[])
+    form = CaseForm()
+    form.caseworker.choices = _caseworker_choices(case.owner_agency_id)
+    if form.validate():
+        try:
+            cases.update_case(case, version=form_version(form), kind=CaseKind(form.kind.data),
+                              summary=form.summary.data, review_on=form.review_on.data,
+                              caseworker_id=_uuid(form.caseworker.data), by=current_user)
+        except versioning.StaleEdit as e:
+            return _stale(e, case)
+        except cases.CaseError as e:
+            getattr(form, e.field or "kind").errors = [str(e)]
+        else:
+            flash("Case saved")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/edit.html", form=form, case=case, errors=form.error_list()), 400
+
+
+@bp.post("/cases/<uuid:case_id>/status")
+@require(Permission.EDIT_RECORDS)
+def status(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    form = StatusForm()
+    if not form.validate() or form.to.data not in {s.value for s in CaseStatus}:
+        abort(400)
+    to = CaseStatus(form.to.data)
+    if to is CaseStatus.CLOSED:
+        return redirect(url_for("cases.close", case_id=case.id))
+    try:
+        cases.change_status(case, to=to, version=form_version(form), by=current_user)
+    except versioning.StaleEdit as e:
+        return _stale(e, case)
+    except cases.CaseError as e:
+        flash(str(e))
+        return redirect(url_for("cases.show", case_id=case.id))
+    flash(f"The case is now {to.label.lower()}")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<uuid:case_id>/close", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    if request.method == "GET":
+        form = CloseForm(data={"version": case.version})
+        return render_template("cases/close.html", form=form, case=case, errors=[])
+    form = CloseForm()
+    if form.validate():
+        try:
+            cases.change_status(case, to=CaseStatus.CLOSED, version=form_version(form), by=current_user,
+                                outcome=form.outcome.data)
+        except versioning.StaleEdit as e:
+            return _stale(e, case)
+        except cases.CaseError as e:
+            form.outcome.errors = [str(e)]
+        else:
+            flash("Case closed")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/close.html", form=form, case=case, errors=form.error_list()), 400
+
+
+@bp.post("/cases/<uuid:case_id>/people")
+@require(Permission.EDIT_RECORDS)
+def link_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    form = LinkPersonForm()
+    if form.person.data:
+        person = db.session.get(Person, _uuid(form.person.data)) if _uuid(form.person.data) else None
+        try:
+            cases.link_person(case, person=person, role=PartyRole(form.role.data) if form.role.data else None,
+                              by=current_user)
+        except cases.CaseError as e:
+            form.person.errors = [str(e)]
+        else:
+            flash("Person linked to the case")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="people"))
+    else:
+        form.person.errors = ["Select a person"]
+    return _case_page(case, status=400, link_person=form)
+
+
+@bp.post("/cases/<uuid:case_id>/incidents")
+@require(Permission.EDIT_RECORDS)
+def link_incident(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    form = LinkIncidentForm()
+    incident_id = _uuid(form.incident.data)
+    incident = db.session.get(Incident, incident_id) if incident_id else None
+    try:
+        cases.link_incident(case, incident=incident, by=current_user)
+    except cases.CaseError as e:
+        form.incident.errors = [str(e)]
+        return _case_page(case, status=400, link_incident=form)
+    flash("Incident linked to the case")
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="incidents"))
+
+
+@bp.post("/cases/<uuid:case_id>/notes")
+@require(Permission.EDIT_RECORDS)
+def add_note(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    form = NoteForm()
+    if form.validate():
+        try:
+            cases.add_note(case, text=form.text.data, by=current_user)
+        except cases.CaseError as e:
+            form.text.errors = [str(e)]
+        else:
+            flash("Note added")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline"))
+    return _case_page(case, status=400, note=form)
+
+
+@bp.post("/cases/<uuid:case_id>/tasks")
+@require(Permission.EDIT_RECORDS)
+def add_task(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    form = TaskForm()
+    if form.validate():
+        try:
+            cases.add_task(case, title=form.title.data, due_on=form.due_on.data, owner_id=_uuid(form.owner.data),
+                           by=current_user)
+        except cases.CaseError as e:
+            getattr(form, e.field or "title").errors = [str(e)]
+        else:
+            flash("Task added")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="tasks"))
+    return _case_page(case, status=400, task=form)
+
+
+@bp.post("/cases/<uuid:case_id>/tasks/done")
+@require(Permission.EDIT_RECORDS)
+def task_done(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = _editable(case_id)
+    form = TaskDoneForm()
+    try:
+        task = cases.complete_task(case, task_id=_uuid(form.task.data), by=current_user)
+    except cases.CaseError as e:
+        flash(str(e))
+        return _case_page(case, status=400)
+    flash(f"Task done: {task.title}")
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="tasks"))
+
+
+# --- on a person's page ----------------------------------------------------------------------
+
+
+def _person_cases(person: Person, viewer: Any) -> dict[str, Any]:
+    found = cases.cases_of_person(person, viewer=viewer)
+    return {"cases": found, "workers": user_names({c.caseworker_id for c in found}),
+            "can_open": policy.can_edit(viewer, person), "today": today()}
+
+
+add_section("cases/_person_section.html", _person_cases, order=10)
