@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    _register_operations(app)
     from .views import incidents, people  # people and incidents (issue 4)
 
     app.register_blueprint(people.bp)
@@ -102,6 +103,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(referrals.bp)
+
+
+def _register_operations(app: Flask) -> None:
+    """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""
+    from .views import jobs, reminders
+
+    app.register_blueprint(jobs.bp)
+    app.register_blueprint(reminders.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

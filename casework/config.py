@@ -47,6 +47,17 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_PARALLELISM": 4,
     "AUDIT_CHECKPOINT_FILE": None,  # <instance>/audit-checkpoints
     "PUBLIC_URL": None,  # the service's address, for set-up links printed by the CLI
+    # scheduled jobs and retention (casework.scheduler, casework.services.retention)
+    "SCHEDULER_TIMEZONE": "Europe/London",
+    "SCHEDULE": {},  # job name -> schedule, e.g. {"retention_sweep": "daily 03:00"}; see casework.scheduler
+    "RETENTION": {
+        "person": {"inactive_years": 6},  # no incident, referral or case activity for 6 years
+        "case": {"closed_inactive_years": 6},  # closed, and nothing changed for 6 years
+        "incident": {"years": 6},  # personal fields of incidents (the incident itself stays)
+    },
+    "RETENTION_BATCH": 500,  # records erased per transaction by the sweep
+    "REMINDER_DAYS_AHEAD": 7,  # a case review shows this many days before it is due
+    "ENDED_SESSIONS_KEEP_DAYS": 90,  # ended sessions (with their client address) kept this long
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL")

@@ -52,6 +52,7 @@ class Permission(enum.Enum):
     SEE_WHO_VIEWED = "see_who_viewed"  # on a person's page: who has looked at them
     MANAGE_USERS = "manage_users"
     MANAGE_AGENCIES = "manage_agencies"
+    VIEW_JOBS = "view_jobs"  # the scheduled jobs: schedule, runs, errors (no case data)
 
 
 P = Permission
@@ -69,7 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED,
     }),
     # No case data: no VIEW_RECORDS, SEARCH_PEOPLE or READ_SEARCH_TERMS.
-    Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT}),
+    Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT, P.VIEW_JOBS}),
 }
 
 RESTRICTED_MATCH_NOTICE = "A restricted record may match; ask its owner."

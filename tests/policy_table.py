@@ -78,6 +78,11 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "admin.deactivate"): Route(roles("admin"), args=_target_user),
     ("POST", "admin.reactivate"): Route(roles("admin"), args=_target_user),
     ("POST", "admin.reset_second_factor"): Route(roles("admin"), args=_target_user),
+    # scheduled jobs and reminders (issue 7)
+    ("GET", "jobs.index"): Route(roles("admin")),
+    ("GET", "jobs.job"): Route(roles("admin"), args=lambda ctx: {"name": "audit_checkpoint"}),
+    ("POST", "reminders.dismiss"): Route(SIGNED_IN, also_ok=frozenset({400, 404}),
+                                         args=lambda ctx: {"reminder_id": "00000000-0000-4000-8000-000000000000"}),
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
     ("GET", "admin.agencies_list"): Route(roles("admin")),
     ("POST", "admin.agencies_list"): Route(roles("admin")),

@@ -38,3 +38,10 @@ __all__ = [
     "Secret", "Share", "SourceRef", "User", "UserRole", "UserSession", "secret_columns",
     "AssessmentStatus", "CaseNote", "CaseTask", "Consent", "RiskAssessment",
 ]
+
+# operations: scheduled jobs, reminders, erasures (issue 7)
+from .erasure import Erasure  # noqa: E402
+from .jobs import JobRun, scheduler_job  # noqa: E402
+from .reminder import Reminder  # noqa: E402
+
+__all__ += ["Erasure", "JobRun", "Reminder", "scheduler_job"]

@@ -1,0 +1,112 @@
+"""The scheduled jobs: each calls a service and returns a summary for the admin page.
+
+A body runs inside an app context with a claimed slot (casework.scheduler.execute), and its
+work is committed when it returns; raising marks the run failed with the error shown.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import current_app
+
+from .. import crypto
+from ..db import db
+from ..measures.periods import today_in_london
+from . import Job, JobFailed
+
+# Where a later version keeps precomputed figures: a module with `refresh()` and, optionally,
+# `check()` (each returning a summary, `check` raising on a figure that disagrees with the records).
+FIGURES_MODULES = ("casework.services.figures", "casework.measures.precomputed")
+
+
+def figures() -> str:
+    """Refresh the precomputed figures and check them; then check the audit trail is intact."""
+    from ..services import audit_chain
+
+    parts = []
+    for name in FIGURES_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        if hasattr(module, "refresh"):
+            parts.append(str(module.refresh()))
+        if hasattr(module, "check"):
+            parts.append(str(module.check()))
+        break
+    else:
+        parts.append("no precomputed figures in this version")
+    verdict = audit_chain.verify()
+    if not verdict.ok:
+        raise JobFailed(str(verdict))
+    parts.append(f"audit trail intact ({verdict.entries} entries, {verdict.checkpoints} checkpoints)")
+    return "; ".join(parts)
+
+
+def audit_checkpoint() -> str:
+    """Append the audit chain's head to the checkpoint file (outside the database)."""
+    from ..services import audit_chain
+
+    cp = audit_chain.checkpoint()
+    return f"checkpoint at position {cp.position}"
+
+
+def reminders() -> str:
+    """Add and remove the reminders shown on users' home pages."""
+    from ..services import reminders as service
+
+    return str(service.refresh(today=today_in_london()))
+
+
+def expire_access() -> str:
+    """End set-up links and sessions past their time; delete old ended sessions and kept forms."""
+    from ..services import housekeeping
+
+    return str(housekeeping.expire())
+
+
+def retention_sweep() -> str:
+    """Erase the personal data of records past their retention period, in batches of its own."""
+    from ..services import retention
+
+    total: dict[str, int] = {}
+    skipped: list[str] = []
+    while True:
+        swept = retention.sweep(today=today_in_london(), limit=int(current_app.config["RETENTION_BATCH"]))
+        db.session.commit()  # each batch stands on its own: a stopped sweep resumes where it was
+        skipped = swept.skipped
+        for kind, n in swept.erased.items():
+            total[kind] = total.get(kind, 0) + n
+        if swept.total == 0:
+            break
+    return str(retention.Swept(erased=total, skipped=skipped))
+
+
+def retired_keys() -> str:
+    """Check that no stored value is sealed under a key that is no longer in the keyring."""
+    from ..services import keys
+
+    status = keys.status(ring=crypto.current())
+    stranded = {k: status.total_under(k) for k in {k for _, k in status.counts} if k not in status.keys}
+    stranded = {k: n for k, n in stranded.items() if n}
+    if stranded:
+        detail = ", ".join(f"{n} under {'an unknown format' if k is None else f'key {k}'}"
+                           for k, n in sorted(stranded.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
+        raise JobFailed(f"values cannot be read: {detail}; restore the retired key from a keyring backup "
+                        "and run `casework keys rotate`")
+    note = (f"; {status.remaining} values not yet under the active key {status.active} "
+            "(an unfinished rotation: run `casework keys rotate`)") if status.remaining else ""
+    return f"no value under a retired key; keys in the keyring: {', '.join(map(str, status.keys))}{note}"
+
+
+JOBS = (
+    Job("figures", "Precomputed figures and consistency check", "daily 01:30", figures),
+    Job("audit_checkpoint", "Audit trail checkpoint", "daily 00:15", audit_checkpoint),
+    Job("reminders", "Reminders", "daily 05:00", reminders),
+    Job("expire_access", "Expiry of set-up links and sessions", "hourly :05", expire_access),
+    Job("retention_sweep", "Retention sweep", "daily 02:30", retention_sweep),
+    Job("retired_keys", "Check for values under retired keys", "weekly sun 04:00", retired_keys),
+)
