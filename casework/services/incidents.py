@@ -87,7 +87,9 @@ INCIDENT_FIELDS = tuple(f.name for f in fields(IncidentDetails))
 
 def _apply(incident: Incident, details: IncidentDetails) -> None:
     for name in INCIDENT_FIELDS:
-        setattr(incident, name, getattr(details, name))
+        value = getattr(details, name)
+        if getattr(incident, name) != value:  # setting an equal value would still count as a change
+            setattr(incident, name, value)
 
 
 def record(*, details: IncidentDetails, by: Any) -> Incident:

@@ -145,8 +145,9 @@ def _move_references(survivor_id: uuid.UUID, merged_id: uuid.UUID) -> None:
 def _unique_sets(table: Table, column: Any) -> list[list[Any]]:
     from sqlalchemy import UniqueConstraint
 
-    sets = [list(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint) and column in c.columns]
-    sets += [list(i.columns) for i in table.indexes if i.unique and column in i.columns]
+    sets = [list(c.columns) for c in table.constraints
+            if isinstance(c, UniqueConstraint) and column.name in c.columns]
+    sets += [list(i.columns) for i in table.indexes if i.unique and column.name in i.columns]
     return sets
 
 

@@ -117,7 +117,9 @@ def likely_duplicates(*, details: PersonDetails, viewer: Any, exclude: Any = Non
 
 def _apply(person: Person, details: PersonDetails) -> None:
     for name in PERSON_FIELDS:
-        setattr(person, name, getattr(details, name))
+        value = getattr(details, name)
+        if getattr(person, name) != value:  # setting an equal value would still count as a change
+            setattr(person, name, value)
 
 
 def create(*, details: PersonDetails, by: Any) -> Person:
