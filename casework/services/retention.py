@@ -160,8 +160,9 @@ def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     for child, column in _children(table):
         ids = _erase_rows(child, column == record_id, removed)
         reminders.remove_for(record_kind=child.name, record_ids=ids)
-    shares = db.session.execute(update(Share).where(
-        Share.record_kind == kind, Share.record_id == record_id, Share.reason_sealed.isnot(None)  # type: ignore[attr-defined]
+    share = Share.__table__
+    shares = db.session.execute(update(share).where(
+        share.c.record_kind == kind, share.c.record_id == record_id, share.c.reason.isnot(None)
     ).values(reason=None)).rowcount or 0
     removed.note("share", {"reason"} if shares else set(), shares)
     gone = reminders.remove_for(record_kind=kind, record_ids=[record_id])
