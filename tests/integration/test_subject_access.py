@@ -34,7 +34,7 @@ def test_subject_access_writes_everything_held_with_the_audit_of_who_saw_it(app_
                                                                              user_factory):
     viewer = user_factory(email="viewer@example.org")
     person = PersonFactory(surname="Quorrelwood", forenames="Ada", phone="07700 900123")
-    duplicate = PersonFactory(surname="Quorelwood", merged_into_id=person.id)
+    PersonFactory(surname="Quorelwood", merged_into_id=person.id)
     other = PersonFactory(surname="Thirdparty")
     incident = IncidentFactory(occurred_on=dt.date(2024, 5, 1))
     PartyFactory(incident=incident, person_id=person.id, role=PartyRole.VICTIM)
