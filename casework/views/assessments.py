@@ -18,8 +18,8 @@ from ..models import Case, Person, ReferralType, RiskAssessment
 from ..policy import Permission
 from ..risk import dash
 from ..services import assessments, audit, referrals, versioning
-from .cases import form_version, stale_page, today, user_names
 from .people import add_section
+from .record_pages import form_version, stale_page, today, user_names
 
 bp = Blueprint("assessments", __name__)
 

@@ -3,16 +3,12 @@ editing, moving it through open, active and closed."""
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import Select, func, select
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired
 
@@ -29,9 +24,7 @@ from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
 from ..forms import Form, choices
-from ..measures.periods import today_in_london
 from ..models import (
-    Agency,
     Case,
     CaseKind,
     CaseStatus,
@@ -43,94 +36,20 @@ from ..models import (
 from ..policy import Permission
 from ..services import assessments, audit, cases, referrals, versioning
 from .fields import DateInputField
-from .people import add_section, page_number
+from .people import add_section
+from .record_pages import (
+    agency_names,
+    form_version,
+    paged,
+    stale_page,
+    today,
+    user_names,
+)
 
 bp = Blueprint("cases", __name__)
 navigation.add("Cases", "cases.index", Permission.VIEW_RECORDS, order=20)
 
 ROLE_CHOICES = [("", "Not given")] + PartyRole.choices()
-
-
-def today() -> dt.date:
-    return today_in_london()
-
-
-# --- tables: server-side sorting and paging -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Listing:
-    rows: list[Any]
-    total: int
-    page: int
-    pages: int
-    sort: str
-
-
-def paged(query: Select[Any], *, sorts: dict[str, Any], default: str, sort_param: str = "sort",
-          page_param: str = "page") -> Listing:
-    """One page of `query`, sorted by the column the request names (`key` or `-key`)."""
-    sort = request.args.get(sort_param, default)
-    key = sort.removeprefix("-")
-    if key not in sorts:
-        sort, key = default, default.removeprefix("-")
-    column = sorts[key]
-    order = column.desc() if sort.startswith("-") else column.asc()
-    size = current_app.config["PAGE_SIZE"]
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / size))
-    page = min(page_number(page_param), pages)
-    rows = list(db.session.scalars(query.order_by(order, *_tie_breakers(query)).limit(size)
-                                   .offset((page - 1) * size)))
-    return Listing(rows=rows, total=total, page=page, pages=pages, sort=sort)
-
-
-def _tie_breakers(query: Select[Any]) -> list[Any]:
-    entity = query.column_descriptions[0]["entity"]
-    return [entity.id]
-
-
-def agency_names() -> dict[uuid.UUID, str]:
-    return {a.id: a.name for a in db.session.scalars(select(Agency))}
-
-
-def user_names(ids: set[Any]) -> dict[Any, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-
-
-def form_version(form: Any) -> int:
-    """The version an edit form was filled from; a form without one is malformed (400)."""
-    value = str(form.version.data or "")
-    if not value.isdigit():
-        abort(400)
-    return int(value)
-
-
-def stale_page(error: versioning.StaleEdit, *, kind: str, labels: dict[str, str], back: str,
-               shown: dict[str, str] | None = None) -> Any:
-    """The refusal of a stale save: which fields someone else changed meanwhile, and their values now."""
-    record = error.record
-    db.session.refresh(record)
-    changes = []
-    for name in error.fields:
-        if name not in labels:
-            continue
-        value = shown.get(name) if shown and name in shown else getattr(record, name, None)
-        changes.append({"name": labels[name], "value": _display(value)})
-    return render_template("people/stale.html", kind=kind, record=record, changes=changes, back=back), 409
-
-
-def _display(value: Any) -> str:
-    if value is None or value == "":
-        return "Not given"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, dt.date):
-        return value.strftime("%-d %B %Y")
-    return str(getattr(value, "label", value))
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -139,10 +58,10 @@ def _display(value: Any) -> str:
 class CaseForm(Form):
     kind = RadioField("What kind of case is it?", choices=choices(CaseKind.choices()),
                       validators=[InputRequired("Select the kind of case")])
-    role = SelectField("Their role", choices=choices(ROLE_CHOICES))
+    role = SelectField("Their role", choices=choices(ROLE_CHOICES), validate_choice=False)
     summary = TextAreaField("Summary")
     review_on = DateInputField("Review date")
-    caseworker = SelectField("Caseworker")
+    caseworker = SelectField("Caseworker", validate_choice=False)  # the service checks it
     version = HiddenField()
 
 
@@ -159,7 +78,7 @@ class StatusForm(Form):
 class LinkPersonForm(Form):
     # Choices are offered on the page; the service checks the person is one the user may see.
     person = SelectField("Person", validate_choice=False)
-    role = SelectField("Role", choices=choices(ROLE_CHOICES))
+    role = SelectField("Role", choices=choices(ROLE_CHOICES), validate_choice=False)
 
 
 class LinkIncidentForm(Form):
@@ -182,6 +101,10 @@ class TaskDoneForm(Form):
 
 def _caseworker_choices(agency_id: uuid.UUID) -> list[Any]:
     return choices([("", "Not assigned")] + [(str(u.id), u.name) for u in cases.caseworkers_of(agency_id)])
+
+
+def _role(value: str | None) -> PartyRole | None:
+    return PartyRole(value) if value in {r.value for r in PartyRole} else None
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -233,7 +156,7 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if form.validate():
         try:
             case = cases.open_case(kind=CaseKind(form.kind.data), by=current_user, person=person,
-                                   role=PartyRole(form.role.data) if form.role.data else None,
+                                   role=_role(form.role.data),
                                    summary=form.summary.data, review_on=form.review_on.data,
                                    caseworker_id=_uuid(form.caseworker.data), today=today())
         except cases.CaseError as e:
@@ -371,7 +294,7 @@ def link_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if form.person.data:
         person = db.session.get(Person, _uuid(form.person.data)) if _uuid(form.person.data) else None
         try:
-            cases.link_person(case, person=person, role=PartyRole(form.role.data) if form.role.data else None,
+            cases.link_person(case, person=person, role=_role(form.role.data),
                               by=current_user)
         except cases.CaseError as e:
             form.person.errors = [str(e)]

@@ -24,7 +24,7 @@ DECISIONS_WITHIN_DAYS = 30
 @bp.get("/")
 @signed_in
 def index():  # type: ignore[no-untyped-def]
-    from .cases import agency_names, today, user_names
+    from .record_pages import agency_names, today, user_names
 
     work = None
     if policy.can(current_user, Permission.VIEW_RECORDS) and (

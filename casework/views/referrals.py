@@ -30,9 +30,16 @@ from ..models import (
 from ..policy import Permission
 from ..risk.dash import Criterion
 from ..services import assessments, audit, cases, referrals, versioning
-from .cases import agency_names, form_version, paged, stale_page, today, user_names
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
+from .record_pages import (
+    agency_names,
+    form_version,
+    paged,
+    stale_page,
+    today,
+    user_names,
+)
 
 bp = Blueprint("referrals", __name__)
 navigation.add("Referrals", "referrals.index", Permission.VIEW_RECORDS, order=30)

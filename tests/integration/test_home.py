@@ -1,0 +1,74 @@
+"""The caseworker's home page: open cases, reviews due and overdue, tasks due, referrals awaiting
+a decision, decisions on their referrals; other roles keep the start page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from casework.db import db
+from casework.measures.periods import today_in_london
+from casework.models import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    CaseTask,
+    ReferralStatus,
+    ReferralType,
+)
+from tests.conftest import Page
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.fixtures_auth import make_user, sign_in
+
+
+def _case(agency, worker, *, kind, review_in=None, status=CaseStatus.OPEN) -> Case:  # type: ignore[no-untyped-def]
+    case = Case(kind=kind, owner_agency_id=agency.id, caseworker_id=worker.id if worker else None, status=status,
+                review_on=today_in_london() + dt.timedelta(days=review_in) if review_in is not None else None)
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def test_the_caseworker_home_lists_their_work(app_ctx, home_agency):
+    me, colleague = make_user(agency=home_agency), make_user(agency=home_agency)
+    overdue = _case(home_agency, me, kind=CaseKind.STALKING, review_in=-2)
+    later = _case(home_agency, me, kind=CaseKind.FRAUD, review_in=40)
+    _case(home_agency, me, kind=CaseKind.ASB, review_in=-5, status=CaseStatus.CLOSED)
+    theirs = _case(home_agency, colleague, kind=CaseKind.RURAL_CRIME, review_in=1)
+    task = CaseTask(case_id=later.id, due_on=today_in_london() + dt.timedelta(days=2), owner_id=me.id)
+    task.title = "Phone the housing officer"
+    far = CaseTask(case_id=later.id, due_on=today_in_london() + dt.timedelta(days=30), owner_id=me.id)
+    far.title = "Quarterly check"
+    db.session.add_all([task, far])
+    person = PersonFactory(owner_agency_id=home_agency.id)
+    waiting = ReferralFactory(person_id=person.id, type=ReferralType.IDVA, receiving_agency_id=home_agency.id,
+                              owner_agency_id=AgencyFactory().id, referred_on=today_in_london())
+    ReferralFactory(person_id=person.id, type=ReferralType.HRDA, receiving_agency_id=home_agency.id,
+                    owner_agency_id=home_agency.id)  # HRDA: for a chair, not a caseworker
+    db.session.commit()
+    page = Page(sign_in(app_ctx, me).get("/"))
+    assert page.h1 == "Casework"
+    assert [a["href"] for a in page.select("#my-cases tbody a")] == [f"/cases/{overdue.id}", f"/cases/{later.id}"]
+    reviews = page.select_one("#reviews")
+    assert f"/cases/{overdue.id}" in [a["href"] for a in reviews.select("a")] and "Overdue" in reviews.text
+    assert f"/cases/{later.id}" not in [a["href"] for a in reviews.select("a")]
+    assert f"/cases/{theirs.id}" not in [a["href"] for a in reviews.select("a")]
+    tasks = page.select_one("#tasks").text
+    assert "Phone the housing officer" in tasks and "Quarterly check" not in tasks
+    assert [a["href"] for a in page.select("#awaiting a")] == [f"/referrals/{waiting.id}"]
+
+
+def test_the_manager_and_the_administrator_keep_the_start_page(app_ctx, home_agency):
+    for role in ("manager", "admin"):
+        page = Page(sign_in(app_ctx, make_user(roles=(role,), agency=home_agency)).get("/"))
+        assert page.status_code == 200 and page.h1 == "Casework"
+        assert page.select_one("#my-cases") is None
+        assert "Multi-agency case coordination" in page.text
+
+
+def test_a_referral_already_decided_leaves_the_queue(app_ctx, home_agency):
+    me = make_user(agency=home_agency)
+    person = PersonFactory(owner_agency_id=home_agency.id)
+    ReferralFactory(person_id=person.id, type=ReferralType.MAPPA, receiving_agency_id=home_agency.id,
+                    owner_agency_id=home_agency.id, status=ReferralStatus.ACCEPTED)
+    db.session.commit()
+    assert Page(sign_in(app_ctx, me).get("/")).select("#awaiting tbody tr") == []
