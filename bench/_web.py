@@ -61,6 +61,9 @@ class Browser:
                 self.close()
                 if attempt == 2:
                     raise
+            except Exception:
+                self.close()  # a connection left mid-request cannot send the next one
+                raise
         seconds = time.perf_counter() - started
         for name, value in raw.getheaders():
             if name.lower() == "set-cookie":
