@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..db import db
 from ..models import Agency
-from ..services import audit
+from ..services import audit, marks
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
 from .importer import Writer
@@ -41,7 +41,11 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     if problems:
         bar.finish()
         raise ImportFailed(problems.listed())
-    report = Writer(checked.files, agency=agency, progress=bar).write()
+    # The repeat marks of everyone whose parties the import wrote are refreshed once, at the end.
+    with marks.deferred(db.session) as touched:
+        writer = Writer(checked.files, agency=agency, progress=bar, rows=checked.rows)
+        report = writer.write()
+        touched.update(writer.party_people)
     bar.finish()
     # Records were written around the ORM: objects the session holds must be read afresh.
     db.session.expire_all()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..models import Area, PreventionActivity
+from ..models.mark import party_mark
 from ..models.vocab import (
     AgencyKind,
     Category,
@@ -75,14 +76,21 @@ def pounds(pence: int) -> Decimal:
     return (Decimal(pence) / 100).quantize(Decimal("0.01"))
 
 
-def compute(conn: Session | Connection, periods: Sequence[Period]) -> dict[Period, dict[str, Figure]]:
-    """Every measure for each of `periods` (typically one and its previous), keyed by measure id."""
+def compute(conn: Session | Connection, periods: Sequence[Period], *,
+            stored_marks: bool = True) -> dict[Period, dict[str, Figure]]:
+    """Every measure for each of `periods` (typically one and its previous), keyed by measure id.
+
+    Repeat victims and perpetrators come from the stored marks (`party_mark`, kept exact by
+    `casework.services.marks`); `stored_marks=False` runs the rule's window instead, which gives
+    the same figures, slower (the tests compare the two)."""
     periods = sorted(set(periods))
     raw: dict[Period, dict[str, int]] = {p: {} for p in periods}
-    for query in (_incident_figures, _party_figures, _sexual_offence_figures, _hrda_figures, _programme_figures,
+    for query in (_incident_figures, _sexual_offence_figures, _hrda_figures, _programme_figures,
                   _prevention_figures):
         for period, figures in query(conn, periods).items():
             raw[period].update(figures)
+    for period, figures in _party_figures(conn, periods, stored_marks=stored_marks).items():
+        raw[period].update(figures)
     return {p: _measures(raw[p]) for p in periods}
 
 
@@ -148,17 +156,31 @@ def _incident_figures(conn: Session | Connection, periods: Sequence[Period]) -> 
     return _run(conn, query, periods)
 
 
-def _party_figures(conn: Session | Connection, periods: Sequence[Period]) -> dict[Period, dict[str, int]]:
+def marks_source(periods: Sequence[Period], *, stored_marks: bool = True) -> Any:
+    """The repeat marks of the parties of incidents dated in `periods`: the stored ones, or the
+    rule run afresh (the same columns either way)."""
+    first, last = min(p.first_day for p in periods), max(p.last_day for p in periods)
+    if stored_marks:
+        return (select(party_mark).where(party_mark.c.occurred_on.between(first, last))
+                .subquery("marks"))
+    rule = repeat_marks(occurred_from=first, occurred_to=last).subquery("rule")
+    # The rule's 0/1 flags as the stored booleans, so both read alike.
+    keys = ("incident_id", "person_id", "role", "occurred_on")
+    return select(*(rule.c[c.name] if c.name in keys else (rule.c[c.name] == 1).label(c.name)
+                    for c in party_mark.c)).subquery("marks")
+
+
+def _party_figures(conn: Session | Connection, periods: Sequence[Period], *,
+                   stored_marks: bool = True) -> dict[Period, dict[str, int]]:
     """Repeat victims and perpetrators: one pass over the parties of DA, ASB and SV incidents."""
-    m = repeat_marks(occurred_from=min(p.first_day for p in periods),
-                     occurred_to=max(p.last_day for p in periods)).subquery("marks")
+    m = marks_source(periods, stored_marks=stored_marks)
     victim, perpetrator = m.c.role == PartyRole.VICTIM, m.c.role == PartyRole.PERPETRATOR
 
     def of(kind: RepeatKind) -> ColumnElement[bool]:
-        return m.c[f"is_{kind.value}"] == 1
+        return m.c[f"is_{kind.value}"].is_(True)
 
     def repeat(kind: RepeatKind) -> ColumnElement[bool]:
-        return m.c[f"repeat_{kind.value}"] == 1
+        return m.c[f"repeat_{kind.value}"].is_(True)
 
     da, pasb, asb, sv = RepeatKind.DA, RepeatKind.PERSONAL_ASB, RepeatKind.ASB, RepeatKind.SV
     bucket = _bucket(m.c.occurred_on, periods).label("bucket")

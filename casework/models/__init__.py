@@ -45,3 +45,8 @@ from .jobs import JobRun, scheduler_job  # noqa: E402
 from .reminder import Reminder  # noqa: E402
 
 __all__ += ["Erasure", "JobRun", "Reminder", "scheduler_job"]
+
+# stored repeat marks, derived from the repeat rule (issue 6, measures)
+from .mark import party_mark  # noqa: E402
+
+__all__ += ["party_mark"]
