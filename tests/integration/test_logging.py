@@ -153,3 +153,51 @@ def test_json_lines_are_the_default_in_production_and_text_elsewhere(app, databa
             make_test_app(database_url, tmp_path, LOG_FORMAT="xml")
     finally:
         observability.configure_logging(app.config)
+
+
+def test_a_caseworkers_journey_with_canary_values_leaves_none_in_the_logs(app_ctx, client, json_lines, caplog,
+                                                                          user_factory, runner):
+    """Sign in, record a person, search for them, open them, erase them, run the scheduled jobs (issue 7)."""
+    import pyotp
+
+    from casework import crypto
+    from casework.scheduler import Job, execute, jobs
+    from tests.fixtures_auth import PASSWORD
+
+    caplog.set_level(logging.DEBUG)
+    user = user_factory(email=f"{CANARY.lower()}.worker@example.org")
+    dob = dict(zip(("date_of_birth-day", "date_of_birth-month", "date_of_birth-year"), CANARY_DOB.split("-")[::-1],
+                   strict=True))
+    person = {"surname": CANARY, "forenames": f"{CANARY}ina", "postcode": CANARY_POSTCODE, **dob,
+              "address": f"1 {CANARY} Row", "phone": "07700 900987", "email": f"{CANARY.lower()}@example.net",
+              "safe_contact": f"Ask for {CANARY}"}
+
+    client.post("/sign-in", data={"email": user.email, "password": PASSWORD})
+    signed = client.post("/sign-in/code", data={"code": pyotp.TOTP(user.totp_secret).now()})
+    assert signed.status_code == 302 and "/sign-in" not in signed.location
+    created = client.post("/people/new", data=person)
+    if created.status_code == 200:  # a possible duplicate was shown first: record them anyway
+        created = client.post("/people/new", data={**person, "confirm": "new"})
+    client.get("/people", query_string={"surname": CANARY, "postcode": CANARY_POSTCODE})
+    from sqlalchemy import select
+
+    from casework.db import db
+    from casework.models import Person
+
+    found = list(db.session.scalars(select(Person).where(
+        Person.bi_surname == crypto.index_of(crypto.current(), "surname", CANARY))))
+    for p in found:
+        client.get(f"/people/{p.id}")
+        client.post(f"/people/{p.id}/address")
+    for job in jobs.JOBS[:5]:
+        execute(Job(job.name + "_journey", job.title, "every 1 seconds", job.body))
+    if found:
+        assert runner.invoke(["erase", str(found[0].id), "--reason", f"asked by {CANARY}", "--yes"]).exit_code == 0
+
+    lines = json_lines()
+    logged = json.dumps(lines) + caplog.text + "".join(repr(vars(r)) for r in caplog.records)
+    assert len(request_lines(lines)) >= 4 + 2 * len(found)
+    assert found, "the person was recorded, so the journey saw their pages"
+    for value in (CANARY, CANARY.lower(), CANARY_DOB, CANARY_POSTCODE, CANARY_POSTCODE.replace(" ", "+"),
+                  "07700 900987", "14/03/1987"):
+        assert value not in logged
