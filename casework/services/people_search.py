@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from .. import crypto, policy
 from ..db import db
@@ -23,7 +23,6 @@ from . import audit, identity
 # Ranks of a name match, best first.
 FULL_NAME, SURNAME, SOUNDS_LIKE = 0, 1, 2
 RANK_LABELS = {FULL_NAME: "Same name", SURNAME: "Same surname", SOUNDS_LIKE: "Sounds like"}
-SORTS = ("match", "newest", "oldest")
 
 
 class SearchError(Exception):
@@ -74,7 +73,6 @@ class SearchResults:
     total: int
     page: int
     size: int
-    sort: str
 
     @property
     def pages(self) -> int:
@@ -102,52 +100,78 @@ def clean_terms(*, surname: str | None, forenames: str | None, date_of_birth: dt
     return terms
 
 
-def _conditions(terms: SearchTerms, viewer: Any, ring: crypto.Keyring) -> tuple[list[Any], Any]:
-    conditions: list[Any] = [Person.merged_into_id.is_(None)]
-    rank: Any = None
-    if terms.surname:
-        surname = crypto.index_of(ring, "surname", terms.surname)
-        sounds = crypto.index_of(ring, "phonetic", terms.surname)
-        full = crypto.full_name_index(ring, terms.surname, terms.forenames) if terms.forenames else None
-        alternatives = [Person.bi_surname == surname, Person.bi_phonetic == sounds]
-        whens = []
-        if full is not None:
-            alternatives.append(Person.bi_full_name == full)
-            whens.append((Person.bi_full_name == full, FULL_NAME))
-        whens.append((Person.bi_surname == surname, SURNAME))
-        conditions.append(or_(*alternatives))
-        rank = case(*whens, else_=SOUNDS_LIKE)
+@dataclass(frozen=True)
+class _Tier:
+    """One rank of name match: the people in it are listed newest record first."""
+
+    rank: int | None
+    condition: Any  # the rows of this tier (with the other terms)
+    within: Any  # rows of this tier and of the better ones (their count minus the better ones' is this tier's)
+
+
+def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring) -> list[_Tier]:
+    """The search as tiers of match, best first. Every blind index of a surname implies the looser
+    ones (the same full name has the same surname, the same surname sounds the same), so each
+    tier's size is a difference of index-only counts."""
+    extras: list[Any] = []
     if terms.date_of_birth:
-        conditions.append(Person.bi_dob == crypto.index_of(ring, "dob", terms.date_of_birth))
+        extras.append(Person.bi_dob == crypto.index_of(ring, "dob", terms.date_of_birth))
     if terms.postcode:
-        conditions.append(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode))
+        extras.append(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode))
     if terms.reference:
-        conditions.append(Person.id.in_(select(SourceRef.record_id).where(
+        extras.append(Person.id.in_(select(SourceRef.record_id).where(
             SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.PERSON,
             SourceRef.ref == terms.reference)))
-    return conditions, rank
+    if not terms.surname:
+        if not (terms.date_of_birth or terms.postcode):
+            # Only a reference: merged records (which match no blind index) are left out here.
+            extras.append(Person.merged_into_id.is_(None))
+        everything = and_(*extras)
+        return [_Tier(None, everything, everything)]
+    surname_index = crypto.index_of(ring, "surname", terms.surname)
+    surname = Person.bi_surname == surname_index
+    sounds = Person.bi_phonetic == crypto.index_of(ring, "phonetic", terms.surname)
+    tiers = []
+    if terms.forenames:
+        full = crypto.full_name_index(ring, terms.surname, terms.forenames)
+        same_name = Person.bi_full_name == full
+        tiers.append(_Tier(FULL_NAME, and_(same_name, *extras), and_(same_name, *extras)))
+        other_forenames = or_(Person.bi_full_name != full, Person.bi_full_name.is_(None))
+        tiers.append(_Tier(SURNAME, and_(surname, other_forenames, *extras), and_(surname, *extras)))
+    else:
+        tiers.append(_Tier(SURNAME, and_(surname, *extras), and_(surname, *extras)))
+    tiers.append(_Tier(SOUNDS_LIKE, and_(sounds, Person.bi_surname != surname_index, *extras),
+                       and_(sounds, *extras)))
+    return tiers
 
 
-def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25, sort: str = "match") -> SearchResults:
-    """One page of the people matching every term given, best match first (or newest / oldest
-    record first), as `viewer` may see them; the search is audited with its result count."""
+def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25) -> SearchResults:
+    """One page of the people matching every term given: the same full name first, then the same
+    surname, then surnames that sound alike, each newest record first; as `viewer` may see them.
+    The search is audited with its result count."""
     if not policy.can(viewer, policy.Permission.SEARCH_PEOPLE):
         raise SearchError("You cannot search people")
-    sort = sort if sort in SORTS else "match"
-    conditions, rank = _conditions(terms, viewer, crypto.current())
-    total = db.session.scalar(select(func.count()).select_from(Person).where(*conditions)) or 0
+    tiers = _tiers(terms, viewer, crypto.current())
+    cumulative = [db.session.scalar(select(func.count()).select_from(Person).where(t.within)) or 0 for t in tiers]
+    sizes = [count - (cumulative[n - 1] if n else 0) for n, count in enumerate(cumulative)]
+    total = sum(sizes)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    order: list[Any] = []
-    if sort == "match" and rank is not None:
-        order.append(rank)
-    order.append(Person.created_at.asc() if sort == "oldest" else Person.created_at.desc())
-    order.append(Person.id)
-    columns: list[Any] = [Person, rank if rank is not None else None]
-    query = select(*[c for c in columns if c is not None]).where(*conditions).order_by(*order)
-    found = db.session.execute(query.limit(size).offset((page - 1) * size)).all()
-    people = [row[0] for row in found]
-    ranks = {row[0].id: (row[1] if rank is not None else None) for row in found}
+    skip, wanted = (page - 1) * size, size
+    people: list[Person] = []
+    ranks: dict[Any, int | None] = {}
+    for tier, count in zip(tiers, sizes, strict=True):
+        if wanted <= 0:
+            break
+        if skip >= count:
+            skip -= count
+            continue
+        take = min(wanted, count - skip)
+        found = list(db.session.scalars(select(Person).where(tier.condition)
+                                        .order_by(Person.created_at.desc(), Person.id).limit(take).offset(skip)))
+        people += found
+        ranks.update({p.id: tier.rank for p in found})
+        skip, wanted = 0, wanted - len(found)
     visible = set(db.session.scalars(select(Person.id).where(
         Person.id.in_([p.id for p in people]), policy.visible_filter(viewer, Person)))) if people else set()
     hidden = [p for p in people if p.id not in visible]
@@ -159,4 +183,4 @@ def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25, so
         shown_rank = None if isinstance(match, policy.RestrictedMatch) else ranks[p.id]
         rows.append(Result(rank=shown_rank, person=p if p.id in visible else None, match=match))
     audit.record_search(kind="person", terms=terms.described(), result_count=total)
-    return SearchResults(rows=rows, total=total, page=page, size=size, sort=sort)
+    return SearchResults(rows=rows, total=total, page=page, size=size)

@@ -178,13 +178,11 @@ def search():  # type: ignore[no-untyped-def]
                 surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
                 postcode=form.postcode.data, reference=form.reference.data)
             results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
-                                           size=current_app.config["PAGE_SIZE"],
-                                           sort=request.args.get("sort", "match"))
+                                           size=current_app.config["PAGE_SIZE"])
         except people_search.SearchError as e:
             getattr(form, e.field or "surname").errors = [str(e)]
     errors = form.error_list()
-    query = {k: v for k, v in request.args.items() if k not in ("page", "sort") and v}
-    return render_template("people/search.html", form=form, results=results, errors=errors, query=query,
+    return render_template("people/search.html", form=form, results=results, errors=errors,
                            can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 400 if errors else 200
 
 
