@@ -53,6 +53,7 @@ class Permission(enum.Enum):
     MANAGE_USERS = "manage_users"
     MANAGE_AGENCIES = "manage_agencies"
     VIEW_JOBS = "view_jobs"  # the scheduled jobs: schedule, runs, errors (no case data)
+    ATTEND_HRDA = "attend_hrda"  # take part in HRDA meetings one's agency is invited to (research, actions)
 
 
 P = Permission
@@ -60,10 +61,11 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.REFER, P.VIEW_MEASURES,
-        P.DECIDE_REFERRALS,
+        P.DECIDE_REFERRALS, P.ATTEND_HRDA,
     }),
     Role.HRDA_CHAIR: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.CHAIR_HRDA, P.VIEW_MEASURES,
+        P.ATTEND_HRDA,
     }),
     Role.MANAGER: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.VIEW_MEASURES, P.EXCHANGE_DATA, P.VIEW_AUDIT,
@@ -202,6 +204,24 @@ def can_edit_assessment(user: Actor | None, assessment: Any) -> bool:
     if user is None or not can(user, Permission.EDIT_RECORDS) or assessment.status != "draft":
         return False
     return assessment.owner_agency_id == user.agency_id and can_view(user, assessment.person)
+
+
+# --- HRDA meetings ---------------------------------------------------------------
+
+
+def chairs_meeting(user: Actor | None, meeting: Any) -> bool:
+    """An HRDA chair of the agency running the meeting."""
+    return user is not None and can(user, Permission.CHAIR_HRDA) and meeting.agency_id == user.agency_id
+
+
+def takes_part_in_meeting(user: Actor | None, meeting: Any) -> bool:
+    """Whether `user` sees a meeting's content (cases, research, minutes, actions): its chairs, and
+    the caseworkers and chairs of the agencies invited to it. Nobody else, whatever their role."""
+    if user is None or not can(user, Permission.ATTEND_HRDA):
+        return False
+    if chairs_meeting(user, meeting):
+        return True
+    return any(invited.agency_id == user.agency_id for invited in meeting.invited)
 
 
 # --- identity-only matches ---------------------------------------------------

@@ -50,3 +50,16 @@ __all__ += ["Erasure", "JobRun", "Reminder", "scheduler_job"]
 from .mark import party_mark  # noqa: E402
 
 __all__ += ["party_mark"]
+
+# HRDA meetings (issue 5)
+from .meeting import (  # noqa: E402
+    ActionStatus,
+    Meeting,
+    MeetingAction,
+    MeetingAgency,
+    MeetingCase,
+    MeetingState,
+    Research,
+)
+
+__all__ += ["ActionStatus", "Meeting", "MeetingAction", "MeetingAgency", "MeetingCase", "MeetingState", "Research"]

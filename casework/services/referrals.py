@@ -163,9 +163,15 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
     return referral
 
 
-def decide(referral: Referral, *, accept: bool, reason: str | None, version: int | None, by: Any) -> Referral:
+def decide(referral: Referral, *, accept: bool, reason: str | None, version: int | None, by: Any,
+           meeting: Any = None) -> Referral:
     """Accept (sharing the person and the case with the receiving agency) or decline with a reason.
-    The HRDA meetings feature extends acceptance of HRDA referrals (choosing the meeting)."""
+    Accepting an HRDA referral with a `meeting` lists it on that meeting's agenda (which shares it
+    with the invited agencies); without one it waits in the chair's queue to be placed."""
+    if meeting is not None and (referral.type is not ReferralType.HRDA or not accept):
+        raise ReferralError("Only an accepted HRDA referral goes to a meeting", "meeting")
+    if meeting is not None and not meeting_open_to(by, meeting):
+        raise ReferralError("Select a planned or current meeting you chair", "meeting")
     if not policy.can_decide_referral(by, referral):
         raise NotAllowed("Only the receiving agency decides this referral")
     versioning.check_version(referral, version, action_prefix="referral")
@@ -183,7 +189,16 @@ def decide(referral: Referral, *, accept: bool, reason: str | None, version: int
         sharing.share(record=referral.person, agency=agency, via="referral", by=by)
         if referral.case_id is not None:
             sharing.share(record=db.session.get(Case, referral.case_id), agency=agency, via="referral", by=by)
+        if meeting is not None:
+            from . import meetings
+
+            meetings.list_case(meeting, referral, by=by)
     return referral
+
+
+def meeting_open_to(user: Any, meeting: Any) -> bool:
+    """A meeting an HRDA referral may be accepted onto: one the user chairs, not closed."""
+    return policy.chairs_meeting(user, meeting) and meeting.state.value != "closed"
 
 
 def may_follow_up(user: Any, referral: Referral) -> bool:
