@@ -43,7 +43,7 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
         raise ImportFailed(problems.listed())
     # The repeat marks of everyone whose parties the import wrote are refreshed once, at the end.
     with marks.deferred(db.session) as touched:
-        writer = Writer(checked.files, agency=agency, progress=bar)
+        writer = Writer(checked.files, agency=agency, progress=bar, rows=checked.rows)
         report = writer.write()
         touched.update(writer.party_people)
     bar.finish()

@@ -37,6 +37,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     select,
     update,
 )
@@ -56,13 +57,21 @@ from ..models import (
     SourceRef,
 )
 from ..models.base import utcnow
-from .bulk import SQLITE_CACHE_KIB, Ids, generated_id, insert_rows, sqlite_cache
+from .bulk import (
+    SQLITE_CACHE_KIB,
+    Ids,
+    deferred_indexes,
+    generated_id,
+    insert_rows,
+    sqlite_cache,
+)
 from .errors import ImportFailed
 from .reader import Problems, Progress, Row, read_rows
 from .report import FileCounts, ImportReport
 from .schema import AREAS, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
 CHUNK = 2000
+BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are built after loading
 
 AREA = Area.__table__
 PERSON = Person.__table__
@@ -99,8 +108,10 @@ SECRETS: dict[str, tuple[str, ...]] = {"person": ("surname", "forenames", "date_
 class Writer:
     """Writes the files of one checked data set for one agency."""
 
-    def __init__(self, files: dict[str, Path], *, agency: Agency, progress: Progress | None) -> None:
+    def __init__(self, files: dict[str, Path], *, agency: Agency, progress: Progress | None,
+                 rows: dict[str, int] | None = None) -> None:
         self.files = files
+        self.rows = rows or {}  # data rows per file, as counted by the check
         self.agency_id = agency.id
         self.report = ImportReport(agency.name)
         self.progress = progress
@@ -123,7 +134,7 @@ class Writer:
             SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
 
     def write(self) -> ImportReport:
-        with sqlite_cache(self.session, SQLITE_CACHE_KIB):
+        with sqlite_cache(self.session, SQLITE_CACHE_KIB), deferred_indexes(self.session, self._bulk_tables()):
             self.write_areas()
             self._records(PEOPLE, PERSON, RecordKind.PERSON, self._person_values, self.person_ids)
             self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self._incident_values, self.incident_ids)
@@ -132,7 +143,14 @@ class Writer:
             self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self._activity_values, None)
         return self.report
 
-    # --- writing -------------------------------------------------------------
+    def _bulk_tables(self) -> list[Table]:
+        """The tables this import loads in bulk: many rows, at least as many as they hold already
+        (rebuilding the indexes of a big table for a small import would cost more than it saves)."""
+        rows = {PERSON: self.rows.get(PEOPLE.name, 0), INCIDENT: self.rows.get(INCIDENTS.name, 0),
+                PARTY: self.rows.get(PARTIES.name, 0), REFERRAL: self.rows.get(REFERRALS.name, 0)}
+        rows[SOURCE_REF] = rows[PERSON] + rows[INCIDENT] + rows[REFERRAL] + self.rows.get(PREVENTION.name, 0)
+        return [table for table, n in rows.items()
+                if n >= BULK_ROWS and n >= self.session.scalar(select(func.count()).select_from(table))]
 
     # --- reading -------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class Checked:
     """The files of a data set that passed its checks."""
 
     files: dict[str, Path] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # data rows per file
 
     @property
     def total_bytes(self) -> int:
@@ -119,7 +120,11 @@ def check_dataset(directory: Path, *, agency: Agency, problems: Problems, progre
             return
         if progress is not None:
             progress.start(f"checking {spec.name}")
-        yield from read_rows(path, spec, problems, progress=progress, unusable=unusable)
+        count = 0
+        for row in read_rows(path, spec, problems, progress=progress, unusable=unusable):
+            count += 1
+            yield row
+        checked.rows[spec.name] = count
 
     for row in rows(AREAS):
         name = row.values["area"]

@@ -412,3 +412,22 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
         process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert _table_rows(database) == before
+
+
+def _index_names() -> set[str]:
+    if db.session.get_bind().dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    return set(db.session.scalars(text(query)))
+
+
+def test_a_bulk_load_builds_the_indexes_again_after_loading(police, monkeypatch):
+    monkeypatch.setattr("casework.exchange.importer.BULK_ROWS", 0)  # the sample is small: defer anyway
+    before = _index_names()
+    assert "ix_person_bi_surname" in before
+    import_dataset(SAMPLE, agency=police)
+    assert _index_names() == before
+    harris = db.session.scalars(select(Person).where(
+        Person.bi_surname == crypto.index_of(crypto.current(), "surname", "Harris"))).all()
+    assert harris and {p.surname for p in harris} == {"Harris"}
