@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._web import Browser, wait_until_serving  # noqa: E402
+from bench._web import Browser, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -73,7 +73,8 @@ PAGES: list[tuple[str, int, Callable[[Browser, Sample, random.Random], tuple[str
 
 
 def casework(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(BIN / "casework"), *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run([str(BIN / "casework"), *args], check=False, cwd=ROOT, env=env, capture_output=True,
+                          text=True)
     if done.returncode != 0:
         raise SystemExit(f"casework {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -124,7 +125,7 @@ def prepare(env: dict[str, str], users: int, incidents: int) -> tuple[list[tuple
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
