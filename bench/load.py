@@ -68,7 +68,7 @@ PAGES: list[tuple[str, int, Callable[[Browser, Sample, random.Random], tuple[str
     ("open a case", 2, lambda b, s, r: ("GET", f"/cases/{r.choice(s.cases)}", None)),
     ("record an incident", 1, _record_incident),
     ("home page", 1, lambda b, s, r: ("GET", "/", None)),
-    # ("dashboard", 1, lambda b, s, r: ("GET", "/dashboard", None)),  # when it exists
+    ("dashboard", 1, lambda b, s, r: ("GET", "/measures", None)),  # the measures dashboard
 ]
 
 
