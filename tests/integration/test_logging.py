@@ -156,8 +156,10 @@ def test_json_lines_are_the_default_in_production_and_text_elsewhere(app, databa
 
 
 def test_a_caseworkers_journey_with_canary_values_leaves_none_in_the_logs(app_ctx, client, json_lines, caplog,
-                                                                          user_factory, runner):
+                                                                          user_factory, runner, tmp_path,
+                                                                          monkeypatch):
     """Sign in, record a person, search for them, open them, erase them, run the scheduled jobs (issue 7)."""
+    monkeypatch.setitem(app_ctx.config, "AUDIT_CHECKPOINT_FILE", str(tmp_path / "audit-checkpoints"))
     import pyotp
 
     from casework import crypto

@@ -27,6 +27,12 @@ LONDON = ZoneInfo("Europe/London")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _own_checkpoint_file(app, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The audit checkpoint job writes to the test's own file, never the instance folder's."""
+    monkeypatch.setitem(app.config, "AUDIT_CHECKPOINT_FILE", str(tmp_path / "audit-checkpoints"))
+
+
 def at(text_: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text_)
 
