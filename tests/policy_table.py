@@ -86,6 +86,18 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
     ("GET", "admin.agencies_list"): Route(roles("admin")),
     ("POST", "admin.agencies_list"): Route(roles("admin")),
+    # --- measures (issue 6): partnership figures for everyone who may view measures; the records
+    # behind a figure also need VIEW_RECORDS (every role with VIEW_MEASURES has it).
+    ("GET", "measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),
+    ("GET", "measures.export"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                      args=lambda ctx: {"fmt": "csv"}),
+    ("GET", "measures.show"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                    args=lambda ctx: {"measure_id": "ASB1"}),
+    ("GET", "measures.export_measure"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                              args=lambda ctx: {"measure_id": "ASB1", "fmt": "ods"}),
+    ("GET", "measures.records"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                       args=lambda ctx: {"measure_id": "ASB1"}),
+    # --- end of measures ---
     # audit
     ("GET", "audit.index"): Route(roles("manager", "admin")),
     # --- people and incidents (issue 4, sections 1 and 2) ---

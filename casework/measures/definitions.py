@@ -31,43 +31,83 @@ class Priority(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Measure:
+    """A measure of the plan: `name` and `explanation` are plain English for the board; the exact
+    definition is the spec's (docs/measures.md) and lives in `casework.measures.figures`."""
+
     id: str
     type: MeasureType
     target: Target
     priority: Priority
-    definition: str
+    name: str
+    explanation: str
     money: bool = False  # a sum of money, reported as a string with two decimal places
+
+    @property
+    def target_words(self) -> str:
+        return "The aim is to reduce this" if self.target is Target.REDUCE else "The aim is to increase this"
 
 
 _C, _P, _S = MeasureType.COUNT, MeasureType.PROPORTION, MeasureType.SUM
 _R, _I = Target.REDUCE, Target.INCREASE
 _DA, _SO, _ASB, _RUR = Priority.DOMESTIC_ABUSE, Priority.SEXUAL_OFFENCES, Priority.ASB, Priority.RURAL_CRIME
+_FR, _SV, _HRDA = Priority.FRAUD, Priority.SERIOUS_VIOLENCE, Priority.HRDA
 
 MEASURES: tuple[Measure, ...] = (
-    Measure("DA1", _P, _R, _DA, "Domestic abuse incidents that are repeat victim events"),
-    Measure("DA2", _C, _R, _DA, "Domestic abuse stalking incidents recorded by the police"),
-    Measure("DA3", _P, _R, _DA, "Domestic abuse incidents that are repeat perpetrator events"),
-    Measure("DA4", _P, _R, _DA, "Perpetrator programme starters who perpetrate domestic abuse within a year"),
-    Measure("SO1", _C, _R, _SO, "Sexual offences recorded by the police"),
-    Measure("SO2", _P, _R, _SO, "Sexual offences with alcohol identified as a factor"),
-    Measure("SO3", _P, _R, _SO, "Victims of sexual offences who withdrew from proceedings"),
-    Measure("ASB1", _C, _R, _ASB, "Anti-social behaviour incidents recorded by the police"),
-    Measure("ASB2", _C, _R, _ASB, "Anti-social behaviour incidents in priority locations"),
-    Measure("ASB3", _P, _R, _ASB, "Repeat victims of personal anti-social behaviour"),
-    Measure("ASB4", _P, _R, _ASB, "Repeat perpetrators of anti-social behaviour"),
-    Measure("ASB5", _P, _R, _ASB, "Anti-social behaviour incidents with alcohol as a factor"),
-    Measure("ASB6", _P, _R, _ASB, "Anti-social behaviour incidents with drugs as a factor"),
-    Measure("ASB7", _P, _R, _ASB, "Anti-social behaviour incidents with mental health as a factor"),
-    Measure("RUR1", _C, _R, _RUR, "Rural crimes recorded by the police"),
-    Measure("RUR2", _C, _R, _RUR, "Rural crimes in rural crime hotspots"),
-    Measure("RUR3", _C, _R, _RUR, "Fly-tipping incidents"),
-    Measure("FR1", _S, _I, Priority.FRAUD, "Friends Against Scams recruited"),
-    Measure("FR2", _S, _I, Priority.FRAUD, "Financial loss prevented", money=True),
-    Measure("SV1", _C, _R, Priority.SERIOUS_VIOLENCE, "Serious violence recorded by the police"),
-    Measure("SV2", _C, _R, Priority.SERIOUS_VIOLENCE, "Serious violence in hot spot areas"),
-    Measure("SV3", _P, _R, Priority.SERIOUS_VIOLENCE, "Repeat victims of serious violence"),
-    Measure("SV4", _P, _R, Priority.SERIOUS_VIOLENCE, "Repeat perpetrators of serious violence"),
-    Measure("HRDA1", _P, _R, Priority.HRDA, "Repeat referrals to HRDA"),
+    Measure("DA1", _P, _R, _DA, "Repeat victims of domestic abuse",
+            "Share of domestic abuse incidents where a victim had also been a victim of domestic abuse "
+            "in the year before."),
+    Measure("DA2", _C, _R, _DA, "Domestic stalking reported to the police",
+            "Stalking incidents recorded by the police that are domestic abuse."),
+    Measure("DA3", _P, _R, _DA, "Repeat perpetrators of domestic abuse",
+            "Share of domestic abuse incidents where a perpetrator had also been a perpetrator of domestic "
+            "abuse in the year before."),
+    Measure("DA4", _P, _R, _DA, "Reoffending after a perpetrator programme",
+            "Share of people starting a perpetrator programme who perpetrate domestic abuse within a year of "
+            "starting."),
+    Measure("SO1", _C, _R, _SO, "Sexual offences reported to the police",
+            "Sexual offences recorded by the police."),
+    Measure("SO2", _P, _R, _SO, "Sexual offences involving alcohol",
+            "Share of sexual offences recorded by the police where alcohol was a factor."),
+    Measure("SO3", _P, _R, _SO, "Victims of sexual offences who withdraw from prosecution",
+            "Share of victims of police-recorded sexual offences who entered the criminal justice process "
+            "and then withdrew."),
+    Measure("ASB1", _C, _R, _ASB, "Anti-social behaviour reported to the police",
+            "Anti-social behaviour incidents recorded by the police."),
+    Measure("ASB2", _C, _R, _ASB, "Anti-social behaviour in priority areas",
+            "Anti-social behaviour incidents recorded by the police in the areas made an ASB priority."),
+    Measure("ASB3", _P, _R, _ASB, "Repeat victims of personal anti-social behaviour",
+            "Share of victims of personal anti-social behaviour who had also been victims of it in the year "
+            "before."),
+    Measure("ASB4", _P, _R, _ASB, "Repeat perpetrators of anti-social behaviour",
+            "Share of perpetrators of anti-social behaviour who had also been perpetrators of it in the year "
+            "before."),
+    Measure("ASB5", _P, _R, _ASB, "Anti-social behaviour involving alcohol",
+            "Share of police-recorded anti-social behaviour incidents where alcohol was a factor."),
+    Measure("ASB6", _P, _R, _ASB, "Anti-social behaviour involving drugs",
+            "Share of police-recorded anti-social behaviour incidents where drugs were a factor."),
+    Measure("ASB7", _P, _R, _ASB, "Anti-social behaviour involving mental health",
+            "Share of police-recorded anti-social behaviour incidents where mental health was a factor."),
+    Measure("RUR1", _C, _R, _RUR, "Rural crime reported to the police",
+            "Rural incidents recorded by the police."),
+    Measure("RUR2", _C, _R, _RUR, "Rural crime in hotspots",
+            "Rural incidents recorded by the police in the rural crime hotspots."),
+    Measure("RUR3", _C, _R, _RUR, "Fly-tipping", "Fly-tipping incidents recorded by any partner."),
+    Measure("FR1", _S, _I, _FR, "Friends Against Scams recruited",
+            "People recruited as Friends Against Scams."),
+    Measure("FR2", _S, _I, _FR, "Money saved from fraud",
+            "Losses to fraud prevented by prevention work, in pounds.", money=True),
+    Measure("SV1", _C, _R, _SV, "Serious violence reported to the police",
+            "Homicide, violence with injury, weapon possession and robbery recorded by the police."),
+    Measure("SV2", _C, _R, _SV, "Serious violence in hotspots",
+            "Serious violence recorded by the police in the serious violence hotspots."),
+    Measure("SV3", _P, _R, _SV, "Repeat victims of serious violence",
+            "Share of victims of serious violence who had also been victims of it in the year before."),
+    Measure("SV4", _P, _R, _SV, "Repeat perpetrators of serious violence",
+            "Share of perpetrators of serious violence who had also been perpetrators of it in the year "
+            "before."),
+    Measure("HRDA1", _P, _R, _HRDA, "Repeat referrals to HRDA",
+            "Share of referrals to the high risk domestic abuse meeting (HRDA) for someone referred in the "
+            "year before."),
 )
 
 BY_ID: dict[str, Measure] = {m.id: m for m in MEASURES}

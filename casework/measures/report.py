@@ -34,10 +34,10 @@ def build_document(period: Period, current: dict[str, Figure], previous: dict[st
     for measure in MEASURES:
         now, before = current[measure.id], previous[measure.id]
         entry: dict[str, Any] = {"type": measure.type.value, "target": measure.target.value}
-        entry.update(_figures(measure, now, suppress))
+        entry.update(figure_fields(measure, now, suppress))
         if measure.id == "DA4":
             entry["follow_up_complete"] = follow_up_complete(period, as_of)
-        entry["previous"] = _figures(measure, before, suppress)
+        entry["previous"] = figure_fields(measure, before, suppress)
         entry["trend"] = trend(measure.target, now.value, before.value)  # from unsuppressed figures
         measures[measure.id] = entry
     return {
@@ -64,8 +64,9 @@ def _small(n: int) -> bool:
     return 1 <= n <= 4
 
 
-def _figures(measure: Measure, figure: Figure, suppress: bool) -> dict[str, Any]:
-    """A period's fields: numerator, denominator and value, or value alone."""
+def figure_fields(measure: Measure, figure: Figure, suppress: bool) -> dict[str, Any]:
+    """A period's fields as the spec writes them: numerator, denominator and value, or value
+    alone; with `suppress`, small numbers hidden as the spec says."""
     if measure.type is MeasureType.PROPORTION:
         assert figure.numerator is not None and figure.denominator is not None
         value = None if figure.value is None else float(figure.value)

@@ -13,8 +13,20 @@ from sqlalchemy import delete, func, select, update
 from casework.exchange import import_dataset
 from casework.measures.engine import compute
 from casework.measures.periods import Period
-from casework.models import AgencyKind, AsbType, Category, Incident, Party, PartyRole, party_mark
-from casework.services.marks import check_repeat_marks, rebuild_repeat_marks, refresh_repeat_marks
+from casework.models import (
+    AgencyKind,
+    AsbType,
+    Category,
+    Incident,
+    Party,
+    PartyRole,
+    party_mark,
+)
+from casework.services.marks import (
+    check_repeat_marks,
+    rebuild_repeat_marks,
+    refresh_repeat_marks,
+)
 from tests.factories import AgencyFactory
 from tests.integration.test_measures_engine import Records
 

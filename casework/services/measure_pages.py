@@ -1,0 +1,242 @@
+"""What the measures pages show: the dashboard, a measure's months and localities, the records
+behind a figure (only those the viewer may see, saying how many are left out), and exports.
+
+The figures are partnership figures: every agency's records count, whoever asks.
+Only the lists of records follow the viewer's access (`policy.visible_filter`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from .. import policy
+from ..db import db
+from ..measures import engine
+from ..measures.definitions import MEASURES, Measure, MeasureType, Priority
+from ..measures.export import MEDIA_TYPES, WRITERS, Table
+from ..measures.periods import Period, today_in_london
+from ..measures.report import build_document, figure_fields, trend
+from ..measures.tables import locality_table, measures_table, monthly_table
+from ..models import Incident, Referral
+from ..policy import Permission
+from . import audit
+
+CHART_MONTHS = 36
+RECORD_KINDS = {"incident": Incident, "referral": Referral}
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+def current_period(today: dt.date | None = None) -> Period:
+    today = today or today_in_london()
+    return Period(today.year if today.month >= 4 else today.year - 1)
+
+
+def periods_available(today: dt.date | None = None) -> list[Period]:
+    """From the period of the earliest incident (or five years back when there is none) to the
+    current one, newest first."""
+    now = current_period(today)
+    earliest = db.session.scalar(select(func.min(Incident.occurred_on)))
+    if isinstance(earliest, str):
+        earliest = dt.date.fromisoformat(earliest)
+    first = current_period(earliest) if earliest else Period(now.start_year - 4)
+    return [Period(year) for year in range(now.start_year, min(first.start_year, now.start_year) - 1, -1)]
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One period's figures of a measure, as the page shows them."""
+
+    value: str
+    numerator: str | None = None
+    denominator: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # the spec's fields (suppressed as asked)
+
+
+@dataclass(frozen=True)
+class Row:
+    measure: Measure
+    now: Shown
+    before: Shown
+    change: str
+    trend: str  # improving, worsening, no_change, n/a
+
+
+def _count(value: Any) -> str:
+    return value if isinstance(value, str) else f"{value:,}"
+
+
+def show_value(measure: Measure, value: Any) -> str:
+    if value is None:
+        return "Not available"  # a proportion of nothing
+    if isinstance(value, str) and not measure.money:
+        return value  # "<5"
+    if measure.money:
+        return f"£{Decimal(value):,.2f}"
+    if measure.type is MeasureType.PROPORTION:
+        return f"{Decimal(str(value)) * 100:.1f}%"
+    return f"{value:,}"
+
+
+def shown(measure: Measure, fields: dict[str, Any]) -> Shown:
+    value = fields["value"]
+    suppressed = measure.type is MeasureType.PROPORTION and value is None and "<5" in (
+        fields.get("numerator"), fields.get("denominator"))
+    text = "Suppressed" if suppressed else show_value(measure, value)
+    if measure.type is MeasureType.PROPORTION:
+        return Shown(text, _count(fields["numerator"]), _count(fields["denominator"]), fields)
+    return Shown(text, raw=fields)
+
+
+def change_text(measure: Measure, now: dict[str, Any], before: dict[str, Any]) -> str:
+    """The change from the previous period in words; a dash when either side is not known or is
+    suppressed (a difference would give the hidden number away)."""
+    a, b = now["value"], before["value"]
+    if a is None or b is None or isinstance(a, str) and not measure.money or isinstance(b, str) and not measure.money:
+        return "—"
+    if measure.type is MeasureType.PROPORTION:
+        points = (Decimal(str(a)) - Decimal(str(b))) * 100
+        if points == 0:
+            return "No change"
+        return f"{'Up' if points > 0 else 'Down'} {abs(points):.1f} percentage points"
+    diff = Decimal(str(a)) - Decimal(str(b))
+    if diff == 0:
+        return "No change"
+    amount = f"£{abs(diff):,.2f}" if measure.money else f"{abs(int(diff)):,}"
+    return f"{'Up' if diff > 0 else 'Down'} {amount}"
+
+
+def dashboard(*, period: Period, as_of: dt.date, suppress: bool) -> tuple[dict[str, Any], dict[Priority, list[Row]]]:
+    """The measures document of the period, and its rows grouped by priority."""
+    figures = engine.compute(db.session, [period, period.previous])
+    document = build_document(period, figures[period], figures[period.previous], as_of=as_of, suppress=suppress)
+    groups: dict[Priority, list[Row]] = {p: [] for p in Priority}
+    for measure in MEASURES:
+        entry = document["measures"][measure.id]
+        now = {k: entry.get(k) for k in ("value", "numerator", "denominator") if k in entry}
+        groups[measure.priority].append(Row(measure, shown(measure, now), shown(measure, entry["previous"]),
+                                            change_text(measure, now, entry["previous"]), entry["trend"]))
+    return document, groups
+
+
+# --- a measure's page -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasurePage:
+    measure: Measure
+    period: Period
+    now: Shown
+    before: Shown
+    change: str
+    trend: str
+    months: list[tuple[dt.date, engine.Figure]]
+    localities: list[tuple[str | None, engine.Figure]] | None
+    figures: dict[Period, engine.Figure]
+
+
+def measure_page(*, measure: Measure, period: Period, suppress: bool) -> MeasurePage:
+    """A measure's figures for the period and the previous one, month by month over the three years
+    to the period's end, and by locality where its records have one."""
+    figures = engine.measure_figures(db.session, measure, [period, period.previous])
+    first = dt.date(period.start_year - 2, 4, 1)
+    months = engine.monthly(db.session, measure, first=first, last=period.last_day)
+    localities = engine.by_locality(db.session, measure, period)
+    now = figure_fields(measure, figures[period], suppress)
+    before = figure_fields(measure, figures[period.previous], suppress)
+    return MeasurePage(measure, period, shown(measure, now), shown(measure, before), change_text(measure, now, before),
+                       trend(measure.target, figures[period].value, figures[period.previous].value),
+                       months, localities, figures)
+
+
+def chart_value(measure: Measure, figure: engine.Figure, suppress: bool) -> float | None:
+    """What a month's column shows: the count, the proportion as a percentage, the sum (None when
+    suppressed or not known)."""
+    fields = figure_fields(measure, figure, suppress)
+    value = fields["value"]
+    if value is None or isinstance(value, str) and not measure.money:
+        return None
+    if measure.type is MeasureType.PROPORTION:
+        return float(value) * 100
+    return float(value)
+
+
+# --- the records behind a figure ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Records:
+    kind: str  # "incident" or "referral"
+    total: int  # records behind the figure
+    visible: int  # of which the viewer may see
+    shown: list[Any]  # this page of them
+
+    @property
+    def left_out(self) -> int:
+        return self.total - self.visible
+
+
+def parts_listed(measure: Measure) -> dict[str, str]:
+    """The parts of a measure whose records can be listed ("value", or "numerator" and
+    "denominator"), with the kind of record: not sums of prevention work."""
+    return {part: raw.source for part, raw in engine.parts_of(measure).items() if raw.source != "activity"}
+
+
+def records_behind(*, measure: Measure, part: str, period: Period, viewer: Any, page: int, size: int) -> Records:
+    """The records behind a part of a measure in a period that `viewer` may see, a page of them,
+    and how many are behind it in all. The listing is audited."""
+    raw = engine.parts_of(measure)[part]
+    kind, ids = engine.records_behind(raw, period)
+    model = RECORD_KINDS[kind]
+    behind = ids.subquery("behind")
+    total = db.session.scalar(select(func.count()).select_from(behind)) or 0
+    visible_rows = select(model).where(model.id.in_(select(behind.c.record_id)), policy.visible_filter(viewer, model))
+    visible = db.session.scalar(select(func.count()).select_from(visible_rows.subquery())) or 0
+    date = model.occurred_on if model is Incident else model.referred_on
+    shown_rows = list(db.session.scalars(visible_rows.order_by(date.desc(), model.id)
+                                         .limit(size).offset((page - 1) * size)))
+    audit.record("measures.records", user=viewer, record_kind=kind, result_count=visible,
+                 details={"measure": measure.id, "period": period.name, "part": part, "not_listed": total - visible})
+    return Records(kind, total, visible, shown_rows)
+
+
+def may_list_records(viewer: Any) -> bool:
+    return policy.can(viewer, Permission.VIEW_RECORDS)
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def export_dashboard(*, period: Period, as_of: dt.date, suppress: bool, fmt: str, viewer: Any) -> tuple[bytes, str, str]:
+    """The measures of a period (and the previous) as CSV, XLSX or ODS: content, media type, file name."""
+    document, _ = dashboard(period=period, as_of=as_of, suppress=suppress)
+    name = f"measures-{period.name.replace('/', '-')}{'-published' if suppress else ''}.{fmt}"
+    return _export([measures_table(document)], fmt, name, viewer,
+                   {"what": "measures", "period": period.name, "suppressed": suppress})
+
+
+def export_measure(*, measure: Measure, period: Period, suppress: bool, fmt: str,
+                   viewer: Any) -> tuple[bytes, str, str]:
+    """A measure's months and localities as CSV, XLSX or ODS."""
+    page = measure_page(measure=measure, period=period, suppress=suppress)
+    tables = [monthly_table(measure, page.months, suppress=suppress)]
+    if page.localities is not None:
+        tables.append(locality_table(measure, page.localities, suppress=suppress))
+    name = f"{measure.id.lower()}-{period.name.replace('/', '-')}{'-published' if suppress else ''}.{fmt}"
+    return _export(tables, fmt, name, viewer,
+                   {"what": measure.id, "period": period.name, "suppressed": suppress})
+
+
+def _export(tables: list[Table], fmt: str, name: str, viewer: Any, details: dict[str, Any]) -> tuple[bytes, str, str]:
+    content = WRITERS[fmt](tables)
+    audit.record("measures.export", user=viewer, details={**details, "format": fmt, "file": name})
+    return content, MEDIA_TYPES[fmt], name

@@ -1,0 +1,141 @@
+"""The measures for managers: the dashboard, a page per measure (monthly chart, localities), the
+records behind a figure, and exports (CSV, XLSX, ODS; small numbers suppressed on request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user
+
+from ..auth import navigation
+from ..auth.guard import require
+from ..measures.chart import column_chart, describe
+from ..measures.definitions import Measure, MeasureType
+from ..measures.export import WRITERS
+from ..measures.periods import Period, PeriodError, parse_period, today_in_london
+from ..measures.tables import measure_by_id
+from ..policy import Permission
+from ..services import measure_pages as pages
+
+bp = Blueprint("measures", __name__, url_prefix="/measures")
+navigation.add("Measures", "measures.index", Permission.VIEW_MEASURES, order=60)
+
+PART_WORDS = {"value": "counted", "numerator": "in the numerator", "denominator": "in the denominator"}
+
+
+def _period() -> tuple[Period, list[dict[str, str]]]:
+    """The period asked for (default: the last full financial year), and any error about it."""
+    text = request.args.get("period")
+    default = pages.current_period().previous
+    if not text:
+        return default, []
+    try:
+        return parse_period(text), []
+    except PeriodError as e:
+        return default, [{"text": f"{e}. Showing {default.name} instead.", "href": "#period"}]
+
+
+def _suppress() -> bool:
+    return request.args.get("suppress") in ("1", "y", "on", "true")
+
+
+def _measure(measure_id: str) -> Measure:
+    measure = measure_by_id(measure_id)
+    if measure is None:
+        abort(404)
+    return measure
+
+
+@bp.get("")
+@require(Permission.VIEW_MEASURES)
+def index():  # type: ignore[no-untyped-def]
+    period, errors = _period()
+    suppress = _suppress()
+    document, groups = pages.dashboard(period=period, as_of=today_in_london(), suppress=suppress)
+    return render_template("measures/index.html", period=period, periods=pages.periods_available(),
+                           suppress=suppress, groups=groups, document=document, errors=errors,
+                           can_list=pages.may_list_records(current_user), listable=pages.parts_listed,
+                           formats=list(WRITERS)), 400 if errors else 200
+
+
+@bp.get("/export.<fmt>")
+@require(Permission.VIEW_MEASURES)
+def export(fmt: str):  # type: ignore[no-untyped-def]
+    if fmt not in WRITERS:
+        abort(404)
+    period, errors = _period()
+    if errors:
+        abort(400)
+    content, media_type, name = pages.export_dashboard(period=period, as_of=today_in_london(),
+                                                       suppress=_suppress(), fmt=fmt, viewer=current_user)
+    return _download(content, media_type, name)
+
+
+@bp.get("/<measure_id>")
+@require(Permission.VIEW_MEASURES)
+def show(measure_id: str):  # type: ignore[no-untyped-def]
+    measure = _measure(measure_id)
+    period, errors = _period()
+    suppress = _suppress()
+    page = pages.measure_page(measure=measure, period=period, suppress=suppress)
+    fmt = _formatter(measure)
+    points = [(month, pages.chart_value(measure, figure, suppress)) for month, figure in page.months]
+    what = measure.name.lower() if measure.type is not MeasureType.PROPORTION else f"{measure.name.lower()} (%)"
+    chart = column_chart(points, chart_id="monthly-chart", title=f"{measure.name}, month by month",
+                         description=describe(points, what=what, fmt=fmt), fmt=fmt)
+    return render_template("measures/show.html", measure=measure, period=period, periods=pages.periods_available(),
+                           suppress=suppress, page=page, chart=chart, points=points, fmt=fmt, errors=errors,
+                           can_list=pages.may_list_records(current_user), listable=pages.parts_listed(measure),
+                           fields=pages.figure_fields, formats=list(WRITERS)), 400 if errors else 200
+
+
+@bp.get("/<measure_id>/export.<fmt>")
+@require(Permission.VIEW_MEASURES)
+def export_measure(measure_id: str, fmt: str):  # type: ignore[no-untyped-def]
+    measure = _measure(measure_id)
+    if fmt not in WRITERS:
+        abort(404)
+    period, errors = _period()
+    if errors:
+        abort(400)
+    content, media_type, name = pages.export_measure(measure=measure, period=period, suppress=_suppress(),
+                                                     fmt=fmt, viewer=current_user)
+    return _download(content, media_type, name)
+
+
+@bp.get("/<measure_id>/records")
+@require(Permission.VIEW_MEASURES, Permission.VIEW_RECORDS)
+def records(measure_id: str):  # type: ignore[no-untyped-def]
+    measure = _measure(measure_id)
+    part = request.args.get("part", "value")
+    if part not in pages.parts_listed(measure):
+        abort(404)
+    period, errors = _period()
+    if errors:
+        abort(400)
+    size = current_app.config["PAGE_SIZE"]
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    found = pages.records_behind(measure=measure, part=part, period=period, viewer=current_user,
+                                 page=number, size=size)
+    last = max(1, -(-found.visible // size))
+    return render_template("measures/records.html", measure=measure, period=period, part=part,
+                           part_words=PART_WORDS[part], found=found, page=number, pages=last)
+
+
+def _formatter(measure: Measure) -> Any:
+    if measure.type is MeasureType.PROPORTION:
+        return lambda v: f"{v:.1f}%" if v % 1 else f"{v:.0f}%"
+    if measure.money:
+        return lambda v: f"£{v:,.0f}"
+    return lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
+
+
+def _download(content: bytes, media_type: str, name: str) -> Response:
+    response = Response(content, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
