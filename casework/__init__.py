@@ -93,9 +93,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
-    from .views import measures  # the measures dashboard (issue 6)
-
-    app.register_blueprint(measures.bp)
     _register_operations(app)
     from .views import incidents, people  # people and incidents (issue 4)
 
@@ -106,6 +103,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(referrals.bp)
+    from .views import hrda, meetings  # HRDA meetings (issue 5)
+
+    app.register_blueprint(hrda.bp)
+    app.register_blueprint(meetings.bp)
 
 
 def _register_operations(app: Flask) -> None:

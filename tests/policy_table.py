@@ -86,18 +86,6 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
     ("GET", "admin.agencies_list"): Route(roles("admin")),
     ("POST", "admin.agencies_list"): Route(roles("admin")),
-    # --- measures (issue 6): partnership figures for everyone who may view measures; the records
-    # behind a figure also need VIEW_RECORDS (every role with VIEW_MEASURES has it).
-    ("GET", "measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),
-    ("GET", "measures.export"): Route(roles("caseworker", "hrda_chair", "manager"),
-                                      args=lambda ctx: {"fmt": "csv"}),
-    ("GET", "measures.show"): Route(roles("caseworker", "hrda_chair", "manager"),
-                                    args=lambda ctx: {"measure_id": "ASB1"}),
-    ("GET", "measures.export_measure"): Route(roles("caseworker", "hrda_chair", "manager"),
-                                              args=lambda ctx: {"measure_id": "ASB1", "fmt": "ods"}),
-    ("GET", "measures.records"): Route(roles("caseworker", "hrda_chair", "manager"),
-                                       args=lambda ctx: {"measure_id": "ASB1"}),
-    # --- end of measures ---
     # audit
     ("GET", "audit.index"): Route(roles("manager", "admin")),
     # --- people and incidents (issue 4, sections 1 and 2) ---
@@ -161,6 +149,29 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "referrals.close"): Route(roles("caseworker", "hrda_chair"), record="referral",
                                        also_ok=frozenset({400, 403})),
     # --- end of cases, DASH risk checklists and referrals ---
+    # --- HRDA meetings (issue 5): `_meeting` is a meeting chaired by the users' own agency, which
+    # it also invites; the referral routes are for HRDA referrals only (the test's are HRDA).
+    ("GET", "meetings.index"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "meetings.new"): Route(roles("hrda_chair")),
+    ("POST", "meetings.new"): Route(roles("hrda_chair")),
+    ("GET", "meetings.show"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _meeting(ctx)),
+    ("GET", "meetings.agenda"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _meeting(ctx)),
+    ("GET", "meetings.figures"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _meeting(ctx)),
+    ("POST", "meetings.change_state"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx)),
+    ("POST", "meetings.move"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx, case=True)),
+    ("POST", "meetings.research"): Route(roles("caseworker", "hrda_chair"),
+                                         args=lambda ctx: _meeting(ctx, case=True)),
+    ("POST", "meetings.minutes"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx, case=True)),
+    ("POST", "meetings.add_action"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx, case=True)),
+    ("GET", "meetings.my_actions"): Route(roles("caseworker", "hrda_chair")),
+    ("POST", "meetings.update_action"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _action(ctx)),
+    ("GET", "hrda.queue"): Route(roles("hrda_chair")),
+    ("GET", "hrda.review"): Route(roles("hrda_chair"), record="referral"),
+    ("POST", "hrda.decide"): Route(roles("hrda_chair"), record="referral", also_ok=frozenset({400, 403})),
+    ("POST", "hrda.place"): Route(roles("hrda_chair"), record="referral", also_ok=frozenset({400, 403})),
+    ("GET", "hrda.outstanding"): Route(roles("hrda_chair")),
+    ("GET", "hrda.figures"): Route(roles("hrda_chair")),
+    # --- end of HRDA meetings ---
 }
 
 
@@ -173,10 +184,6 @@ def _assessment(ctx: Any, status: str) -> dict[str, Any]:
     from casework.risk.dash import Checklist
     from tests.factories import PersonFactory
 
-    if not hasattr(ctx, "records"):  # a context that makes no records (tests/integration/test_security.py)
-        import uuid
-
-        return {"assessment_id": uuid.uuid4()}
     key = ("risk_assessment", status)
     if key not in ctx.records:
         person = PersonFactory(owner_agency_id=ctx.own_agency.id)
@@ -188,3 +195,47 @@ def _assessment(ctx: Any, status: str) -> dict[str, Any]:
         db.session.commit()  # kept when a refused request rolls the session back
         ctx.records[key] = assessment
     return {"assessment_id": ctx.records[key].id}
+
+
+def _meeting(ctx: Any, case: bool = False) -> dict[str, Any]:
+    """A meeting chaired by and inviting the users' own agency, with one case (HRDA meetings)."""
+    import datetime as dt
+
+    from casework.db import db
+    from casework.models import Meeting, MeetingAgency, MeetingCase
+    from tests.factories import PersonFactory, ReferralFactory
+
+    if ("meeting", "own") not in ctx.records:
+        meeting = Meeting(agency_id=ctx.own_agency.id, starts_at=dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC),
+                          place="Room 1")
+        meeting.invited = [MeetingAgency(agency_id=ctx.own_agency.id)]
+        person = PersonFactory(owner_agency_id=ctx.own_agency.id)
+        referral = ReferralFactory(person_id=person.id, owner_agency_id=ctx.own_agency.id, status="accepted")
+        db.session.add(meeting)
+        db.session.flush()
+        db.session.add(MeetingCase(meeting_id=meeting.id, referral_id=referral.id, position=1))
+        db.session.commit()  # kept when a refused request rolls the session back
+        ctx.records[("meeting", "own")] = meeting
+    meeting = ctx.records[("meeting", "own")]
+    values: dict[str, Any] = {"meeting_id": meeting.id}
+    if case:
+        values["case_id"] = meeting.cases[0].id
+    return values
+
+
+def _action(ctx: Any) -> dict[str, Any]:
+    """An open action of the meeting above, for the users' own agency (HRDA meetings)."""
+    import datetime as dt
+
+    from casework.db import db
+    from casework.models import Meeting, MeetingAction
+
+    if ("meeting_action", "own") not in ctx.records:
+        meeting = db.session.get(Meeting, _meeting(ctx)["meeting_id"])
+        action = MeetingAction(meeting_case_id=meeting.cases[0].id, agency_id=ctx.own_agency.id,
+                               due_on=dt.date(2030, 2, 1))
+        action.text = "Call the victim"
+        db.session.add(action)
+        db.session.commit()
+        ctx.records[("meeting_action", "own")] = action
+    return {"action_id": ctx.records[("meeting_action", "own")].id}

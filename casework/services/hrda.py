@@ -186,3 +186,23 @@ def referrals_made(*, first: dt.date, last: dt.date) -> tuple[int, int]:
     rows = db.session.execute(select(repeats.is_repeat_referral(r)).where(
         r.c.type == ReferralType.HRDA, r.c.referred_on >= first, r.c.referred_on <= last)).scalars().all()
     return sum(bool(x) for x in rows), len(rows)
+
+
+def summary_rows(summary: Summary) -> list[list[Any]]:
+    """The figures as (figure, value) rows, for a page or a CSV file."""
+    def share(value: float | None) -> str:
+        return "" if value is None else f"{value:.1%}"
+
+    rows: list[list[Any]] = [
+        ["Cases heard", summary.cases],
+        ["Repeat referrals", summary.repeats],
+        ["Repeat share", share(summary.repeat_share)],
+        ["Referrals from agencies other than the police", summary.not_police],
+        ["Share from agencies other than the police", share(summary.not_police_share)],
+        ["Cases with a male victim", summary.male_victims],
+        ["Cases with children in the household", summary.children],
+        ["Actions agreed", summary.actions],
+        ["Actions done", summary.actions_done],
+    ]
+    rows += [[f"Referrals from {name}", count] for name, count in sorted(summary.by_agency.items())]
+    return rows

@@ -1,0 +1,365 @@
+"""HRDA meetings for the chair and the agencies invited: the list, scheduling (with a weekly
+pattern), the meeting page (agenda, research, minutes, actions), the printable agenda and its CSV,
+the meeting's figures, and each agency's open actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+
+from .. import policy
+from ..auth import navigation
+from ..auth.guard import require
+from ..db import db
+from ..forms import Form, choices
+from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
+from ..policy import Permission
+from ..services import audit, hrda, meetings, referrals
+from .fields import DateInputField
+from .hrda import csv_response
+from .people import MultiCheckbox
+from .record_pages import agency_names, today, user_names
+
+bp = Blueprint("meetings", __name__)
+navigation.add("HRDA meetings", "meetings.index", Permission.ATTEND_HRDA, order=40)
+
+WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"), ("4", "Friday")]
+
+
+class ScheduleForm(Form):
+    day = DateInputField("Date")
+    time = StringField("Time")
+    place = StringField("Place")
+    online = BooleanField("Online (also or only)")
+    agencies = MultiCheckbox("Agencies invited", validate_choice=False)
+    weekdays = MultiCheckbox("Repeat on", choices=choices(WEEKDAYS), validate_choice=False)
+    until = DateInputField("Repeat until")
+
+
+class ResearchForm(Form):
+    facts = TextAreaField("What your agency knows: facts")
+    opinion = TextAreaField("Your agency's opinion")
+    checked_on = DateInputField("Date your records were checked")
+
+
+class MinutesForm(Form):
+    discussion = TextAreaField("Discussion summary")
+    safety_plan = TextAreaField("Safety plan")
+
+
+class ActionForm(Form):
+    text = TextAreaField("Action")
+    agency = SelectField("Agency", validate_choice=False)
+    person_name = StringField("Person (if known)")
+    due_on = DateInputField("Due")
+
+
+class ProgressForm(Form):
+    progress = TextAreaField("Progress")
+    done = BooleanField("The action is done")
+
+
+class EmptyForm(Form):
+    direction = HiddenField()
+
+
+def _meeting(meeting_id: uuid.UUID) -> Meeting:
+    try:
+        return meetings.get(meeting_id, viewer=current_user)
+    except meetings.NotAllowed:
+        abort(404)
+
+
+def _item(meeting: Meeting, case_id: uuid.UUID) -> MeetingCase:
+    item = db.session.get(MeetingCase, case_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+def _time(value: str | None) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.time.fromisoformat((value or "").strip()) if (value or "").strip() else None
+    except ValueError:
+        return None
+
+
+@bp.get("/meetings")
+@require(Permission.ATTEND_HRDA)
+def index():  # type: ignore[no-untyped-def]
+    return render_template("meetings/index.html", upcoming=meetings.meetings_of(current_user, upcoming=True),
+                           past=meetings.meetings_of(current_user, upcoming=False, limit=50),
+                           agencies=agency_names(), local=meetings.local_time,
+                           can_schedule=policy.can(current_user, Permission.CHAIR_HRDA))
+
+
+def _agency_choices(form: ScheduleForm) -> None:
+    form.agencies.choices = choices([(str(a.id), a.name) for a in db.session.scalars(select(Agency)
+                                                                                     .order_by(Agency.name))])
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@require(Permission.CHAIR_HRDA)
+def new():  # type: ignore[no-untyped-def]
+    form = ScheduleForm() if request.method == "POST" else ScheduleForm(formdata=None)
+    _agency_choices(form)
+    if request.method == "POST" and form.validate():
+        wanted = {str(v) for v in form.agencies.data or []}
+        agencies = [a for a in db.session.scalars(select(Agency)) if str(a.id) in wanted]
+        try:
+            made = meetings.schedule(
+                day=form.day.data, time=_time(form.time.data), place=form.place.data, online=form.online.data,
+                agencies=agencies, by=current_user, weekdays=[int(w) for w in form.weekdays.data or []
+                                                              if w.isdigit()],
+                until=form.until.data, today=today())
+        except meetings.MeetingError as e:
+            getattr(form, e.field or "day").errors = [str(e)]
+        else:
+            flash(f"{len(made)} meeting{'s' if len(made) > 1 else ''} scheduled")
+            return redirect(url_for("meetings.show", meeting_id=made[0].id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/new.html", form=form, errors=form.error_list()), status
+
+
+def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    forms = forms or {}
+    chair = policy.chairs_meeting(current_user, meeting)
+    invited = {i.agency_id for i in meeting.invited} | {meeting.agency_id}
+    names = agency_names()
+    cases = []
+    for item in meeting.cases:
+        key = item.id.hex
+        action_form = forms.get(f"action-{key}") or ActionForm(formdata=None, prefix=f"action-{key}")
+        action_form.agency.choices = choices([("", "Select an agency")] + sorted(
+            ((str(a), names.get(a, "")) for a in invited), key=lambda p: p[1]))
+        own = next((r for r in item.research if r.agency_id == current_user.agency_id), None)
+        research_form = forms.get(f"research-{key}") or ResearchForm(formdata=None, prefix=f"research-{key}", data={
+            "facts": own.facts if own else "", "opinion": own.opinion if own else "",
+            "checked_on": own.checked_on if own else None})
+        minutes_form = forms.get(f"minutes-{key}") or MinutesForm(formdata=None, prefix=f"minutes-{key}", data={
+            "discussion": item.discussion or "", "safety_plan": item.safety_plan or ""})
+        previous = meetings.previous_case(item)
+        cases.append({"item": item, "repeat": hrda.is_repeat(item.referral), "previous": previous,
+                      "research_form": research_form, "minutes_form": minutes_form, "action_form": action_form})
+    errors = [e for f in forms.values() for e in f.error_list()]
+    authors = user_names({r.author_id for c in meeting.cases for r in c.research})
+    audit.record_view(meeting)
+    return render_template("meetings/show.html", meeting=meeting, cases=cases, chair=chair, agencies=names,
+                           local=meetings.local_time, errors=errors, authors=authors,
+                           attending=sorted(names.get(a, "") for a in invited),
+                           can_research=current_user.agency_id in invited and meeting.state is not MeetingState.CLOSED,
+                           today=today()), status
+
+
+@bp.get("/meetings/<uuid:meeting_id>")
+@require(Permission.ATTEND_HRDA)
+def show(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _page(_meeting(meeting_id))
+
+
+def _done(meeting: Meeting, message: str, anchor: str | None = None):  # type: ignore[no-untyped-def]
+    flash(message)
+    return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor=anchor))
+
+
+@bp.post("/meetings/<uuid:meeting_id>/state")
+@require(Permission.CHAIR_HRDA)
+def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    form = EmptyForm()
+    if not form.validate() or form.direction.data not in ("start", "close"):
+        abort(400)
+    try:
+        (meetings.start if form.direction.data == "start" else meetings.close)(meeting, by=current_user)
+    except meetings.NotAllowed:
+        abort(403)
+    except meetings.MeetingError as e:
+        flash(str(e))
+        return _page(meeting, status=400)
+    return _done(meeting, "Meeting started" if form.direction.data == "start" else "Meeting closed")
+
+
+@bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/move")
+@require(Permission.CHAIR_HRDA)
+def move(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, case_id)
+    form = EmptyForm()
+    if not form.validate() or form.direction.data not in ("up", "down"):
+        abort(400)
+    try:
+        meetings.move(item, up=form.direction.data == "up", by=current_user)
+    except meetings.NotAllowed:
+        abort(403)
+    except meetings.MeetingError as e:
+        flash(str(e))
+        return _page(meeting, status=400)
+    return _done(meeting, "Agenda reordered", "agenda")
+
+
+@bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/research")
+@require(Permission.ATTEND_HRDA)
+def research(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, case_id)
+    key = f"research-{item.id.hex}"
+    form = ResearchForm(prefix=key)
+    if form.validate():
+        try:
+            meetings.save_research(item, facts=form.facts.data, opinion=form.opinion.data,
+                                   checked_on=form.checked_on.data, by=current_user, today=today())
+        except meetings.NotAllowed:
+            abort(403)
+        except meetings.MeetingError as e:
+            getattr(form, e.field or "facts").errors = [str(e)]
+        else:
+            return _done(meeting, "Research saved", f"case-{item.id.hex}")
+    return _page(meeting, status=400, forms={key: form})
+
+
+@bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/minutes")
+@require(Permission.CHAIR_HRDA)
+def minutes(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, case_id)
+    key = f"minutes-{item.id.hex}"
+    form = MinutesForm(prefix=key)
+    if form.validate():
+        try:
+            meetings.record_minutes(item, discussion=form.discussion.data, safety_plan=form.safety_plan.data,
+                                    by=current_user)
+        except meetings.NotAllowed:
+            abort(403)
+        except meetings.MeetingError as e:
+            getattr(form, e.field or "discussion").errors = [str(e)]
+        else:
+            return _done(meeting, "Minutes saved", f"case-{item.id.hex}")
+    return _page(meeting, status=400, forms={key: form})
+
+
+@bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/actions")
+@require(Permission.CHAIR_HRDA)
+def add_action(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, case_id)
+    key = f"action-{item.id.hex}"
+    form = ActionForm(prefix=key)
+    form.agency.choices = []
+    if form.validate():
+        try:
+            agency = db.session.get(Agency, uuid.UUID(form.agency.data)) if form.agency.data else None
+        except ValueError:
+            agency = None
+        try:
+            meetings.add_action(item, text=form.text.data, agency=agency, person_name=form.person_name.data,
+                                due_on=form.due_on.data, by=current_user, today=today())
+        except meetings.NotAllowed:
+            abort(403)
+        except meetings.MeetingError as e:
+            getattr(form, e.field or "text").errors = [str(e)]
+        else:
+            return _done(meeting, "Action added", f"case-{item.id.hex}")
+    return _page(meeting, status=400, forms={key: form})
+
+
+# --- the agenda, its CSV and the meeting's figures -----------------------------------------------
+
+
+def _agenda_rows(meeting: Meeting) -> list[dict[str, Any]]:
+    names = agency_names()
+    rows = []
+    for item in meeting.cases:
+        referral = item.referral
+        previous = meetings.previous_case(item)
+        rows.append({"item": item, "referral": referral, "repeat": hrda.is_repeat(referral),
+                     "agency": names.get(referral.owner_agency_id, ""),
+                     "criteria": ", ".join(c.label for c in referrals.criteria_of(referral)),
+                     "previous": previous})
+    return rows
+
+
+@bp.get("/meetings/<uuid:meeting_id>/agenda")
+@require(Permission.ATTEND_HRDA)
+def agenda(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    rows = _agenda_rows(meeting)
+    audit.record_view(meeting, part="agenda")
+    if request.args.get("format") == "csv":
+        header = ["Order", "Victim", "Referred on", "Referring agency", "Criteria", "DASH score", "Repeat",
+                  "Children in household", "Previous meeting actions"]
+        body = [[n, r["referral"].person.display_name, r["referral"].referred_on.isoformat(), r["agency"],
+                 r["criteria"], r["referral"].dash_score, "Yes" if r["repeat"] else "No",
+                 {True: "Yes", False: "No"}.get(r["referral"].children_in_household, "Not known"),
+                 "; ".join(f"{a.text} ({a.status.label})" for a in (r["previous"].actions if r["previous"] else []))]
+                for n, r in enumerate(rows, start=1)]
+        return csv_response([header, *body], filename=f"hrda-agenda-{meetings.local_time(meeting):%Y-%m-%d}.csv")
+    return render_template("meetings/agenda.html", meeting=meeting, rows=rows, agencies=agency_names(),
+                           local=meetings.local_time)
+
+
+@bp.get("/meetings/<uuid:meeting_id>/figures")
+@require(Permission.ATTEND_HRDA)
+def figures(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    summary = hrda.meeting_summary(meeting)
+    audit.record_view(meeting, part="figures")
+    if request.args.get("format") == "csv":
+        return csv_response(hrda.summary_rows(summary),
+                            filename=f"hrda-figures-{meetings.local_time(meeting):%Y-%m-%d}.csv")
+    return render_template("meetings/figures.html", meeting=meeting, rows=hrda.summary_rows(summary),
+                           local=meetings.local_time)
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+@bp.get("/hrda-actions")
+@require(Permission.ATTEND_HRDA)
+def my_actions():  # type: ignore[no-untyped-def]
+    actions = meetings.open_actions(current_user.agency_id)
+    for action in actions:
+        audit.record_view(action)
+    return render_template("meetings/actions.html", actions=actions, today=today(), form_of=_progress_form,
+                           chair_view=False, agencies=agency_names(), errors=[])
+
+
+def _progress_form(action: MeetingAction, formdata: Any = None) -> ProgressForm:
+    return ProgressForm(formdata=formdata, prefix=f"action-{action.id.hex}")
+
+
+@bp.post("/hrda-actions/<uuid:action_id>")
+@require(Permission.ATTEND_HRDA)
+def update_action(action_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    action = db.session.get(MeetingAction, action_id)
+    if action is None or not meetings.may_update_action(current_user, action):
+        if action is not None:
+            audit.record("access.refused", record=action, details={"reason": "not the action's agency"})
+        abort(404)
+    form = _progress_form(action, request.form)
+    if form.validate():
+        try:
+            meetings.update_action(action, progress=form.progress.data, done=form.done.data, by=current_user)
+        except meetings.MeetingError as e:
+            form.progress.errors = [str(e)]
+        else:
+            flash("Action done" if form.done.data else "Progress saved")
+            return redirect(request.form.get("back") or url_for("meetings.my_actions"))
+    actions = meetings.open_actions(current_user.agency_id)
+    return render_template("meetings/actions.html", actions=actions, today=today(), chair_view=False,
+                           form_of=lambda a: form if a.id == action.id else _progress_form(a),
+                           agencies=agency_names(), errors=form.error_list()), 400
+
+
+@bp.app_template_global("overdue_hrda_actions")
+def overdue_hrda_actions() -> list[MeetingAction]:
+    """For the home page: the signed-in user's agency's overdue HRDA actions."""
+    if not policy.can(current_user, Permission.ATTEND_HRDA):
+        return []
+    return meetings.overdue_actions(current_user.agency_id, today=today())
