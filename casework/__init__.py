@@ -93,6 +93,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    from .views import measures  # the measures dashboard (issue 6)
+
+    app.register_blueprint(measures.bp)
     _register_operations(app)
     from .views import incidents, people  # people and incidents (issue 4)
 

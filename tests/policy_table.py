@@ -86,6 +86,18 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
     ("GET", "admin.agencies_list"): Route(roles("admin")),
     ("POST", "admin.agencies_list"): Route(roles("admin")),
+    # --- measures (issue 6): partnership figures for everyone who may view measures; the records
+    # behind a figure also need VIEW_RECORDS (every role with VIEW_MEASURES has it).
+    ("GET", "measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),
+    ("GET", "measures.export"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                      args=lambda ctx: {"fmt": "csv"}),
+    ("GET", "measures.show"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                    args=lambda ctx: {"measure_id": "ASB1"}),
+    ("GET", "measures.export_measure"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                              args=lambda ctx: {"measure_id": "ASB1", "fmt": "ods"}),
+    ("GET", "measures.records"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                       args=lambda ctx: {"measure_id": "ASB1"}),
+    # --- end of measures ---
     # audit
     ("GET", "audit.index"): Route(roles("manager", "admin")),
     # --- people and incidents (issue 4, sections 1 and 2) ---
@@ -175,28 +187,6 @@ POLICY: dict[tuple[str, str], Route] = {
 }
 
 
-def _assessment(ctx: Any, status: str) -> dict[str, Any]:
-    """A DASH checklist (complete or draft) of a person of the user's own agency (cases, DASH, referrals)."""
-    import datetime as dt
-
-    from casework.db import db
-    from casework.models import AssessmentStatus, RiskAssessment
-    from casework.risk.dash import Checklist
-    from tests.factories import PersonFactory
-
-    key = ("risk_assessment", status)
-    if key not in ctx.records:
-        person = PersonFactory(owner_agency_id=ctx.own_agency.id)
-        assessment = RiskAssessment(person_id=person.id, assessor_id=ctx.target_user.id,
-                                    owner_agency_id=ctx.own_agency.id, assessed_on=dt.date(2025, 1, 6),
-                                    status=AssessmentStatus(status))
-        assessment.set_checklist(Checklist())
-        db.session.add(assessment)
-        db.session.commit()  # kept when a refused request rolls the session back
-        ctx.records[key] = assessment
-    return {"assessment_id": ctx.records[key].id}
-
-
 def _meeting(ctx: Any, case: bool = False) -> dict[str, Any]:
     """A meeting chaired by and inviting the users' own agency, with one case (HRDA meetings)."""
     import datetime as dt
@@ -239,3 +229,29 @@ def _action(ctx: Any) -> dict[str, Any]:
         db.session.commit()
         ctx.records[("meeting_action", "own")] = action
     return {"action_id": ctx.records[("meeting_action", "own")].id}
+
+
+def _assessment(ctx: Any, status: str) -> dict[str, Any]:
+    """A DASH checklist (complete or draft) of a person of the user's own agency (cases, DASH, referrals)."""
+    import datetime as dt
+
+    from casework.db import db
+    from casework.models import AssessmentStatus, RiskAssessment
+    from casework.risk.dash import Checklist
+    from tests.factories import PersonFactory
+
+    if not hasattr(ctx, "records"):  # a context that makes no records (tests/integration/test_security.py)
+        import uuid
+
+        return {"assessment_id": uuid.uuid4()}
+    key = ("risk_assessment", status)
+    if key not in ctx.records:
+        person = PersonFactory(owner_agency_id=ctx.own_agency.id)
+        assessment = RiskAssessment(person_id=person.id, assessor_id=ctx.target_user.id,
+                                    owner_agency_id=ctx.own_agency.id, assessed_on=dt.date(2025, 1, 6),
+                                    status=AssessmentStatus(status))
+        assessment.set_checklist(Checklist())
+        db.session.add(assessment)
+        db.session.commit()  # kept when a refused request rolls the session back
+        ctx.records[key] = assessment
+    return {"assessment_id": ctx.records[key].id}
