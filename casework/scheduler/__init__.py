@@ -248,8 +248,9 @@ def build(app: Flask):  # type: ignore[no-untyped-def]
         scheduler.add_job(
             "casework.scheduler:run_scheduled", trigger=schedule.trigger(tz), args=[name], id=name,
             name=job.title, replace_existing=True,
-            # A run up to half a period late still runs (after a restart, say); later ones wait.
-            misfire_grace_time=max(1, int(schedule.period.total_seconds() // 2)),
+            # A run up to half a period late (at least a minute: a busy host) still runs, once
+            # (coalesced); later ones wait for the next slot.
+            misfire_grace_time=max(60, int(schedule.period.total_seconds() // 2)),
         )
     return scheduler
 

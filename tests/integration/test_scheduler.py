@@ -184,7 +184,16 @@ def test_two_scheduler_processes_run_each_slot_once(separate_database, tmp_path)
             assert time.monotonic() < deadline, [log.read_text() for log in logs]
             assert all(p.poll() is None for p in procs), [log.read_text() for log in logs]
             time.sleep(0.2)
-        time.sleep(6)
+        # Until at least 3 slots have run (a few seconds; longer on a busy machine), then one more second.
+        probe = create_engine(separate_database)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with probe.connect() as conn:
+                if conn.execute(text("SELECT count(*) FROM job_run WHERE outcome = 'succeeded'")).scalar() >= 3:
+                    break
+            time.sleep(0.5)
+        probe.dispose()
+        time.sleep(1)
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
