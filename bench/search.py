@@ -102,6 +102,11 @@ def populate(app: Any, people: int, seed: int) -> dict[str, Any]:
         now = utcnow()
         started = time.perf_counter()
         done = have
+        # Indexes are built once at the end (a sort), not row by row into random places.
+        deferred = list(Person.__table__.indexes) if have < people else []
+        for index in deferred:
+            index.drop(db.session.connection(), checkfirst=True)
+        db.session.commit()
         while done < people:
             rows, refs = [], []
             for n in range(done, min(people, done + BATCH)):
@@ -137,6 +142,8 @@ def populate(app: Any, people: int, seed: int) -> dict[str, Any]:
             print(f"\r  {done:,} people ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
         if done > have:
             print(file=sys.stderr)
+        for index in deferred:
+            index.create(db.session.connection(), checkfirst=True)
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         return {"agencies": agencies}
@@ -146,9 +153,12 @@ def _insert(session: Any, person: Any, rows: list[dict[str, Any]], refs: list[di
             insert_rows: Any, now: dt.datetime) -> None:
     columns = {attr.key: attr.columns[0].name for attr in person.__mapper__.column_attrs}
     table_rows = [{columns.get(k, k): v for k, v in row.items()} for row in rows]
-    insert_rows(session, person.__table__, table_rows, now=now)
-    if refs:
-        insert_rows(session, ref_model.__table__, refs, now=now)
+    from casework.exchange.bulk import sqlite_cache
+
+    with sqlite_cache(session, 1_000_000):
+        insert_rows(session, person.__table__, table_rows, now=now)
+        if refs:
+            insert_rows(session, ref_model.__table__, refs, now=now)
     session.commit()
 
 
@@ -161,10 +171,10 @@ def sample_terms(app: Any, seed: int, count: int) -> list[tuple[str, dict[str, s
 
     rng = random.Random(seed + 1)
     with app.app_context():
-        total = db.session.scalar(select(func.count()).select_from(Person)) or 0
-        offsets = sorted(rng.randrange(total) for _ in range(count))
-        people = [db.session.scalars(select(Person).order_by(Person.created_at).offset(o).limit(1)).one()
-                  for o in offsets]
+        # A random sample in one pass (SQLite's random(): the sample differs between runs).
+        people = list(db.session.scalars(select(Person).where(Person.merged_into_id.is_(None))
+                                         .order_by(func.random()).limit(count)))
+        rng.shuffle(people)
         refs = list(db.session.scalars(select(SourceRef.ref).limit(5000)))
         terms: list[tuple[str, dict[str, str]]] = []
         kinds = itertools.cycle(["surname", "surname+forenames", "surname+dob", "sounds like", "dob", "postcode",
