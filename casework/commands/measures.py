@@ -49,27 +49,32 @@ def measures_command(ctx: click.Context, period_text: str | None, as_of_text: st
 @measures_command.command("check")
 @with_appcontext
 def check_command() -> None:
-    """Compare the stored repeat marks with the repeat rule; exit 1 when any differ."""
+    """Compare the stored repeat marks with the repeat rule, and the monthly figures with the
+    records; exit 1 when any differ."""
     from ..services.marks import check_repeat_marks
+    from ..services.monthly import check_months
 
     started = time.monotonic()
     with begin_mode("DEFERRED"):
-        found = check_repeat_marks(db.session)
+        found = [d.describe() for d in check_repeat_marks(db.session)]
+        months = check_months(db.session)
     db.session.rollback()
-    if not found:
-        click.echo(f"The stored repeat marks agree with the rule ({time.monotonic() - started:.1f}s).")
+    if not found and not months:
+        click.echo("The stored repeat marks agree with the rule and the monthly figures with the records "
+                   f"({time.monotonic() - started:.1f}s).")
         return
-    for discrepancy in found[:SHOWN]:
-        click.echo(discrepancy.describe(), file=sys.stderr)
-    more = f" (the first {SHOWN} listed)" if len(found) > SHOWN else ""
-    raise click.ClickException(f"{len(found)} stored repeat marks differ from the rule{more}; "
+    for line in [*found, *months][:SHOWN]:
+        click.echo(line, file=sys.stderr)
+    more = f" (the first {SHOWN} listed)" if len(found) + len(months) > SHOWN else ""
+    raise click.ClickException(f"{len(found)} stored repeat marks and {len(months)} monthly figures differ{more}; "
                                "`casework measures rebuild` remakes them")
 
 
 @measures_command.command("rebuild")
 @with_appcontext
 def rebuild_command() -> None:
-    """Remake every stored repeat mark from the repeat rule (in one transaction)."""
+    """Remake every stored repeat mark from the repeat rule, and the monthly figures (in one
+    transaction)."""
     from ..services.marks import rebuild_repeat_marks
 
     started = time.monotonic()

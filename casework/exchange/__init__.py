@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..db import db
 from ..models import Agency
-from ..services import audit, marks
+from ..services import audit, upkeep
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
 from .importer import Writer
@@ -42,7 +42,7 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
         bar.finish()
         raise ImportFailed(problems.listed())
     # The repeat marks of everyone whose parties the import wrote are refreshed once, at the end.
-    with marks.deferred(db.session) as touched:
+    with upkeep.deferred(db.session) as touched:
         writer = Writer(checked.files, agency=agency, progress=bar, rows=checked.rows)
         report = writer.write()
         touched.update(writer.party_people)

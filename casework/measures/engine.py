@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import String
 
+from . import stored
 from .definitions import MEASURES, Measure
 from .figures import BY_KEY, FOLLOW_UP_DAYS, LOCALITY_SOURCES, RAW, Frame, Raw, frame
 from .periods import Period
@@ -118,7 +119,7 @@ class Grouping:
     last: dt.date
     locality: ClassVar[bool] = False
 
-    def key(self, f: Frame) -> ColumnElement[Any] | None:
+    def key(self, f: Frame) -> ColumnElement[Any] | tuple[ColumnElement[Any], ...] | None:
         raise NotImplementedError
 
     def label(self, value: Any) -> Hashable:
@@ -147,6 +148,21 @@ class ByMonth(Grouping):
 
     def label(self, value: Any) -> Hashable:
         return dt.date.fromisoformat(f"{value}-01")
+
+
+class ByMonthAndLocality(Grouping):
+    """(month, locality) pairs: the stored monthly figures; a source without locality gives ""."""
+
+    locality = True
+
+    def __init__(self, first: dt.date, last: dt.date) -> None:
+        self.first, self.last = first.replace(day=1), last
+
+    def key(self, f: Frame) -> tuple[ColumnElement[Any], ...]:
+        return (month_of(f.date), func.coalesce(f.locality, "") if f.locality is not None else literal(""))
+
+    def label(self, value: Any) -> Hashable:
+        return dt.date.fromisoformat(f"{value[0]}-01"), value[1] or ""
 
 
 class ByLocality(Grouping):
@@ -193,26 +209,32 @@ def raw_figures(conn: Session | Connection, grouping: Grouping, keys: Iterable[s
         key = grouping.key(f)
         if key is None:
             continue
-        bucket = key.label("bucket")
-        query = (select(bucket, *(_aggregate(raw, f).label(raw.key) for raw in raws))
+        buckets = [column.label(f"bucket{n}") for n, column in enumerate(key if isinstance(key, tuple) else (key,))]
+        query = (select(*buckets, *(_aggregate(raw, f).label(raw.key) for raw in raws))
                  .select_from(f.from_).where(*f.where, f.date.between(grouping.first, grouping.last))
-                 .group_by(bucket))
+                 .group_by(*buckets))
         for row in conn.execute(query).mappings():
-            if row["bucket"] is None and not grouping.locality:
+            value = tuple(row[b.name] for b in buckets) if isinstance(key, tuple) else row["bucket0"]
+            if value is None and not grouping.locality:
                 continue  # between the periods asked for, in none of them
-            result[grouping.label(row["bucket"])].update({raw.key: int(row[raw.key] or 0) for raw in raws})
+            result[grouping.label(value)].update({raw.key: int(row[raw.key] or 0) for raw in raws})
     return result
 
 
-def compute(conn: Session | Connection, periods: Sequence[Period], *,
-            stored_marks: bool = True) -> dict[Period, dict[str, Figure]]:
+def compute(conn: Session | Connection, periods: Sequence[Period], *, stored_marks: bool = True,
+            precomputed: bool = True) -> dict[Period, dict[str, Figure]]:
     """Every measure for each of `periods` (typically one and its previous), keyed by measure id.
 
-    Repeat victims and perpetrators come from the stored marks (`party_mark`, kept exact by
-    `casework.services.marks`); `stored_marks=False` runs the rule's window instead, which gives
-    the same figures, slower (the tests compare the two)."""
-    raw = raw_figures(conn, ByPeriods(periods), stored_marks=stored_marks)
-    return {p: {m.id: figure(m, raw.get(p, {})) for m in MEASURES} for p in sorted(set(periods))}
+    By default the figures are read from the stored monthly figures and per-person yearly marks
+    (kept exact by `casework.services.upkeep`). `precomputed=False` computes them from the
+    records and the stored repeat marks; `stored_marks=False` also runs the repeat rule's window
+    instead of reading the marks. All three give the same figures (the tests compare them)."""
+    periods = sorted(set(periods))
+    if stored_marks and precomputed:
+        raw = stored.period_figures(conn, periods, BY_KEY)
+    else:
+        raw = raw_figures(conn, ByPeriods(periods), stored_marks=stored_marks)
+    return {p: {m.id: figure(m, raw.get(p, {})) for m in MEASURES} for p in periods}
 
 
 def figure(measure: Measure, raw: dict[str, int]) -> Figure:
@@ -227,7 +249,7 @@ def figure(measure: Measure, raw: dict[str, int]) -> Figure:
 
 def measure_figures(conn: Session | Connection, measure: Measure, periods: Sequence[Period]) -> dict[Period, Figure]:
     """One measure for some periods (only its own raw figures are computed)."""
-    raw = raw_figures(conn, ByPeriods(periods), PARTS[measure.id].values())
+    raw = stored.period_figures(conn, sorted(set(periods)), PARTS[measure.id].values())
     return {p: figure(measure, raw.get(p, {})) for p in periods}
 
 
@@ -235,7 +257,8 @@ def monthly(conn: Session | Connection, measure: Measure, *, first: dt.date, las
             ) -> list[tuple[dt.date, Figure]]:
     """The measure month by month from `first`'s month to `last` (each month as its own period:
     repeats still look back before it), by the month of the date that puts a record in a period."""
-    raw = raw_figures(conn, ByMonth(first, last), PARTS[measure.id].values())
+    raw = _merge(stored.month_figures(conn, first.replace(day=1), last, PARTS[measure.id].values()),
+                 raw_figures(conn, ByMonth(first, last), _people_keys(measure)))
     months, day = [], first.replace(day=1)
     while day <= last:
         months.append((day, figure(measure, raw.get(day, {}))))
@@ -249,10 +272,24 @@ def by_locality(conn: Session | Connection, measure: Measure, period: Period,
     locality); a person counted in a measure of people counts in each locality they were in."""
     if not has_locality(measure):
         return None
-    raw = raw_figures(conn, ByLocality(period), PARTS[measure.id].values())
+    raw = _merge(stored.locality_figures(conn, period, PARTS[measure.id].values()),
+                 raw_figures(conn, ByLocality(period), _people_keys(measure)))
     # Localities with none of the measure's records (only other incidents) are left out.
     return sorted(((loc, figure(measure, values)) for loc, values in raw.items() if any(values.values())),  # type: ignore[misc]
                   key=lambda item: (item[0] is None, item[0] or ""))
+
+
+def _people_keys(measure: Measure) -> list[str]:
+    """The measure's raw figures of distinct people (not stored month by month: computed)."""
+    return [key for key in PARTS[measure.id].values() if not stored.is_monthly(key)]
+
+
+def _merge(*parts: dict[Hashable, dict[str, int]]) -> dict[Hashable, dict[str, int]]:
+    merged: dict[Hashable, dict[str, int]] = defaultdict(dict)
+    for part in parts:
+        for group, values in part.items():
+            merged[group].update(values)
+    return merged
 
 
 def records_behind(raw: Raw, period: Period) -> tuple[str, Any]:

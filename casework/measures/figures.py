@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Integer, and_, exists, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import FromClause
 
 from ..models import Area, PreventionActivity
@@ -113,6 +115,26 @@ def marks_source(first: dt.date, last: dt.date, *, stored_marks: bool = True) ->
                     for c in party_mark.c)).subquery("marks")
 
 
+class financial_year(FunctionElement[int]):
+    """The financial year a date is in, as the calendar year it starts in (2025-03-31 -> 2024)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "financial_year"
+
+
+@compiles(financial_year, "sqlite")
+def _financial_year_sqlite(element: financial_year, compiler: Any, **kw: Any) -> str:
+    d = compiler.process(element.clauses, **kw)
+    return f"(CAST(substr({d}, 1, 4) AS INTEGER) - (substr({d}, 6, 2) < '04'))"
+
+
+@compiles(financial_year)
+def _financial_year_default(element: financial_year, compiler: Any, **kw: Any) -> str:
+    d = compiler.process(element.clauses, **kw)
+    return f"(CAST(EXTRACT(YEAR FROM {d}) AS INTEGER) - CASE WHEN EXTRACT(MONTH FROM {d}) < 4 THEN 1 ELSE 0 END)"
+
+
 # --- conditions ----------------------------------------------------------------------
 
 
@@ -162,6 +184,14 @@ class Raw:
     count: str = "rows"
     amount: Callable[[SimpleNamespace], ColumnElement[Any]] | None = None
     unit: str = "incidents"  # what the figure counts, in words
+    person_year: tuple[str, PartyRole, bool] | None = None  # (kind, role, repeat) of person_year_mark
+
+
+def _people(key: str, kind: str, role: PartyRole, *, repeat: bool) -> Raw:
+    """A figure of distinct people with (repeat) kind-K marks in a role: from the marks, or from
+    their per-person, per-year summary (`person_year_mark`) for whole financial years."""
+    return Raw(key, MARK, _mark(kind, role, repeat=repeat), "people", unit="people",
+               person_year=(kind, role, repeat))
 
 
 V, P = PartyRole.VICTIM, PartyRole.PERPETRATOR
@@ -183,14 +213,14 @@ RAW: tuple[Raw, ...] = (
     Raw("SV2", INCIDENT, lambda s: and_(is_kind(RepeatKind.SV, s.table), police(s.i), s.a.sv_hotspot.is_(True))),
     Raw("da_repeat_victim", MARK, _mark("da", V, repeat=True), "incidents"),
     Raw("da_repeat_perpetrator", MARK, _mark("da", P, repeat=True), "incidents"),
-    Raw("pasb_victims", MARK, _mark("personal_asb", V, repeat=False), "people", unit="people"),
-    Raw("pasb_repeat_victims", MARK, _mark("personal_asb", V, repeat=True), "people", unit="people"),
-    Raw("asb_perpetrators", MARK, _mark("asb", P, repeat=False), "people", unit="people"),
-    Raw("asb_repeat_perpetrators", MARK, _mark("asb", P, repeat=True), "people", unit="people"),
-    Raw("sv_victims", MARK, _mark("sv", V, repeat=False), "people", unit="people"),
-    Raw("sv_repeat_victims", MARK, _mark("sv", V, repeat=True), "people", unit="people"),
-    Raw("sv_perpetrators", MARK, _mark("sv", P, repeat=False), "people", unit="people"),
-    Raw("sv_repeat_perpetrators", MARK, _mark("sv", P, repeat=True), "people", unit="people"),
+    _people("pasb_victims", "personal_asb", V, repeat=False),
+    _people("pasb_repeat_victims", "personal_asb", V, repeat=True),
+    _people("asb_perpetrators", "asb", P, repeat=False),
+    _people("asb_repeat_perpetrators", "asb", P, repeat=True),
+    _people("sv_victims", "sv", V, repeat=False),
+    _people("sv_repeat_victims", "sv", V, repeat=True),
+    _people("sv_perpetrators", "sv", P, repeat=False),
+    _people("sv_repeat_perpetrators", "sv", P, repeat=True),
     Raw("so1_victims_withdrew", SO_VICTIM, lambda s: s.p.cj_status == CjStatus.WITHDREW, unit="victims"),
     Raw("so1_victims_in_cj", SO_VICTIM, lambda s: s.p.cj_status.in_([c.value for c in CjStatus]), unit="victims"),
     Raw("hrda_referrals", HRDA, None, unit="referrals"),

@@ -24,21 +24,32 @@ later ones too. `check_repeat_marks` compares the table with the rule;
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, inspect, select
+from sqlalchemy import (
+    Select,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, object_session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.orm import Session
 
+from ..measures.figures import financial_year
 from ..models import Incident, Party, Person
-from ..models.mark import MARK_KINDS, party_mark
+from ..models.mark import MARK_KINDS, party_mark, person_year_mark
 from ..risk.repeats import repeat_marks
+from . import monthly
 
 PENDING = "casework.marks.pending"    # session.info: people to refresh at the end of this flush
 DEFERRED = "casework.marks.deferred"  # session.info: a bulk writer refreshes once, at its end
@@ -53,6 +64,7 @@ party_table = Party.__table__
 incident_table = Incident.__table__
 MARKED_PARTY_COLUMNS = frozenset({"person_id", "role", "incident_id", "id"})
 MARKED_INCIDENT_COLUMNS = frozenset({"occurred_on", "category", "domestic_abuse", "asb_type", "id"})
+YEAR_COLUMNS = ("start_year", "person_id", "role", "kind", "repeat")
 COLUMNS = ("incident_id", "person_id", "role", "occurred_on", *(f"is_{k}" for k in MARK_KINDS),
            *(f"repeat_{k}" for k in MARK_KINDS))
 
@@ -79,41 +91,78 @@ def refresh_repeat_marks(session: Session, *, person_ids: Iterable[uuid.UUID | N
         everyone = connection.scalar(select(func.count()).select_from(Person.__table__)) or 0
         if len(ids) >= FULL_REBUILD_SHARE * everyone:
             _rebuild(connection)
+            monthly.note_all(session)
+            monthly.flush_months(session)
             return len(ids)
-    remove, add = _refresh_statements()
+    statements = _refresh_statements()
+    months: set[Any] = set()
     for start in range(0, len(ids), CHUNK):
-        chunk = {"person_ids": ids[start:start + CHUNK]}
-        connection.execute(remove, chunk)
-        connection.execute(add, chunk)
+        chunk = ids[start:start + CHUNK]
+        before = set(connection.execute(statements[0], {"person_ids": chunk}))
+        for statement in statements[1:]:
+            connection.execute(statement, {"person_ids": chunk})
+        after = set(connection.execute(statements[0], {"person_ids": chunk}))
+        # The monthly figures of the months whose marks moved, and of the people's programme
+        # starts (DA4 counts a starter's reoffending in the month of their start).
+        months.update(monthly.month(row.occurred_on) for row in before ^ after)
+        months.update(monthly.programme_months(connection, chunk))
+    monthly.note(session, months)
+    monthly.flush_months(session)
     return len(ids)
 
 
 @functools.cache
-def _refresh_statements() -> tuple[Any, Any]:
-    """The two statements of a refresh, built once (building the rule's statement costs more
+def _refresh_statements() -> tuple[Any, ...]:
+    """The statements of a refresh (the marks before, then replacing them and the person-year
+    summaries), built once (building the rule's statement costs more
     than running it for a few people); the people are an expanding parameter."""
     people: Any = bindparam("person_ids", expanding=True)
-    return (delete(party_mark).where(party_mark.c.person_id.in_(people)),
-            insert(party_mark).from_select(COLUMNS, rule_rows(people)))
+    return (select(*(party_mark.c[name] for name in COLUMNS)).where(party_mark.c.person_id.in_(people)),
+            delete(party_mark).where(party_mark.c.person_id.in_(people)),
+            insert(party_mark).from_select(COLUMNS, rule_rows(people)),
+            delete(person_year_mark).where(person_year_mark.c.person_id.in_(people)),
+            insert(person_year_mark).from_select(YEAR_COLUMNS, person_year_rows(people)))
+
+
+def person_year_rows(person_ids: Any = None) -> Any:
+    """What `person_year_mark` must hold: from the stored marks, per person, financial year, role and
+    kind, whether any of their kind-K incidents that year was a repeat for them."""
+    selects = []
+    for kind in MARK_KINDS:
+        year = financial_year(party_mark.c.occurred_on)
+        query = (select(year.label("start_year"), party_mark.c.person_id, party_mark.c.role,
+                        literal(kind, String(16)).label("kind"),
+                        (func.max(case((party_mark.c[f"repeat_{kind}"].is_(True), 1), else_=0)) == 1).label("repeat"))
+                 .where(party_mark.c[f"is_{kind}"].is_(True)).group_by(year, party_mark.c.person_id, party_mark.c.role))
+        if person_ids is not None:
+            query = query.where(party_mark.c.person_id.in_(person_ids))
+        selects.append(query)
+    return union_all(*selects)
 
 
 def rebuild_repeat_marks(session: Session) -> int:
-    """Remake every stored mark from the rule; returns the number of rows."""
-    return _rebuild(session.connection())
+    """Remake every stored mark from the rule, the person-year summaries and the monthly figures;
+    returns the number of marks."""
+    rows = _rebuild(session.connection())
+    monthly.rebuild_months(session)
+    return rows
 
 
 def _rebuild(connection: Connection) -> int:
     connection.execute(delete(party_mark))
     connection.execute(insert(party_mark).from_select(COLUMNS, rule_rows()))
+    connection.execute(delete(person_year_mark))
+    connection.execute(insert(person_year_mark).from_select(YEAR_COLUMNS, person_year_rows()))
     return int(connection.scalar(select(func.count()).select_from(party_mark)) or 0)
 
 
 @dataclass(frozen=True)
 class Discrepancy:
     """A stored mark row that differs from the rule: `missing` (the rule has it, the table not),
-    `stale` (the table has it, the rule not) or `wrong` (both, with different marks)."""
+    `stale` (the table has it, the rule not) or `wrong` (both, with different marks); or `year`,
+    a person's yearly summary that differs from their marks."""
 
-    incident_id: uuid.UUID
+    incident_id: uuid.UUID | None
     person_id: uuid.UUID
     role: str
     problem: str
@@ -126,6 +175,10 @@ class Discrepancy:
             fields = ", ".join(f"{k} {self.stored[k]} (should be {self.expected[k]})"
                                for k in COLUMNS if self.stored[k] != self.expected[k])
             return f"incident {self.incident_id}, person {self.person_id} as {self.role}: {fields}"
+        if self.problem == "year":
+            assert self.stored is not None
+            return (f"person {self.person_id} as {self.role}, {self.stored['kind']} in {self.stored['start_year']}: "
+                    "the yearly summary differs from the marks")
         what = "no stored marks" if self.problem == "missing" else "stored marks the rule does not give"
         return f"incident {self.incident_id}, person {self.person_id} as {self.role}: {what}"
 
@@ -150,6 +203,14 @@ def check_repeat_marks(session: Session, *, limit: int | None = None) -> list[Di
     for key in sorted(want.keys() | have.keys(), key=str):
         problem = "wrong" if key in want and key in have else "missing" if key in want else "stale"
         found.append(Discrepancy(*key, problem=problem, expected=want.get(key), stored=have.get(key)))
+    # The per-person yearly summaries, against the marks.
+    years = select(*(person_year_mark.c[name] for name in YEAR_COLUMNS))
+    summed = person_year_rows().subquery("summed")
+    from_marks = select(*(summed.c[name] for name in YEAR_COLUMNS))
+    differing = [*connection.execute(years.except_(from_marks)), *connection.execute(from_marks.except_(years))]
+    for row in differing:
+        found.append(Discrepancy(None, row.person_id, _text(row.role), problem="year",  # type: ignore[arg-type]
+                                 expected=None, stored={"start_year": row.start_year, "kind": row.kind}))
     return found
 
 
@@ -163,177 +224,3 @@ def _normal(row: Any) -> dict[str, Any]:
     for name in COLUMNS[4:]:
         values[name] = bool(values[name])
     return values
-
-
-# --- keeping them exact: what the listeners in casework.models.mark call ---------------------
-
-
-def _pending(session: Session) -> set[uuid.UUID]:
-    return session.info.setdefault(PENDING, set())
-
-
-def party_written(connection: Connection, party: Party, *, inserting: bool = False, deleting: bool = False) -> None:
-    """A party is inserted, updated or about to be deleted in a flush: its person (the old one
-    too, when it moved) is pending. An update of, say, cj_status alone moves no mark."""
-    session = object_session(party)
-    if session is None:
-        return
-    state = inspect(party)
-    attrs = state.attrs
-    if not (inserting or deleting) and not any(attrs[name].history.has_changes()
-                                               for name in MARKED_PARTY_COLUMNS - {"id"}):
-        return
-    people = _pending(session)
-    people.update(attrs.person_id.history.deleted)
-    person_id = state.dict.get("person_id")
-    if person_id is None and deleting:  # not loaded: read it while the row is still there
-        person_id = connection.scalar(select(party_table.c.person_id).where(party_table.c.id == party.id))
-    if person_id is not None:
-        people.add(person_id)
-
-
-def incident_updated(connection: Connection, incident: Incident) -> None:
-    """An incident's date or kind changed: the people of its parties are pending."""
-    session = object_session(incident)
-    if session is None:
-        return
-    state = inspect(incident)
-    if not any(state.attrs[name].history.has_changes() for name in MARKED_INCIDENT_COLUMNS - {"id"}):
-        return
-    _pending(session).update(connection.scalars(
-        select(party_table.c.person_id).where(party_table.c.incident_id == incident.id)))
-
-
-def incident_deleted(connection: Connection, incident: Incident) -> None:
-    """An incident is about to be deleted (its parties go with it): their people are pending."""
-    session = object_session(incident)
-    if session is not None:
-        _pending(session).update(connection.scalars(
-            select(party_table.c.person_id).where(party_table.c.incident_id == incident.id)))
-
-
-def after_flush(session: Session) -> None:
-    people = session.info.pop(PENDING, None)
-    if people:
-        _refresh_or_defer(session, people)
-
-
-def forget_pending(session: Session) -> None:
-    session.info.pop(PENDING, None)
-
-
-def _refresh_or_defer(session: Session, people: set[uuid.UUID], everyone: bool = False) -> None:
-    deferred = session.info.get(DEFERRED)
-    if deferred is not None:
-        deferred.update(people)
-        if everyone:
-            session.info[EVERYONE] = True
-    elif everyone:
-        rebuild_repeat_marks(session)
-    else:
-        refresh_repeat_marks(session, person_ids=people)
-
-
-@contextlib.contextmanager
-def deferred(session: Session) -> Iterator[set[uuid.UUID]]:
-    """For bulk writers: within the block, changes are collected rather than refreshed statement by
-    statement; the writer adds the people of rows it writes around the Session to the yielded set.
-    When the block ends without an error, all of them are refreshed at once (in one full rebuild
-    when they are many). An error leaves the refresh to the rollback that follows."""
-    if DEFERRED in session.info:  # nested: the outer block refreshes
-        yield session.info[DEFERRED]
-        return
-    collected: set[uuid.UUID] = set()
-    session.info[DEFERRED] = collected
-    try:
-        yield collected
-        session.flush()
-    finally:
-        session.info.pop(DEFERRED, None)
-        everyone = session.info.pop(EVERYONE, False)
-    if everyone:
-        rebuild_repeat_marks(session)
-    else:
-        refresh_repeat_marks(session, person_ids=collected)
-
-
-def around_statement(state: Any) -> Any:
-    """`do_orm_execute`: an INSERT, UPDATE or DELETE of parties or incidents run through the
-    Session (ORM-enabled or Core). Finds the people it touches, runs it, refreshes them."""
-    if not (state.is_update or state.is_delete or state.is_insert):
-        return None
-    statement = state.statement
-    table = getattr(getattr(statement, "table", None), "name", None)
-    if table not in ("party", "incident"):
-        return None
-    session: Session = state.session
-    params = state.parameters
-    param_sets: list[dict[str, Any]] = (list(params) if isinstance(params, (list, tuple))
-                                        else [dict(params or {})])
-    connection = session.connection()
-    people: set[uuid.UUID] = set()
-    everyone = False
-    if state.is_insert:
-        if table == "incident":
-            return None  # a new incident has no parties yet
-        values = [{_name(k): v for k, v in statement._values.items()}] if statement._values else param_sets
-        given = [_value(v.get("person_id")) for v in values]
-        if statement.select is not None or not all(isinstance(pid, uuid.UUID) for pid in given):
-            everyone = True  # INSERT ... SELECT, or a value only the database knows
-        else:
-            people.update(given)
-        result = state.invoke_statement()
-    else:
-        set_names = ({_name(k) for k in statement._values} if getattr(statement, "_values", None)
-                     else {k for p in param_sets for k in p})
-        marked = MARKED_PARTY_COLUMNS if table == "party" else MARKED_INCIDENT_COLUMNS
-        if state.is_update and not set_names & marked:
-            return None  # e.g. cj_status, or an incident's locality: no mark moves
-        where = statement.whereclause
-        if where is None and not (state.is_update and all("id" in p for p in param_sets)):
-            everyone = True
-            result = state.invoke_statement()
-        else:
-            party_ids = _touched_parties(connection, table, where, param_sets)
-            people.update(pid for _, pid in party_ids)
-            result = state.invoke_statement()
-            if state.is_update and party_ids:
-                ids = [party_id for party_id, _ in party_ids]
-                for start in range(0, len(ids), CHUNK):
-                    people.update(connection.scalars(select(party_table.c.person_id).where(
-                        party_table.c.id.in_(ids[start:start + CHUNK]))))
-    if people or everyone:
-        if statement._returning:
-            result = result.freeze()()  # read the rows before other statements run
-        _refresh_or_defer(session, people, everyone)
-    return result
-
-
-def _touched_parties(connection: Connection, table: str, where: Any,
-                     param_sets: list[dict[str, Any]]) -> set[tuple[uuid.UUID, uuid.UUID]]:
-    """(party id, person id) of the parties the statement's WHERE (or, for an ORM bulk UPDATE by
-    primary key, its ids) picks, or of the parties of the incidents it picks."""
-    query = select(party_table.c.id, party_table.c.person_id)
-    if table == "incident":
-        query = query.join(incident_table, incident_table.c.id == party_table.c.incident_id)
-    found: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    if where is None:  # ORM bulk UPDATE by primary key: one row per parameter set
-        key = party_table.c.id if table == "party" else party_table.c.incident_id
-        ids = [p["id"] for p in param_sets]
-        for start in range(0, len(ids), CHUNK):
-            found.update(tuple(row) for row in connection.execute(query.where(key.in_(ids[start:start + CHUNK]))))
-        return found
-    query = query.where(where)
-    names = {b.key for b in query.compile().binds.values()}
-    for params in param_sets:
-        found.update(tuple(row) for row in connection.execute(query, {k: v for k, v in params.items() if k in names}))
-    return found
-
-
-def _name(key: Any) -> str:
-    return key if isinstance(key, str) else key.key
-
-
-def _value(value: Any) -> Any:
-    """A bound parameter's value (`.values(person_id=...)` holds BindParameters), else the value."""
-    return value.value if isinstance(value, BindParameter) else value

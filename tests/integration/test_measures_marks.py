@@ -20,8 +20,11 @@ from casework.models import (
     Incident,
     Party,
     PartyRole,
+    PreventionActivity,
+    Referral,
     party_mark,
 )
+from casework.services import monthly
 from casework.services.marks import (
     check_repeat_marks,
     rebuild_repeat_marks,
@@ -42,8 +45,10 @@ def stored(session, person) -> dict[tuple, bool]:  # type: ignore[no-untyped-def
 
 
 def exact(session) -> bool:  # type: ignore[no-untyped-def]
+    """The stored marks, yearly summaries and monthly figures are what the rule and records give."""
     found = check_repeat_marks(session)
     assert found == [], [d.describe() for d in found[:5]]
+    assert monthly.check_months(session) == []
     return True
 
 
@@ -162,7 +167,9 @@ def test_the_check_finds_a_tampered_mark_and_the_rebuild_mends_it(session):
     session.execute(update(party_mark).where(party_mark.c.incident_id == second.id).values(repeat_da=False))
     session.execute(delete(party_mark).where(party_mark.c.occurred_on == D(2024, 5, 1)))
     found = {(d.incident_id, d.problem) for d in check_repeat_marks(session)}
-    assert (second.id, "wrong") in found and len(found) == 2
+    # The yearly summary no longer agrees with the (tampered) marks either.
+    assert sorted(problem for _, problem in found) == ["missing", "wrong", "year"]
+    assert (second.id, "wrong") in found
     assert "repeat_da False (should be True)" in next(
         d.describe() for d in check_repeat_marks(session) if d.problem == "wrong")
     rebuild_repeat_marks(session)
@@ -179,6 +186,33 @@ def test_refreshing_many_people_at_once_is_a_full_rebuild_with_the_same_result(s
     session.execute(delete(party_mark))
     assert refresh_repeat_marks(session, person_ids=[p.id for p in people]) == 3
     assert exact(session)
+
+
+def test_monthly_figures_follow_referrals_programme_starts_activities_and_area_flags(session):
+    records = Records(session)
+    person = records.person()
+    area = records.area(asb_priority=False)
+    records.incident(D(2024, 5, 1), category=Category.ASB, area=area)
+    first = records.referral(person, D(2024, 1, 10))
+    records.referral(person, D(2024, 6, 1))  # a repeat of the first
+    start = records.starter(person, D(2024, 7, 1))
+    records.da(D(2024, 8, 1), perpetrators=[person])  # reoffends after the start
+    activity = records.activity(D(2024, 9, 1), pence=1234)
+    same_figures(session)
+    assert exact(session)
+    first.referred_on = D(2023, 1, 10)  # no longer within the year before: no repeat
+    start.started_on = D(2024, 9, 1)  # the incident is now before the start
+    activity.occurred_on = D(2023, 9, 1)
+    area.asb_priority = True
+    session.flush()
+    same_figures(session)
+    assert exact(session)
+    figures = compute(session, [Period(2024)])[Period(2024)]
+    assert (figures["HRDA1"].numerator, figures["DA4"].numerator, figures["ASB2"].value) == (0, 0, 1)
+    session.execute(update(Referral).where(Referral.id == first.id).values(referred_on=D(2024, 2, 1)))
+    session.execute(delete(PreventionActivity).where(PreventionActivity.id == activity.id))
+    assert exact(session)
+    assert compute(session, [Period(2024)])[Period(2024)]["HRDA1"].numerator == 1
 
 
 # --- imports -----------------------------------------------------------------------------------
@@ -239,8 +273,11 @@ def random_records(session, rng: random.Random, *, people: int = 20, incidents: 
 
 
 def same_figures(session) -> None:  # type: ignore[no-untyped-def]
+    """Stored figures, figures from the stored marks and figures from the rule's window agree."""
     periods = [Period(2022), Period(2023), Period(2024)]
-    assert compute(session, periods) == compute(session, periods, stored_marks=False)
+    from_rule = compute(session, periods, stored_marks=False)
+    assert compute(session, periods, precomputed=False) == from_rule
+    assert compute(session, periods) == from_rule
 
 
 def test_measures_from_the_marks_equal_measures_from_the_rule_through_random_edits(session):

@@ -1,0 +1,198 @@
+"""Stored monthly figures (`measure_month`): the measures' additive raw figures per month and
+locality, so that a period's figures are a sum over twelve months instead of a pass over a
+million incidents. Kept exact like the repeat marks, in the same transaction as the change:
+
+- the listeners in `casework.models.mark` note the months a flush or a statement changes (an
+  incident's old and new month; a party's incident's month; an HRDA referral's month and the year
+  after it, whose referrals it can make repeats; a programme start's month; an activity's month);
+- the repeat marks' refresh adds the months whose marks changed and the months of the people's
+  programme starts (their reoffending is counted there);
+- a change whose months can't be known (an area's flags, a bulk change of referrals or activities,
+  an import) rebuilds every month.
+
+Figures counting distinct people (ASB3, ASB4, SV3, SV4) are not additive over months; they come
+from `person_year_mark`, refreshed with the marks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, union_all
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ..measures import engine
+from ..measures.figures import MARK, RAW
+from ..models import Incident, PreventionActivity, Referral
+from ..models.mark import measure_month
+from ..models.vocab import ReferralType
+
+ADDITIVE = tuple(raw.key for raw in RAW if not (raw.source == MARK and raw.count == "people"))
+MONTHS = "casework.monthly.months"  # session.info: months to refresh after this flush
+ALL = "casework.monthly.all"        # session.info: rebuild every month
+LOOKBACK_DAYS = 365
+CHUNK = 500
+
+
+def month(day: dt.date | str | None) -> dt.date | None:
+    if day is None:
+        return None
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    return day.replace(day=1)
+
+
+def months_after(day: dt.date | None, days: int = LOOKBACK_DAYS) -> set[dt.date]:
+    """The months from `day`'s to that of `day + days` (an HRDA referral on `day` can make those
+    months' referrals repeats)."""
+    if day is None:
+        return set()
+    found, current, last = set(), day.replace(day=1), day + dt.timedelta(days=days)
+    while current <= last:
+        found.add(current)
+        current = (current + dt.timedelta(days=32)).replace(day=1)
+    return found
+
+
+# --- computing and storing ---------------------------------------------------------------------
+
+
+def month_rows(connection: Connection | Session, first: dt.date, last: dt.date,
+               only: set[dt.date] | None = None) -> list[dict[str, Any]]:
+    """The stored rows of the months from `first` to `last` (or only those in `only`)."""
+    figures = engine.raw_figures(connection, engine.ByMonthAndLocality(first, last), ADDITIVE)
+    return [{"month": key[0], "locality": key[1], "figure": name, "value": value}  # type: ignore[index]
+            for key, values in figures.items() if only is None or key[0] in only  # type: ignore[index]
+            for name, value in values.items() if value]
+
+
+def refresh_months(session: Session, months: Iterable[dt.date]) -> int:
+    """Recompute the stored figures of the given months; returns how many months."""
+    wanted = sorted(set(months))
+    if not wanted:
+        return 0
+    connection = session.connection()
+    # Consecutive months are computed by one query each run of them; lone months by their own.
+    runs: list[list[dt.date]] = []
+    for m in wanted:
+        if runs and (runs[-1][-1] + dt.timedelta(days=32)).replace(day=1) == m:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    for run in runs:
+        last = (run[-1] + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        connection.execute(delete(measure_month).where(measure_month.c.month.between(run[0], run[-1])))
+        rows = month_rows(connection, run[0], last)
+        if rows:
+            connection.execute(insert(measure_month), rows)
+    return len(wanted)
+
+
+def _span(connection: Connection) -> tuple[dt.date, dt.date] | None:
+    i, r, a = Incident.__table__, Referral.__table__, PreventionActivity.__table__
+    dates = union_all(select(func.min(i.c.occurred_on).label("lo"), func.max(i.c.occurred_on).label("hi")),
+                      select(func.min(r.c.referred_on), func.max(r.c.referred_on)),
+                      select(func.min(r.c.started_on), func.max(r.c.started_on)),
+                      select(func.min(a.c.occurred_on), func.max(a.c.occurred_on))).subquery()
+    lo, hi = connection.execute(select(func.min(dates.c.lo), func.max(dates.c.hi))).one()
+    if lo is None:
+        return None
+    return month(lo), dt.date.fromisoformat(str(hi)[:10]) if isinstance(hi, str) else hi  # type: ignore[return-value]
+
+
+def rebuild_months(session: Session) -> int:
+    """Remake every stored monthly figure; returns the number of rows."""
+    return rebuild_months_on(session.connection())
+
+
+def rebuild_months_on(connection: Connection) -> int:
+    """`rebuild_months` on a connection (the migration that adds the table uses it)."""
+    connection.execute(delete(measure_month))
+    span = _span(connection)
+    if span is None:
+        return 0
+    rows = month_rows(connection, *span)
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(measure_month), rows[start:start + 5000])
+    return len(rows)
+
+
+def check_months(session: Session) -> list[str]:
+    """The stored monthly figures that differ from a fresh computation, described."""
+    connection = session.connection()
+    span = _span(connection)
+    expected = {(r["month"], r["locality"], r["figure"]): r["value"] for r in month_rows(connection, *span)} \
+        if span else {}
+    stored = {(month(r.month), r.locality, r.figure): int(r.value) for r in connection.execute(select(measure_month))}
+    return [f"{key[0]:%Y-%m} {key[2]} in {key[1] or 'no locality'}: stored {stored.get(key, 0)}, "
+            f"should be {expected.get(key, 0)}"
+            for key in sorted(expected.keys() | stored.keys(), key=str) if expected.get(key, 0) != stored.get(key, 0)]
+
+
+# --- which months a change touches ---------------------------------------------------------------
+
+
+def note(session: Session, months: Iterable[dt.date | None]) -> None:
+    session.info.setdefault(MONTHS, set()).update(m for m in months if m is not None)
+
+
+def note_all(session: Session) -> None:
+    session.info[ALL] = True
+
+
+def programme_months(connection: Connection, person_ids: list[Any]) -> set[dt.date]:
+    """The months of the people's programme starts (DA4 counts reoffending in the first one's)."""
+    r = Referral.__table__
+    found: set[dt.date] = set()
+    for start in range(0, len(person_ids), CHUNK):
+        found.update(month(d) for d in connection.scalars(select(r.c.started_on).where(
+            r.c.person_id.in_(person_ids[start:start + CHUNK]),
+            r.c.type == ReferralType.PERPETRATOR_PROGRAMME, r.c.started_on.is_not(None))))
+    return found
+
+
+def incident_months(connection: Connection, incident_ids: Iterable[Any]) -> set[dt.date]:
+    ids = [i for i in set(incident_ids) if i is not None]
+    i = Incident.__table__
+    found: set[dt.date] = set()
+    for start in range(0, len(ids), CHUNK):
+        found.update(month(d) for d in connection.scalars(select(i.c.occurred_on).where(
+            i.c.id.in_(ids[start:start + CHUNK]))))
+    return found
+
+
+def referral_months(referral_type: Any, referred_on: Any, started_on: Any) -> set[dt.date]:
+    """The months a referral's figures live in: an HRDA referral's and the year after (repeats), a
+    programme start's."""
+    kind = getattr(referral_type, "value", referral_type)
+    found = months_after(_date(referred_on)) if kind == ReferralType.HRDA.value else set()
+    if started_on is not None:
+        found.add(month(started_on))  # type: ignore[arg-type]
+    return found
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def flush_months(session: Session) -> None:
+    """After a flush or statement (and the marks' refresh): refresh the months noted."""
+    if session.info.get("casework.marks.deferred") is not None:
+        return  # a bulk writer: everything is rebuilt at its end
+    if session.info.pop(ALL, False):
+        session.info.pop(MONTHS, None)
+        rebuild_months(session)
+        return
+    months = session.info.pop(MONTHS, None)
+    if months:
+        refresh_months(session, months)
+
+
+def forget(session: Session) -> None:
+    session.info.pop(MONTHS, None)
+    session.info.pop(ALL, None)
