@@ -17,9 +17,12 @@ run: install
 	@echo ""
 	$(BIN)/casework run --host $(HOST) --port $(PORT)
 
+# Two workers (this is a 2-core machine); PYTEST_WORKERS=0 runs the tests in one process.
+PYTEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest --db sqlite
-	$(BIN)/pytest --db postgresql
+	$(BIN)/pytest --db sqlite -n $(PYTEST_WORKERS)
+	$(BIN)/pytest --db postgresql -n $(PYTEST_WORKERS)
 
 install: $(VENV)/.installed $(GOVUK)/.installed
 

@@ -3,6 +3,7 @@ in the system's Chromium (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -46,6 +47,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required under CI (.ci/run installs Debian's chromium)")
         pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
