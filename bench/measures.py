@@ -81,14 +81,15 @@ def measure(database: str, instance: Path, *, period_name: str, runs: int, marks
     from sqlalchemy import func, select, text
 
     from casework import create_app
-    from casework.db import db
+    from casework.db import begin_mode, db
     from casework.measures.engine import compute
     from casework.measures.periods import parse_period
     from casework.models import Incident
 
     app = create_app()
     period = parse_period(period_name)
-    with app.app_context():
+    # Reads: on SQLite, DEFERRED transactions never wait for the write lock (as the web app's GETs).
+    with app.app_context(), begin_mode("DEFERRED"):
         kind = db.engine.dialect.name
         incidents = db.session.scalar(select(func.count()).select_from(Incident))
         print(f"{kind}: {incidents:,} incidents; measures of {period.name} and {period.previous.name}", flush=True)

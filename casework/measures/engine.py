@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import Integer, case, func, literal, select
+from sqlalchemy import Integer, case, func, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -213,6 +213,9 @@ def raw_figures(conn: Session | Connection, grouping: Grouping, keys: Iterable[s
         query = (select(*buckets, *(_aggregate(raw, f).label(raw.key) for raw in raws))
                  .select_from(f.from_).where(*f.where, f.date.between(grouping.first, grouping.last))
                  .group_by(*buckets))
+        if all(raw.condition is not None for raw in raws):
+            # Rows meeting none of the conditions add nothing: leave them out early.
+            query = query.where(or_(*(raw.condition(f.c) for raw in raws)))  # type: ignore[misc]
         for row in conn.execute(query).mappings():
             value = tuple(row[b.name] for b in buckets) if isinstance(key, tuple) else row["bucket0"]
             if value is None and not grouping.locality:
@@ -254,11 +257,15 @@ def measure_figures(conn: Session | Connection, measure: Measure, periods: Seque
 
 
 def monthly(conn: Session | Connection, measure: Measure, *, first: dt.date, last: dt.date,
-            ) -> list[tuple[dt.date, Figure]]:
+            precomputed: bool = True) -> list[tuple[dt.date, Figure]]:
     """The measure month by month from `first`'s month to `last` (each month as its own period:
     repeats still look back before it), by the month of the date that puts a record in a period."""
-    raw = _merge(stored.month_figures(conn, first.replace(day=1), last, PARTS[measure.id].values()),
-                 raw_figures(conn, ByMonth(first, last), _people_keys(measure)))
+    keys = PARTS[measure.id].values()
+    if precomputed:
+        raw = _merge(stored.month_figures(conn, first.replace(day=1), last, keys),
+                     stored.people_figures(conn, keys, first=first.replace(day=1), last=last, by="month"))
+    else:
+        raw = raw_figures(conn, ByMonth(first, last), keys)
     months, day = [], first.replace(day=1)
     while day <= last:
         months.append((day, figure(measure, raw.get(day, {}))))
@@ -266,22 +273,21 @@ def monthly(conn: Session | Connection, measure: Measure, *, first: dt.date, las
     return months
 
 
-def by_locality(conn: Session | Connection, measure: Measure, period: Period,
-                ) -> list[tuple[str | None, Figure]] | None:
+def by_locality(conn: Session | Connection, measure: Measure, period: Period, *,
+                precomputed: bool = True) -> list[tuple[str | None, Figure]] | None:
     """The measure per locality of its incidents in the period (None when its records have no
     locality); a person counted in a measure of people counts in each locality they were in."""
     if not has_locality(measure):
         return None
-    raw = _merge(stored.locality_figures(conn, period, PARTS[measure.id].values()),
-                 raw_figures(conn, ByLocality(period), _people_keys(measure)))
+    keys = PARTS[measure.id].values()
+    if precomputed:
+        raw = _merge(stored.locality_figures(conn, period, keys),
+                     stored.people_figures(conn, keys, first=period.first_day, last=period.last_day, by="locality"))
+    else:
+        raw = raw_figures(conn, ByLocality(period), keys)
     # Localities with none of the measure's records (only other incidents) are left out.
     return sorted(((loc, figure(measure, values)) for loc, values in raw.items() if any(values.values())),  # type: ignore[misc]
                   key=lambda item: (item[0] is None, item[0] or ""))
-
-
-def _people_keys(measure: Measure) -> list[str]:
-    """The measure's raw figures of distinct people (not stored month by month: computed)."""
-    return [key for key in PARTS[measure.id].values() if not stored.is_monthly(key)]
 
 
 def _merge(*parts: dict[Hashable, dict[str, int]]) -> dict[Hashable, dict[str, int]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, and_, exists, func, select
+from sqlalchemy import Date, Integer, and_, exists, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
@@ -133,6 +133,24 @@ def _financial_year_sqlite(element: financial_year, compiler: Any, **kw: Any) ->
 def _financial_year_default(element: financial_year, compiler: Any, **kw: Any) -> str:
     d = compiler.process(element.clauses, **kw)
     return f"(CAST(EXTRACT(YEAR FROM {d}) AS INTEGER) - CASE WHEN EXTRACT(MONTH FROM {d}) < 4 THEN 1 ELSE 0 END)"
+
+
+class first_of_month(FunctionElement[dt.date]):
+    """The first day of a date's month, as a date."""
+
+    type = Date()
+    inherit_cache = True
+    name = "first_of_month"
+
+
+@compiles(first_of_month, "sqlite")
+def _first_of_month_sqlite(element: first_of_month, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(first_of_month)
+def _first_of_month_default(element: first_of_month, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS date)"
 
 
 # --- conditions ----------------------------------------------------------------------

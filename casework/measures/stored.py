@@ -1,6 +1,6 @@
 """Reading the stored figures: the monthly raw figures (`measure_month`), summed into periods,
-months or localities, and the per-person, per-year marks (`person_year_mark`), counted into the
-figures of distinct people. Both are kept exact by `casework.services.upkeep`; reading them
+months or localities, and the per-person, per-year and per-month marks (`person_year_mark`,
+`person_month_mark`), counted into the figures of distinct people. Both are kept exact by `casework.services.upkeep`; reading them
 costs a few hundred rows instead of a pass over every incident."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from sqlalchemy import Integer, case, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ..models.mark import measure_month, person_year_mark
+from ..models.mark import measure_month, person_month_mark, person_year_mark
 from .figures import BY_KEY, MARK
 from .periods import Period
 
-mm, py = measure_month, person_year_mark
+mm, py, pm = measure_month, person_year_mark, person_month_mark
 
 
 def is_monthly(key: str) -> bool:
@@ -81,6 +81,29 @@ def locality_figures(conn: Session | Connection, period: Period, keys: Iterable[
              .group_by(mm.c.locality, mm.c.figure))
     for row in conn.execute(query):
         result[row.locality or None][row.figure] = int(row.value)
+    return result
+
+
+def people_figures(conn: Session | Connection, keys: Iterable[str], *, first: dt.date, last: dt.date,
+                   by: str) -> dict[Hashable, dict[str, int]]:
+    """The figures of distinct people named, per month (`by="month"`) or per locality of the
+    span (`by="locality"`; a person counts in each locality they were in), from
+    `person_month_mark`."""
+    result: dict[Hashable, dict[str, int]] = defaultdict(dict)
+    group = pm.c.month if by == "month" else pm.c.locality
+    for key in keys:
+        raw = BY_KEY[key]
+        if is_monthly(key) or raw.person_year is None:
+            continue
+        kind, role, repeat = raw.person_year
+        query = (select(group.label("group"), func.count(func.distinct(pm.c.person_id)).label("people"))
+                 .where(pm.c.kind == kind, pm.c.role == role, pm.c.month.between(first, last))
+                 .group_by(group))
+        if repeat:
+            query = query.where(pm.c.repeat.is_(True))
+        for row in conn.execute(query):
+            label = _date(row.group) if by == "month" else (row.group or None)
+            result[label][key] = int(row.people)
     return result
 
 

@@ -73,6 +73,22 @@ person_year_mark = Table(
     comment="derived: party_mark summed per person and financial year (casework.services.marks)",
 )
 
+# Per person, month, locality, role and kind: as person_year_mark, for the monthly charts and the
+# locality breakdowns of the measures counting distinct people.
+person_month_mark = Table(
+    "person_month_mark",
+    Base.metadata,
+    Column("month", Date(), nullable=False),
+    Column("locality", String(200), nullable=False),  # "" when the incident has none
+    Column("person_id", Uuid(), nullable=False),
+    Column("role", Party.__table__.c.role.type.copy(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("repeat", Boolean(), nullable=False),
+    PrimaryKeyConstraint("kind", "role", "month", "locality", "person_id"),
+    Index("ix_person_month_mark_person_id", "person_id"),
+    comment="derived: party_mark per person, month and locality (casework.services.marks)",
+)
+
 # The measures' additive raw figures per month and locality (casework.measures.figures): a period's
 # figure is the sum of its months. Kept exact by casework.services.monthly.
 measure_month = Table(

@@ -45,9 +45,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ..measures.figures import financial_year
+from ..measures.figures import financial_year, first_of_month
 from ..models import Incident, Party, Person
-from ..models.mark import MARK_KINDS, party_mark, person_year_mark
+from ..models.mark import MARK_KINDS, party_mark, person_month_mark, person_year_mark
 from ..risk.repeats import repeat_marks
 from . import monthly
 
@@ -65,6 +65,7 @@ incident_table = Incident.__table__
 MARKED_PARTY_COLUMNS = frozenset({"person_id", "role", "incident_id", "id"})
 MARKED_INCIDENT_COLUMNS = frozenset({"occurred_on", "category", "domestic_abuse", "asb_type", "id"})
 YEAR_COLUMNS = ("start_year", "person_id", "role", "kind", "repeat")
+MONTH_COLUMNS = ("month", "locality", "person_id", "role", "kind", "repeat")
 COLUMNS = ("incident_id", "person_id", "role", "occurred_on", *(f"is_{k}" for k in MARK_KINDS),
            *(f"repeat_{k}" for k in MARK_KINDS))
 
@@ -121,7 +122,9 @@ def _refresh_statements() -> tuple[Any, ...]:
             delete(party_mark).where(party_mark.c.person_id.in_(people)),
             insert(party_mark).from_select(COLUMNS, rule_rows(people)),
             delete(person_year_mark).where(person_year_mark.c.person_id.in_(people)),
-            insert(person_year_mark).from_select(YEAR_COLUMNS, person_year_rows(people)))
+            insert(person_year_mark).from_select(YEAR_COLUMNS, person_year_rows(people)),
+            delete(person_month_mark).where(person_month_mark.c.person_id.in_(people)),
+            insert(person_month_mark).from_select(MONTH_COLUMNS, person_month_rows(people)))
 
 
 def person_year_rows(person_ids: Any = None) -> Any:
@@ -134,6 +137,24 @@ def person_year_rows(person_ids: Any = None) -> Any:
                         literal(kind, String(16)).label("kind"),
                         (func.max(case((party_mark.c[f"repeat_{kind}"].is_(True), 1), else_=0)) == 1).label("repeat"))
                  .where(party_mark.c[f"is_{kind}"].is_(True)).group_by(year, party_mark.c.person_id, party_mark.c.role))
+        if person_ids is not None:
+            query = query.where(party_mark.c.person_id.in_(person_ids))
+        selects.append(query)
+    return union_all(*selects)
+
+
+def person_month_rows(person_ids: Any = None) -> Any:
+    """What `person_month_mark` must hold: as `person_year_rows`, per month and locality."""
+    i = Incident.__table__
+    selects = []
+    for kind in MARK_KINDS:
+        month, locality = first_of_month(party_mark.c.occurred_on), func.coalesce(i.c.locality, "")
+        query = (select(month.label("month"), locality.label("locality"), party_mark.c.person_id, party_mark.c.role,
+                        literal(kind, String(16)).label("kind"),
+                        (func.max(case((party_mark.c[f"repeat_{kind}"].is_(True), 1), else_=0)) == 1).label("repeat"))
+                 .select_from(party_mark.join(i, i.c.id == party_mark.c.incident_id))
+                 .where(party_mark.c[f"is_{kind}"].is_(True))
+                 .group_by(month, locality, party_mark.c.person_id, party_mark.c.role))
         if person_ids is not None:
             query = query.where(party_mark.c.person_id.in_(person_ids))
         selects.append(query)
@@ -153,6 +174,8 @@ def _rebuild(connection: Connection) -> int:
     connection.execute(insert(party_mark).from_select(COLUMNS, rule_rows()))
     connection.execute(delete(person_year_mark))
     connection.execute(insert(person_year_mark).from_select(YEAR_COLUMNS, person_year_rows()))
+    connection.execute(delete(person_month_mark))
+    connection.execute(insert(person_month_mark).from_select(MONTH_COLUMNS, person_month_rows()))
     return int(connection.scalar(select(func.count()).select_from(party_mark)) or 0)
 
 
@@ -178,7 +201,7 @@ class Discrepancy:
         if self.problem == "year":
             assert self.stored is not None
             return (f"person {self.person_id} as {self.role}, {self.stored['kind']} in {self.stored['start_year']}: "
-                    "the yearly summary differs from the marks")
+                    "the yearly or monthly summary differs from the marks")
         what = "no stored marks" if self.problem == "missing" else "stored marks the rule does not give"
         return f"incident {self.incident_id}, person {self.person_id} as {self.role}: {what}"
 
@@ -203,14 +226,16 @@ def check_repeat_marks(session: Session, *, limit: int | None = None) -> list[Di
     for key in sorted(want.keys() | have.keys(), key=str):
         problem = "wrong" if key in want and key in have else "missing" if key in want else "stale"
         found.append(Discrepancy(*key, problem=problem, expected=want.get(key), stored=have.get(key)))
-    # The per-person yearly summaries, against the marks.
-    years = select(*(person_year_mark.c[name] for name in YEAR_COLUMNS))
-    summed = person_year_rows().subquery("summed")
-    from_marks = select(*(summed.c[name] for name in YEAR_COLUMNS))
-    differing = [*connection.execute(years.except_(from_marks)), *connection.execute(from_marks.except_(years))]
-    for row in differing:
-        found.append(Discrepancy(None, row.person_id, _text(row.role), problem="year",  # type: ignore[arg-type]
-                                 expected=None, stored={"start_year": row.start_year, "kind": row.kind}))
+    # The per-person yearly and monthly summaries, against the marks.
+    for table, rows, columns, when in ((person_year_mark, person_year_rows, YEAR_COLUMNS, "start_year"),
+                                       (person_month_mark, person_month_rows, MONTH_COLUMNS, "month")):
+        summed = rows().subquery("summed")
+        from_marks = select(*(summed.c[name] for name in columns))
+        kept = select(*(table.c[name] for name in columns))
+        differing = [*connection.execute(kept.except_(from_marks)), *connection.execute(from_marks.except_(kept))]
+        for row in differing:
+            found.append(Discrepancy(None, row.person_id, _text(row.role), problem="year",  # type: ignore[arg-type]
+                                     expected=None, stored={"start_year": getattr(row, when), "kind": row.kind}))
     return found
 
 

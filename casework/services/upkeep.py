@@ -36,7 +36,8 @@ EVERYONE = "casework.marks.everyone"  # session.info: a change whose people can'
 party_table, incident_table = Party.__table__, Incident.__table__
 referral_table, activity_table = Referral.__table__, PreventionActivity.__table__
 MARKED_PARTY_COLUMNS = frozenset({"person_id", "role", "incident_id"})
-MARKED_INCIDENT_COLUMNS = frozenset({"occurred_on", "category", "domestic_abuse", "asb_type"})
+# (the locality too: the monthly summaries of people are per locality)
+MARKED_INCIDENT_COLUMNS = frozenset({"occurred_on", "category", "domestic_abuse", "asb_type", "locality"})
 AREA_FLAGS = frozenset({"asb_priority", "sv_hotspot", "rural_hotspot"})
 # The columns read of the rows a statement picks, per table.
 READ = {

@@ -164,7 +164,8 @@ def test_the_marks_commands_check_and_rebuild(runner, session):
     session.execute(update(party_mark).values(repeat_asb=True))
     session.commit()
     failed = runner.invoke(["measures", "check"])
-    assert failed.exit_code == 1 and "1 stored repeat marks and 0 monthly figures differ" in failed.output
+    assert failed.exit_code == 1 and "3 stored repeat marks and 0 monthly figures differ" in failed.output
+    assert "repeat_asb True (should be False)" in failed.output  # and the two month summaries it moved
     rebuilt = runner.invoke(["measures", "rebuild"])
     assert rebuilt.exit_code == 0 and "Rebuilt 2 repeat marks" in rebuilt.output
     assert runner.invoke(["measures", "check"]).exit_code == 0
