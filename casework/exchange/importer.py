@@ -358,6 +358,10 @@ class Writer:
         if PARTIES.name not in self.files:
             return
         counts = self.report.files[PARTIES.name]
+        # Two refs of this agency may lead to one person (records merged in Casework): their rows for
+        # one incident and role are one party. Only such people can collide, so only they are tracked.
+        merged = self._people_with_several_refs()
+        written: set[tuple[uuid.UUID, uuid.UUID, str]] = set()
         for chunk in _chunks(self._rows(PARTIES)):
             self._resolve_incidents({r.values["incident_ref"] for r in chunk})
             self._resolve_people({r.values["person_ref"] for r in chunk})
@@ -371,7 +375,13 @@ class Writer:
                 v = row.values
                 incident_id = self.incident_ids[v["incident_ref"]]
                 person_id = self.person_ids[v["person_ref"]]
-                party = existing.get((incident_id, person_id, v["role"].value))
+                key = (incident_id, person_id, v["role"].value)
+                if person_id in merged:
+                    if key in written:
+                        counts.unchanged += 1
+                        continue
+                    written.add(key)
+                party = existing.get(key)
                 if party is None:
                     party_id = self.new_id()
                     inserts.append({"id": party_id, "incident_id": incident_id, "person_id": person_id,
@@ -397,6 +407,13 @@ class Writer:
                 self.party_people.update(row["person_id"] for row in inserts)
             self._written(PARTIES, len(chunk))
         self._remove_replaced_parties(counts)
+
+    def _people_with_several_refs(self) -> set[uuid.UUID]:
+        rows = self.session.execute(
+            select(SOURCE_REF.c.record_id)
+            .where(SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == RecordKind.PERSON)
+            .group_by(SOURCE_REF.c.record_id).having(func.count() > 1))
+        return {row.record_id for row in rows}
 
     def _remove_replaced_parties(self, counts: FileCounts) -> None:
         replaced = list(self.replaced)

@@ -157,3 +157,26 @@ def test_a_reimport_of_a_merged_ref_updates_the_survivor(world, tmp_path):
     assert db.session.get(Person, ids["P2"]).surname == "—", "the stub is untouched"
     parties = db.session.execute(select(Party.person_id, Party.cj_status)).all()
     assert parties == [(survivor.id, CjStatus.CONCLUDED)]
+
+
+def test_an_import_naming_both_merged_refs_in_one_incident_gives_one_party(world, tmp_path):
+    people_header = "person_ref,surname,forenames,date_of_birth,gender,postcode,mental_health,substance_misuse," \
+                    "complex_needs"
+    incidents_header = ("incident_ref,occurred_on,category,domestic_abuse,recorded_by,locality,area,rural,alcohol,"
+                        "drugs,mental_health,asb_type")
+    _write(tmp_path, "people.csv", [people_header, "P1,Kowalski,Jan,1970-01-01,male,DT1 1XJ,n,n,n",
+                                    "P2,Kowalsky,Jan,1970-01-01,male,DT1 1XJ,n,n,n"])
+    import_dataset(tmp_path, agency=world.own)
+    db.session.commit()
+    ids = dict(db.session.execute(select(SourceRef.ref, SourceRef.record_id).where(
+        SourceRef.kind == RecordKind.PERSON)).all())
+    survivor, merged = db.session.get(Person, ids["P1"]), db.session.get(Person, ids["P2"])
+    assert _merge(world, survivor, merged).status_code == 302
+    (tmp_path / "people.csv").unlink()
+    _write(tmp_path, "incidents.csv", [incidents_header, "I9,2024-02-01,robbery,n,police,Weymouth,,n,n,n,n,"])
+    _write(tmp_path, "parties.csv", ["incident_ref,person_ref,role,cj_status", "I9,P1,victim,", "I9,P2,victim,",
+                                     "I9,P2,perpetrator,"])
+    import_dataset(tmp_path, agency=world.own)
+    db.session.commit()
+    parties = sorted(db.session.execute(select(Party.person_id, Party.role)).all(), key=lambda p: p.role.value)
+    assert parties == [(survivor.id, PartyRole.PERPETRATOR), (survivor.id, PartyRole.VICTIM)]
