@@ -38,7 +38,7 @@ def _sign_in(page, user: tuple[str, str, str]) -> None:  # type: ignore[no-untyp
 def _as(browser, live_server, user):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # generous: CI shares 2 cores with a second test worker
     _sign_in(page, user)
     return context, page
 
