@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
 
 from .db import db
 from .models.vocab import AgencyKind
@@ -114,11 +112,71 @@ def agencies_add(name: str, kind: str) -> None:
 @agencies_group.command("list")
 @with_appcontext
 def agencies_list() -> None:
-    """List the agencies."""
-    from .models import Agency
+    """List the agencies: name, kind, and "inactive" for one no longer offered."""
+    from .services import agencies
 
-    for agency in db.session.scalars(select(Agency).order_by(Agency.name)):
-        click.echo(f"{agency.name}\t{agency.kind.value}")
+    for agency in agencies.listing():
+        click.echo(f"{agency.name}\t{agency.kind.value}" + ("" if agency.active else "\tinactive"))
+
+
+def _agency_named(name: str):  # type: ignore[no-untyped-def]
+    from .services import agencies
+
+    agency = agencies.by_name(name)
+    if agency is None:
+        raise click.ClickException(f"No agency called {name!r}: see `casework agencies list`")
+    return agency
+
+
+@agencies_group.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@click.option("--kind", type=click.Choice([k.value for k in AgencyKind]), help="Also change its kind")
+@with_appcontext
+def agencies_rename(name: str, new_name: str, kind: str | None) -> None:
+    """Rename the agency NAME to NEW_NAME (and change its kind with --kind)."""
+    from .services import agencies
+
+    agency = _agency_named(name)
+    try:
+        changed = agencies.update(agency=agency, name=new_name, kind=kind or agency.kind, by=None)
+    except agencies.AgencyError as e:
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"{agency.name} ({agency.kind.value}): " + (", ".join(changed) + " changed" if changed else
+                                                             "nothing changed"))
+
+
+@agencies_group.command("deactivate")
+@click.argument("name")
+@with_appcontext
+def agencies_deactivate(name: str) -> None:
+    """Stop offering the agency NAME (refused while it has active users)."""
+    from .services import agencies
+
+    agency = _agency_named(name)
+    try:
+        agencies.deactivate(agency=agency, by=None)
+    except agencies.AgencyError as e:
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"{agency.name} is inactive")
+
+
+@agencies_group.command("reactivate")
+@click.argument("name")
+@with_appcontext
+def agencies_reactivate(name: str) -> None:
+    """Offer the inactive agency NAME again."""
+    from .services import agencies
+
+    agency = _agency_named(name)
+    try:
+        agencies.reactivate(agency=agency, by=None)
+    except agencies.AgencyError as e:
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"{agency.name} is active")
 
 
 def _register_commands() -> None:

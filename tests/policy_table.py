@@ -48,6 +48,10 @@ def _target_user(ctx: Any) -> dict[str, Any]:
     return {"user_id": ctx.target_user.id}
 
 
+def _target_agency(ctx: Any) -> dict[str, Any]:
+    return {"agency_id": ctx.target_user.agency_id}
+
+
 POLICY: dict[tuple[str, str], Route] = {
     # foundation
     ("GET", "static"): Route(PUBLIC, args=lambda ctx: {"filename": "css/casework.css"}),
@@ -86,6 +90,12 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
     ("GET", "admin.agencies_list"): Route(roles("admin")),
     ("POST", "admin.agencies_list"): Route(roles("admin")),
+    # The target user's agency has active users: deactivating it is refused (400), as is
+    # reactivating an active agency.
+    ("GET", "admin.agency"): Route(roles("admin"), args=_target_agency),
+    ("POST", "admin.agency"): Route(roles("admin"), args=_target_agency),
+    ("POST", "admin.deactivate_agency"): Route(roles("admin"), args=_target_agency),
+    ("POST", "admin.reactivate_agency"): Route(roles("admin"), args=_target_agency),
     # --- measures (issue 6): partnership figures for everyone who may view measures; the records
     # behind a figure also need VIEW_RECORDS (every role with VIEW_MEASURES has it).
     ("GET", "measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),

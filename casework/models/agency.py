@@ -8,9 +8,14 @@ from .vocab import AgencyKind
 
 
 class Agency(Base):
-    """A partner organisation: it owns the records its staff create or import."""
+    """A partner organisation: it owns the records its staff create or import.
+
+    An inactive agency (one that has left the partnership, or was added by mistake) keeps its
+    records, shares and history, but is no longer offered where an agency is chosen, and has no
+    active users (see `casework.services.agencies`)."""
 
     __tablename__ = "agency"
 
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[AgencyKind] = enum_column(AgencyKind)
+    active: Mapped[bool] = mapped_column(default=True)

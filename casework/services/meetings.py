@@ -90,6 +90,10 @@ def schedule(*, day: dt.date | None, time: dt.time | None, place: str | None, on
         raise MeetingError("Enter the place, or say the meeting is online", "place")
     if not agencies:
         raise MeetingError("Select the agencies invited", "agencies")
+    inactive = sorted(a.name for a in agencies if not a.active)
+    if inactive:
+        raise MeetingError(f"{', '.join(inactive)} {'is' if len(inactive) == 1 else 'are'} no longer active: "
+                           "invite active agencies only", "agencies")
     weekdays = sorted(set(weekdays))
     if any(not 0 <= w <= 6 for w in weekdays):
         raise MeetingError("Select weekdays from the list", "weekdays")
@@ -321,6 +325,8 @@ def add_action(item: MeetingCase, *, text: str | None, agency: Agency | None, pe
     text = _text(text, what="the action", field="text", required=True)
     if agency is None or agency.id not in _participant_agency_ids(meeting):
         raise MeetingError("Select an agency taking part in the meeting", "agency")
+    if not agency.active:
+        raise MeetingError(f"{agency.name} is no longer an active agency: choose another", "agency")
     person_name = _text(person_name, what="the person's name", field="person_name")
     if due_on is None:
         raise MeetingError("Enter the date the action is due", "due_on")

@@ -118,6 +118,9 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
         raise AlreadyReferred(existing)
     if receiving_agency is None:
         raise ReferralError("Select the agency receiving the referral", "receiving_agency")
+    if not receiving_agency.active:
+        raise ReferralError(f"{receiving_agency.name} is no longer an active agency: choose another",
+                            "receiving_agency")
     if consent is None:
         raise ReferralError("Select whether the person gave consent", "consent")
     basis = _text(lawful_basis, what="the lawful basis for sharing without consent", field="lawful_basis",

@@ -29,6 +29,8 @@ def share(*, record: Any, agency: Agency, via: str, by: Any = None, reason: str 
             raise SharingError("Give the reason for sharing")
         if not policy.can(by, policy.Permission.SHARE_RECORDS) or not policy.can_view(by, record):
             raise SharingError("You cannot share this record")
+        if not agency.active:
+            raise SharingError(f"{agency.name} is no longer an active agency")
     kind = policy.kind_of(record)
     existing = db.session.scalar(select(Share).where(
         Share.record_kind == kind, Share.record_id == record.id, Share.agency_id == agency.id,

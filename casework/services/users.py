@@ -97,6 +97,8 @@ def create(*, email: str, name: str, agency: Agency, roles: Iterable[Role | str]
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise UserError(f"A user with the email address {email} already exists", "email")
     role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
+    if not agency.active:
+        raise UserError(f"{agency.name} is no longer an active agency: choose another", "agency")
     user = User(email=email, name=name, agency_id=agency.id, active=True)
     user.set_roles(role_set)
     db.session.add(user)
@@ -175,6 +177,10 @@ def deactivate(*, user: User, by: Any = None) -> None:
 
 
 def reactivate(*, user: User, by: Any = None) -> None:
+    """Let a deactivated user sign in again; refused while their agency is inactive."""
+    agency = db.session.get(Agency, user.agency_id)
+    if agency is not None and not agency.active:
+        raise UserError(f"{agency.name} is inactive: reactivate the agency first")
     user.active = True
     db.session.flush()
     audit.record("user.reactivate", user=by, record=user)

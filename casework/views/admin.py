@@ -1,5 +1,6 @@
 """Administrators: users (create with a one-time set-up link, roles, deactivate, reset the second
-factor) and agencies. No case data is shown here."""
+factor) and agencies (add, rename, change kind, deactivate, reactivate: see
+`casework.services.agencies`). No case data is shown here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
@@ -46,9 +46,8 @@ class AgencyForm(Form):
 
 
 def _agency_choices() -> list[SelectChoice]:
-    return choices([("", "Select an agency")] + [
-        (str(a.id), a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))
-    ])
+    """Active agencies only: an inactive agency takes no new users."""
+    return choices([("", "Select an agency")] + [(str(a.id), a.name) for a in agencies.offered()])
 
 
 def _user_or_404(user_id: uuid.UUID) -> User:
@@ -154,15 +153,66 @@ def agencies_list():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         if form.validate():
             try:
-                agency = agencies.add(name=form.name.data, kind=form.kind.data)
+                agency = agencies.add(name=form.name.data, kind=form.kind.data, by=current_user)
             except agencies.AgencyError as e:
-                form.name.errors = [str(e)]
+                getattr(form, e.field or "name").errors = [str(e)]
             else:
-                from ..services import audit
-
-                audit.record("agency.create", record=agency)
                 flash(f"Added {agency.name}")
                 return redirect(url_for("admin.agencies_list"))
         status = 400
-    rows = db.session.scalars(select(Agency).order_by(Agency.name)).all()
-    return render_template("admin/agencies.html", form=form, agencies=rows), status
+    return render_template("admin/agencies.html", form=form, agencies=agencies.listing()), status
+
+
+def _agency_or_404(agency_id: uuid.UUID) -> Agency:
+    agency = agencies.get(agency_id)
+    if agency is None:
+        abort(404)
+    return agency
+
+
+def _agency_page(agency: Agency, form: AgencyForm | None = None, *, action_error: str | None = None,
+                 status: int = 200):  # type: ignore[no-untyped-def]
+    form = form or AgencyForm(formdata=None, data={"name": agency.name, "kind": agency.kind.value})
+    return render_template("admin/agency.html", agency=agency, form=form, action_error=action_error,
+                           active_users=agencies.active_user_count(agency)), status
+
+
+@bp.route("/agencies/<uuid:agency_id>", methods=["GET", "POST"])
+@require(Permission.MANAGE_AGENCIES)
+def agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """An agency: rename it or change its kind; deactivate or reactivate it."""
+    found = _agency_or_404(agency_id)
+    if request.method == "GET":
+        return _agency_page(found)
+    form = AgencyForm()
+    if form.validate():
+        try:
+            changed = agencies.update(agency=found, name=form.name.data, kind=form.kind.data, by=current_user)
+        except agencies.AgencyError as e:
+            getattr(form, e.field or "name").errors = [str(e)]
+        else:
+            flash(f"{found.name} saved" if changed else "Nothing was changed")
+            return redirect(url_for("admin.agency", agency_id=found.id))
+    return _agency_page(found, form, status=400)
+
+
+def _agency_action(agency_id: uuid.UUID, action, done: str):  # type: ignore[no-untyped-def]
+    found = _agency_or_404(agency_id)
+    try:
+        action(agency=found, by=current_user)
+    except agencies.AgencyError as e:
+        return _agency_page(found, action_error=str(e), status=400)
+    flash(done.format(name=found.name))
+    return redirect(url_for("admin.agency", agency_id=found.id))
+
+
+@bp.post("/agencies/<uuid:agency_id>/deactivate")
+@require(Permission.MANAGE_AGENCIES)
+def deactivate_agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _agency_action(agency_id, agencies.deactivate, "{name} is inactive: it is no longer offered as a choice")
+
+
+@bp.post("/agencies/<uuid:agency_id>/reactivate")
+@require(Permission.MANAGE_AGENCIES)
+def reactivate_agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _agency_action(agency_id, agencies.reactivate, "{name} is active again")

@@ -19,6 +19,7 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ..policy import Permission
+from ..services import agencies as agency_service
 from ..services import audit, hrda, meetings, referrals
 from .fields import DateInputField
 from .hrda import csv_response
@@ -101,8 +102,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _agency_choices(form: ScheduleForm) -> None:
-    form.agencies.choices = choices([(str(a.id), a.name) for a in db.session.scalars(select(Agency)
-                                                                                     .order_by(Agency.name))])
+    form.agencies.choices = choices([(str(a.id), a.name) for a in agency_service.offered()])
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -133,12 +133,13 @@ def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None =
     chair = policy.chairs_meeting(current_user, meeting)
     invited = {i.agency_id for i in meeting.invited} | {meeting.agency_id}
     names = agency_names()
+    offered = {a.id for a in agency_service.offered()}  # an inactive agency is given no new action
     cases = []
     for item in meeting.cases:
         key = item.id.hex
         action_form = forms.get(f"action-{key}") or ActionForm(formdata=None, prefix=f"action-{key}")
         action_form.agency.choices = choices([("", "Select an agency")] + sorted(
-            ((str(a), names.get(a, "")) for a in invited), key=lambda p: p[1]))
+            ((str(a), names.get(a, "")) for a in invited & offered), key=lambda p: p[1]))
         own = next((r for r in item.research if r.agency_id == current_user.agency_id), None)
         research_form = forms.get(f"research-{key}") or ResearchForm(formdata=None, prefix=f"research-{key}", data={
             "facts": own.facts if own else "", "opinion": own.opinion if own else "",

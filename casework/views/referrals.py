@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 
 from .. import policy
@@ -29,7 +28,7 @@ from ..models import (
 )
 from ..policy import Permission
 from ..risk.dash import Criterion
-from ..services import assessments, audit, cases, referrals, versioning
+from ..services import agencies, assessments, audit, cases, referrals, versioning
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
 from .record_pages import (
@@ -116,7 +115,7 @@ def _kind(value: str | None) -> ReferralType | None:
 
 def _form_choices(form: ReferralForm, person: Person) -> None:
     form.receiving_agency.choices = choices([("", "Select an agency")] + [
-        (str(a.id), a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))])
+        (str(a.id), a.name) for a in agencies.offered()])
     form.case.choices = choices([("", "Not within a case")] + [
         (str(c.id), f"{c.kind.label} case opened {c.created_at:%-d %B %Y}")
         for c in cases.cases_of_person(person, viewer=current_user)])

@@ -1,0 +1,24 @@
+"""agencies: an agency can be deactivated (agency.active)
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-27 10:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('agency', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('agency', schema=None) as batch_op:
+        batch_op.drop_column('active')
