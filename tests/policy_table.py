@@ -148,6 +148,7 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "cases.status"): Route(roles("caseworker", "hrda_chair"), record="case"),
     ("GET", "cases.close"): Route(roles("caseworker", "hrda_chair"), record="case"),
     ("POST", "cases.close"): Route(roles("caseworker", "hrda_chair"), record="case"),
+    ("GET", "cases.find_person"): Route(roles("caseworker", "hrda_chair"), record="case"),
     ("POST", "cases.link_person"): Route(roles("caseworker", "hrda_chair"), record="case"),
     ("POST", "cases.link_incident"): Route(roles("caseworker", "hrda_chair"), record="case"),
     ("POST", "cases.add_note"): Route(roles("caseworker", "hrda_chair"), record="case"),

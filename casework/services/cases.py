@@ -27,7 +27,9 @@ from ..models import (
     Party,
     PartyRole,
     Person,
+    RecordKind,
     Role,
+    SourceRef,
     User,
     UserRole,
 )
@@ -146,9 +148,11 @@ def change_status(case: Case, *, to: CaseStatus, version: int | None, by: Any, o
 
 
 def link_person(case: Case, *, person: Person | None, role: PartyRole | None, by: Any) -> CasePerson:
-    """Link a person the user may see to the case, in a role."""
+    """Link a person the user may see to the case, in a role (a merged record's survivor instead)."""
     if person is None or not policy.can_view(by, person):
         raise CaseError("Select a person", "person")
+    if person.merged_into_id is not None:
+        raise CaseError("That record was merged into another: link the record it was merged into", "person")
     if any(p.person_id == person.id for p in case.people):
         raise CaseError("This person is already linked to the case", "person")
     link = CasePerson(person_id=person.id, role=role)
@@ -169,6 +173,23 @@ def link_incident(case: Case, *, incident: Incident | None, by: Any) -> CaseInci
     db.session.flush()
     versioning.record_edit(case, action="case.link_incident", fields=["incidents"], user=by)
     return link
+
+
+def incident_by_reference(reference: str | None, *, viewer: Any) -> Incident:
+    """The incident the viewer may see that their agency knows by `reference`; CaseError naming the
+    reference box when there is none (an incident the viewer may not see is not told apart)."""
+    ref = (reference or "").strip()
+    if not ref:
+        raise CaseError("Enter your agency's reference for the incident", "reference")
+    incident = db.session.scalar(
+        select(Incident).where(
+            Incident.id.in_(select(SourceRef.record_id).where(
+                SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.INCIDENT,
+                SourceRef.ref == ref)),
+            policy.visible_filter(viewer, Incident)))
+    if incident is None:
+        raise CaseError(f"No incident you can see has your agency's reference {ref}", "reference")
+    return incident
 
 
 def add_note(case: Case, *, text: str | None, by: Any) -> CaseNote:

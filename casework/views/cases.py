@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from .. import policy
@@ -28,7 +28,6 @@ from ..models import (
     Case,
     CaseKind,
     CaseStatus,
-    Incident,
     PartyRole,
     Person,
     User,
@@ -36,7 +35,7 @@ from ..models import (
 from ..policy import Permission
 from ..services import assessments, audit, cases, referrals, versioning
 from .fields import DateInputField
-from .people import add_section
+from .people import SearchForm, add_section
 from .record_pages import (
     agency_names,
     form_version,
@@ -83,6 +82,10 @@ class LinkPersonForm(Form):
 
 class LinkIncidentForm(Form):
     incident = SelectField("Incident", validate_choice=False)
+
+
+class LinkIncidentByReferenceForm(Form):
+    incident_reference = StringField("Your agency's reference for the incident")
 
 
 class NoteForm(Form):
@@ -178,6 +181,7 @@ def _case_page(case: Case, *, status: int = 200, **forms: Any):  # type: ignore[
         (str(p.id), p.display_name + (f" (born {p.date_of_birth:%-d %B %Y})" if p.date_of_birth else ""))
         for p in cases.candidate_people(case, viewer=viewer)])
     link_incident = forms.get("link_incident") or LinkIncidentForm(formdata=None)
+    by_reference = forms.get("by_reference") or LinkIncidentByReferenceForm(formdata=None)
     link_incident.incident.choices = choices([("", "Select an incident")] + [
         (str(i.id), f"{i.occurred_on:%-d %B %Y}: {i.category.label}{' (domestic abuse)' if i.domestic_abuse else ''}")
         for i in cases.candidate_incidents(case, viewer=viewer)])
@@ -194,7 +198,8 @@ def _case_page(case: Case, *, status: int = 200, **forms: Any):  # type: ignore[
     return render_template(
         "cases/show.html", case=case, people=people, incidents=cases.linked_incidents(case, viewer=viewer),
         notes=case.notes, tasks=case.tasks, names=names, agencies=agency_names(), can_edit=can_edit,
-        link_person=link_person, link_incident=link_incident, task_form=task, note_form=note, errors=errors,
+        link_person=link_person, link_incident=link_incident, by_reference=by_reference,
+        search_form=SearchForm(formdata=None), task_form=task, note_form=note, errors=errors,
         transitions=cases.TRANSITIONS[case.status], statuses=CaseStatus, referrals=case_referrals,
         assessments=assessments.of_case(case, viewer=viewer), today=today()), status
 
@@ -286,42 +291,6 @@ def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return render_template("cases/close.html", form=form, case=case, errors=form.error_list()), 400
 
 
-@bp.post("/cases/<uuid:case_id>/people")
-@require(Permission.EDIT_RECORDS)
-def link_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    case = _editable(case_id)
-    form = LinkPersonForm()
-    if form.person.data:
-        person = db.session.get(Person, _uuid(form.person.data)) if _uuid(form.person.data) else None
-        try:
-            cases.link_person(case, person=person, role=_role(form.role.data),
-                              by=current_user)
-        except cases.CaseError as e:
-            form.person.errors = [str(e)]
-        else:
-            flash("Person linked to the case")
-            return redirect(url_for("cases.show", case_id=case.id, _anchor="people"))
-    else:
-        form.person.errors = ["Select a person"]
-    return _case_page(case, status=400, link_person=form)
-
-
-@bp.post("/cases/<uuid:case_id>/incidents")
-@require(Permission.EDIT_RECORDS)
-def link_incident(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    case = _editable(case_id)
-    form = LinkIncidentForm()
-    incident_id = _uuid(form.incident.data)
-    incident = db.session.get(Incident, incident_id) if incident_id else None
-    try:
-        cases.link_incident(case, incident=incident, by=current_user)
-    except cases.CaseError as e:
-        form.incident.errors = [str(e)]
-        return _case_page(case, status=400, link_incident=form)
-    flash("Incident linked to the case")
-    return redirect(url_for("cases.show", case_id=case.id, _anchor="incidents"))
-
-
 @bp.post("/cases/<uuid:case_id>/notes")
 @require(Permission.EDIT_RECORDS)
 def add_note(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -379,3 +348,6 @@ def _person_cases(person: Person, viewer: Any) -> dict[str, Any]:
 
 
 add_section("cases/_person_section.html", _person_cases, order=10)
+
+
+from . import case_links as _link_routes  # noqa: F401  (routes on this blueprint)

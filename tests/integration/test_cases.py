@@ -191,7 +191,8 @@ def test_a_person_of_another_agency_cannot_be_linked(worker, client_of, home_age
     client = client_of(worker)
     case = _open(client, PersonFactory(owner_agency_id=home_agency.id), worker)
     db.session.commit()
-    assert client.post(f"/cases/{case.id}/people", data={"person": str(stranger.id)}).status_code == 400
+    # Not told apart from a person who does not exist.
+    assert client.post(f"/cases/{case.id}/people", data={"person": str(stranger.id)}).status_code == 404
     db.session.refresh(case)
     assert stranger.id not in {p.person_id for p in case.people}
 
