@@ -106,6 +106,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(referrals.bp)
+    from .views import restricted  # restricted people and cases (issue 3)
+
+    app.register_blueprint(restricted.bp)
     from .views import hrda, meetings  # HRDA meetings (issue 5)
 
     app.register_blueprint(hrda.bp)

@@ -14,6 +14,12 @@ Records
     referral, by listing at an HRDA meeting, or explicitly with a reason); a
     referral is also visible to its receiving agency. A restricted record is
     visible only to the users named on it (`RestrictedAccess`), whoever owns it.
+    A user of the owning agency who may edit a person or case restricts it or
+    lifts the restriction (`can_restrict`); a named user who may edit it names
+    others or removes them (`can_manage_restriction`); those named are active
+    users who view records, of the owning agency or of one the record is shared
+    with (`nameable_filter`). The rules that keep someone named are in
+    `casework.services.restricted`.
 
     Identity matching is the exception: to stop duplicates, any user who may
     search people sees every match's identity (name, date of birth, gender and
@@ -167,6 +173,45 @@ def can_view(user: Actor | None, record: Any) -> bool:
 
 def can_edit(user: Actor | None, record: Any) -> bool:
     return can(user, Permission.EDIT_RECORDS) and can_view(user, record)
+
+
+# --- restricted records -------------------------------------------------------------------
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
+
+
+def can_restrict(user: Actor | None, record: Any) -> bool:
+    """Whether `user` may mark `record` (a person or case) restricted or lift its restriction: a
+    user of the agency that owns it who may edit it. A user of an agency it is shared with may not:
+    they could otherwise hide the owner's own record from the owner, or open it to everyone."""
+    if user is None or getattr(record, "restricted", None) is None:
+        return False
+    return record.owner_agency_id == user.agency_id and can_edit(user, record)
+
+
+def can_manage_restriction(user: Actor | None, record: Any) -> bool:
+    """Whether `user` may name users on a restricted record or remove them: someone named on it who
+    may edit it (on a restricted record, seeing it means being named)."""
+    return bool(getattr(record, "restricted", False)) and can_edit(user, record)
+
+
+def nameable_filter(record: Any, user_model: type) -> ColumnElement[bool]:
+    """A SQL condition on users true for those who may be named on restricted `record`: active, in a
+    role that views records, of the agency that owns it or of one it is shared with. Naming never
+    reaches an agency the record has not been shared with: sharing stays a deliberate act, with a
+    reason, of its own."""
+    from .models import UserRole
+
+    kind = kind_of(record)
+    return and_(
+        user_model.active.is_(True),  # type: ignore[attr-defined]
+        exists().where(UserRole.user_id == user_model.id,  # type: ignore[attr-defined]
+                       UserRole.role.in_(roles_with(Permission.VIEW_RECORDS))),
+        or_(user_model.agency_id == record.owner_agency_id,  # type: ignore[attr-defined]
+            _shared_with(kind, record.id, user_model.agency_id)),  # type: ignore[attr-defined]
+    )
 
 
 # --- referral decisions and risk assessments --------------------------------

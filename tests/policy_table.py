@@ -172,6 +172,18 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "referrals.close"): Route(roles("caseworker", "hrda_chair"), record="referral",
                                        also_ok=frozenset({400, 403})),
     # --- end of cases, DASH risk checklists and referrals ---
+    # --- restricted people and cases (issue 3): the test's records are not restricted, so naming and
+    # removing users is refused with 400; restricting and lifting are for the owning agency (403 for
+    # a shared record) and need a confirmation the test does not post (400).
+    **{(method, f"restricted.{kind}_{action}"): Route(
+        roles("caseworker", "hrda_chair"), record=kind, record_arg="record_id", also_ok=also_ok)
+       for kind in ("person", "case")
+       for method, action, also_ok in (("GET", "page", frozenset({400})),
+                                       ("POST", "restrict", frozenset({400, 403})),
+                                       ("POST", "lift", frozenset({400, 403})),
+                                       ("POST", "name", frozenset({400})),
+                                       ("POST", "remove", frozenset({400})))},
+    # --- end of restricted people and cases ---
     # --- HRDA meetings (issue 5): `_meeting` is a meeting chaired by the users' own agency, which
     # it also invites; the referral routes are for HRDA referrals only (the test's are HRDA).
     ("GET", "meetings.index"): Route(roles("caseworker", "hrda_chair")),

@@ -1,0 +1,135 @@
+"""Restricted records: a person or case that only the users named on it may see.
+
+Who may do what is `casework.policy`'s: a user of the owning agency who may
+edit the record marks it restricted (`restrict`) or lifts the restriction
+(`lift`); someone named on it who may edit it names others (`name`) or removes
+them (`remove`). Who may be named: active users who may view records, of the
+owning agency or of an agency the record is shared with (`candidates`).
+
+Nobody is ever locked out by accident:
+- whoever marks a record restricted is named on it in the same step, so the
+  record never exists restricted with nobody able to see it;
+- a removal is refused when it would leave nobody named who could still
+  manage the record (an active user who may edit records). Removing oneself
+  is allowed while someone else could; access ends at once.
+Lifting the restriction forgets the names, so restricting the record again
+later starts from the user doing it, not from an old list.
+
+Every change is audited: marking and lifting as a change of the `restricted`
+field (with the version it produced, so a stale edit form names it); naming
+and removing with the user's id, never anything about the record's content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from .. import policy
+from ..db import db
+from ..models import RestrictedAccess, User
+from . import audit, versioning
+
+
+class RestrictionError(Exception):
+    """A restriction could not be changed; the message says why, in the user's words."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotAllowed(Exception):
+    """The user may not change this record's restriction (callers answer 404 or 403)."""
+
+
+def _named(record: Any) -> Any:
+    kind = policy.kind_of(record)
+    return select(RestrictedAccess.user_id).where(RestrictedAccess.record_kind == kind,
+                                                  RestrictedAccess.record_id == record.id)
+
+
+def named_users(record: Any) -> list[User]:
+    """The users named on `record`, by name (deactivated ones too: the page says so)."""
+    return list(db.session.scalars(select(User).where(User.id.in_(_named(record)))
+                                   .order_by(func.lower(User.name), User.email)))
+
+
+def candidates(record: Any) -> list[User]:
+    """The users who may be named on `record` and are not yet (see `policy.nameable_filter`)."""
+    return list(db.session.scalars(
+        select(User).where(policy.nameable_filter(record, User), User.id.not_in(_named(record)))
+        .order_by(func.lower(User.name), User.email)))
+
+
+def restrict(record: Any, *, by: Any) -> None:
+    """Mark `record` restricted and name `by` on it, so they keep seeing it."""
+    if not policy.can_restrict(by, record):
+        raise NotAllowed("Only the owning agency restricts a record")
+    if record.restricted:
+        raise RestrictionError("This record is already restricted")
+    _add_name(record, by)  # before the flag, while `by` can still see the record
+    record.restricted = True
+    db.session.flush()
+    versioning.record_edit(record, action=f"{policy.kind_of(record)}.restrict", fields=["restricted"], user=by)
+
+
+def lift(record: Any, *, by: Any) -> None:
+    """Lift the restriction: the record is seen again by its agency and those it is shared with."""
+    if not policy.can_restrict(by, record):
+        raise NotAllowed("Only the owning agency lifts a restriction")
+    if not record.restricted:
+        raise RestrictionError("This record is not restricted")
+    kind = policy.kind_of(record)
+    forgotten = db.session.execute(delete(RestrictedAccess).where(
+        RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record.id)).rowcount
+    record.restricted = False
+    db.session.flush()
+    audit.record(f"{kind}.unrestrict", user=by, record=record,
+                 details={"fields": ["restricted"], "version": record.version, "names_removed": forgotten or 0})
+
+
+def name(record: Any, *, user: User | None, by: Any) -> None:
+    """Name `user` on restricted `record`, so they may see it."""
+    if not record.restricted:
+        raise RestrictionError("This record is not restricted", "user")
+    if not policy.can_manage_restriction(by, record):
+        raise NotAllowed("Only someone named on the record changes who is named")
+    if user is None:
+        raise RestrictionError("Select the user to name", "user")
+    if db.session.scalar(_named(record).where(RestrictedAccess.user_id == user.id)) is not None:
+        raise RestrictionError(f"{user.name} is already named on this record", "user")
+    allowed = db.session.scalar(select(User.id).where(User.id == user.id, policy.nameable_filter(record, User)))
+    if allowed is None:
+        raise RestrictionError("Select a user from the list: an active user of an agency that may see "
+                               "this record", "user")
+    _add_name(record, user, by=by)
+
+
+def remove(record: Any, *, user: User | None, by: Any) -> None:
+    """Remove `user` from restricted `record`: their access ends at once. Refused when nobody left
+    named could still manage the record."""
+    if not record.restricted:
+        raise RestrictionError("This record is not restricted", "user")
+    if not policy.can_manage_restriction(by, record):
+        raise NotAllowed("Only someone named on the record changes who is named")
+    if user is None or db.session.scalar(_named(record).where(RestrictedAccess.user_id == user.id)) is None:
+        raise RestrictionError("Select a user named on this record", "user")
+    editors = policy.roles_with(policy.Permission.EDIT_RECORDS)
+    if not any(other.id != user.id and other.active and other.roles & editors for other in named_users(record)):
+        who = "You are" if user.id == getattr(by, "id", None) else f"{user.name} is"
+        raise RestrictionError(f"{who} the last person named who can manage this record: name someone "
+                               "else first", "user")
+    kind = policy.kind_of(record)
+    db.session.execute(delete(RestrictedAccess).where(
+        RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record.id,
+        RestrictedAccess.user_id == user.id))
+    db.session.flush()
+    audit.record("record.restricted_access_removed", user=by, record=record, details={"user_id": str(user.id)})
+
+
+def _add_name(record: Any, user: Any, *, by: Any = None) -> None:
+    from . import sharing
+
+    sharing.name_on_restricted(record=record, user=user, by=by if by is not None else user)
