@@ -31,9 +31,10 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Area, AsbType, Category, CjStatus, Incident, PartyRole, Person
 from ..policy import Permission
-from ..services import audit, incidents, people_search, versioning
+from ..services import audit, incidents, versioning
 from .fields import DateInputField
-from .people import MultiCheckbox, SearchForm, agency_names, page_number, stale_page
+from .people import MultiCheckbox, agency_names, page_number, stale_page
+from .person_search import run_search
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 navigation.add("Incidents", "incidents.index", Permission.VIEW_RECORDS, order=20)
@@ -184,24 +185,9 @@ def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def find_person(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Find the person to add (or record a new one)."""
     incident = _editable(incident_id)
-    role = request.args.get("role") or ""
-    searched = any(request.args.get(k) for k in ("surname", "forenames", "postcode", "reference",
-                                                 "date_of_birth-day", "date_of_birth-month", "date_of_birth-year"))
-    form = SearchForm(formdata=request.args if searched else None)
-    results = None
-    if searched and form.validate():
-        try:
-            terms = people_search.clean_terms(
-                surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
-                postcode=form.postcode.data, reference=form.reference.data)
-            results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
-                                           size=current_app.config["PAGE_SIZE"])
-        except people_search.SearchError as e:
-            getattr(form, e.field or "surname").errors = [str(e)]
-    errors = form.error_list()
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("incidents/find_person.html", incident=incident, form=form, results=results,
-                           errors=errors, query=query, role=role), 400 if errors else 200
+    found = run_search()
+    return render_template("incidents/find_person.html", incident=incident, form=found.form, results=found.results,
+                           errors=found.errors, role=request.args.get("role") or ""), found.status
 
 
 @bp.route("/<uuid:incident_id>/people/<uuid:person_id>", methods=["GET", "POST"])

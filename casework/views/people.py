@@ -1,6 +1,7 @@
-"""People: search, record (after a look for likely duplicates), a person's page, edit.
+"""People: record (after a look for likely duplicates), a person's page, edit.
 
-Merging two records lives in `casework.views.people_merge` (same blueprint).
+The search lives in `casework.views.person_search`, merging two records in
+`casework.views.people_merge` (both on this blueprint).
 
 Other journeys add sections to a person's page with `add_section(...)`: a
 template (given `person`, `viewer` and what the section's function returns as
@@ -43,7 +44,7 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Agency, Gender, Incident, PartyRole, Person
 from ..policy import Permission
-from ..services import audit, flags, people, people_search, versioning
+from ..services import audit, flags, people, versioning
 from .fields import DateInputField
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -159,31 +160,6 @@ def url_with(**changes: Any) -> str:
 
 def agency_names() -> dict[uuid.UUID, str]:
     return {a.id: a.name for a in db.session.query(Agency)}
-
-
-# --- search --------------------------------------------------------------------------
-
-
-@bp.get("")
-@require(Permission.SEARCH_PEOPLE)
-def search():  # type: ignore[no-untyped-def]
-    searched = any(request.args.get(k) for k in ("surname", "forenames", "postcode", "reference",
-                                                 "date_of_birth-day", "date_of_birth-month", "date_of_birth-year"))
-    form = SearchForm(formdata=request.args if searched else None)
-    results = None
-    errors: list[dict[str, str]] = []
-    if searched and form.validate():
-        try:
-            terms = people_search.clean_terms(
-                surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
-                postcode=form.postcode.data, reference=form.reference.data)
-            results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
-                                           size=current_app.config["PAGE_SIZE"])
-        except people_search.SearchError as e:
-            getattr(form, e.field or "surname").errors = [str(e)]
-    errors = form.error_list()
-    return render_template("people/search.html", form=form, results=results, errors=errors,
-                           can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 400 if errors else 200
 
 
 # --- create --------------------------------------------------------------------------
@@ -350,3 +326,4 @@ FIELD_LABELS = {
 
 
 from . import people_merge as _merge_routes  # noqa: F401  (routes on this blueprint)
+from . import person_search as _search_routes  # noqa: F401  (routes on this blueprint)

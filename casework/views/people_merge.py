@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import policy
@@ -12,8 +12,9 @@ from ..auth.guard import require, visible_or_404
 from ..forms import Form
 from ..models import Person
 from ..policy import Permission
-from ..services import audit, merge, people, people_search, versioning
-from .people import FIELD_LABELS, SearchForm, bp, display, page_number, stale_page
+from ..services import audit, merge, people, versioning
+from .people import FIELD_LABELS, bp, display, stale_page
+from .person_search import run_search
 
 
 def _mergeable(person_id: uuid.UUID) -> Person:
@@ -32,21 +33,9 @@ def merge_choose(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     duplicates = [m for m in people.likely_duplicates(details=people.PersonDetails.of(person), viewer=current_user,
                                                       exclude=person.id)
                   if isinstance(m, policy.IdentityMatch) and m.visible]
-    searched = any(request.args.get(k) for k in ("surname", "postcode", "reference", "date_of_birth-year"))
-    form = SearchForm(formdata=request.args if searched else None)
-    results = None
-    if searched and form.validate():
-        try:
-            terms = people_search.clean_terms(
-                surname=form.surname.data, forenames=form.forenames.data, date_of_birth=form.date_of_birth.data,
-                postcode=form.postcode.data, reference=form.reference.data)
-            results = people_search.search(viewer=current_user, terms=terms, page=page_number(),
-                                           size=current_app.config["PAGE_SIZE"])
-        except people_search.SearchError as e:
-            getattr(form, e.field or "surname").errors = [str(e)]
-    errors = form.error_list()
-    return render_template("people/merge_choose.html", person=person, duplicates=duplicates, form=form,
-                           results=results, errors=errors), 400 if errors else 200
+    found = run_search()
+    return render_template("people/merge_choose.html", person=person, duplicates=duplicates, form=found.form,
+                           results=found.results, errors=found.errors), found.status
 
 
 class MergeForm(Form):

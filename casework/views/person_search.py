@@ -1,16 +1,20 @@
-"""The people search as every page that finds a person runs it (finding people, adding one to an
-incident, linking one to a case): the GET form filled from the query, the terms cleaned and one
-page of results, which `services.people_search` audits. A bad term is an error on its field."""
+"""Finding people (routes on the people blueprint): the search page, and the search as every page
+that finds a person runs it (adding one to an incident, choosing a record to merge, linking one to a
+case): the GET form filled from the query, the terms cleaned and one page of results, which
+`services.people_search` audits. A bad term is an error on its field."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
+from .. import policy
+from ..auth.guard import require
+from ..policy import Permission
 from ..services import people_search
-from .people import SearchForm, page_number
+from .people import SearchForm, bp, page_number
 
 # The query values that mean a search was asked for (the date of birth comes in three boxes).
 SEARCH_ARGS = ("surname", "forenames", "postcode", "reference",
@@ -44,3 +48,11 @@ def run_search() -> PersonSearch:
             getattr(form, e.field or "surname").errors = [str(e)]
     return PersonSearch(form=form, results=results, errors=form.error_list())
 
+
+
+@bp.get("")
+@require(Permission.SEARCH_PEOPLE)
+def search():  # type: ignore[no-untyped-def]
+    found = run_search()
+    return render_template("people/search.html", form=found.form, results=found.results, errors=found.errors,
+                           can_create=policy.can(current_user, Permission.EDIT_RECORDS)), found.status

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +14,9 @@ from sqlalchemy import Select, func, select
 
 from ..db import db
 from ..measures.periods import today_in_london
-from ..models import Agency, User
+from ..models import User
 from ..services import versioning
-from .people import page_number
+from .people import agency_names, display, page_number  # noqa: F401  (agency_names: the pages take it from here)
 
 
 def today() -> dt.date:
@@ -59,10 +58,6 @@ def _tie_breakers(query: Select[Any]) -> list[Any]:
     return [entity.id]
 
 
-def agency_names() -> dict[uuid.UUID, str]:
-    return {a.id: a.name for a in db.session.scalars(select(Agency))}
-
-
 def user_names(ids: set[Any]) -> dict[Any, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -88,15 +83,5 @@ def stale_page(error: versioning.StaleEdit, *, kind: str, labels: dict[str, str]
         if name not in labels:
             continue
         value = shown.get(name) if shown and name in shown else getattr(record, name, None)
-        changes.append({"name": labels[name], "value": _display(value)})
+        changes.append({"name": labels[name], "value": display(value)})
     return render_template("people/stale.html", kind=kind, record=record, changes=changes, back=back), 409
-
-
-def _display(value: Any) -> str:
-    if value is None or value == "":
-        return "Not given"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, dt.date):
-        return value.strftime("%-d %B %Y")
-    return str(getattr(value, "label", value))

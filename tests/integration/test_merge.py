@@ -106,6 +106,20 @@ def test_merging_an_invisible_record_is_not_found(world):
     assert db.session.get(Person, theirs.id).merged_into_id is None
 
 
+def test_the_other_record_is_found_by_search_and_bad_terms_are_explained(world):
+    mine = world.person(surname="Okafor", forenames="Ada")
+    other = world.person(surname="Okafor", forenames="Adaeze")
+    db.session.commit()
+    status, soup = world.page(f"/people/{mine.id}/merge?surname=okafor&forenames=adaeze")
+    assert status == 200
+    links = [a["href"] for a in soup.select("table.govuk-table tbody a")]
+    assert f"/people/{mine.id}/merge/{other.id}" in links
+    # The same terms as the people search, and the same messages (a first name needs a surname).
+    status, soup = world.page(f"/people/{mine.id}/merge?forenames=adaeze")
+    assert status == 400
+    assert "Enter a surname to search by name" in soup.select_one(".govuk-error-summary").text
+
+
 def test_the_other_record_can_be_chosen_as_the_survivor(world):
     first = world.person(surname="First")
     second = world.person(surname="Second")
