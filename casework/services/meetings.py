@@ -1,5 +1,6 @@
-"""HRDA meetings: scheduling (one meeting or a weekly pattern), the agenda, each invited agency's
-research, the chair's minutes and actions, closing, and the actions' progress.
+"""HRDA meetings: scheduling (one meeting or a weekly pattern), starting, the agenda, closing, and
+the shares that let invited agencies see the cases listed. What the meeting records about each
+case (research, minutes, actions and their progress) is `services.meeting_records`.
 
 Who sees what is `policy.takes_part_in_meeting`: the meeting's chairs and the caseworkers and
 chairs of the invited agencies. Listing a case at a meeting shares the person (and the case) with
@@ -32,7 +33,6 @@ from ..models import (
     MeetingState,
     Person,
     Referral,
-    Research,
 )
 from ..models.base import utcnow
 from . import audit, sharing
@@ -54,7 +54,8 @@ class NotAllowed(Exception):
     """The user takes no part in this meeting, or may not do this in it."""
 
 
-def _text(value: str | None, *, what: str, field: str, required: bool = False) -> str | None:
+def clean_text(value: str | None, *, what: str, field: str, required: bool = False) -> str | None:
+    """A text box's value trimmed (None when empty); MeetingError when required and empty, or too long."""
     value = (value or "").strip()
     if required and not value:
         raise MeetingError(f"Enter {what}", field)
@@ -65,6 +66,13 @@ def _text(value: str | None, *, what: str, field: str, required: bool = False) -
 
 def local_time(meeting: Meeting) -> dt.datetime:
     return meeting.starts_at.astimezone(LONDON)
+
+
+def meeting_of(item: MeetingCase) -> Meeting:
+    """The meeting a case is listed at."""
+    meeting = db.session.get(Meeting, item.meeting_id)
+    assert meeting is not None  # the foreign key
+    return meeting
 
 
 # --- scheduling ------------------------------------------------------------------------------
@@ -83,7 +91,7 @@ def schedule(*, day: dt.date | None, time: dt.time | None, place: str | None, on
         raise MeetingError("The date of the meeting must be today or later", "day")
     if time is None:
         raise MeetingError("Enter the time of the meeting, like 10:00", "time")
-    place = _text(place, what="the place", field="place")
+    place = clean_text(place, what="the place", field="place")
     if place and len(place) > 200:
         raise MeetingError("The place must be 200 characters or fewer", "place")
     if not place and not online:
@@ -168,18 +176,20 @@ def open_meetings(agency_id: Any) -> list[Meeting]:
         Meeting.agency_id == agency_id, Meeting.state != MeetingState.CLOSED).order_by(Meeting.starts_at)))
 
 
-def _chair(meeting: Meeting, by: Any) -> None:
+def check_chair(meeting: Meeting, by: Any) -> None:
+    """NotAllowed unless the user chairs the meeting."""
     if not policy.chairs_meeting(by, meeting):
         raise NotAllowed("Only the meeting's chair does this")
 
 
-def _participant_agency_ids(meeting: Meeting) -> set[Any]:
+def participant_agency_ids(meeting: Meeting) -> set[Any]:
+    """The chairing agency and the agencies invited."""
     return {meeting.agency_id} | {i.agency_id for i in meeting.invited}
 
 
 def start(meeting: Meeting, *, by: Any) -> Meeting:
     """The chair opens the meeting (planned to in progress)."""
-    _chair(meeting, by)
+    check_chair(meeting, by)
     if meeting.state is not MeetingState.PLANNED:
         raise MeetingError(f"The meeting is {meeting.state.label.lower()}", "state")
     meeting.state = MeetingState.IN_PROGRESS
@@ -194,7 +204,7 @@ def start(meeting: Meeting, *, by: Any) -> Meeting:
 def list_case(meeting: Meeting, referral: Referral, *, by: Any) -> MeetingCase:
     """Put an accepted HRDA referral on the meeting's agenda (last) and share its person and case
     with every invited agency."""
-    _chair(meeting, by)
+    check_chair(meeting, by)
     if meeting.state is MeetingState.CLOSED:
         raise MeetingError("The meeting is closed; choose another", "meeting")
     if db.session.scalar(select(MeetingCase.id).where(MeetingCase.referral_id == referral.id)) is not None:
@@ -205,7 +215,7 @@ def list_case(meeting: Meeting, referral: Referral, *, by: Any) -> MeetingCase:
     db.session.flush()
     db.session.refresh(meeting, ["cases"])
     audit.record_change(item, action="meeting.list_case", fields=["referral_id"], user=by)
-    _share_case(meeting, referral, by=by)
+    share_case(meeting, referral, by=by)
     return item
 
 
@@ -216,7 +226,8 @@ def _records_of(referral: Referral) -> list[Any]:
     return records
 
 
-def _share_case(meeting: Meeting, referral: Referral, *, by: Any) -> None:
+def share_case(meeting: Meeting, referral: Referral, *, by: Any) -> None:
+    """Share the referral's person (and case) with every agency invited to the meeting."""
     for invited in meeting.invited:
         agency = db.session.get(Agency, invited.agency_id)
         for record in _records_of(referral):
@@ -225,7 +236,7 @@ def _share_case(meeting: Meeting, referral: Referral, *, by: Any) -> None:
 
 def reorder(meeting: Meeting, *, order: Sequence[Any], by: Any) -> None:
     """Set the agenda's order: `order` lists every case of the meeting (MeetingCase ids) once."""
-    _chair(meeting, by)
+    check_chair(meeting, by)
     if meeting.state is MeetingState.CLOSED:
         raise MeetingError("The meeting is closed: its agenda cannot change", "order")
     items = {str(c.id): c for c in meeting.cases}
@@ -241,8 +252,7 @@ def reorder(meeting: Meeting, *, order: Sequence[Any], by: Any) -> None:
 
 def move(item: MeetingCase, *, up: bool, by: Any) -> None:
     """Move a case one place up or down the agenda."""
-    meeting = db.session.get(Meeting, item.meeting_id)
-    assert meeting is not None
+    meeting = meeting_of(item)
     ids = [c.id for c in meeting.cases]
     at = ids.index(item.id)
     to = at - 1 if up else at + 1
@@ -253,8 +263,7 @@ def move(item: MeetingCase, *, up: bool, by: Any) -> None:
 
 def previous_case(item: MeetingCase) -> MeetingCase | None:
     """The same victim's case at their latest earlier meeting (for a repeat: its actions)."""
-    meeting = db.session.get(Meeting, item.meeting_id)
-    assert meeting is not None
+    meeting = meeting_of(item)
     return db.session.scalar(
         select(MeetingCase).join(Meeting, Meeting.id == MeetingCase.meeting_id)
         .join(Referral, Referral.id == MeetingCase.referral_id)
@@ -263,90 +272,13 @@ def previous_case(item: MeetingCase) -> MeetingCase | None:
         .order_by(Meeting.starts_at.desc()).limit(1))
 
 
-# --- research, minutes and actions -----------------------------------------------------------
-
-
-def save_research(item: MeetingCase, *, facts: str | None, opinion: str | None, checked_on: dt.date | None,
-                  by: Any, today: dt.date) -> Research:
-    """The user's agency's research on a case: facts apart from opinion, and the date checked. One
-    entry an agency, which it may revise until the meeting is closed."""
-    meeting = db.session.get(Meeting, item.meeting_id)
-    assert meeting is not None
-    if not policy.takes_part_in_meeting(by, meeting) or by.agency_id not in _participant_agency_ids(meeting):
-        raise NotAllowed("Only an invited agency records research")
-    if meeting.state is MeetingState.CLOSED:
-        raise MeetingError("The meeting is closed: research can no longer change", "facts")
-    facts = _text(facts, what="what your agency knows (facts)", field="facts")
-    opinion = _text(opinion, what="your agency's opinion", field="opinion")
-    if not facts and not opinion:
-        raise MeetingError("Enter the facts your agency holds, or its opinion", "facts")
-    if checked_on is None:
-        raise MeetingError("Enter the date your agency's records were checked", "checked_on")
-    if checked_on > today:
-        raise MeetingError("The date checked cannot be in the future", "checked_on")
-    entry = db.session.scalar(select(Research).where(Research.meeting_case_id == item.id,
-                                                     Research.agency_id == by.agency_id))
-    if entry is None:
-        entry = Research(meeting_case_id=item.id, agency_id=by.agency_id, author_id=by.id, checked_on=checked_on)
-        db.session.add(entry)
-    entry.facts, entry.opinion, entry.checked_on, entry.author_id = facts, opinion, checked_on, by.id
-    fields = audit.changed_fields(entry) or ["facts"]
-    db.session.flush()
-    audit.record_change(entry, action="meeting.research", fields=fields, user=by)
-    return entry
-
-
-def _minutes_change(meeting: Meeting, obj: Any, *, action: str, by: Any) -> None:
-    """Audit a change to the minutes; after the meeting is closed it is a correction (chair only)."""
-    fields = audit.changed_fields(obj)
-    db.session.flush()
-    closed = meeting.state is MeetingState.CLOSED
-    audit.record_change(obj, action=f"meeting.correction.{action}" if closed else f"meeting.{action}",
-                        fields=fields or ["id"], user=by)
-
-
-def record_minutes(item: MeetingCase, *, discussion: str | None, safety_plan: str | None, by: Any) -> MeetingCase:
-    """The chair's discussion summary and safety plan for a case (a correction once closed)."""
-    meeting = db.session.get(Meeting, item.meeting_id)
-    assert meeting is not None
-    _chair(meeting, by)
-    item.discussion = _text(discussion, what="the discussion summary", field="discussion")
-    item.safety_plan = _text(safety_plan, what="the safety plan", field="safety_plan")
-    _minutes_change(meeting, item, action="minutes", by=by)
-    return item
-
-
-def add_action(item: MeetingCase, *, text: str | None, agency: Agency | None, person_name: str | None,
-               due_on: dt.date | None, by: Any, today: dt.date) -> MeetingAction:
-    """An action agreed for a case, for an invited agency (and a person of it, if known)."""
-    meeting = db.session.get(Meeting, item.meeting_id)
-    assert meeting is not None
-    _chair(meeting, by)
-    text = _text(text, what="the action", field="text", required=True)
-    if agency is None or agency.id not in _participant_agency_ids(meeting):
-        raise MeetingError("Select an agency taking part in the meeting", "agency")
-    if not agency.active:
-        raise MeetingError(f"{agency.name} is no longer an active agency: choose another", "agency")
-    person_name = _text(person_name, what="the person's name", field="person_name")
-    if due_on is None:
-        raise MeetingError("Enter the date the action is due", "due_on")
-    if due_on < local_time(meeting).date() and due_on < today:
-        raise MeetingError("The due date cannot be before the meeting", "due_on")
-    action = MeetingAction(meeting_case_id=item.id, agency_id=agency.id, due_on=due_on, status=ActionStatus.OPEN)
-    action.text, action.person_name = text, person_name
-    db.session.add(action)
-    if meeting.state is MeetingState.CLOSED:
-        # A late correction: the agency must see the case again while the action is open.
-        _share_case(meeting, item.referral, by=by)
-    _minutes_change(meeting, action, action="action", by=by)
-    db.session.refresh(item, ["actions"])
-    return action
+# --- closing, and the end of the meeting's shares ------------------------------------------------
 
 
 def close(meeting: Meeting, *, by: Any) -> Meeting:
     """Close the meeting: its records lock (only the chair corrects them, audited) and invited
     agencies keep the shared records only while a case has an open action for them."""
-    _chair(meeting, by)
+    check_chair(meeting, by)
     if meeting.state is MeetingState.CLOSED:
         raise MeetingError("The meeting is already closed", "state")
     meeting.state = MeetingState.CLOSED
@@ -374,59 +306,10 @@ def _still_needed(person_id: Any, agency_id: Any) -> bool:
 
 def release(item: MeetingCase, *, by: Any) -> None:
     """End the meeting's shares of a case's records with agencies that no longer need them."""
-    meeting = db.session.get(Meeting, item.meeting_id)
-    assert meeting is not None
+    meeting = meeting_of(item)
     for invited in meeting.invited:
         if _still_needed(item.referral.person_id, invited.agency_id):
             continue
         agency = db.session.get(Agency, invited.agency_id)
         for record in _records_of(item.referral):
             sharing.unshare(record=record, agency=agency, via="hrda_meeting", by=by)
-
-
-def may_update_action(user: Any, action: MeetingAction) -> bool:
-    meeting = db.session.get(Meeting, action.meeting_case.meeting_id)
-    assert meeting is not None
-    return policy.chairs_meeting(user, meeting) or (
-        policy.can(user, policy.Permission.ATTEND_HRDA) and user.agency_id == action.agency_id)
-
-
-def update_action(action: MeetingAction, *, progress: str | None, done: bool, by: Any) -> MeetingAction:
-    """The action's agency records progress, or marks it done; the last open action of a closed
-    meeting's case ends the agencies' access to it."""
-    if not may_update_action(by, action):
-        raise NotAllowed("Only the agency given the action updates it")
-    if action.status is ActionStatus.DONE:
-        raise MeetingError("This action is already done", "progress")
-    action.progress = _text(progress, what="the progress", field="progress")
-    if done:
-        action.status, action.done_at, action.done_by_id = ActionStatus.DONE, utcnow(), by.id
-    fields = audit.changed_fields(action)
-    if not fields:
-        raise MeetingError("Enter the progress, or mark the action done", "progress")
-    db.session.flush()
-    audit.record_change(action, action="meeting.action_update", fields=fields, user=by)
-    meeting = db.session.get(Meeting, action.meeting_case.meeting_id)
-    if done and meeting is not None and meeting.state is MeetingState.CLOSED:
-        release(action.meeting_case, by=by)
-    return action
-
-
-def open_actions(agency_id: Any) -> list[MeetingAction]:
-    """An agency's open HRDA actions, soonest due first."""
-    return list(db.session.scalars(select(MeetingAction).where(
-        MeetingAction.agency_id == agency_id, MeetingAction.status == ActionStatus.OPEN)
-        .order_by(MeetingAction.due_on, MeetingAction.id)))
-
-
-def overdue_actions(agency_id: Any, *, today: dt.date) -> list[MeetingAction]:
-    return [a for a in open_actions(agency_id) if a.due_on < today]
-
-
-def outstanding_actions(chair_agency_id: Any) -> list[MeetingAction]:
-    """Every open action of every meeting the chair's agency runs, soonest due first."""
-    return list(db.session.scalars(
-        select(MeetingAction).join(MeetingCase, MeetingCase.id == MeetingAction.meeting_case_id)
-        .join(Meeting, Meeting.id == MeetingCase.meeting_id)
-        .where(Meeting.agency_id == chair_agency_id, MeetingAction.status == ActionStatus.OPEN)
-        .order_by(MeetingAction.due_on, MeetingAction.id)))

@@ -31,7 +31,7 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Meeting, Referral, ReferralStatus, ReferralType
 from ..policy import Permission
-from ..services import audit, hrda, meetings, referrals, versioning
+from ..services import audit, hrda, meeting_records, meetings, referrals, versioning
 from .fields import DateInputField
 from .record_pages import agency_names, form_version, today
 
@@ -175,7 +175,7 @@ def place(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.get("/hrda/actions")
 @require(Permission.CHAIR_HRDA)
 def outstanding():  # type: ignore[no-untyped-def]
-    actions = meetings.outstanding_actions(current_user.agency_id)
+    actions = meeting_records.outstanding_actions(current_user.agency_id)
     audit.record_search(kind="hrda_actions", terms="outstanding", result_count=len(actions))
     return render_template("meetings/actions.html", actions=actions, today=today(), chair_view=True,
                            form_of=None, agencies=agency_names(), errors=[])

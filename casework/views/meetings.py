@@ -5,6 +5,7 @@ the meeting's figures, and each agency's open actions."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,7 +21,7 @@ from ..forms import Form, choices
 from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ..policy import Permission
 from ..services import agencies as agency_service
-from ..services import audit, hrda, meetings, referrals
+from ..services import audit, hrda, meeting_records, meetings, referrals
 from .fields import DateInputField
 from .hrda import csv_response
 from .people import MultiCheckbox
@@ -55,7 +56,7 @@ class MinutesForm(Form):
 
 class ActionForm(Form):
     text = TextAreaField("Action")
-    agency = SelectField("Agency", validate_choice=False)
+    agency = SelectField("Agency", choices=[], validate_choice=False)  # the page offers the agencies taking part
     person_name = StringField("Person (if known)")
     due_on = DateInputField("Due")
 
@@ -170,6 +171,19 @@ def _done(meeting: Meeting, message: str, anchor: str | None = None):  # type: i
     return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor=anchor))
 
 
+def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | None = None) -> Any:
+    """A button of the chair's (start, close, reorder): refused → 403; not possible now → the
+    page again saying why."""
+    try:
+        run()
+    except meetings.NotAllowed:
+        abort(403)
+    except meetings.MeetingError as e:
+        flash(str(e))
+        return _page(meeting, status=400)
+    return _done(meeting, done, anchor)
+
+
 @bp.post("/meetings/<uuid:meeting_id>/state")
 @require(Permission.CHAIR_HRDA)
 def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -177,14 +191,9 @@ def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if not form.validate() or form.direction.data not in ("start", "close"):
         abort(400)
-    try:
-        (meetings.start if form.direction.data == "start" else meetings.close)(meeting, by=current_user)
-    except meetings.NotAllowed:
-        abort(403)
-    except meetings.MeetingError as e:
-        flash(str(e))
-        return _page(meeting, status=400)
-    return _done(meeting, "Meeting started" if form.direction.data == "start" else "Meeting closed")
+    starting = form.direction.data == "start"
+    return _step(meeting, lambda: (meetings.start if starting else meetings.close)(meeting, by=current_user),
+                 done="Meeting started" if starting else "Meeting closed")
 
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/move")
@@ -195,79 +204,60 @@ def move(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-
     form = EmptyForm()
     if not form.validate() or form.direction.data not in ("up", "down"):
         abort(400)
-    try:
-        meetings.move(item, up=form.direction.data == "up", by=current_user)
-    except meetings.NotAllowed:
-        abort(403)
-    except meetings.MeetingError as e:
-        flash(str(e))
-        return _page(meeting, status=400)
-    return _done(meeting, "Agenda reordered", "agenda")
+    return _step(meeting, lambda: meetings.move(item, up=form.direction.data == "up", by=current_user),
+                 done="Agenda reordered", anchor="agenda")
+
+
+def _case_form(meeting_id: uuid.UUID, case_id: uuid.UUID, form_class: type[Form], name: str,
+               save: Callable[[MeetingCase, Any], Any], *, first_field: str, done: str) -> Any:
+    """A form of one case of the meeting (its fields prefixed by the case's id), saved by `save`:
+    back to the case when saved; refused → 403; bad input → the page again with the error on its
+    field and nothing saved."""
+    meeting = _meeting(meeting_id)
+    item = _item(meeting, case_id)
+    key = f"{name}-{item.id.hex}"
+    form = form_class(prefix=key)
+    if form.validate():
+        try:
+            save(item, form)
+        except meetings.NotAllowed:
+            abort(403)
+        except meetings.MeetingError as e:
+            getattr(form, e.field or first_field).errors = [str(e)]
+        else:
+            return _done(meeting, done, f"case-{item.id.hex}")
+    return _page(meeting, status=400, forms={key: form})
 
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/research")
 @require(Permission.ATTEND_HRDA)
 def research(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    meeting = _meeting(meeting_id)
-    item = _item(meeting, case_id)
-    key = f"research-{item.id.hex}"
-    form = ResearchForm(prefix=key)
-    if form.validate():
-        try:
-            meetings.save_research(item, facts=form.facts.data, opinion=form.opinion.data,
-                                   checked_on=form.checked_on.data, by=current_user, today=today())
-        except meetings.NotAllowed:
-            abort(403)
-        except meetings.MeetingError as e:
-            getattr(form, e.field or "facts").errors = [str(e)]
-        else:
-            return _done(meeting, "Research saved", f"case-{item.id.hex}")
-    return _page(meeting, status=400, forms={key: form})
+    return _case_form(meeting_id, case_id, ResearchForm, "research", lambda item, form: meeting_records.save_research(
+        item, facts=form.facts.data, opinion=form.opinion.data, checked_on=form.checked_on.data, by=current_user,
+        today=today()), first_field="facts", done="Research saved")
 
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/minutes")
 @require(Permission.CHAIR_HRDA)
 def minutes(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    meeting = _meeting(meeting_id)
-    item = _item(meeting, case_id)
-    key = f"minutes-{item.id.hex}"
-    form = MinutesForm(prefix=key)
-    if form.validate():
-        try:
-            meetings.record_minutes(item, discussion=form.discussion.data, safety_plan=form.safety_plan.data,
-                                    by=current_user)
-        except meetings.NotAllowed:
-            abort(403)
-        except meetings.MeetingError as e:
-            getattr(form, e.field or "discussion").errors = [str(e)]
-        else:
-            return _done(meeting, "Minutes saved", f"case-{item.id.hex}")
-    return _page(meeting, status=400, forms={key: form})
+    return _case_form(meeting_id, case_id, MinutesForm, "minutes", lambda item, form: meeting_records.record_minutes(
+        item, discussion=form.discussion.data, safety_plan=form.safety_plan.data, by=current_user),
+        first_field="discussion", done="Minutes saved")
+
+
+def _agency(value: str | None) -> Agency | None:
+    try:
+        return db.session.get(Agency, uuid.UUID(value)) if value else None
+    except ValueError:
+        return None
 
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/actions")
 @require(Permission.CHAIR_HRDA)
 def add_action(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    meeting = _meeting(meeting_id)
-    item = _item(meeting, case_id)
-    key = f"action-{item.id.hex}"
-    form = ActionForm(prefix=key)
-    form.agency.choices = []
-    if form.validate():
-        try:
-            agency = db.session.get(Agency, uuid.UUID(form.agency.data)) if form.agency.data else None
-        except ValueError:
-            agency = None
-        try:
-            meetings.add_action(item, text=form.text.data, agency=agency, person_name=form.person_name.data,
-                                due_on=form.due_on.data, by=current_user, today=today())
-        except meetings.NotAllowed:
-            abort(403)
-        except meetings.MeetingError as e:
-            getattr(form, e.field or "text").errors = [str(e)]
-        else:
-            return _done(meeting, "Action added", f"case-{item.id.hex}")
-    return _page(meeting, status=400, forms={key: form})
+    return _case_form(meeting_id, case_id, ActionForm, "action", lambda item, form: meeting_records.add_action(
+        item, text=form.text.data, agency=_agency(form.agency.data), person_name=form.person_name.data,
+        due_on=form.due_on.data, by=current_user, today=today()), first_field="text", done="Action added")
 
 
 # --- the agenda, its CSV and the meeting's figures -----------------------------------------------
@@ -324,7 +314,7 @@ def figures(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.get("/hrda-actions")
 @require(Permission.ATTEND_HRDA)
 def my_actions():  # type: ignore[no-untyped-def]
-    actions = meetings.open_actions(current_user.agency_id)
+    actions = meeting_records.open_actions(current_user.agency_id)
     for action in actions:
         audit.record_view(action)
     return render_template("meetings/actions.html", actions=actions, today=today(), form_of=_progress_form,
@@ -339,20 +329,20 @@ def _progress_form(action: MeetingAction, formdata: Any = None) -> ProgressForm:
 @require(Permission.ATTEND_HRDA)
 def update_action(action_id: uuid.UUID):  # type: ignore[no-untyped-def]
     action = db.session.get(MeetingAction, action_id)
-    if action is None or not meetings.may_update_action(current_user, action):
+    if action is None or not meeting_records.may_update_action(current_user, action):
         if action is not None:
             audit.record("access.refused", record=action, details={"reason": "not the action's agency"})
         abort(404)
     form = _progress_form(action, request.form)
     if form.validate():
         try:
-            meetings.update_action(action, progress=form.progress.data, done=form.done.data, by=current_user)
+            meeting_records.update_action(action, progress=form.progress.data, done=form.done.data, by=current_user)
         except meetings.MeetingError as e:
             form.progress.errors = [str(e)]
         else:
             flash("Action done" if form.done.data else "Progress saved")
             return redirect(request.form.get("back") or url_for("meetings.my_actions"))
-    actions = meetings.open_actions(current_user.agency_id)
+    actions = meeting_records.open_actions(current_user.agency_id)
     return render_template("meetings/actions.html", actions=actions, today=today(), chair_view=False,
                            form_of=lambda a: form if a.id == action.id else _progress_form(a),
                            agencies=agency_names(), errors=form.error_list()), 400
@@ -363,4 +353,4 @@ def overdue_hrda_actions() -> list[MeetingAction]:
     """For the home page: the signed-in user's agency's overdue HRDA actions."""
     if not policy.can(current_user, Permission.ATTEND_HRDA):
         return []
-    return meetings.overdue_actions(current_user.agency_id, today=today())
+    return meeting_records.overdue_actions(current_user.agency_id, today=today())

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from casework.db import db
 from casework.measures.periods import today_in_london
 from casework.models import AgencyKind, AuditEntry, MeetingCase, ReferralStatus
-from casework.services import meetings
+from casework.services import meeting_records, meetings
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
 from tests.fixtures_auth import make_user, sign_in
@@ -132,8 +132,8 @@ def test_actions_overdue_show_on_the_agency_home_page_and_are_marked_done(app_ct
     chair, item = _accepted(app_ctx, world)
     meeting = world["meeting"]
     meetings.start(meeting, by=world["chair"])
-    action = meetings.add_action(item, text="Fit door locks", agency=world["housing"], person_name=None,
-                                 due_on=world["today"], by=world["chair"], today=world["today"])
+    action = meeting_records.add_action(item, text="Fit door locks", agency=world["housing"], person_name=None,
+                                        due_on=world["today"], by=world["chair"], today=world["today"])
     action.due_on = world["today"] - dt.timedelta(days=1)  # time passes
     db.session.commit()
     housing = sign_in(app_ctx, world["housing_worker"])

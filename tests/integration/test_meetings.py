@@ -23,7 +23,7 @@ from casework.models import (
     ReferralType,
     Share,
 )
-from casework.services import hrda, meetings, referrals
+from casework.services import hrda, meeting_records, meetings, referrals
 from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
 from tests.fixtures_auth import make_user
 
@@ -125,19 +125,19 @@ def _listed(world, meeting=None):
 
 def test_research_is_for_invited_agencies_and_seen_only_by_participants(world):
     meeting, item = _listed(world)
-    entry = meetings.save_research(item, facts="Two call-outs in May", opinion="Escalating", by=world["housing_worker"],
-                                   checked_on=TODAY, today=TODAY)
+    entry = meeting_records.save_research(item, facts="Two call-outs in May", opinion="Escalating",
+                                          by=world["housing_worker"], checked_on=TODAY, today=TODAY)
     assert entry.agency_id == world["housing"].id and entry.facts == "Two call-outs in May"
     assert policy.takes_part_in_meeting(world["officer"], meeting)
     assert not policy.takes_part_in_meeting(world["outsider_worker"], meeting)
     manager = make_user(roles=("manager",), agency=world["housing"])
     assert not policy.takes_part_in_meeting(manager, meeting)
     with pytest.raises(meetings.NotAllowed):
-        meetings.save_research(item, facts="x", opinion=None, by=world["outsider_worker"], checked_on=TODAY,
-                               today=TODAY)
+        meeting_records.save_research(item, facts="x", opinion=None, by=world["outsider_worker"], checked_on=TODAY,
+                                      today=TODAY)
     with pytest.raises(meetings.MeetingError) as error:
-        meetings.save_research(item, facts="x", opinion=None, by=world["officer"], checked_on=TODAY + dt.timedelta(1),
-                               today=TODAY)
+        meeting_records.save_research(item, facts="x", opinion=None, by=world["officer"],
+                                      checked_on=TODAY + dt.timedelta(1), today=TODAY)
     assert error.value.field == "checked_on"
     sealed = db.session.execute(select(type(entry).__table__.c.facts)).scalar_one()
     assert b"call-outs" not in sealed
@@ -147,25 +147,26 @@ def test_closing_locks_the_meeting_and_access_ends_when_the_last_action_is_done(
     meeting, item = _listed(world)
     person = db.session.get(Person, item.referral.person_id)
     meetings.start(meeting, by=world["chair"])
-    meetings.record_minutes(item, discussion="Discussed", safety_plan="Refuge place", by=world["chair"])
-    action = meetings.add_action(item, text="Fit door locks", agency=world["housing"], person_name="J Smith",
-                                 due_on=dt.date(2026, 12, 10), by=world["chair"], today=TODAY)
+    meeting_records.record_minutes(item, discussion="Discussed", safety_plan="Refuge place", by=world["chair"])
+    action = meeting_records.add_action(item, text="Fit door locks", agency=world["housing"], person_name="J Smith",
+                                        due_on=dt.date(2026, 12, 10), by=world["chair"], today=TODAY)
     meetings.close(meeting, by=world["chair"])
     assert meeting.state is MeetingState.CLOSED
     with pytest.raises(meetings.MeetingError):
-        meetings.save_research(item, facts="late", opinion=None, by=world["housing_worker"], checked_on=TODAY,
-                               today=TODAY)
+        meeting_records.save_research(item, facts="late", opinion=None, by=world["housing_worker"], checked_on=TODAY,
+                                      today=TODAY)
     with pytest.raises(meetings.NotAllowed):
-        meetings.record_minutes(item, discussion="x", safety_plan=None, by=world["housing_worker"])
-    meetings.record_minutes(item, discussion="Discussed, corrected", safety_plan="Refuge place", by=world["chair"])
+        meeting_records.record_minutes(item, discussion="x", safety_plan=None, by=world["housing_worker"])
+    meeting_records.record_minutes(item, discussion="Discussed, corrected", safety_plan="Refuge place",
+                                   by=world["chair"])
     assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "meeting.correction.minutes"))
     # An action is open: every invited agency keeps access to the case's records.
     assert policy.can_view(world["housing_worker"], person)
-    meetings.update_action(action, progress="Locks ordered", done=False, by=world["housing_worker"])
+    meeting_records.update_action(action, progress="Locks ordered", done=False, by=world["housing_worker"])
     assert action.progress == "Locks ordered" and policy.can_view(world["housing_worker"], person)
     with pytest.raises(meetings.NotAllowed):
-        meetings.update_action(action, progress="x", done=True, by=world["officer"])
-    meetings.update_action(action, progress="Locks fitted", done=True, by=world["housing_worker"])
+        meeting_records.update_action(action, progress="x", done=True, by=world["officer"])
+    meeting_records.update_action(action, progress="Locks fitted", done=True, by=world["housing_worker"])
     assert action.status is ActionStatus.DONE
     assert not policy.can_view(world["housing_worker"], person)
     assert not db.session.scalar(select(Share.id).where(
@@ -174,11 +175,11 @@ def test_closing_locks_the_meeting_and_access_ends_when_the_last_action_is_done(
 
 def test_overdue_and_outstanding_actions(world):
     _, item = _listed(world)
-    late = meetings.add_action(item, text="Call", agency=world["housing"], person_name=None,
-                               due_on=dt.date(2026, 12, 2), by=world["chair"], today=TODAY)
-    assert meetings.overdue_actions(world["housing"].id, today=dt.date(2026, 12, 3)) == [late]
-    assert meetings.overdue_actions(world["housing"].id, today=dt.date(2026, 12, 2)) == []
-    assert meetings.outstanding_actions(world["hrda"].id) == [late]
+    late = meeting_records.add_action(item, text="Call", agency=world["housing"], person_name=None,
+                                      due_on=dt.date(2026, 12, 2), by=world["chair"], today=TODAY)
+    assert meeting_records.overdue_actions(world["housing"].id, today=dt.date(2026, 12, 3)) == [late]
+    assert meeting_records.overdue_actions(world["housing"].id, today=dt.date(2026, 12, 2)) == []
+    assert meeting_records.outstanding_actions(world["hrda"].id) == [late]
 
 
 def test_the_agenda_is_reordered_and_a_repeat_shows_the_previous_meetings_actions(world):
@@ -187,8 +188,8 @@ def test_the_agenda_is_reordered_and_a_repeat_shows_the_previous_meetings_action
     person = PersonFactory(owner_agency_id=world["police"].id)
     old = _referral(world, person, referred_on=dt.date(2026, 11, 2))
     earlier = hrda.accept(old, meeting=first, version=old.version, by=world["chair"])
-    meetings.add_action(earlier, text="Visit", agency=world["police"], person_name=None,
-                        due_on=dt.date(2026, 12, 5), by=world["chair"], today=TODAY)
+    meeting_records.add_action(earlier, text="Visit", agency=world["police"], person_name=None,
+                               due_on=dt.date(2026, 12, 5), by=world["chair"], today=TODAY)
     _, other = _listed(world, second)
     repeat = _referral(world, person, referred_on=dt.date(2026, 11, 20))
     item = hrda.accept(repeat, meeting=second, version=repeat.version, by=world["chair"])
@@ -218,8 +219,8 @@ def test_a_meetings_figures(world):
     db.session.get(Person, item.referral.person_id).gender = Gender.MALE
     from_housing = _referral(world, owner_agency_id=world["housing"].id, children_in_household=False)
     hrda.accept(from_housing, meeting=meeting, version=from_housing.version, by=world["chair"])
-    meetings.add_action(item, text="Call", agency=world["housing"], person_name=None,
-                        due_on=dt.date(2026, 12, 2), by=world["chair"], today=TODAY)
+    meeting_records.add_action(item, text="Call", agency=world["housing"], person_name=None,
+                               due_on=dt.date(2026, 12, 2), by=world["chair"], today=TODAY)
     summary = hrda.meeting_summary(meeting)
     assert (summary.cases, summary.repeats, summary.male_victims, summary.children) == (2, 0, 1, 1)
     assert summary.by_agency == {"Police": 1, "Housing": 1} and summary.not_police_share == 0.5
