@@ -15,7 +15,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 
 from .. import policy
 from ..auth import navigation
-from ..auth.guard import require
+from ..auth.guard import require, safe_next
 from ..db import db
 from ..forms import Form, choices
 from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
@@ -341,7 +341,8 @@ def update_action(action_id: uuid.UUID):  # type: ignore[no-untyped-def]
             form.progress.errors = [str(e)]
         else:
             flash("Action done" if form.done.data else "Progress saved")
-            return redirect(request.form.get("back") or url_for("meetings.my_actions"))
+            # Only a path on this site: a posted address elsewhere must not become a redirect.
+            return redirect(safe_next(request.form.get("back")) or url_for("meetings.my_actions"))
     actions = meeting_records.open_actions(current_user.agency_id)
     return render_template("meetings/actions.html", actions=actions, today=today(), chair_view=False,
                            form_of=lambda a: form if a.id == action.id else _progress_form(a),

@@ -145,6 +145,21 @@ def test_actions_overdue_show_on_the_agency_home_page_and_are_marked_done(app_ct
     assert "Fit door locks" not in Page(chair.get("/hrda/actions")).soup.text
 
 
+def test_progress_on_an_action_returns_only_to_a_page_of_this_site(app_ctx, world):
+    chair, item = _accepted(app_ctx, world)
+    meetings.start(world["meeting"], by=world["chair"])
+    action = meeting_records.add_action(item, text="Fit door locks", agency=world["housing"], person_name=None,
+                                        due_on=world["today"], by=world["chair"], today=world["today"])
+    db.session.commit()
+    housing = sign_in(app_ctx, world["housing_worker"])
+    key = f"action-{action.id.hex}"
+    for n, (back, expected) in enumerate((("https://evil.example/", "/hrda-actions"),
+                                          ("//evil.example/x", "/hrda-actions"), ("/", "/"))):
+        response = housing.post(f"/hrda-actions/{action.id}", data={f"{key}-progress": f"Ordered {n}", "back": back})
+        assert response.status_code == 302
+        assert response.headers["Location"] in (expected, f"http://localhost{expected}")
+
+
 def test_range_figures_as_a_page_and_csv(app_ctx, world):
     chair, _ = _accepted(app_ctx, world)
     day = world["meeting"].starts_at.date()
