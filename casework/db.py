@@ -3,23 +3,34 @@
 SQLite gets WAL, foreign keys, a busy timeout, secure_delete and write
 transactions that take the write lock up front (BEGIN IMMEDIATE), so a
 transaction never fails half-way with "database is locked". Read-only
-requests begin DEFERRED so readers never queue behind writers.
+requests begin DEFERRED so readers never queue behind writers. Each SQLite
+connection knows whether its transaction holds the write lock
+(`holds_write_lock`): from BEGIN IMMEDIATE, or from the first statement of a
+DEFERRED one that may write (the audit trail asks, see
+`casework.services.audit`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # "IMMEDIATE" for anything that may write; "DEFERRED" for a read-only request.
 sqlite_begin: contextvars.ContextVar[str] = contextvars.ContextVar("sqlite_begin", default="IMMEDIATE")
+# connection.info key: whether the SQLite connection's transaction holds the write lock.
+WRITE_LOCK = "casework.write_lock"
+# Text statements that never take SQLite's write lock; any other text is taken to (a false alarm
+# only makes the audit trail treat the transaction as a writer's).
+_READ_ONLY_STATEMENTS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"})
+_FIRST_WORD = re.compile(r"\s*(\w+)")
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
@@ -48,12 +59,39 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(f"BEGIN {sqlite_begin.get()}")
+        mode = sqlite_begin.get()
+        conn.exec_driver_sql(f"BEGIN {mode}")
+        conn.info[WRITE_LOCK] = mode in ("IMMEDIATE", "EXCLUSIVE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                    _executemany: bool) -> None:
+        if not conn.info.get(WRITE_LOCK) and _may_write(statement, context):
+            conn.info[WRITE_LOCK] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        conn.info[WRITE_LOCK] = False
+
+
+def _may_write(statement: str, context: Any) -> bool:
+    """Whether a statement may take SQLite's write lock: a compiled statement says so itself (a
+    SELECT with a CTE starts with WITH, and takes none); text is judged by its first word."""
+    if context is not None and context.compiled is not None and not (context.is_text or context.isddl):
+        return bool(context.isinsert or context.isupdate or context.isdelete)
+    first = _FIRST_WORD.match(statement)
+    return first is None or first.group(1).upper() not in _READ_ONLY_STATEMENTS
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "sqlite"
+
+
+def holds_write_lock(conn: Connection) -> bool:
+    """Whether the SQLite connection's open transaction holds the write lock (False when none is open)."""
+    return not conn.closed and conn.in_transaction() and bool(conn.info.get(WRITE_LOCK))
 
 
 @contextlib.contextmanager

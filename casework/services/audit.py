@@ -1,17 +1,35 @@
 """The audit trail: who did what, to which record, when and from where.
 
-Each entry is written in a transaction of its own, so it is kept when the
-request that caused it is refused or rolled back. On PostgreSQL it is written
-at once. SQLite has one writer at a time, and a request that is writing holds
-that lock: there the entry waits until the request's own transaction has
-ended (committed or rolled back) and is written straight after, still in its
-own transaction.
+An entry is never lost for a change that was committed, and is kept when the
+request that caused it is refused or rolled back:
+
+- PostgreSQL: each entry is written at once, in a transaction of its own on a
+  connection of its own, before the request's own commit. A committed change
+  therefore always has its entry; a crash before the request commits leaves
+  the entry of a change that never happened, like any refused request's.
+- SQLite has one writer at a time. While the request's transaction holds no
+  write lock (a read-only request, or a writing one before its first write),
+  an entry is written at once in a transaction of its own, as above. Once it
+  holds the write lock, an entry written elsewhere would wait for the request
+  to end, so it waits in the session instead (`PENDING`) and is written:
+  * when the request commits: inside that same transaction, just before the
+    COMMIT (`before_commit`), reading the chain's head under the write lock the
+    request already holds; the change and its entry are committed together, or
+    neither is;
+  * when the request is rolled back (refused, failed, or its commit failed):
+    straight after, in a transaction of its own, so the entry survives.
 
 Entries form a chain: each carries the previous entry's hash and an HMAC
 (the keyring's audit key) over that hash and its own content. Writers are
-serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so two
-writers can never fork the chain; positions are unique besides. See
+serialised (SQLite: the write lock, taken by BEGIN IMMEDIATE or held by the
+committing request; PostgreSQL: an advisory lock), so two writers can never
+fork the chain; positions are unique besides. See
 `casework.services.audit_chain` for verification and checkpoints.
+
+PostgreSQL keeps writing at once rather than at commit: its guarantee is
+already that no committed change lacks its entry, an entry is durable the
+moment it is recorded (a view is on record even if the request then fails),
+and the chain's advisory lock is never held across the rest of a request.
 
 Entries hold field names, never values; search terms are stored encrypted.
 """
@@ -32,14 +50,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .. import crypto
-from ..db import begin_mode, db, is_sqlite
+from ..db import begin_mode, db, holds_write_lock, is_sqlite
 from ..models import AuditEntry
 from ..models.base import utcnow
 
 GENESIS = b"\x00" * 32
 # pg_advisory_xact_lock key serialising writers of the chain ("casework" in ASCII).
 CHAIN_LOCK_KEY = 0x6361736577_6F726B
-PENDING = "casework.audit_pending"
+PENDING = "casework.audit_pending"  # session.info: entries waiting for the session's transaction to end
+WRITTEN = "casework.audit_written"  # session.info: how many of them were appended at its commit
+CONNECTION = "casework.audit_connection"  # session.info: the connection of its transaction
 _CURRENT = object()
 
 
@@ -60,7 +80,8 @@ class Event:
 def record(action: str, *, user: Any = _CURRENT, record: Any = None, record_kind: str | None = None,
            record_id: uuid.UUID | None = None, details: dict[str, Any] | None = None, terms: str | None = None,
            result_count: int | None = None) -> None:
-    """Add an entry to the trail (in its own transaction; see the module's docstring).
+    """Add an entry to the trail: at once in a transaction of its own, or on SQLite, when the
+    request holds the write lock, with the request's commit (see the module's docstring).
 
     `user` defaults to the signed-in user; `record` is a person, incident, case,
     referral or any model with an id; `details` is JSON-able and must never
@@ -148,26 +169,34 @@ def changed_fields(obj: Any) -> list[str]:
 
 def write(events: list[Event]) -> list[AuditEntry]:
     """Append events to the chain in a transaction of their own."""
-    ring = crypto.current()
     with db.new_session() as s, begin_mode("IMMEDIATE"):
-        if not is_sqlite(s):
-            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
-        head = s.execute(select(AuditEntry.position, AuditEntry.mac)
-                         .order_by(AuditEntry.position.desc()).limit(1)).first()
-        position, prev = (head.position, bytes(head.mac)) if head else (0, GENESIS)
-        entries = []
-        for ev in events:
-            position += 1
-            entry = AuditEntry(position=position, at=ev.at, user_id=ev.user_id, agency_id=ev.agency_id,
-                               action=ev.action, record_kind=ev.record_kind, record_id=ev.record_id,
-                               details=ev.details, result_count=ev.result_count,
-                               client_address=ev.client_address, prev_hash=prev)
-            entry.terms = ev.terms
-            entry.mac = crypto.chain_mac(ring, prev, canonical(entry))
-            prev = entry.mac
-            s.add(entry)
-            entries.append(entry)
+        entries = _append(s, events)
         s.commit()
+    return entries
+
+
+def _append(s: Session, events: list[Event]) -> list[AuditEntry]:
+    """Append events to the chain in `s`'s transaction, which holds the chain's lock (SQLite: the
+    write lock; PostgreSQL: the advisory lock, taken here) until it ends."""
+    ring = crypto.current()
+    if not is_sqlite(s):
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+    head = s.execute(select(AuditEntry.position, AuditEntry.mac)
+                     .order_by(AuditEntry.position.desc()).limit(1)).first()
+    position, prev = (head.position, bytes(head.mac)) if head else (0, GENESIS)
+    entries = []
+    for ev in events:
+        position += 1
+        entry = AuditEntry(position=position, at=ev.at, user_id=ev.user_id, agency_id=ev.agency_id,
+                           action=ev.action, record_kind=ev.record_kind, record_id=ev.record_id,
+                           details=ev.details, result_count=ev.result_count,
+                           client_address=ev.client_address, prev_hash=prev)
+        entry.terms = ev.terms
+        entry.mac = crypto.chain_mac(ring, prev, canonical(entry))
+        prev = entry.mac
+        s.add(entry)
+        entries.append(entry)
+    s.flush()
     return entries
 
 
@@ -207,17 +236,58 @@ def _signed_in_user() -> Any:
 
 
 def _would_wait_for(session: Session) -> bool:
-    """Whether writing now would wait for `session`'s own write lock (SQLite, outside the tests'
-    single shared connection, where a nested transaction takes no lock)."""
+    """Whether writing now, in a transaction of its own, would wait for `session`'s write lock:
+    SQLite, and `session`'s transaction holds it (a read-only transaction does not). Never in the
+    tests' single shared connection, where a nested transaction takes no lock.
+
+    An entry written at once beside a read-only transaction is one more reason for such a
+    transaction never to write later: SQLite refuses to turn a read into a write once anyone has
+    written since it first read (true of any concurrent writer); requests that may write begin
+    IMMEDIATE."""
     if not session.in_transaction() or not is_sqlite(session):
         return False
     bind = current_app.extensions["casework.sessionmaker"].kw.get("bind")
-    return not isinstance(bind, Connection)
+    if isinstance(bind, Connection):
+        return False
+    connection = session.info.get(CONNECTION)
+    return connection is not None and holds_write_lock(connection)
+
+
+@event.listens_for(Session, "after_begin")
+def _remember_connection(session: Session, _transaction: Any, connection: Connection) -> None:
+    session.info[CONNECTION] = connection
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_with_the_commit(session: Session) -> None:
+    """The request commits: its waiting entries go into the same transaction (see the module's docstring)."""
+    if session.in_nested_transaction() or not session.info.get(PENDING) or not _would_wait_for(session):
+        return
+    session.flush()  # the changes first: their flush may record entries too
+    pending = session.info[PENDING]
+    _append(session, pending)
+    session.info[WRITTEN] = len(pending)
 
 
 @event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop(CONNECTION, None)
+    pending = session.info.pop(PENDING, None) or []
+    left = pending[session.info.pop(WRITTEN, 0):]
+    if left:  # recorded after the entries were appended (none in practice): own transaction
+        write(left)
+
+
 @event.listens_for(Session, "after_rollback")
-def _write_pending(session: Session) -> None:
+def _after_rollback(session: Session) -> None:
+    """A rolled-back transaction took any entries appended at its commit with it: all of them are
+    written now, in a transaction of their own."""
+    if session.in_nested_transaction():
+        return
+    session.info.pop(CONNECTION, None)
+    session.info.pop(WRITTEN, None)
     pending = session.info.pop(PENDING, None)
     if pending:
         write(pending)
