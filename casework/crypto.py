@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -337,10 +338,13 @@ _FOLD = str.maketrans({"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "�
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_name(value: str) -> str:
     """NFKC, accents removed, case-folded, whitespace and punctuation dropped.
 
     `O'Brien`, `OBRIEN` and `o brien` all give `obrien`; `Núñez` gives `nunez`.
+    Cached: names repeat (a few thousand surnames cover most people), and an import
+    normalises millions of them.
     """
     text = unicodedata.normalize("NFKD", value.translate(_FOLD))
     text = "".join(c for c in text if not unicodedata.combining(c))
@@ -360,8 +364,9 @@ def normalise_postcode(value: str) -> str | None:
     return f"{m.group(1)} {m.group(2)}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def phonetic(surname: str) -> str:
-    """A phonetic code of a surname (Metaphone over the normalised letters)."""
+    """A phonetic code of a surname (Metaphone over the normalised letters; cached, as names repeat)."""
     import jellyfish
 
     norm = normalise_name(surname)
@@ -472,6 +477,7 @@ def current() -> Keyring:
     ring: Keyring = current_app.extensions["casework.keyring"]
     ring.reload_if_changed(at_most_every=1.0)
     return ring
+
 
 # --- backup files -------------------------------------------------------------
 #
