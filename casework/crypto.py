@@ -43,7 +43,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -573,10 +573,10 @@ class BackupEncryptor:
         self._out.write(self._aead.encrypt(nonce, chunk, _backup_ad(self._header, self._index, final)))
         self._index += 1
 
-    def __enter__(self) -> BackupEncryptor:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: Any, *_: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if exc_type is None:
             self.close()
 

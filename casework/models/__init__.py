@@ -31,28 +31,64 @@ from .vocab import (
 )
 
 __all__ = [
-    "Agency", "AgencyKind", "Area", "AsbType", "AuditEntry", "Base", "Case", "CaseIncident", "CaseKind",
-    "CasePerson", "CaseStatus", "Category", "CjStatus", "FormStash", "Gender", "HrdaCriteria", "Incident",
-    "Party", "PartyRole", "Person", "PreventionActivity", "PreventionKind", "ProgrammeOutcome",
-    "RecordKind", "RecoveryCode", "Referral", "ReferralStatus", "ReferralType", "RestrictedAccess", "Role",
-    "Secret", "Share", "SourceRef", "User", "UserRole", "UserSession", "secret_columns",
-    "AssessmentStatus", "CaseNote", "CaseTask", "Consent", "RiskAssessment",
+    "Agency",
+    "AgencyKind",
+    "Area",
+    "AsbType",
+    "AssessmentStatus",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "CaseIncident",
+    "CaseKind",
+    "CaseNote",
+    "CasePerson",
+    "CaseStatus",
+    "CaseTask",
+    "Category",
+    "CjStatus",
+    "Consent",
+    "FormStash",
+    "Gender",
+    "HrdaCriteria",
+    "Incident",
+    "Party",
+    "PartyRole",
+    "Person",
+    "PreventionActivity",
+    "PreventionKind",
+    "ProgrammeOutcome",
+    "RecordKind",
+    "RecoveryCode",
+    "Referral",
+    "ReferralStatus",
+    "ReferralType",
+    "RestrictedAccess",
+    "RiskAssessment",
+    "Role",
+    "Secret",
+    "Share",
+    "SourceRef",
+    "User",
+    "UserRole",
+    "UserSession",
+    "secret_columns",
 ]
 
 # operations: scheduled jobs, reminders, erasures (issue 7)
-from .erasure import Erasure  # noqa: E402
-from .jobs import JobRun, scheduler_job  # noqa: E402
-from .reminder import Reminder  # noqa: E402
+from .erasure import Erasure
+from .jobs import JobRun, scheduler_job
+from .reminder import Reminder
 
 __all__ += ["Erasure", "JobRun", "Reminder", "scheduler_job"]
 
 # stored repeat marks, derived from the repeat rule (issue 6, measures)
-from .mark import party_mark  # noqa: E402
+from .mark import party_mark
 
 __all__ += ["party_mark"]
 
 # HRDA meetings (issue 5)
-from .meeting import (  # noqa: E402
+from .meeting import (
     ActionStatus,
     Meeting,
     MeetingAction,

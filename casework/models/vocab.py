@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Self
 
 
 class Labelled(str, enum.Enum):
@@ -10,7 +11,7 @@ class Labelled(str, enum.Enum):
 
     label: str
 
-    def __new__(cls, value: str, label: str | None = None) -> Labelled:
+    def __new__(cls, value: str, label: str | None = None) -> Self:
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.label = label or value.replace("_", " ").capitalize()

@@ -146,7 +146,7 @@ def test_actions_overdue_show_on_the_agency_home_page_and_are_marked_done(app_ct
 
 
 def test_progress_on_an_action_returns_only_to_a_page_of_this_site(app_ctx, world):
-    chair, item = _accepted(app_ctx, world)
+    _chair, item = _accepted(app_ctx, world)
     meetings.start(world["meeting"], by=world["chair"])
     action = meeting_records.add_action(item, text="Fit door locks", agency=world["housing"], person_name=None,
                                         due_on=world["today"], by=world["chair"], today=world["today"])
