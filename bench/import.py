@@ -3,8 +3,8 @@ their people, parties, referrals and prevention work, imported into a fresh, mig
 
 Reports, per run, the wall time of the `casework import` process (start-up included) and its
 peak memory (ru_maxrss, from wait4), and the time of a plain `executemany` of the same rows into
-the same tables and indexes (no checks, no encryption, no blind indexes; ids made in Python,
-refs resolved through a dict) in a fresh database of the same kind. Then the medians.
+the same tables and indexes (no checks, no encryption, no blind indexes; the application's
+time-ordered ids, refs resolved through a dict) in a fresh database of the same kind. Then the medians.
 
     .venv/bin/python bench/import.py --incidents 1000000
     .venv/bin/python bench/import.py --incidents 100000 --runs 3
@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -84,6 +83,7 @@ def plain_insert(data: Path, url: str) -> tuple[float, float]:
     """executemany of the data set's rows into the app's tables; returns the seconds it took
     (from reading the first file to the commit) and the CPU seconds of the whole process."""
     from casework.db import make_engine
+    from casework.exchange.bulk import Ids
 
     engine = make_engine(url)
     sqlite = engine.dialect.name == "sqlite"
@@ -93,8 +93,10 @@ def plain_insert(data: Path, url: str) -> tuple[float, float]:
     now = dt.datetime.now(dt.UTC)
     now_db = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
 
+    ids = Ids()  # the application's ids (time-ordered), made as the importer makes them
+
     def new_id() -> object:
-        u = uuid.uuid4()
+        u = ids()
         return u.hex if sqlite else u
 
     agency = cur.execute("SELECT id FROM agency").fetchone()[0]

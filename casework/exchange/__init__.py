@@ -16,6 +16,7 @@ from pathlib import Path
 from ..db import db
 from ..models import Agency
 from ..services import audit, upkeep
+from .bulk import SQLITE_CACHE_KIB, sqlite_cache
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
 from .importer import Writer
@@ -41,8 +42,9 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     if problems:
         bar.finish()
         raise ImportFailed(problems.listed())
-    # The repeat marks of everyone whose parties the import wrote are refreshed once, at the end.
-    with upkeep.deferred(db.session) as touched:
+    # The repeat marks of everyone whose parties the import wrote are refreshed once, at the end,
+    # with the same large SQLite page cache as the writing (the refresh reads every row just written).
+    with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
         writer = Writer(checked.files, agency=agency, progress=bar, rows=checked.rows)
         report = writer.write()
         touched.update(writer.party_people)

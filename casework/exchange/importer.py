@@ -58,12 +58,10 @@ from ..models import (
 )
 from ..models.base import utcnow
 from .bulk import (
-    SQLITE_CACHE_KIB,
     Ids,
     deferred_indexes,
     generated_id,
     insert_rows,
-    sqlite_cache,
 )
 from .errors import ImportFailed
 from .reader import Problems, Progress, Row, read_rows
@@ -134,7 +132,7 @@ class Writer:
             SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
 
     def write(self) -> ImportReport:
-        with sqlite_cache(self.session, SQLITE_CACHE_KIB), deferred_indexes(self.session, self._bulk_tables()):
+        with deferred_indexes(self.session, self._bulk_tables()):
             self.write_areas()
             self._records(PEOPLE, PERSON, RecordKind.PERSON, self._person_values, self.person_ids)
             self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self._incident_values, self.incident_ids)

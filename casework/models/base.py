@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
+import time
 import uuid
 from typing import Any, Generic, TypeVar, overload
 
@@ -24,6 +26,39 @@ NAMING_CONVENTION = {
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# --- record ids ---------------------------------------------------------------------------------
+#
+# Ids are UUIDs of version 7 (RFC 9562): the millisecond the id was made, then 74 random bits.
+# Made in time order, new rows go to the end of every index that starts with an id (each table's
+# primary key, a party's incident), not to a random page of it: at a million rows an import
+# otherwise reads and writes back a random index page for nearly every row. The random part keeps
+# them unguessable; the time part says when the record was made, as its `created_at` does.
+
+_V7_VERSION_AND_VARIANT = (7 << 76) | (2 << 62)
+_RAND_B = (1 << 62) - 1
+
+
+def _uuid7_int(millisecond: int, random80: int) -> int:
+    return ((millisecond & 0xFFFF_FFFF_FFFF) << 80) | _V7_VERSION_AND_VARIANT | (
+        ((random80 >> 62) & 0xFFF) << 64) | (random80 & _RAND_B)
+
+
+def new_id() -> uuid.UUID:
+    """A new record id (UUID version 7)."""
+    return uuid.UUID(int=_uuid7_int(time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10))))
+
+
+def new_ids(count: int, *, after_millisecond: int = 0) -> list[uuid.UUID]:
+    """`count` new record ids in ascending order, from one read of the system's random source (for
+    bulk writers: one `os.urandom` per id costs more than the rest of making it). With
+    `after_millisecond`, their time part is later than it, so successive batches ascend too."""
+    millisecond = max(time.time_ns() // 1_000_000, after_millisecond + 1)
+    raw = os.urandom(10 * count)
+    number = int.from_bytes
+    return [uuid.UUID(int=n) for n in sorted(_uuid7_int(millisecond, number(raw[i:i + 10]))
+                                              for i in range(0, len(raw), 10))]
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -68,7 +103,7 @@ class Base(DeclarativeBase):
 
     def __init__(self, **kwargs: Any) -> None:
         # The id comes first: encrypted attributes bind their ciphertext to it.
-        self.id = kwargs.pop("id", None) or uuid.uuid4()
+        self.id = kwargs.pop("id", None) or new_id()
         cls = type(self)
         for key, value in kwargs.items():
             if not hasattr(cls, key):

@@ -172,10 +172,13 @@ def deferred(session: Session) -> Iterator[set[uuid.UUID]]:
     if everyone:
         from .marks import rebuild_repeat_marks
 
-        rebuild_repeat_marks(session)
-    else:
-        refresh_repeat_marks(session, person_ids=collected)
-    monthly.rebuild_months(session)
+        rebuild_repeat_marks(session)  # the monthly figures too
+        return
+    # What the writer wrote around the Session may lie in any month: every monthly figure is remade,
+    # once, when the marks' refresh flushes the months (or just after, when it had nobody to refresh).
+    monthly.note_all(session)
+    refresh_repeat_marks(session, person_ids=collected)
+    monthly.flush_months(session)
 
 
 # --- statements run through a Session ---------------------------------------------------------------
