@@ -102,11 +102,11 @@ def prepare(env: dict[str, str], users: int, incidents: int) -> tuple[list[tuple
             user = db.session.scalar(select(User).where(User.email == email))
             if user is None:
                 user = User(email=email, name=f"Bench user {n}", agency_id=agency_id)
-                user.set_roles({Role.CASEWORKER})
                 user.totp_secret = crypto.new_totp_secret()
                 user.totp_enrolled_at = user.password_changed_at = dt.datetime.now(dt.UTC)
                 db.session.add(user)
             user.password_hash, user.agency_id, user.active = hashed, agency_id, True
+            user.set_roles({Role.CASEWORKER, Role.MANAGER})  # the dashboard is a manager's page
             user.totp_last_step, user.failed_attempts, user.locked_until = None, 0, None
             accounts.append((email, user.totp_secret))
         db.session.commit()
