@@ -120,7 +120,11 @@ def _to_sign_in() -> Any:
 
 
 def safe_next(value: str | None) -> str | None:
-    """A local path to return to after signing in (never another site)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """A local path to return to after signing in (never another site). Control characters are
+    refused: browsers drop tabs and line breaks from an address, so "/<tab>/evil.example" would be
+    "//evil.example", another site."""
+    if not value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
         return None
     return value

@@ -154,7 +154,8 @@ def test_progress_on_an_action_returns_only_to_a_page_of_this_site(app_ctx, worl
     housing = sign_in(app_ctx, world["housing_worker"])
     key = f"action-{action.id.hex}"
     for n, (back, expected) in enumerate((("https://evil.example/", "/hrda-actions"),
-                                          ("//evil.example/x", "/hrda-actions"), ("/", "/"))):
+                                          ("//evil.example/x", "/hrda-actions"),
+                                          ("/\t/evil.example/x", "/hrda-actions"), ("/", "/"))):
         response = housing.post(f"/hrda-actions/{action.id}", data={f"{key}-progress": f"Ordered {n}", "back": back})
         assert response.status_code == 302
         assert response.headers["Location"] in (expected, f"http://localhost{expected}")

@@ -211,3 +211,26 @@ def test_weak_passwords_are_refused_with_the_reason(app_ctx, user_factory, passw
     assert page.status_code == 400
     assert message in page.select_one(".govuk-error-summary").text
     assert page.select_one(".govuk-error-summary a")["href"] == "#password"
+
+
+@pytest.mark.parametrize("next_path", ["/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example/",
+                                       "/\x0b/evil.example/"])
+def test_a_next_address_that_browsers_read_as_another_site_is_ignored(client, user_factory, next_path):
+    """Browsers drop tabs and line breaks from an address, so "/<tab>/evil.example" is "//evil.example":
+    another site. Signing in with such a `next` lands on the start page."""
+    user = user_factory()
+    response = client.post("/sign-in", query_string={"next": next_path},
+                           data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    response = client.post("/sign-in/code", data={"code": crypto.totp_now(user.totp_secret)})
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_a_local_next_address_is_followed_after_signing_in(client, user_factory):
+    user = user_factory()
+    client.post("/sign-in", query_string={"next": "/people?surname=Ali"},
+                data={"email": user.email, "password": PASSWORD})
+    response = client.post("/sign-in/code", data={"code": crypto.totp_now(user.totp_secret)})
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/people?surname=Ali", "http://localhost/people?surname=Ali")
