@@ -80,10 +80,13 @@ PERSON_FIELDS = tuple(f.name for f in fields(PersonDetails))
 # --- likely duplicates ---------------------------------------------------------------
 
 
-def duplicate_condition(details: PersonDetails, ring: crypto.Keyring | None = None) -> Any:
+def duplicate_condition(details: PersonDetails, ring: crypto.Keyring | None = None, *,
+                        postcode_among: Any = None) -> Any:
     """The SQL condition for a likely duplicate of `details` (through the blind indexes): the same
     full name and date of birth; the same surname and date of birth; the same phonetic surname and
-    year of birth; or the same surname and postcode. None when nothing can be compared."""
+    year of birth; or the same surname and postcode, among the rows `postcode_among` (a condition:
+    an address is never identity, so a match by postcode is offered only where the viewer may see
+    the record). None when nothing can be compared."""
     ring = ring or crypto.current()
     idx = crypto.person_indexes(ring, surname=details.surname, forenames=details.forenames,
                                 date_of_birth=details.date_of_birth, postcode=details.postcode)
@@ -95,14 +98,15 @@ def duplicate_condition(details: PersonDetails, ring: crypto.Keyring | None = No
     if idx.phonetic_yob:
         rules.append(Person.bi_phonetic_yob == idx.phonetic_yob)
     if idx.surname and idx.postcode:
-        rules.append(and_(Person.bi_surname == idx.surname, Person.bi_postcode == idx.postcode))
+        same_address = and_(Person.bi_surname == idx.surname, Person.bi_postcode == idx.postcode)
+        rules.append(same_address if postcode_among is None else and_(same_address, postcode_among))
     return or_(*rules) if rules else None
 
 
 def likely_duplicates(*, details: PersonDetails, viewer: Any, exclude: Any = None,
                       limit: int = MAX_DUPLICATES) -> list[policy.IdentityMatch | policy.RestrictedMatch]:
     """Possible duplicates of `details` across the partnership, as `viewer` may be shown them."""
-    condition = duplicate_condition(details)
+    condition = duplicate_condition(details, postcode_among=policy.visible_filter(viewer, Person))
     if condition is None:
         return []
     query = select(Person).where(condition, Person.merged_into_id.is_(None))

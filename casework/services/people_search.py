@@ -117,7 +117,10 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring) -> list[_Tier]
     if terms.date_of_birth:
         extras.append(Person.bi_dob == crypto.index_of(ring, "dob", terms.date_of_birth))
     if terms.postcode:
-        extras.append(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode))
+        # An address is never identity: a postcode finds only people the viewer may see (a match
+        # among the others would tell them where that person lives).
+        extras.append(and_(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode),
+                           policy.visible_filter(viewer, Person)))
     if terms.reference:
         extras.append(Person.id.in_(select(SourceRef.record_id).where(
             SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.PERSON,

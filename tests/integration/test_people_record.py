@@ -132,3 +132,16 @@ def test_recording_a_person_for_an_incident_returns_to_it(world):
         response.headers["Location"]
     status, soup = world.page(response.headers["Location"])
     assert status == 200 and "Add Novak" in text_of(soup)
+
+
+def test_the_same_surname_and_postcode_is_a_duplicate_only_among_records_the_user_may_see(world):
+    """The same surname at a postcode shown as a match of another agency's person would tell the user
+    where that person lives; the same name and date of birth still finds them."""
+    world.person(agency=world.other, surname="Hughes", forenames="Ffion", date_of_birth=dt.date(1980, 4, 4),
+                 postcode="DT4 8UT")
+    db.session.commit()
+    response = world.post("/people/new", {"surname": "Hughes", "postcode": "dt48ut"})
+    assert response.status_code == 302, "nothing of the other agency's record is shown"
+    response = world.post("/people/new", {"surname": "Hughes", "forenames": "Ffion", "postcode": "dt48ut",
+                                          **dob_fields(dt.date(1980, 4, 4))})
+    assert response.status_code == 200 and "Ffion Hughes" in response.get_data(as_text=True)

@@ -136,3 +136,26 @@ def test_merged_records_are_never_found(world):
     db.session.commit()
     _s, soup = world.page("/people?surname=Reed")
     assert "1 person found" in text_of(soup)
+
+
+def test_a_postcode_finds_only_people_the_user_may_see(world, user_factory):
+    """An address is never identity: a match from a postcode among records the user may not open
+    would tell them where that person lives (or that a restricted person lives there)."""
+    world.person(agency=world.own, surname="Evans", forenames="Own", postcode="SP7 8AA")
+    world.person(agency=world.other, surname="Evans", forenames="Rhys", date_of_birth=dt.date(1970, 1, 1),
+                 postcode="SP7 8AA")
+    secret = world.person(agency=world.other, surname="Jones", forenames="Hidden", restricted=True,
+                          postcode="SP7 8AA")
+    named = user_factory(agency=world.other)
+    db.session.add(RestrictedAccess(record_kind="person", record_id=secret.id, user_id=named.id))
+    db.session.commit()
+    for query in ("postcode=sp78aa", "surname=Evans&postcode=SP7+8AA", "surname=Jones&postcode=SP7+8AA",
+                  "postcode=SP7+8AA&date_of_birth-day=1&date_of_birth-month=1&date_of_birth-year=1970"):
+        status, soup = world.page(f"/people?{query}")
+        page = text_of(soup)
+        assert status == 200, query
+        assert "Rhys" not in page and "restricted record" not in page, query
+    _status, soup = world.page("/people?postcode=sp78aa")
+    assert _names(soup) == ["Own Evans"] and "1 person found" in text_of(soup)
+    _status, soup = world.page("/people?surname=Evans")
+    assert "Rhys Evans, born 1 January 1970" in text_of(soup), "a name still finds them, as identity only"
