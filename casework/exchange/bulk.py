@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Enum, LargeBinary, Table, Uuid
@@ -105,8 +105,17 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, n
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join([marker] * len(names))})")
-    pairs = [(n, _processor(table.c[n].type, dialect, now)) for n in names]
-    params = [tuple(v if (v := row[n]) is None or f is None else f(v) for n, f in pairs) for row in rows]
+    # The values in column order, then the columns that need converting converted (an explicit loop:
+    # a generator per row costs twice as much at millions of rows).
+    values_of = itemgetter(*names)
+    convert = [(i, f) for i, n in enumerate(names) if (f := _processor(table.c[n].type, dialect, now)) is not None]
+    params = []
+    for row in rows:
+        values = list(values_of(row)) if len(names) > 1 else [values_of(row)]
+        for i, f in convert:
+            if (v := values[i]) is not None:
+                values[i] = f(v)
+        params.append(tuple(values))
     connection.exec_driver_sql(sql, params)
 
 
