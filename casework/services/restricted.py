@@ -65,6 +65,7 @@ def candidates(record: Any) -> list[User]:
 
 def restrict(record: Any, *, by: Any) -> None:
     """Mark `record` restricted and name `by` on it, so they keep seeing it."""
+    _lock(record)
     if not policy.can_restrict(by, record):
         raise NotAllowed("Only the owning agency restricts a record")
     if record.restricted:
@@ -77,6 +78,7 @@ def restrict(record: Any, *, by: Any) -> None:
 
 def lift(record: Any, *, by: Any) -> None:
     """Lift the restriction: the record is seen again by its agency and those it is shared with."""
+    _lock(record)
     if not policy.can_restrict(by, record):
         raise NotAllowed("Only the owning agency lifts a restriction")
     if not record.restricted:
@@ -92,6 +94,7 @@ def lift(record: Any, *, by: Any) -> None:
 
 def name(record: Any, *, user: User | None, by: Any) -> None:
     """Name `user` on restricted `record`, so they may see it."""
+    _lock(record)
     if not record.restricted:
         raise RestrictionError("This record is not restricted", "user")
     if not policy.can_manage_restriction(by, record):
@@ -110,6 +113,7 @@ def name(record: Any, *, user: User | None, by: Any) -> None:
 def remove(record: Any, *, user: User | None, by: Any) -> None:
     """Remove `user` from restricted `record`: their access ends at once. Refused when nobody left
     named could still manage the record."""
+    _lock(record)
     if not record.restricted:
         raise RestrictionError("This record is not restricted", "user")
     if not policy.can_manage_restriction(by, record):
@@ -127,6 +131,14 @@ def remove(record: Any, *, user: User | None, by: Any) -> None:
         RestrictedAccess.user_id == user.id))
     db.session.flush()
     audit.record("record.restricted_access_removed", user=by, record=record, details={"user_id": str(user.id)})
+
+
+def _lock(record: Any) -> None:
+    """Lock `record`'s row until the transaction ends and read it afresh: changes to who is named are
+    made one at a time, each reading the names the one before left (two named users removing each
+    other at once would otherwise leave nobody named; a name added while the restriction is lifted
+    would outlive it). On SQLite a writing transaction already holds the database's write lock."""
+    db.session.refresh(record, with_for_update=True)
 
 
 def _add_name(record: Any, user: Any, *, by: Any = None) -> None:

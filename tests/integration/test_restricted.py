@@ -214,3 +214,68 @@ def test_merging_a_restricted_record_keeps_the_merging_user_named(app_ctx, owner
     assert survivor.restricted
     assert policy.can_view(owner, survivor) and not policy.can_view(colleague, survivor)
     assert [u.id for u in restricted.named_users(survivor)] == [owner.id]
+
+
+def _remove_in_a_request_of_its_own(app, person_id, *, user_id, by_id, removed, then=None):  # type: ignore[no-untyped-def]
+    """Remove `user_id` from the person as `by_id` would in a request: its own session and transaction,
+    committed unless refused. `removed` (an Event) is set once the removal is flushed; `then` runs
+    before the commit (to hold the transaction open while another request runs)."""
+    from casework.models import User
+
+    with app.app_context():
+        try:
+            person, by = db.session.get(Person, person_id), db.session.get(User, by_id)
+            restricted.remove(person, user=db.session.get(User, user_id), by=by)
+            db.session.flush()
+            removed.set()
+            if then is not None:
+                then()
+            db.session.commit()
+            return "removed"
+        except (restricted.RestrictionError, restricted.NotAllowed) as e:
+            db.session.rollback()
+            return f"refused: {e}"
+        finally:
+            removed.set()
+
+
+def test_two_named_users_removing_each_other_at_once_never_leave_nobody_named(durable_app):
+    """Each removal alone leaves someone who can manage the record; both at once, each reading the
+    names before the other's commit, left nobody named and everyone locked out (PostgreSQL)."""
+    import threading
+    import time
+    import uuid
+
+    with durable_app.app_context():
+        agency = AgencyFactory(name=f"Race {uuid.uuid4().hex[:8]}")
+        first, second = (make_user(roles=("caseworker",), agency=agency) for _ in range(2))
+        person = PersonFactory(owner_agency_id=agency.id)
+        db.session.commit()
+        restricted.restrict(person, by=first)
+        restricted.name(person, user=second, by=first)
+        db.session.commit()
+        ids = person.id, first.id, second.id
+    person_id, first_id, second_id = ids
+    first_flushed, second_flushed = threading.Event(), threading.Event()
+    results: dict[str, str] = {}
+
+    def first_removes_second() -> None:
+        results["first"] = _remove_in_a_request_of_its_own(
+            durable_app, person_id, user_id=second_id, by_id=first_id, removed=first_flushed,
+            then=lambda: time.sleep(1.0))
+
+    def second_removes_first() -> None:
+        first_flushed.wait(10)
+        results["second"] = _remove_in_a_request_of_its_own(
+            durable_app, person_id, user_id=first_id, by_id=second_id, removed=second_flushed)
+
+    threads = [threading.Thread(target=first_removes_second), threading.Thread(target=second_removes_first)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results["first"] == "removed"
+    assert results["second"].startswith("refused"), results
+    with durable_app.app_context():
+        person = db.session.get(Person, person_id)
+        assert [u.id for u in restricted.named_users(person)] == [first_id]
