@@ -101,6 +101,7 @@ def active_user_count(agency: Agency) -> int:
 
 def deactivate(*, agency: Agency, by: Any = None) -> None:
     """Stop offering an agency; refused while it has active users (see the module's docstring)."""
+    lock(agency)
     if not agency.active:
         raise AgencyError(f"{agency.name} is already inactive")
     users = active_user_count(agency)
@@ -119,6 +120,14 @@ def reactivate(*, agency: Agency, by: Any = None) -> None:
     agency.active = True
     db.session.flush()
     audit.record("agency.reactivate", user=by, record=agency, details={"fields": ["active"]})
+
+
+def lock(agency: Agency, *, shared: bool = False) -> None:
+    """Lock the agency's row until the transaction ends and read it afresh. Deactivating takes it
+    exclusively, adding or reactivating one of its users `shared`: so an agency is never deactivated
+    while a user is being added to it (each would read the other's state from before its commit and
+    leave an inactive agency with an active user). SQLite's writers hold the write lock already."""
+    db.session.refresh(agency, with_for_update={"read": True} if shared else True)
 
 
 def require_active(agency: Agency, *, field: str | None = None) -> None:

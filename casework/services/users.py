@@ -17,6 +17,7 @@ from .. import crypto
 from ..db import db
 from ..models import Agency, RecoveryCode, Role, User
 from ..models.base import utcnow
+from . import agencies as agency_service
 from . import audit
 
 SETUP_LINK_LIFETIME = dt.timedelta(hours=72)
@@ -97,6 +98,7 @@ def create(*, email: str, name: str, agency: Agency, roles: Iterable[Role | str]
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise UserError(f"A user with the email address {email} already exists", "email")
     role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
+    agency_service.lock(agency, shared=True)
     if not agency.active:
         raise UserError(f"{agency.name} is no longer an active agency: choose another", "agency")
     user = User(email=email, name=name, agency_id=agency.id, active=True)
@@ -179,6 +181,8 @@ def deactivate(*, user: User, by: Any = None) -> None:
 def reactivate(*, user: User, by: Any = None) -> None:
     """Let a deactivated user sign in again; refused while their agency is inactive."""
     agency = db.session.get(Agency, user.agency_id)
+    if agency is not None:
+        agency_service.lock(agency, shared=True)
     if agency is not None and not agency.active:
         raise UserError(f"{agency.name} is inactive: reactivate the agency first")
     user.active = True
@@ -260,7 +264,6 @@ def create_demo_users(*, agencies: Mapping[str, Agency] | None = None) -> list[U
 
     if current_app.config["ENV"] == "production":
         raise UserError("Demo users are never created in production")
-    from . import agencies as agency_service
 
     made = []
     for email, name, role, agency_name in DEMO_USERS:

@@ -215,3 +215,68 @@ def test_cli_renames_deactivates_and_reactivates_an_agency(runner, app_ctx):
     assert [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.record_id == agency.id)
                                                  .order_by(AuditEntry.position))] == [
         "agency.update", "agency.update", "agency.deactivate", "agency.reactivate"]
+
+
+def _in_a_request_of_its_own(app, work, *, done, then=None):  # type: ignore[no-untyped-def]
+    """Run `work()` as a request would: its own session and transaction, committed unless refused.
+    `done` (an Event) is set once the work is flushed; `then` runs before the commit."""
+    with app.app_context():
+        try:
+            work()
+            db.session.flush()
+            done.set()
+            if then is not None:
+                then()
+            db.session.commit()
+            return "done"
+        except (agencies.AgencyError, users.UserError) as e:
+            db.session.rollback()
+            return f"refused: {e}"
+        finally:
+            done.set()
+
+
+@pytest.mark.parametrize("second", ["create", "reactivate"])
+def test_an_agency_deactivated_while_a_user_is_added_or_reactivated_never_keeps_an_active_user(durable_app, second):
+    """Each check alone keeps the rule (an inactive agency has no active user); at once, each reading
+    the other's state before its commit, the agency ended inactive with an active user (PostgreSQL)."""
+    import threading
+    import time
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]
+    with durable_app.app_context():
+        agency = agencies.add(name=f"Leaving {tag}", kind="other")
+        if second == "reactivate":
+            make_user(roles=("caseworker",), agency=agency, email=f"leaver-{tag}@example.org", active=False)
+        db.session.commit()
+        agency_id = agency.id
+    deactivated, added = threading.Event(), threading.Event()
+    results: dict[str, str] = {}
+
+    def deactivate() -> None:
+        results["deactivate"] = _in_a_request_of_its_own(
+            durable_app, lambda: agencies.deactivate(agency=db.session.get(Agency, agency_id)),
+            done=deactivated, then=lambda: time.sleep(1.0))
+
+    def add_user() -> None:
+        deactivated.wait(10)
+        if second == "create":
+            def work() -> None:
+                users.create(email=f"joiner-{tag}@example.org", name="Joiner", agency=db.session.get(Agency, agency_id),
+                             roles=["caseworker"])
+        else:
+            def work() -> None:
+                users.reactivate(user=users.by_email(f"leaver-{tag}@example.org"))
+        results["user"] = _in_a_request_of_its_own(durable_app, work, done=added)
+
+    threads = [threading.Thread(target=deactivate), threading.Thread(target=add_user)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results["deactivate"] == "done"
+    assert results["user"].startswith("refused"), results
+    with durable_app.app_context():
+        agency = db.session.get(Agency, agency_id)
+        assert not agency.active and agencies.active_user_count(agency) == 0
