@@ -89,7 +89,8 @@ def merge(*, survivor: Person, merged: Person, choices: dict[str, str], survivor
     if merged.owner_agency_id != survivor.owner_agency_id:
         # The merged record's agency keeps seeing the person it recorded.
         agency = db.session.get(Agency, merged.owner_agency_id)
-        sharing.share(record=survivor, agency=agency, via="explicit", by=by, reason=MERGED_SHARE_REASON)
+        sharing.share(record=survivor, agency=agency, via="explicit", by=by, reason=MERGED_SHARE_REASON,
+                      chosen=False)
     # Stubs merged into `merged` earlier now point at the survivor: chains stay one step long.
     db.session.execute(update(Person).where(Person.merged_into_id == merged.id)
                        .values(merged_into_id=survivor.id).execution_options(synchronize_session=False))

@@ -19,9 +19,12 @@ class SharingError(Exception):
     """A record could not be shared."""
 
 
-def share(*, record: Any, agency: Agency, via: str, by: Any = None, reason: str | None = None) -> Share:
+def share(*, record: Any, agency: Agency, via: str, by: Any = None, reason: str | None = None,
+          chosen: bool = True) -> Share:
     """Share `record` (person, incident, case, referral) with `agency`. An explicit share needs a reason
-    and a user who may see the record; sharing again what is already shared changes nothing."""
+    and a user who may see the record, and is refused to an inactive agency when a user chose it
+    (`chosen`; a merge keeping the merged record's agency in sight of its person chooses nothing);
+    sharing again what is already shared changes nothing."""
     if via not in VIA:
         raise SharingError(f"Unknown kind of sharing {via!r}")
     if via == "explicit":
@@ -29,7 +32,7 @@ def share(*, record: Any, agency: Agency, via: str, by: Any = None, reason: str 
             raise SharingError("Give the reason for sharing")
         if not policy.can(by, policy.Permission.SHARE_RECORDS) or not policy.can_view(by, record):
             raise SharingError("You cannot share this record")
-        if not agency.active:
+        if chosen and not agency.active:
             raise SharingError(f"{agency.name} is no longer an active agency")
     kind = policy.kind_of(record)
     existing = db.session.scalar(select(Share).where(

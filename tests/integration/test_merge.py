@@ -194,3 +194,20 @@ def test_an_import_naming_both_merged_refs_in_one_incident_gives_one_party(world
     db.session.commit()
     parties = sorted(db.session.execute(select(Party.person_id, Party.role)).all(), key=lambda p: p.role.value)
     assert parties == [(survivor.id, PartyRole.PERPETRATOR), (survivor.id, PartyRole.VICTIM)]
+
+
+def test_a_record_an_inactive_agency_shared_is_merged_and_the_agency_keeps_its_share(world):
+    """The merged record's agency keeps seeing the person it recorded: a share made by the merge, not
+    one a user chooses, so an agency that has since been deactivated does not stop the merge."""
+    survivor = world.person(surname="Jones", forenames="Ann")
+    merged = world.person(agency=world.other, surname="Jones", forenames="Anne")
+    world.share(merged, "person")
+    world.other.active = False
+    db.session.commit()
+    response = _merge(world, survivor, merged)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Person, merged.id).merged_into_id == survivor.id
+    assert db.session.scalar(select(func.count()).select_from(Share).where(
+        Share.record_kind == "person", Share.record_id == survivor.id, Share.agency_id == world.other.id,
+        Share.revoked_at.is_(None))) == 1
