@@ -95,7 +95,8 @@ def deferred_indexes(session: Session, tables: list[Table]) -> Iterator[None]:
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, now: dt.datetime) -> None:
-    """INSERT the rows (dicts with the same keys) into `table` in one executemany."""
+    """INSERT the rows (dicts with the same keys) into `table`: one executemany on SQLite, one COPY on
+    PostgreSQL, in the session's transaction."""
     if not rows:
         return
     connection = session.connection()
@@ -116,6 +117,14 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, n
             if (v := values[i]) is not None:
                 values[i] = f(v)
         params.append(tuple(values))
+    if dialect.name == "postgresql":
+        # COPY: one stream of rows, not a statement per row (psycopg adapts each value by its type).
+        columns = ", ".join(quote(n) for n in names)
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for values in params:
+                copy.write_row(values)
+        return
     connection.exec_driver_sql(sql, params)
 
 
