@@ -10,7 +10,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.guard import require, visible_or_404
-from ..db import db
 from ..models import Incident, Person
 from ..policy import Permission
 from ..services import cases
@@ -79,9 +78,10 @@ def link_incident(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     else:
         form = LinkIncidentForm()
         incident_id = _uuid(form.incident.data)
+        # One the user may not see: 404, the refusal audited (as for a person).
+        incident = visible_or_404(Incident, incident_id) if incident_id else None
         try:
-            cases.link_incident(case, incident=db.session.get(Incident, incident_id) if incident_id else None,
-                                by=current_user)
+            cases.link_incident(case, incident=incident, by=current_user)
         except cases.CaseError as e:
             form.incident.errors = [str(e)]
             return _case_page(case, status=400, link_incident=form)

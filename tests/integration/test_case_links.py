@@ -226,3 +226,17 @@ def test_an_incident_reference_that_finds_nothing_the_user_may_see_is_refused(wo
     assert message in summary.text and summary.select_one("a")["href"] == "#incident_reference"
     db.session.refresh(case)
     assert case.incidents == []
+
+
+@pytest.mark.parametrize("kind", ["other agency", "no such incident"])
+def test_an_incident_the_user_may_not_see_cannot_be_linked_and_answers_404(world, kind):
+    """As for a person: an incident the user may not see answers as one that does not exist (through
+    `visible_or_404`, which audits the refusal)."""
+    case = _open_case(world)
+    target = uuid.uuid4() if kind == "no such incident" else world.incident(on=dt.date(2024, 5, 1),
+                                                                             agency=world.other).id
+    db.session.commit()
+    response = world.post(f"/cases/{case.id}/incidents", data={"incident": str(target)})
+    assert response.status_code == 404
+    db.session.refresh(case)
+    assert case.incidents == []
