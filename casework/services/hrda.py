@@ -27,7 +27,7 @@ from ..models import (
     ReferralType,
 )
 from ..risk import repeats
-from . import meetings, referrals
+from . import meetings, person_names, referrals
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,15 @@ def queue(user: Any, *, today: dt.date, sort: str = "waiting") -> list[QueueRow]
                Referral.imported.is_(False), Referral.receiving_agency_id == user.agency_id)).all()
     names = {a.id: a.name for a in db.session.scalars(select(Agency))}
     config = current_app.config
+    shown = person_names.many_for_viewer(user, (referral.person for referral, _ in rows))
     result = []
     for referral, repeat in rows:
         escalation = repeats.potential_escalation(
             db.session, referral.person_id, today=referral.referred_on,
             incidents=int(config["ESCALATION_INCIDENTS"]), window_days=int(config["ESCALATION_WINDOW_DAYS"]))
         result.append(QueueRow(
-            referral=referral, victim=referral.person.display_name, agency=names.get(referral.owner_agency_id, ""),
+            referral=referral, victim=shown[referral.person_id].text,
+            agency=names.get(referral.owner_agency_id, ""),
             criteria=[c.label for c in referrals.criteria_of(referral)], dash_score=referral.dash_score,
             repeat=bool(repeat), escalation=escalation, children=referral.children_in_household,
             days_waiting=(today - referral.referred_on).days))

@@ -21,7 +21,7 @@ from ..forms import Form, choices
 from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ..policy import Permission
 from ..services import agencies as agency_service
-from ..services import audit, hrda, meeting_records, meetings, referrals
+from ..services import audit, hrda, meeting_records, meetings, person_names, referrals
 from .fields import DateInputField
 from .hrda import csv_response
 from .people import MultiCheckbox
@@ -285,7 +285,8 @@ def agenda(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if request.args.get("format") == "csv":
         header = ["Order", "Victim", "Referred on", "Referring agency", "Criteria", "DASH score", "Repeat",
                   "Children in household", "Previous meeting actions"]
-        body = [[n, r["referral"].person.display_name, r["referral"].referred_on.isoformat(), r["agency"],
+        shown = person_names.many_for_viewer(current_user, (r["referral"].person for r in rows))
+        body = [[n, shown[r["referral"].person_id].text, r["referral"].referred_on.isoformat(), r["agency"],
                  r["criteria"], r["referral"].dash_score, "Yes" if r["repeat"] else "No",
                  {True: "Yes", False: "No"}.get(r["referral"].children_in_household, "Not known"),
                  "; ".join(f"{a.text} ({a.status.label})" for a in (r["previous"].actions if r["previous"] else []))]

@@ -44,7 +44,7 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Agency, Gender, Incident, PartyRole, Person
 from ..policy import Permission
-from ..services import audit, flags, people, versioning
+from ..services import audit, flags, people, person_names, versioning
 from .fields import DateInputField
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -156,6 +156,18 @@ def url_with(**changes: Any) -> str:
         else:
             args[key] = value
     return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
+
+
+@bp.app_template_global()
+def person_name(person: Person) -> person_names.PersonName:
+    """What the signed-in user is shown of `person` on a page about another record (see
+    `casework.services.person_names`); asked once a request for each person. Kept on the request,
+    not on `g`: an application context may outlive a request (tests reuse one), and the answer is
+    the signed-in user's."""
+    shown = request.__dict__.setdefault("casework_person_names", {})
+    if person.id not in shown:
+        shown[person.id] = person_names.for_viewer(current_user, person)
+    return shown[person.id]
 
 
 def agency_names() -> dict[uuid.UUID, str]:

@@ -204,7 +204,6 @@ def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionF
     case = db.session.get(Case, referral.case_id) if referral.case_id else None
     return render_template(
         "referrals/show.html", referral=referral, person=referral.person,
-        person_visible=policy.can_view(viewer, referral.person),
         case=case if case is not None and policy.can_view(viewer, case) else None,
         criteria=referrals.criteria_of(referral), agencies=agency_names(),
         names=user_names({referral.referred_by_id, referral.decided_by_id}), can_decide=can_decide,
