@@ -1,6 +1,7 @@
 """Reading the stored figures: the monthly raw figures (`measure_month`), summed into periods,
 months or localities, and the per-person, per-year and per-month marks (`person_year_mark`,
-`person_month_mark`), counted into the figures of distinct people. Both are kept exact by `casework.services.upkeep`; reading them
+`person_month_mark`, and the per-year counts of the former, `person_year_count`), counted into the
+figures of distinct people. Both are kept exact by `casework.services.upkeep`; reading them
 costs a few hundred rows instead of a pass over every incident."""
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, case, func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ..models.mark import measure_month, person_month_mark, person_year_mark
+from ..models.mark import measure_month, person_month_mark, person_year_count, person_year_mark
 from .figures import BY_KEY, MARK
 from .periods import Period
 
-mm, py, pm = measure_month, person_year_mark, person_month_mark
+mm, py, pm, yc = measure_month, person_year_mark, person_month_mark, person_year_count
 
 
 def is_monthly(key: str) -> bool:
@@ -45,10 +46,8 @@ def period_figures(conn: Session | Connection, periods: Sequence[Period],
                 result[periods[int(row.bucket)]][row.figure] = int(row.value)
     people = [BY_KEY[k] for k in keys if not is_monthly(k)]
     if people:
-        query = (select(py.c.start_year, py.c.kind, py.c.role, func.count().label("people"),
-                        func.sum(case((py.c.repeat.is_(True), 1), else_=0)).cast(Integer).label("repeats"))
-                 .where(py.c.start_year.in_([p.start_year for p in periods]))
-                 .group_by(py.c.start_year, py.c.kind, py.c.role))
+        query = (select(yc.c.start_year, yc.c.kind, yc.c.role, yc.c.people, yc.c.repeats)
+                 .where(yc.c.start_year.in_([p.start_year for p in periods])))
         counts = {(r.start_year, r.kind, getattr(r.role, "value", r.role)): (int(r.people), int(r.repeats or 0))
                   for r in conn.execute(query)}
         for period in periods:

@@ -73,6 +73,21 @@ person_year_mark = Table(
     comment="derived: party_mark summed per person and financial year (casework.services.marks)",
 )
 
+# person_year_mark counted per financial year, kind and role: how many people, and how many of them
+# with a repeat. The dashboard reads these few rows instead of counting hundreds of thousands; kept
+# exact with person_year_mark (each refresh subtracts the rows it removes and adds those it writes).
+person_year_count = Table(
+    "person_year_count",
+    Base.metadata,
+    Column("start_year", Integer(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("role", Party.__table__.c.role.type.copy(), nullable=False),
+    Column("people", BigInteger(), nullable=False),
+    Column("repeats", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("start_year", "kind", "role"),
+    comment="derived: person_year_mark counted per year, kind and role (casework.services.marks)",
+)
+
 # Per person, month, locality, role and kind: as person_year_mark, for the monthly charts and the
 # locality breakdowns of the measures counting distinct people.
 person_month_mark = Table(

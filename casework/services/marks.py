@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from ..measures.figures import financial_year, first_of_month
 from ..models import Incident, Party, Person
-from ..models.mark import MARK_KINDS, party_mark, person_month_mark, person_year_mark
+from ..models.mark import MARK_KINDS, party_mark, person_month_mark, person_year_count, person_year_mark
 from ..risk.repeats import repeat_marks
 from . import monthly
 
@@ -65,6 +65,7 @@ incident_table = Incident.__table__
 MARKED_PARTY_COLUMNS = frozenset({"person_id", "role", "incident_id", "id"})
 MARKED_INCIDENT_COLUMNS = frozenset({"occurred_on", "category", "domestic_abuse", "asb_type", "id"})
 YEAR_COLUMNS = ("start_year", "person_id", "role", "kind", "repeat")
+COUNT_COLUMNS = ("start_year", "kind", "role", "people", "repeats")
 MONTH_COLUMNS = ("month", "locality", "person_id", "role", "kind", "repeat")
 COLUMNS = ("incident_id", "person_id", "role", "occurred_on", *(f"is_{k}" for k in MARK_KINDS),
            *(f"repeat_{k}" for k in MARK_KINDS))
@@ -95,7 +96,7 @@ def refresh_repeat_marks(session: Session, *, person_ids: Iterable[uuid.UUID | N
             monthly.note_all(session)
             monthly.flush_months(session)
             return len(ids)
-    statements = _refresh_statements()
+    statements = _refresh_statements(connection.dialect.name)
     months: set[Any] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -113,18 +114,45 @@ def refresh_repeat_marks(session: Session, *, person_ids: Iterable[uuid.UUID | N
 
 
 @functools.cache
-def _refresh_statements() -> tuple[Any, ...]:
+def _refresh_statements(dialect: str) -> tuple[Any, ...]:
     """The statements of a refresh (the marks before, then replacing them and the person-year
-    summaries), built once (building the rule's statement costs more
-    than running it for a few people); the people are an expanding parameter."""
+    summaries, their counts following), built once per kind of database (building the rule's
+    statement costs more than running it for a few people); the people are an expanding parameter."""
     people: Any = bindparam("person_ids", expanding=True)
     return (select(*(party_mark.c[name] for name in COLUMNS)).where(party_mark.c.person_id.in_(people)),
             delete(party_mark).where(party_mark.c.person_id.in_(people)),
             insert(party_mark).from_select(COLUMNS, rule_rows(people)),
+            _add_counts(dialect, people, sign=-1),
             delete(person_year_mark).where(person_year_mark.c.person_id.in_(people)),
             insert(person_year_mark).from_select(YEAR_COLUMNS, person_year_rows(people)),
+            _add_counts(dialect, people, sign=1),
             delete(person_month_mark).where(person_month_mark.c.person_id.in_(people)),
             insert(person_month_mark).from_select(MONTH_COLUMNS, person_month_rows(people)))
+
+
+def person_year_counts(person_ids: Any = None, *, sign: int = 1) -> Select[Any]:
+    """`person_year_mark` counted per year, kind and role (of some people, times `sign`), as
+    `person_year_count` holds it for everyone."""
+    py = person_year_mark
+    query = (select(py.c.start_year, py.c.kind, py.c.role, (sign * func.count()).label("people"),
+                    (sign * func.sum(case((py.c.repeat.is_(True), 1), else_=0))).label("repeats"))
+             .group_by(py.c.start_year, py.c.kind, py.c.role))
+    if person_ids is not None:
+        query = query.where(py.c.person_id.in_(person_ids))
+    return query
+
+
+def _add_counts(dialect: str, person_ids: Any, *, sign: int) -> Any:
+    """Add (sign 1) or subtract (sign -1) the people's person-year rows to or from the counts: an
+    INSERT of the groups not yet counted that adds to those that are (ON CONFLICT, on both databases)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(person_year_count)
+    statement = upsert.from_select(COUNT_COLUMNS, person_year_counts(person_ids, sign=sign))
+    return statement.on_conflict_do_update(
+        index_elements=["start_year", "kind", "role"],
+        set_={"people": person_year_count.c.people + statement.excluded.people,
+              "repeats": person_year_count.c.repeats + statement.excluded.repeats})
 
 
 def person_year_rows(person_ids: Any = None) -> Any:
@@ -187,17 +215,25 @@ def _rebuild(connection: Connection) -> int:
         connection.execute(insert(table).from_select(columns, select(*(ordered.c[c] for c in columns)).order_by(*key)))
         for index in indexes:
             index.create(connection)
+    rebuild_counts(connection)
     return int(connection.scalar(select(func.count()).select_from(party_mark)) or 0)
+
+
+def rebuild_counts(connection: Connection) -> None:
+    """Remake `person_year_count` from `person_year_mark` (the migration that adds it uses this too)."""
+    connection.execute(delete(person_year_count))
+    connection.execute(insert(person_year_count).from_select(COUNT_COLUMNS, person_year_counts()))
 
 
 @dataclass(frozen=True)
 class Discrepancy:
     """A stored mark row that differs from the rule: `missing` (the rule has it, the table not),
     `stale` (the table has it, the rule not) or `wrong` (both, with different marks); or `year`,
-    a person's yearly summary that differs from their marks."""
+    a person's yearly summary that differs from their marks; or `count`, a year's count of people
+    that differs from the yearly summaries."""
 
     incident_id: uuid.UUID | None
-    person_id: uuid.UUID
+    person_id: uuid.UUID | None
     role: str
     problem: str
     expected: dict[str, Any] | None
@@ -209,6 +245,11 @@ class Discrepancy:
             fields = ", ".join(f"{k} {self.stored[k]} (should be {self.expected[k]})"
                                for k in COLUMNS if self.stored[k] != self.expected[k])
             return f"incident {self.incident_id}, person {self.person_id} as {self.role}: {fields}"
+        if self.problem == "count":
+            assert self.stored is not None
+            return (f"{self.stored['kind']} {self.role} in {self.stored['start_year']}: counted "
+                    f"{self.stored.get('people', 0)} people ({self.stored.get('repeats', 0)} repeats), should be "
+                    f"{(self.expected or {}).get('people', 0)} ({(self.expected or {}).get('repeats', 0)})")
         if self.problem == "year":
             assert self.stored is not None
             return (f"person {self.person_id} as {self.role}, {self.stored['kind']} in {self.stored['start_year']}: "
@@ -245,8 +286,19 @@ def check_repeat_marks(session: Session, *, limit: int | None = None) -> list[Di
         kept = select(*(table.c[name] for name in columns))
         differing = [*connection.execute(kept.except_(from_marks)), *connection.execute(from_marks.except_(kept))]
         for row in differing:
-            found.append(Discrepancy(None, row.person_id, _text(row.role), problem="year",  # type: ignore[arg-type]
+            found.append(Discrepancy(None, row.person_id, _text(row.role), problem="year",
                                      expected=None, stored={"start_year": getattr(row, when), "kind": row.kind}))
+    # The counts per year, kind and role, against the yearly summaries (a group counted down to
+    # nobody may stay as a row of zeros).
+    def counts(query: Any) -> dict[tuple[Any, ...], dict[str, int]]:
+        return {(r.start_year, r.kind, _text(r.role)): {"people": int(r.people), "repeats": int(r.repeats or 0)}
+                for r in connection.execute(query) if r.people or r.repeats}
+
+    kept_counts, fresh_counts = counts(select(person_year_count)), counts(person_year_counts())
+    for key in sorted(kept_counts.keys() | fresh_counts.keys(), key=str):
+        if kept_counts.get(key) != fresh_counts.get(key):
+            found.append(Discrepancy(None, None, key[2], problem="count", expected=fresh_counts.get(key),
+                                     stored={"start_year": key[0], "kind": key[1], **kept_counts.get(key, {})}))
     return found
 
 

@@ -25,6 +25,7 @@ from casework.models import (
     Referral,
     party_mark,
 )
+from casework.models.mark import person_year_count
 from casework.services import monthly as stored_months
 from casework.services.marks import (
     check_repeat_marks,
@@ -176,6 +177,30 @@ def test_the_check_finds_a_tampered_mark_and_the_rebuild_mends_it(session):
     rebuild_repeat_marks(session)
     assert exact(session)
     assert stored(session, victim) == {D(2024, 5, 1): False, D(2024, 6, 1): True}
+
+
+def test_the_yearly_counts_follow_each_refresh_and_the_check_finds_a_wrong_one(session):
+    records = Records(session)
+    victim, other = records.people(2)
+    first = records.da(D(2024, 5, 1), victims=[victim])
+    records.da(D(2024, 6, 1), victims=[victim])
+    records.da(D(2024, 7, 1), victims=[other])
+
+    def counted() -> tuple[int, int]:
+        row = session.execute(select(person_year_count.c.people, person_year_count.c.repeats).where(
+            person_year_count.c.start_year == 2024, person_year_count.c.kind == "da",
+            person_year_count.c.role == V)).one()
+        return int(row.people), int(row.repeats)
+
+    assert counted() == (2, 1) and exact(session)
+    session.delete(first)  # the victim's June incident is no longer a repeat
+    session.flush()
+    assert counted() == (2, 0) and exact(session)
+    session.execute(update(person_year_count).values(people=person_year_count.c.people + 1))
+    found = [d for d in check_repeat_marks(session) if d.problem == "count"]
+    assert found and "counted 3 people (0 repeats), should be 2 (0)" in found[0].describe()
+    rebuild_repeat_marks(session)
+    assert counted() == (2, 0) and exact(session)
 
 
 def test_refreshing_many_people_at_once_is_a_full_rebuild_with_the_same_result(session):
