@@ -29,6 +29,8 @@ Records
 `can_view` answers for one loaded record; `visible_filter` gives the same
 answer as a SQL condition, so lists and searches never fetch a record the user
 may not see, and can count the ones left out.
+`agency_open_filter` answers for a whole agency rather than one user: what an
+agency's export may write in full.
 """
 
 from __future__ import annotations
@@ -155,6 +157,20 @@ def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
         and_(restricted.is_(False), open_to_agency),
         and_(restricted.is_(True), _named_on(kind, model.id, user.id)),  # type: ignore[attr-defined]
     )
+
+
+def agency_open_filter(agency_id: Any, model: type) -> ColumnElement[bool]:
+    """A SQL condition on `model` true for the rows open to a whole agency: owned by it or shared
+    with it, and not restricted. What every user of the agency who views records may see in full,
+    named or not; an agency's export (`casework.exchange.exporter`) writes such a record whole. A
+    restricted record is only ever its named users', never a whole agency's."""
+    kind = kind_of(model)
+    open_to_agency = or_(
+        model.owner_agency_id == agency_id,  # type: ignore[attr-defined]
+        _shared_with(kind, model.id, agency_id),  # type: ignore[attr-defined]
+    )
+    restricted = getattr(model, "restricted", None)
+    return open_to_agency if restricted is None else and_(restricted.is_(False), open_to_agency)
 
 
 def can_view(user: Actor | None, record: Any) -> bool:

@@ -8,6 +8,25 @@ What is exported
     partnership's). Without an agency: every record. People merged into
     another are exported as the survivor.
 
+What is written of a person
+    An agency's export follows the rule of the pages (`policy.agency_open_filter`):
+    - a person the agency owns, or one shared with it, that is not restricted:
+      every column;
+    - another agency's person not shared with it: the identity only (surname,
+      forenames, date of birth, gender), as the agency's users see a match;
+      postcode and the complex-needs markers are left blank ("not known");
+    - a restricted person, whoever owns it and with or without an agency: the
+      ref, the surname `WITHHELD_SURNAME` (the format requires one) and every
+      other column blank. A restricted person is only ever seen by the users
+      named on it, never by a whole agency, and the format cannot carry a
+      restriction: whatever left in a file would be open to all in the system
+      that imports it. The row keeps the parties and referrals that name the
+      person importable, so the incidents keep their victims and perpetrators.
+    Such a row is a stand-in, not the record: importing the export back into the
+    system it came from, as the same agency, writes the stand-in's blanks over
+    the record its ref names. An export hands records to another system; it is
+    not a backup of this one.
+
 Refs
     With an agency, a record is exported with that agency's ref for it (the
     first in sort order, when merges gave it several). A record the agency has
@@ -33,11 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, case, or_, select
 
-from .. import crypto
+from .. import crypto, policy
 from ..db import db
-from ..models import Agency, RecordKind
+from ..models import Agency, Person, RecordKind
 from .bulk import generated_ref
 from .importer import (
     ACTIVITY,
@@ -59,6 +78,8 @@ from .schema import (
     REFERRALS,
     FileSpec,
 )
+
+WITHHELD_SURNAME = "Restricted"  # the surname of a restricted person's stand-in row (see the docstring)
 
 
 @dataclass
@@ -204,12 +225,12 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
             PERSON.c.id.in_(select(REFERRAL.c.person_id).where(referral_filter)),
             PERSON.c.id.in_(list(survivors)),
         )
-    for p in session.execute(select(*columns).where(person_filter)):
+    full = PERSON.c.restricted.is_(False) if agency is None else policy.agency_open_filter(agency.id, Person)
+    shown = select(*columns, PERSON.c.restricted, case((full, True), else_=False).label("full"))
+    for p in session.execute(shown.where(person_filter)):
         if p.merged_into_id is not None:
             continue  # its refs and parties are the survivor's
-        plain = {name: _unseal(ring, name, p.id, getattr(p, name)) for name in SECRETS["person"]}
-        people.append([ref(RecordKind.PERSON, p.id), plain["surname"], plain["forenames"], plain["date_of_birth"],
-                       p.gender, plain["postcode"], p.mental_health, p.substance_misuse, p.complex_needs])
+        people.append(_person_row(ring, ref(RecordKind.PERSON, p.id), p))
     _write(directory, PEOPLE, report, people)
     del people
 
@@ -223,6 +244,18 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
     audit.record_exchange("export", agency_id=agency.id if agency else None, file_name=directory.name,
                           counts=dict(report.files))
     return report
+
+
+def _person_row(ring: crypto.Keyring, person_ref: str, p: Any) -> list[Any]:
+    """What the export writes of a person (see the module's docstring): all of it, the identity
+    only, or a stand-in holding nothing but the ref."""
+    if p.restricted:
+        return [person_ref, WITHHELD_SURNAME, None, None, None, None, None, None, None]
+    identity = [_unseal(ring, name, p.id, getattr(p, name)) for name in ("surname", "forenames", "date_of_birth")]
+    if not p.full:
+        return [person_ref, *identity, p.gender, None, None, None, None]
+    postcode = _unseal(ring, "postcode", p.id, p.postcode)
+    return [person_ref, *identity, p.gender, postcode, p.mental_health, p.substance_misuse, p.complex_needs]
 
 
 def _unseal(ring: crypto.Keyring, column: str, row_id: uuid.UUID, sealed: bytes | None) -> Any:
