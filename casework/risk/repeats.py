@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import functools
 import uuid
 from typing import Any, ClassVar
 
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -188,7 +190,7 @@ def _earlier_count_sql(element: _earlier_count, compiler: Any, **kw: Any) -> str
 
 def repeat_marks(*, occurred_from: dt.date | None = None, occurred_to: dt.date | None = None,
                  person_ids: list[uuid.UUID] | None = None, kinds: tuple[RepeatKind, ...] = tuple(RepeatKind),
-                 lookback_days: int = LOOKBACK_DAYS) -> Select[Any]:
+                 lookback_days: int = LOOKBACK_DAYS, looked_back_from: Any = None) -> Select[Any]:
     """The repeat rule, once. One row per party of an incident of any of `kinds`, dated from
     `occurred_from` to `occurred_to` (either may be open), with columns incident_id, person_id,
     role, occurred_on and, for each kind K (`K.value`): `is_K`, 1 when the incident is of kind K,
@@ -199,6 +201,9 @@ def repeat_marks(*, occurred_from: dt.date | None = None, occurred_to: dt.date |
     look-back reaches before `occurred_from`. Set-based: a window over each
     person's rows in date order, so a person with a long history costs a sort,
     not a scan of their history for every incident.
+
+    The bounds and people may be bound parameters (a statement built once, run for many people);
+    then `looked_back_from`, the first day the look-back reaches, is one too.
     """
     i = incident_table.alias("i")
     p = party_table.alias("p")
@@ -213,7 +218,9 @@ def repeat_marks(*, occurred_from: dt.date | None = None, occurred_to: dt.date |
         .where(or_(*(is_kind(kind, i) for kind in kinds)))
     )
     if occurred_from is not None:
-        rows = rows.where(i.c.occurred_on >= occurred_from - dt.timedelta(days=lookback_days))
+        if looked_back_from is None:
+            looked_back_from = occurred_from - dt.timedelta(days=lookback_days)
+        rows = rows.where(i.c.occurred_on >= looked_back_from)
     if occurred_to is not None:
         rows = rows.where(i.c.occurred_on <= occurred_to)
     if person_ids is not None:
@@ -249,14 +256,35 @@ def current_repeat_flags(conn: Session | Connection, person_id: uuid.UUID, *, to
                          ) -> dict[tuple[RepeatKind, PartyRole], bool]:
     """A person's current repeat flags: for each kind and role, whether they have a kind-K
     incident dated from today - 364 to today that is a repeat for them."""
-    marks = repeat_marks(occurred_from=today - dt.timedelta(days=LOOKBACK_DAYS - 1), occurred_to=today,
-                         person_ids=[person_id])
+    since = today - dt.timedelta(days=LOOKBACK_DAYS - 1)
     held = set()
-    for row in conn.execute(marks).mappings():
+    for row in conn.execute(_current_marks(), {"person_ids": [person_id], "since": since, "until": today,
+                                               "looked_back_from": since - dt.timedelta(days=LOOKBACK_DAYS)}).mappings():
         for kind in RepeatKind:
             if row[f"repeat_{kind.value}"] == 1:
                 held.add((kind, PartyRole(row["role"])))
     return {(kind, role): (kind, role) in held for kind in RepeatKind for role in PartyRole}
+
+
+# A person's page asks these for one person at a time: the statements are built once, with the person
+# and the dates as parameters (building one costs more than running it).
+
+
+@functools.cache
+def _current_marks() -> Select[Any]:
+    return repeat_marks(occurred_from=bindparam("since", type_=Date()), occurred_to=bindparam("until", type_=Date()),
+                        person_ids=bindparam("person_ids", expanding=True),
+                        looked_back_from=bindparam("looked_back_from", type_=Date()))
+
+
+def _cluster_in_window(events: Select[Any], *, strictly_after: bool) -> Any:
+    """Whether any of `events` (for the people in the parameter) is dated in the window from
+    the parameter `since` (or strictly after it) to `until`."""
+    e = events.subquery()
+    since = bindparam("since", type_=Date())
+    return select(exists(select(e.c.incident_id).where(
+        e.c.occurred_on > since if strictly_after else e.c.occurred_on >= since,
+        e.c.occurred_on <= bindparam("until", type_=Date()))))
 
 
 def repeat_people(kind: RepeatKind, role: PartyRole, *, today: dt.date) -> Select[Any]:
@@ -315,10 +343,16 @@ def potential_escalation(conn: Session | Connection, person_id: uuid.UUID, *, to
                          incidents: int = 3, window_days: int = 365) -> bool:
     """Whether a DA incident dated from today - (window_days - 1) to today completes a potential
     escalation cluster for the person (the same "current" window as the repeat flags)."""
-    events = escalation_events(incidents=incidents, window_days=window_days, person_ids=[person_id]).subquery()
-    query = select(events.c.incident_id).where(
-        events.c.occurred_on >= today - dt.timedelta(days=window_days - 1), events.c.occurred_on <= today)
-    return bool(conn.execute(select(exists(query))).scalar())
+    query = _escalation(incidents, window_days)
+    return bool(conn.execute(query, {"person_ids": [person_id], "since": today - dt.timedelta(days=window_days - 1),
+                                     "until": today}).scalar())
+
+
+@functools.cache
+def _escalation(incidents: int, window_days: int) -> Any:
+    events = escalation_events(incidents=incidents, window_days=window_days,
+                               person_ids=bindparam("person_ids", expanding=True))  # type: ignore[arg-type]
+    return _cluster_in_window(events, strictly_after=False)
 
 
 def asb_review_events(*, complaints: int = 3, window_months: int = 6,
@@ -334,10 +368,16 @@ def asb_review_threshold(conn: Session | Connection, person_id: uuid.UUID, *, to
                          complaints: int = 3, window_months: int = 6) -> bool:
     """Whether an ASB incident dated within the last `window_months` (after today minus the months,
     to today) brings the person to the case review threshold."""
-    events = asb_review_events(complaints=complaints, window_months=window_months, person_ids=[person_id]).subquery()
-    query = select(events.c.incident_id).where(
-        events.c.occurred_on > add_months(today, -window_months), events.c.occurred_on <= today)
-    return bool(conn.execute(select(exists(query))).scalar())
+    query = _asb_review(complaints, window_months)
+    return bool(conn.execute(query, {"person_ids": [person_id], "since": add_months(today, -window_months),
+                                     "until": today}).scalar())
+
+
+@functools.cache
+def _asb_review(complaints: int, window_months: int) -> Any:
+    events = asb_review_events(complaints=complaints, window_months=window_months,
+                               person_ids=bindparam("person_ids", expanding=True))  # type: ignore[arg-type]
+    return _cluster_in_window(events, strictly_after=True)
 
 
 # --- repeat HRDA referrals ----------------------------------------------------------------
