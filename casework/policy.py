@@ -230,6 +230,40 @@ def nameable_filter(record: Any, user_model: type) -> ColumnElement[bool]:
     )
 
 
+def keeper_filter(record: Any, user_model: type) -> ColumnElement[bool]:
+    """A SQL condition on users true for those who keep restricted `record` within its owner's reach:
+    active, of the agency that owns it, in a role that edits records. A restricted record always
+    keeps one named (`casework.services.restricted` refuses a removal that would leave none), or
+    else its owning agency may recover it (`can_recover_restriction`): an agency it is shared with
+    must never be able to hide the owner's own record from the owner."""
+    from .models import UserRole
+
+    return and_(
+        user_model.active.is_(True),  # type: ignore[attr-defined]
+        user_model.agency_id == record.owner_agency_id,  # type: ignore[attr-defined]
+        exists().where(UserRole.user_id == user_model.id,  # type: ignore[attr-defined]
+                       UserRole.role.in_(roles_with(Permission.EDIT_RECORDS))),
+    )
+
+
+def may_recover_restrictions(user: Actor | None) -> bool:
+    """Whether `user` may name themselves on their agency's restricted records that nobody of the
+    agency could manage any more (the list, and the recovery page of each): someone who edits records."""
+    return can(user, Permission.EDIT_RECORDS)
+
+
+def can_recover_restriction(user: Actor | None, record: Any, *, kept: bool) -> bool:
+    """Whether `user` may name themselves on restricted `record` without being named by someone on
+    it: a user of the agency that owns it who may edit records, and only while `kept` is false
+    (nobody named keeps it: see `keeper_filter`; e.g. the last keeper left the agency). The step is
+    audited apart from ordinary naming, with its reason."""
+    if user is None or not getattr(record, "restricted", False) or kept:
+        return False
+    if getattr(record, "merged_into_id", None) is not None:
+        return False
+    return record.owner_agency_id == user.agency_id and may_recover_restrictions(user)
+
+
 # --- referral decisions and risk assessments --------------------------------
 
 

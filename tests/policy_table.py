@@ -183,6 +183,12 @@ POLICY: dict[tuple[str, str], Route] = {
                                        ("POST", "lift", frozenset({400, 403})),
                                        ("POST", "name", frozenset({400})),
                                        ("POST", "remove", frozenset({400})))},
+    # Recovery: the test's records are not restricted, so there is nothing to recover (404).
+    ("GET", "restricted.orphaned"): Route(roles("caseworker", "hrda_chair")),
+    **{(method, "restricted.recover"): Route(
+        roles("caseworker", "hrda_chair"), record="person", record_arg="record_id",
+        args=lambda ctx: {"kind": "person"}, also_ok=frozenset({400, 404}))
+       for method in ("GET", "POST")},
     # --- end of restricted people and cases ---
     # --- HRDA meetings (issue 5): `_meeting` is a meeting chaired by the users' own agency, which
     # it also invites; the referral routes are for HRDA referrals only (the test's are HRDA).

@@ -71,9 +71,12 @@ def deactivate(email: str) -> None:
     user = users.by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the email address {email}")
-    users.deactivate(user=user)
+    unkept = users.deactivate(user=user)
     db.session.commit()
     click.echo(f"Deactivated {user.email}; their sessions have ended.")
+    if unkept:
+        click.echo(f"{unkept} restricted record(s) they were named on now have nobody named who can manage them "
+                   "for their agency: tell the agency, whose users who edit records can recover them.")
 
 
 @users_group.command("demo")

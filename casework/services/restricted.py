@@ -10,8 +10,18 @@ Nobody is ever locked out by accident:
 - whoever marks a record restricted is named on it in the same step, so the
   record never exists restricted with nobody able to see it;
 - a removal is refused when it would leave nobody named who could still
-  manage the record (an active user who may edit records). Removing oneself
-  is allowed while someone else could; access ends at once.
+  manage the record (an active user who may edit records), or nobody of the
+  owning agency who could (`policy.keeper_filter`): a user of an agency the
+  record is shared with never hides it from its owner. Removing oneself is
+  allowed while someone else could; access ends at once;
+- a user who leaves (deactivated, or no longer in a role that edits records)
+  is not kept named at the expense of the leaver being deactivated at once;
+  when that leaves a restricted record with no keeper of the owning agency,
+  the agency's users who edit records see it in their list of records to
+  recover (`orphaned`) and one may name themselves on it with a reason
+  (`recover`), audited as "restriction.recovered". Until then it stays hidden.
+  `users.deactivate` and `users.set_roles` report how many records a change
+  left so (`left_unkept`).
 Lifting the restriction forgets the names, so restricting the record again
 later starts from the user doing it, not from an old list.
 
@@ -24,11 +34,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select, true
 
 from .. import policy
 from ..db import db
-from ..models import RestrictedAccess, User
+from ..models import Agency, Case, Person, RestrictedAccess, User
 from . import audit, versioning
 
 
@@ -121,10 +131,14 @@ def remove(record: Any, *, user: User | None, by: Any) -> None:
     if user is None or db.session.scalar(_named(record).where(RestrictedAccess.user_id == user.id)) is None:
         raise RestrictionError("Select a user named on this record", "user")
     editors = policy.roles_with(policy.Permission.EDIT_RECORDS)
+    who = "You are" if user.id == getattr(by, "id", None) else f"{user.name} is"
     if not any(other.id != user.id and other.active and other.roles & editors for other in named_users(record)):
-        who = "You are" if user.id == getattr(by, "id", None) else f"{user.name} is"
         raise RestrictionError(f"{who} the last person named who can manage this record: name someone "
                                "else first", "user")
+    if not _kept(record, without=user.id):
+        owner = _agency_name(record.owner_agency_id)
+        raise RestrictionError(f"{who} the last person of {owner}, which owns this record, named who can manage "
+                               f"it: {owner} must keep someone named. Name another user of {owner} first", "user")
     kind = policy.kind_of(record)
     db.session.execute(delete(RestrictedAccess).where(
         RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record.id,
@@ -145,3 +159,89 @@ def _add_name(record: Any, user: Any, *, by: Any = None) -> None:
     from . import sharing
 
     sharing.name_on_restricted(record=record, user=user, by=by if by is not None else user)
+
+
+# --- recovery: a restricted record nobody of its agency can manage any more ------------------------
+
+RECOVERABLE: tuple[type, ...] = (Person, Case)
+
+
+def _keepers(model_or_record: Any, kind: str, record_id: Any) -> Any:
+    return exists().where(RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record_id,
+                          RestrictedAccess.user_id == User.id, policy.keeper_filter(model_or_record, User))
+
+
+def _kept(record: Any, *, without: Any = None) -> bool:
+    """Whether someone named on `record` keeps it for its owning agency (`policy.keeper_filter`),
+    leaving out the user `without`."""
+    kind = policy.kind_of(record)
+    condition = _keepers(record, kind, record.id)
+    if without is not None:
+        condition = condition.where(User.id != without)
+    return bool(db.session.scalar(select(condition)))
+
+
+def is_kept(record: Any) -> bool:
+    """Whether restricted `record` still has someone named who keeps it for its owning agency."""
+    return _kept(record)
+
+
+def _agency_name(agency_id: Any) -> str:
+    agency = db.session.get(Agency, agency_id)
+    return agency.name if agency is not None else "the owning agency"
+
+
+def _unkept(model: type) -> Any:
+    kind = policy.kind_of(model)
+    merged = getattr(model, "merged_into_id", None)
+    return select(model).where(model.restricted.is_(True), merged.is_(None) if merged is not None else true(),  # type: ignore[attr-defined]
+                               ~_keepers(model, kind, model.id))  # type: ignore[attr-defined]
+
+
+def orphaned(*, agency_id: Any) -> list[tuple[str, Any]]:
+    """The restricted people and cases of the agency `agency_id` with nobody named who keeps them
+    (kind and record, oldest first): what its users who edit records may recover."""
+    found: list[tuple[str, Any]] = []
+    for model in RECOVERABLE:
+        rows = db.session.scalars(_unkept(model).where(model.owner_agency_id == agency_id)  # type: ignore[attr-defined]
+                                  .order_by(model.created_at))  # type: ignore[attr-defined]
+        found += [(policy.kind_of(model), row) for row in rows]
+    return found
+
+
+def left_unkept(user: User) -> int:
+    """How many restricted records `user` is named on have nobody named who keeps them for their
+    owning agency: after `user` is deactivated or loses a role, what their agency must recover."""
+    total = 0
+    for model in RECOVERABLE:
+        kind = policy.kind_of(model)
+        total += db.session.scalar(select(func.count()).select_from(_unkept(model).where(exists().where(
+            RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == model.id,  # type: ignore[attr-defined]
+            RestrictedAccess.user_id == user.id)).subquery())) or 0
+    return total
+
+
+def can_recover(user: Any, record: Any) -> bool:
+    """Whether `user` may recover `record` now (`policy.can_recover_restriction`)."""
+    if not getattr(record, "restricted", False):
+        return False
+    return policy.can_recover_restriction(user, record, kept=_kept(record))
+
+
+def recover(record: Any, *, by: Any, reason: str | None) -> None:
+    """Name `by` on restricted `record` that nobody named keeps for its owning agency any more (see
+    the module docstring), with a reason: audited as "restriction.recovered", the reason stored
+    encrypted with the entry (readable on the audit page only)."""
+    _lock(record)
+    if not can_recover(by, record):
+        raise NotAllowed("Only a user of the owning agency recovers a record nobody there can manage")
+    text = (reason or "").strip()
+    if not text:
+        raise RestrictionError("Give the reason you are recovering this record", "reason")
+    if len(text) > 1000:
+        raise RestrictionError("The reason must be 1000 characters or fewer", "reason")
+    kind = policy.kind_of(record)
+    if db.session.scalar(_named(record).where(RestrictedAccess.user_id == by.id)) is None:
+        db.session.add(RestrictedAccess(record_kind=kind, record_id=record.id, user_id=by.id))
+    db.session.flush()
+    audit.record("restriction.recovered", user=by, record=record, details={"user_id": str(by.id)}, terms=text)

@@ -18,7 +18,7 @@ from ..db import db
 from ..models import Agency, RecoveryCode, Role, User
 from ..models.base import utcnow
 from . import agencies as agency_service
-from . import audit
+from . import audit, restricted
 
 SETUP_LINK_LIFETIME = dt.timedelta(hours=72)
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
@@ -157,17 +157,22 @@ def change_password(*, user: User, current: str, new: str) -> None:
     set_password(user=user, password=new)
 
 
-def set_roles(*, user: User, roles: Iterable[Role | str], by: Any) -> None:
+def set_roles(*, user: User, roles: Iterable[Role | str], by: Any) -> int:
+    """Give `user` exactly `roles`. Returns how many restricted records this left with nobody named
+    who can manage them for their agency (`restricted.left_unkept`): the agency recovers them."""
     role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
     if by is not None and user.id == by.id and Role.ADMIN in user.roles and Role.ADMIN not in role_set:
         raise UserError("You cannot remove your own administrator role", "roles")
     user.set_roles(role_set)
     db.session.flush()
     audit.record("user.roles", user=by, record=user, details={"roles": sorted(r.value for r in role_set)})
+    return restricted.left_unkept(user)
 
 
-def deactivate(*, user: User, by: Any = None) -> None:
-    """A deactivated user cannot sign in, and their sessions end at once."""
+def deactivate(*, user: User, by: Any = None) -> int:
+    """A deactivated user cannot sign in, and their sessions end at once. Never refused for the
+    restricted records they are named on; returns how many of those now have nobody named who can
+    manage them for their agency (`restricted.left_unkept`), so the admin tells the agency."""
     from ..auth import sessions
 
     if by is not None and user.id == by.id:
@@ -176,6 +181,7 @@ def deactivate(*, user: User, by: Any = None) -> None:
     sessions.end_all(user_id=user.id, reason="deactivated")
     db.session.flush()
     audit.record("user.deactivate", user=by, record=user)
+    return restricted.left_unkept(user)
 
 
 def reactivate(*, user: User, by: Any = None) -> None:

@@ -98,22 +98,31 @@ def user_roles(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     account = _user_or_404(user_id)
     form = RolesForm()
     try:
-        users.set_roles(user=account, roles=form.roles.data or [], by=current_user)
+        unkept = users.set_roles(user=account, roles=form.roles.data or [], by=current_user)
     except users.UserError as e:
         form.roles.errors = [str(e)]
         return render_template("admin/user.html", account=account, form=form), 400
-    flash(f"Roles of {account.email} changed")
+    flash(f"Roles of {account.email} changed" + unkept_notice(unkept))
     return redirect(url_for("admin.user", user_id=account.id))
+
+
+def unkept_notice(unkept: int | None) -> str:
+    """What the admin is told when a change left restricted records with nobody who can manage them."""
+    if not unkept:
+        return ""
+    records = "1 restricted record is" if unkept == 1 else f"{unkept} restricted records are"
+    return (f". {records} now left with nobody named who can manage it for its agency: tell the agency, "
+            "whose users who edit records can recover it from their list of restricted records to recover")
 
 
 def _user_action(user_id: uuid.UUID, action, done: str):  # type: ignore[no-untyped-def]
     account = _user_or_404(user_id)
     try:
-        action(user=account, by=current_user)
+        unkept = action(user=account, by=current_user)
     except users.UserError as e:
         return render_template("admin/user.html", account=account, form=RolesForm(
             data={"roles": [r.value for r in account.roles]}), action_error=str(e)), 400
-    flash(done.format(email=account.email))
+    flash(done.format(email=account.email) + unkept_notice(unkept))
     return redirect(url_for("admin.user", user_id=account.id))
 
 

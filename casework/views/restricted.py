@@ -2,6 +2,9 @@
 and removing one, lifting the restriction (rules in `casework.services.restricted`; who may do it
 in `casework.policy`).
 
+A restricted record nobody of its agency can manage any more (its last keeper left) is recovered
+from `/restricted-records`, the agency's list, and `/restricted-records/<kind>/<id>/recover`.
+
 The section sits on the person page (`add_section`) and the case page (the template global
 `restriction_section`); its forms post here, and an error shows on this journey's own page,
 `/<people|cases>/<id>/restriction`, with the error summary.
@@ -14,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectField, TextAreaField
 
 from .. import policy
 from ..auth.guard import require, visible_or_404
@@ -239,3 +242,50 @@ for _kind, (_model, _rule, _endpoint) in KINDS.items():
     for _action, _suffix, _method, _make in ROUTES:
         bp.add_url_rule(_rule + _suffix, endpoint=f"{_kind}_{_action}", methods=[_method],
                         view_func=require(Permission.EDIT_RECORDS)(_make(_kind)))
+
+
+# --- recovery: the owning agency names one of its own on a record nobody there can manage ------------
+
+
+class RecoverForm(Form):
+    reason = TextAreaField("Why you are recovering this record")
+
+
+@bp.get("/restricted-records")
+@require(Permission.EDIT_RECORDS)
+def orphaned():  # type: ignore[no-untyped-def]
+    """The agency's restricted records nobody named can manage for it any more: ids and kinds only."""
+    if not policy.may_recover_restrictions(current_user):
+        abort(403)
+    return render_template("restricted/orphaned.html", records=restricted.orphaned(agency_id=current_user.agency_id))
+
+
+def _recoverable(kind: str, record_id: uuid.UUID) -> Any:
+    """The record, or 404 (as for any record the user may not see) unless they may recover it now."""
+    model = KINDS[kind][0]
+    record = db.session.get(model, record_id)
+    if record is None or not restricted.can_recover(current_user, record):
+        abort(404)
+    return record
+
+
+@bp.route("/restricted-records/<any(person, case):kind>/<uuid:record_id>/recover", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def recover(kind: str, record_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    record = _recoverable(kind, record_id)
+    form = RecoverForm() if request.method == "POST" else RecoverForm(formdata=None)
+    if request.method == "POST":
+        try:
+            if not form.validate():
+                raise restricted.RestrictionError("Give the reason you are recovering this record", "reason")
+            restricted.recover(record, by=current_user, reason=form.reason.data)
+        except restricted.NotAllowed:
+            abort(404)
+        except restricted.RestrictionError as e:
+            form.reason.errors = [str(e)]
+        else:
+            flash("You are named on the record and can see it. Name the others who need it, and check "
+                  "who else is named.")
+            return _back(kind, record)
+    return render_template("restricted/recover.html", form=form, kind=kind, record_id=record.id,
+                           errors=form.error_list()), 400 if form.reason.errors else 200
