@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select, true
+from sqlalchemy.exc import IntegrityError
 
 from .. import policy
 from ..db import db
@@ -153,11 +154,11 @@ def link_person(case: Case, *, person: Person | None, role: PartyRole | None, by
         raise CaseError("Select a person", "person")
     if person.merged_into_id is not None:
         raise CaseError("That record was merged into another: link the record it was merged into", "person")
-    if any(p.person_id == person.id for p in case.people):
-        raise CaseError("This person is already linked to the case", "person")
+    already = CaseError("This person is already linked to the case", "person")
+    if _linked(case.people, "person_id", person.id):
+        raise already
     link = CasePerson(person_id=person.id, role=role)
-    case.people.append(link)
-    db.session.flush()
+    _add_link(case, "people", "person_id", link, already)
     versioning.record_edit(case, action="case.link_person", fields=["people"], user=by)
     return link
 
@@ -166,13 +167,34 @@ def link_incident(case: Case, *, incident: Incident | None, by: Any) -> CaseInci
     """Link an incident the user may see to the case."""
     if incident is None or not policy.can_view(by, incident):
         raise CaseError("Select an incident", "incident")
-    if any(i.incident_id == incident.id for i in case.incidents):
-        raise CaseError("This incident is already linked to the case", "incident")
+    already = CaseError("This incident is already linked to the case", "incident")
+    if _linked(case.incidents, "incident_id", incident.id):
+        raise already
     link = CaseIncident(incident_id=incident.id)
-    case.incidents.append(link)
-    db.session.flush()
+    _add_link(case, "incidents", "incident_id", link, already)
     versioning.record_edit(case, action="case.link_incident", fields=["incidents"], user=by)
     return link
+
+
+def _linked(links: list[Any], attribute: str, record_id: uuid.UUID) -> bool:
+    return any(getattr(link, attribute) == record_id for link in links)
+
+
+def _add_link(case: Case, collection: str, attribute: str, link: CasePerson | CaseIncident,
+              already: CaseError) -> None:
+    """Add `link` to the case's `collection` and flush, in a savepoint: the same link posted twice at
+    the same moment (a double click, two tabs) passes both checks, and the second insert hits the
+    unique constraint. That one is refused as already linked, its savepoint rolled back, and the
+    request's transaction goes on (no server error). Any other integrity error is not hidden."""
+    try:
+        with db.session.begin_nested():
+            getattr(case, collection).append(link)
+            db.session.flush()
+    except IntegrityError as e:
+        db.session.expire(case, [collection])  # read the links again: the other request's is there
+        if not _linked(getattr(case, collection), attribute, getattr(link, attribute)):
+            raise
+        raise already from e
 
 
 def incident_by_reference(reference: str | None, *, viewer: Any) -> Incident:

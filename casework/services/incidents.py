@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import policy
 from ..db import db
@@ -134,15 +135,29 @@ def add_party(*, incident: Incident, person: Person, role: PartyRole, cj_status:
         raise IncidentError("You can only add a person whose record you can see", "person")
     if role not in PartyRole:
         raise IncidentError("Select the person's role", "role")
-    existing = db.session.scalar(select(Party).where(Party.incident_id == incident.id,
-                                                     Party.person_id == person.id, Party.role == role))
-    if existing is not None:
-        raise IncidentError(f"{person.display_name} is already a {role.label.lower()} in this incident", "role")
+    already = IncidentError(f"{person.display_name} is already a {role.label.lower()} in this incident", "role")
+    if _is_party(incident, person, role):
+        raise already
     party = Party(incident_id=incident.id, person_id=person.id, role=role, cj_status=cj_status)
-    db.session.add(party)
-    db.session.flush()
+    # In a savepoint: the same party posted twice at the same moment passes the check above in both
+    # requests, and the second insert hits the unique constraint; it is refused as the check would
+    # have, and the request's transaction goes on (no server error). Any other integrity error is
+    # not hidden.
+    try:
+        with db.session.begin_nested():
+            db.session.add(party)
+            db.session.flush()
+    except IntegrityError as e:
+        if not _is_party(incident, person, role):
+            raise
+        raise already from e
     audit.record_change(incident, action="incident.party_add", fields=["parties"], user=by)
     return party
+
+
+def _is_party(incident: Incident, person: Person, role: PartyRole) -> bool:
+    return db.session.scalar(select(Party.id).where(Party.incident_id == incident.id, Party.person_id == person.id,
+                                                    Party.role == role)) is not None
 
 
 def remove_party(*, incident: Incident, party_id: uuid.UUID, by: Any) -> None:
