@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, enum_column
@@ -19,3 +19,8 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[AgencyKind] = enum_column(AgencyKind)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+# Names are unique whatever their case. The service checks first, with a message; this holds when two
+# names differing only in case are added or renamed at the same moment (each check saw neither).
+Index("uq_agency_lower_name", func.lower(Agency.__table__.c.name), unique=True)

@@ -1,6 +1,8 @@
 """Partner agencies: adding, renaming, changing their kind, deactivating and reactivating them.
 
-Names are unique whatever their case and spacing ("NHS  dorset" is "NHS Dorset").
+Names are unique whatever their case and spacing ("NHS  dorset" is "NHS Dorset"): checked first,
+with a message; a unique index on lower(name) holds it when two names differing only in case are
+saved at the same moment (each check saw neither), and the second is refused with the same message.
 
 An inactive agency is one that has left the partnership (or was added by
 mistake). Its records, shares, users and audit history stay exactly as they
@@ -20,9 +22,12 @@ Every change is audited with the names of the fields changed, never their values
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..db import db
 from ..models import Agency, AgencyKind, User
@@ -56,12 +61,32 @@ def _clean_kind(kind: str | AgencyKind | None) -> AgencyKind:
                           "kind") from None
 
 
-def _check_unique(name: str, *, other_than: Agency | None = None) -> None:
-    query = select(Agency).where(func.lower(Agency.name) == name.lower())
+def _name_taken(name: str, *, other_than: Agency | None = None) -> bool:
+    # The database's lower(), as its unique index uses (SQLite's folds ASCII letters only).
+    query = select(Agency.id).where(func.lower(Agency.name) == func.lower(name))
     if other_than is not None:
         query = query.where(Agency.id != other_than.id)
-    if db.session.scalar(query) is not None:
+    return db.session.scalar(query) is not None
+
+
+def _check_unique(name: str, *, other_than: Agency | None = None) -> None:
+    if _name_taken(name, other_than=other_than):
         raise AgencyError(f"An agency called {name} already exists", "name")
+
+
+@contextmanager
+def _saved_unique(name: str, *, other_than: Agency | None = None) -> Iterator[None]:
+    """Make the changes of the block and flush them in a savepoint. Another agency of the same name
+    whatever its case, saved at the same moment, makes the flush hit the unique index: the savepoint
+    is rolled back and the name refused as `_check_unique` refuses it. Any other integrity error is
+    not hidden."""
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError:
+        _check_unique(name, other_than=other_than)
+        raise
 
 
 def add(*, name: str, kind: str | AgencyKind, by: Any = None) -> Agency:
@@ -70,8 +95,8 @@ def add(*, name: str, kind: str | AgencyKind, by: Any = None) -> Agency:
     agency_kind = _clean_kind(kind)
     _check_unique(name)
     agency = Agency(name=name, kind=agency_kind, active=True)
-    db.session.add(agency)
-    db.session.flush()
+    with _saved_unique(name):
+        db.session.add(agency)
     audit.record("agency.create", user=by, record=agency, details={"fields": ["kind", "name"]})
     return agency
 
@@ -81,15 +106,11 @@ def update(*, agency: Agency, name: str | None, kind: str | AgencyKind | None, b
     new_name = _clean_name(name)
     new_kind = _clean_kind(kind)
     _check_unique(new_name, other_than=agency)
-    changed = []
-    if new_name != agency.name:
-        agency.name = new_name
-        changed.append("name")
-    if new_kind is not agency.kind:
-        agency.kind = new_kind
-        changed.append("kind")
+    changed = [field for field, differs in (("name", new_name != agency.name), ("kind", new_kind is not agency.kind))
+               if differs]
     if changed:
-        db.session.flush()
+        with _saved_unique(new_name, other_than=agency):
+            agency.name, agency.kind = new_name, new_kind
         audit.record("agency.update", user=by, record=agency, details={"fields": changed})
     return changed
 
