@@ -181,10 +181,30 @@ def can_view(user: Actor | None, record: Any) -> bool:
     from .db import db
 
     model = type(record)
+    answers = _answers_of_this_request()
+    key = (getattr(user, "id", None), model, record.id)
+    if answers is not None and key in answers:
+        return answers[key]
     row = db.session.execute(
         select(true()).where(model.id == record.id, visible_filter(user, model))  # type: ignore[attr-defined]
     ).first()
+    if answers is not None:
+        answers[key] = row is not None
     return row is not None
+
+
+def _answers_of_this_request() -> dict[Any, bool] | None:
+    """Where a page that only reads keeps its answers: it asks about the same record several times
+    (the page, its sections, its edit links). Only for GET and HEAD requests: nothing they do
+    shares, restricts or names, so an answer cannot change while one is served; any other
+    request asks afresh every time."""
+    from flask import has_request_context, request
+
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    # On the request itself, not `g`: an app context (and its `g`) can outlive one request.
+    answers = request.environ.setdefault("casework.can_view", {})
+    return answers  # type: ignore[no-any-return]
 
 
 def can_edit(user: Actor | None, record: Any) -> bool:
