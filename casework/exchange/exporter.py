@@ -22,10 +22,11 @@ What is written of a person
       restriction: whatever left in a file would be open to all in the system
       that imports it. The row keeps the parties and referrals that name the
       person importable, so the incidents keep their victims and perpetrators.
-    Such a row is a stand-in, not the record: importing the export back into the
-    system it came from, as the same agency, writes the stand-in's blanks over
-    the record its ref names. An export hands records to another system; it is
-    not a backup of this one.
+    Such a row is a stand-in, not the record. Importing the export back into the
+    system it came from writes no blanks over the records: the import leaves
+    restricted records and other agencies' records as they are (see
+    `casework.exchange.importer`). An export hands records to another system; it
+    is not a backup of this one.
 
 Refs
     With an agency, a record is exported with that agency's ref for it (the

@@ -6,7 +6,8 @@ personal values are sealed with `crypto.seal` and the same associated data the
 `Secret` attribute uses (table, column, row id), and blind indexes computed with
 `crypto.person_indexes`, so the records read back through the ORM like any other.
 
-A ref the agency already has updates its record: the record's current values
+A ref the agency already has updates its record (unless the record is restricted, or
+held by another agency after a merge: those are left as they are, and counted so): the record's current values
 (personal ones decrypted) are compared with the row's, and only a record that
 differs is written, and only in the columns that differ (with `updated_at` and
 `version` bumped). An unchanged record is not touched at all.
@@ -268,18 +269,25 @@ class Writer:
         counts = self.report.files[spec.name]
         secrets = SECRETS.get(table.name, ())
         existing = self._lookup(kind, table, [ref for ref, _ in rows]) if self.prior[kind] else {}
+        free, taken = self._generated_ids(table, [ref for ref, _ in rows if ref not in existing])
+        existing.update(taken)  # an export's `casework:<id>` of a record that exists is that record
         current = {}
+        protected: set[uuid.UUID] = set()
         if existing:
             columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
             current = {r.id: r for r in self.session.execute(select(*columns).where(
                 table.c.id.in_(list(existing.values()))))}
-        free = self._free_generated_ids(table, [ref for ref, _ in rows if ref not in existing])
+            protected = self._protected(table, list(current))
         ids: dict[str, uuid.UUID] = {}
         inserts: list[dict[str, Any]] = []
         refs: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
         for ref, values in rows:
             record_id = existing.get(ref)
+            if record_id is not None and record_id in protected:
+                ids[ref] = record_id  # its parties and referrals still resolve to it
+                counts.protected += 1
+                continue
             if record_id is not None and record_id in current:
                 ids[ref] = record_id
                 changed = self._changes(table, current[record_id], values, secrets)
@@ -315,7 +323,20 @@ class Writer:
                     SOURCE_REF.c.ref.in_([r["ref"] for r in refs])))
             insert_rows(self.session, table, inserts, now=self.now)
             insert_rows(self.session, SOURCE_REF, refs, now=self.now)
-        return ids, set(current)
+        return ids, set(current) - protected
+
+    def _protected(self, table: Table, record_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """The records among `record_ids` this import leaves as they are: a restricted one (only the
+        users named on it change it), and one another agency holds (the agency's ref leads there
+        after a merge). An agency's export writes such records only as far as it may see them, so
+        importing it back must not write those blanks over them."""
+        owner = table.c.get("owner_agency_id")
+        if owner is None:
+            return set()
+        condition = owner != self.agency_id
+        if "restricted" in table.c:
+            condition = condition | table.c.restricted.is_(True)
+        return set(self.session.scalars(select(table.c.id).where(table.c.id.in_(record_ids), condition)))
 
     def _changes(self, table: Table, current: Any, values: dict[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
         changed: dict[str, Any] = {}
@@ -334,14 +355,19 @@ class Writer:
         sr = SOURCE_REF
         query = (select(sr.c.ref, sr.c.record_id).join(table, table.c.id == sr.c.record_id)
                  .where(sr.c.agency_id == self.agency_id, sr.c.kind == kind, sr.c.ref.in_(refs)))
-        return {r.ref: r.record_id for r in self.session.execute(query)}
+        found = {r.ref: r.record_id for r in self.session.execute(query)}
+        found.update(self._generated_ids(table, [ref for ref in refs if ref not in found])[1])
+        return found
 
-    def _free_generated_ids(self, table: Table, refs: list[str]) -> dict[str, uuid.UUID]:
+    def _generated_ids(self, table: Table, refs: list[str]) -> tuple[dict[str, uuid.UUID], dict[str, uuid.UUID]]:
+        """The ids inside the generated refs among `refs`: those free (a new record takes its id) and
+        those of records that exist (the ref is that record, as an export of this system wrote it)."""
         wanted = {ref: rid for ref in refs if (rid := generated_id(ref)) is not None}
         if not wanted:
-            return {}
+            return {}, {}
         taken = set(self.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted.values())))))
-        return {ref: rid for ref, rid in wanted.items() if rid not in taken}
+        return ({ref: rid for ref, rid in wanted.items() if rid not in taken},
+                {ref: rid for ref, rid in wanted.items() if rid in taken})
 
     def _person_id(self, ref: str) -> uuid.UUID:
         found = self.person_ids.get(ref)

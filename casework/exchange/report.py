@@ -12,6 +12,7 @@ class FileCounts:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    protected: int = 0  # the ref leads to a record the agency may not change by import (see importer)
 
 
 @dataclass
@@ -26,5 +27,8 @@ class ImportReport:
         out = []
         for name, c in self.files.items():
             text = f"{name}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
-            out.append(text + (f", {c.removed} removed" if c.removed else ""))
+            text += f", {c.removed} removed" if c.removed else ""
+            text += (f", {c.protected} left as they are (restricted, or held by another agency)"
+                     if c.protected else "")
+            out.append(text)
         return out

@@ -19,6 +19,7 @@ from sqlalchemy import Table, select
 
 from ..db import db
 from ..models import Agency, Area, Incident, Person, RecordKind, SourceRef
+from .bulk import generated_id
 from .reader import NO_COLUMN, Problems, Progress, read_rows
 from .schema import AREAS, BY_NAME, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS
 
@@ -84,6 +85,7 @@ class _References:
             for start in range(0, len(refs), LOOKUP_BATCH):
                 batch = refs[start:start + LOOKUP_BATCH]
                 found = set(db.session.scalars(_existing_refs(self.agency, kind, TABLES[kind], batch)))
+                found |= _existing_generated_refs(TABLES[kind], batch)
                 self.known[kind] |= found  # later rows naming them need no query
                 for ref in batch:
                     if ref in found:
@@ -100,6 +102,15 @@ def _existing_refs(agency: Agency, kind: RecordKind, table: Table, refs: list[st
     sr = SourceRef.__table__
     return (select(sr.c.ref).join(table, table.c.id == sr.c.record_id)
             .where(sr.c.agency_id == agency.id, sr.c.kind == kind, sr.c.ref.in_(refs)))
+
+
+def _existing_generated_refs(table: Table, refs: list[str]) -> set[str]:
+    """The refs among `refs` of the form `casework:<id>` (an export's, for a record without the
+    agency's own ref) whose record exists."""
+    wanted = {rid: ref for ref in refs if (rid := generated_id(ref)) is not None}
+    if not wanted:
+        return set()
+    return {wanted[rid] for rid in db.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted))))}
 
 
 def check_dataset(directory: Path, *, agency: Agency, problems: Problems, progress: Progress | None = None) -> Checked:

@@ -146,3 +146,22 @@ def test_the_export_is_audited_with_its_counts(police, council, tmp_path):
     assert entry is not None
     details = json.loads(entry.details)
     assert details["agency_id"] == str(police.id) and details["counts"]["people.csv"] == 2
+
+
+def test_importing_an_export_back_changes_nothing_and_duplicates_nobody(police, council, tmp_path):
+    own = person(police, surname="Ashdown")
+    restricted = person(police, surname="Beaminster", restricted=True)
+    theirs = person(council, surname="Corfe")
+    for someone in (own, restricted, theirs):
+        victim_of_an_incident_of(police, someone)
+    before = {p.id: (p.surname_sealed, p.postcode_sealed, p.version) for p in db.session.scalars(select(Person))}
+    export_dataset(tmp_path / "out", agency=police)
+    report = import_dataset(tmp_path / "out", agency=police)
+    db.session.expire_all()
+    after = {p.id: (p.surname_sealed, p.postcode_sealed, p.version) for p in db.session.scalars(select(Person))}
+    assert after == before  # no blanks written over the withheld people, no duplicates of anyone
+    counts = report.files["people.csv"]
+    assert (counts.created, counts.updated, counts.unchanged, counts.protected) == (0, 0, 1, 2)
+    assert any("2 left as they are (restricted, or held by another agency)" in line for line in report.lines())
+    assert db.session.get(Person, restricted.id).surname == "Beaminster"
+    assert db.session.get(Person, theirs.id).postcode == "BH15 1AA"
