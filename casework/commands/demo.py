@@ -59,6 +59,8 @@ def demo(ctx: click.Context, incidents: int, seed: int, end: dt.datetime | None,
         extras = "".join(f", {n} {what}" for n, what in ((loaded.referrals, "referrals"),
                                                           (loaded.prevention, "prevention activities")) if n)
         click.echo(f"{loaded.agency}: {loaded.incidents} incidents, {loaded.people} people{extras}")
+    kinds = ", ".join(f"{n} {kind.label.lower()}" for kind, n in sorted(summary.cases.items(), key=lambda kv: -kv[1]))
+    click.echo(f"Cases: {summary.cases.total()} opened in {summary.cases_seconds:.1f}s" + (f" ({kinds})" if kinds else ""))
     click.echo(f"Demo data loaded ({incidents} incidents, seed {seed}) in {time.monotonic() - started:.1f}s")
 
 

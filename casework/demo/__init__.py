@@ -2,7 +2,8 @@
 
 `write_dataset(directory, incidents=N, seed=S)` writes the partners' extracts
 as data-exchange CSV; `records(...)` streams the same rows without writing
-them; `casework.demo.loader.load_demo` imports them into the database.
+them; `casework.demo.loader.load_demo` imports them into the database and opens the
+cases the partners' caseworkers would have (`casework.demo.cases`).
 """
 
 from .generator import Record, records

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +18,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from ..db import db
-from ..models import Agency, Incident, Person, PreventionActivity, Referral
+from ..models import Agency, CaseKind, Incident, Person, PreventionActivity, Referral
 from ..services import agencies as agency_service
+from .cases import make_cases
 from .partners import PARTNERS
 from .writer import DataSet, write_dataset
 
@@ -46,6 +49,8 @@ class Loaded:
 class DemoSummary:
     added_agencies: list[str] = field(default_factory=list)
     loaded: list[Loaded] = field(default_factory=list)
+    cases: Counter[CaseKind] = field(default_factory=Counter)  # opened by the demo, per kind
+    cases_seconds: float = 0.0
 
 
 def has_incidents() -> bool:
@@ -75,7 +80,9 @@ def add_demo_users(*, agencies: Mapping[str, Agency]) -> None:
 
 
 def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress: bool = False) -> DemoSummary:
-    """Add the partner agencies, generate the demo and import each partner's extract. Flushes, never commits."""
+    """Add the partner agencies, generate the demo, import each partner's extract, add the demo
+    users and open the cases their caseworkers would have (`casework.demo.cases`). Flushes, never
+    commits."""
     from ..exchange import ImportFailed, import_dataset
 
     partners, added = ensure_partners()
@@ -90,6 +97,9 @@ def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress
             summary.loaded.append(_loaded(agency))
     add_demo_users(agencies=partners)
     db.session.flush()
+    started = time.monotonic()
+    summary.cases = make_cases(incidents=incidents, seed=seed, today=end or dt.date.today())
+    summary.cases_seconds = time.monotonic() - started
     return summary
 
 

@@ -1,14 +1,33 @@
-"""`casework demo`: the partners and their extracts load through the importer; `--if-empty` leaves data alone."""
+"""`casework demo`: the partners and their extracts load through the importer; `--if-empty` leaves data alone;
+the caseworkers' cases are opened for the people the incidents name."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
-from sqlalchemy import func, select
+from markupsafe import escape
+from sqlalchemy import func, select, text
 
 from casework.db import db
 from casework.demo import PARTNERS
-from casework.models import Agency, Area, Incident, Person, PreventionActivity, Referral
+from casework.models import (
+    Agency,
+    Area,
+    AuditEntry,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Incident,
+    Party,
+    PartyRole,
+    Person,
+    PreventionActivity,
+    RecordKind,
+    Referral,
+    SourceRef,
+    User,
+)
 
 END = "2026-11-26"
 
@@ -45,6 +64,7 @@ def test_if_empty_loads_nothing_when_there_are_incidents_and_loading_again_chang
     # Without --if-empty the same seed and end import the same records again: refs update, never duplicate.
     assert runner.invoke(["demo", "--incidents", "300", "--end", END]).exit_code == 0
     assert (_count(Incident), _count(Person), _count(Referral), _count(Agency)) == counts
+    assert _count(Case) == 6  # no second case for a person who has one of that kind
 
 
 def test_existing_partner_agencies_are_kept_not_duplicated(runner):
@@ -95,3 +115,108 @@ def test_generate_writes_the_extracts_for_benchmarks(runner, tmp_path):
 
     again = runner.invoke(["demo", "generate", str(target), "--incidents", "200"])
     assert again.exit_code != 0 and "is not empty" in again.output
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+
+def _refs(kind: RecordKind) -> dict:
+    rows = db.session.execute(select(SourceRef.record_id, SourceRef.ref).where(SourceRef.kind == kind))
+    return {record_id: ref for record_id, ref in rows}
+
+
+def _signature() -> list[tuple]:
+    """Every case as refs and values (ids differ from one load to the next)."""
+    people, incidents = _refs(RecordKind.PERSON), _refs(RecordKind.INCIDENT)
+    names = {agency_id: name for agency_id, name in db.session.execute(select(Agency.id, Agency.name))}
+    return sorted(
+        (c.kind.value, c.status.value, names[c.owner_agency_id], c.review_on, c.summary, c.outcome,
+         tuple(sorted((people[p.person_id], p.role.value) for p in c.people)),
+         tuple(sorted(incidents[i.incident_id] for i in c.incidents)),
+         tuple(sorted((n.at, n.text) for n in c.notes)),
+         tuple(sorted((t.due_on, t.title, t.done_at is not None) for t in c.tasks)))
+        for c in db.session.scalars(select(Case)))
+
+
+def test_demo_opens_cases_of_several_kinds_for_the_peoples_agencies(runner):
+    result = runner.invoke(["demo", "--incidents", "1500", "--seed", "3", "--end", END])
+    assert result.exit_code == 0, result.output
+    assert "Cases: 30 opened" in result.output
+    cases = list(db.session.scalars(select(Case)))
+    assert len(cases) == 30
+    assert len({c.kind for c in cases}) >= 4
+    assert CaseKind.DOMESTIC_ABUSE in {c.kind for c in cases}
+    today = dt.date.fromisoformat(END)
+    for case in cases:
+        victims = [link for link in case.people if link.role is PartyRole.VICTIM]
+        assert len(victims) == 1
+        for link in case.people:  # the victim and any perpetrator are the owning agency's people
+            assert db.session.get(Person, link.person_id).owner_agency_id == case.owner_agency_id
+        assert case.incidents
+        for link in case.incidents:
+            incident = db.session.get(Incident, link.incident_id)
+            assert db.session.scalar(select(func.count()).where(
+                Party.incident_id == incident.id, Party.person_id == victims[0].person_id,
+                Party.role == PartyRole.VICTIM)) == 1
+            assert incident.domestic_abuse is (case.kind is CaseKind.DOMESTIC_ABUSE)
+        if case.caseworker_id is not None:
+            assert db.session.get(User, case.caseworker_id).agency_id == case.owner_agency_id
+        assert case.summary
+        if case.status is CaseStatus.CLOSED:
+            assert case.outcome and case.closed_at and case.review_on is None
+        else:
+            assert case.review_on is not None and case.outcome is None
+        for note in case.notes:  # encrypted at rest, read back through the ORM
+            assert isinstance(note.text, str) and note.text and note.text.encode() not in note.text_sealed
+            assert db.session.get(User, note.author_id).agency_id == case.owner_agency_id
+        for task in case.tasks:
+            assert task.title and task.due_on
+    police = db.session.scalar(select(Agency.id).where(Agency.name == "Dorset Police"))
+    police_cases = [c for c in cases if c.owner_agency_id == police]
+    assert police_cases and all(len(c.notes) >= 2 and c.tasks for c in police_cases)
+    assert any(c.caseworker_id for c in police_cases)
+    assert any(PartyRole.PERPETRATOR in {p.role for p in c.people} for c in cases)
+    assert {c.status for c in cases} == set(CaseStatus)
+    reviews = [c.review_on for c in cases if c.review_on]
+    assert any(r < today for r in reviews) and any(r >= today for r in reviews)
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "case.create")) == 30
+
+
+def test_demo_cases_are_the_same_for_the_same_seed(runner):
+    from casework.demo.cases import make_cases
+
+    assert runner.invoke(["demo", "--incidents", "1000", "--seed", "4", "--end", END]).exit_code == 0
+    first = _signature()
+    assert len(first) == 20
+    for model in ("case_task", "case_note", "case_incident", "case_person", "case"):
+        db.session.execute(text(f'DELETE FROM "{model}"'))
+    made = make_cases(incidents=1000, seed=4, today=dt.date.fromisoformat(END))
+    assert made.total() == 20
+    db.session.expire_all()
+    assert _signature() == first
+
+    for model in ("case_task", "case_note", "case_incident", "case_person", "case"):
+        db.session.execute(text(f'DELETE FROM "{model}"'))
+    make_cases(incidents=1000, seed=5, today=dt.date.fromisoformat(END))
+    db.session.expire_all()
+    assert _signature() != first
+
+
+def test_a_tiny_demo_makes_no_cases(runner):
+    result = runner.invoke(["demo", "--incidents", "20", "--end", END])
+    assert result.exit_code == 0, result.output
+    assert "Cases: 0 opened" in result.output and _count(Case) == 0
+
+
+def test_the_demo_caseworker_sees_their_cases(runner, login):
+    assert runner.invoke(["demo", "--incidents", "1000", "--seed", "2", "--end", END]).exit_code == 0
+    casey = db.session.scalar(select(User).where(User.email == "caseworker@demo.casework.test"))
+    case = db.session.scalar(select(Case).where(Case.caseworker_id == casey.id, Case.status != CaseStatus.CLOSED)
+                             .order_by(Case.review_on).limit(1))
+    client = login(casey)
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert case.notes and all(str(escape(note.text)) in body for note in case.notes)
+    home = client.get("/").get_data(as_text=True)
+    assert f"/cases/{case.id}" in home
