@@ -89,6 +89,7 @@ def refresh_repeat_marks(session: Session, *, person_ids: Iterable[uuid.UUID | N
     if not ids:
         return 0
     connection = session.connection()
+    monthly.lock_figures(connection)
     if len(ids) > 5 * CHUNK:
         everyone = connection.scalar(select(func.count()).select_from(Person.__table__)) or 0
         if len(ids) >= FULL_REBUILD_SHARE * everyone:
@@ -202,6 +203,7 @@ def _rebuild(connection: Connection) -> int:
     after (inserting hundreds of thousands of rows in random key order into live indexes costs more
     than computing them; SQLite readers keep their snapshot meanwhile, whereas PostgreSQL would
     lock the tables against readers for the whole rebuild)."""
+    monthly.lock_figures(connection)
     rebuild_indexes = connection.dialect.name == "sqlite"
     for table, columns, rows in ((party_mark, COLUMNS, rule_rows()),
                                  (person_year_mark, YEAR_COLUMNS, person_year_rows()),

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, union_all
+from sqlalchemy import delete, func, insert, select, text, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -69,12 +69,27 @@ def month_rows(connection: Connection | Session, first: dt.date, last: dt.date,
             for name, value in values.items() if value]
 
 
+# pg_advisory_xact_lock key serialising the refreshes of the stored figures ("figures" in ASCII).
+FIGURES_LOCK_KEY = 0x66696775726573
+
+
+def lock_figures(connection: Connection) -> None:
+    """Before a refresh of stored figures or marks: on PostgreSQL, wait for any other transaction
+    refreshing them to end, and hold the turn until this one ends. A refresh deletes rows and
+    writes them again from what it reads; two at once would each miss the other's records (a
+    figure one short) or write the same key twice. Each statement after the wait reads what the
+    other committed (READ COMMITTED). SQLite has one writer at a time already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIGURES_LOCK_KEY})
+
+
 def refresh_months(session: Session, months: Iterable[dt.date]) -> int:
     """Recompute the stored figures of the given months; returns how many months."""
     wanted = sorted(set(months))
     if not wanted:
         return 0
     connection = session.connection()
+    lock_figures(connection)
     # Consecutive months are computed by one query each run of them; lone months by their own.
     runs: list[list[dt.date]] = []
     for m in wanted:
@@ -110,6 +125,7 @@ def rebuild_months(session: Session) -> int:
 
 def rebuild_months_on(connection: Connection) -> int:
     """`rebuild_months` on a connection (the migration that adds the table uses it)."""
+    lock_figures(connection)
     connection.execute(delete(measure_month))
     span = _span(connection)
     if span is None:
