@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ..db import db
 from ..models import Agency, CaseKind, Incident, Person, PreventionActivity, Referral
@@ -100,6 +100,9 @@ def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress
     started = time.monotonic()
     summary.cases = make_cases(incidents=incidents, seed=seed, today=end or dt.date.today())
     summary.cases_seconds = time.monotonic() - started
+    if summary.cases and db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics for the planner, as an import gives its tables (see analyse_after_bulk_writing).
+        db.session.execute(text('ANALYZE "case", case_person, case_incident, case_note, case_task'))
     return summary
 
 

@@ -431,3 +431,31 @@ def test_a_bulk_load_builds_the_indexes_again_after_loading(police, monkeypatch)
     harris = db.session.scalars(select(Person).where(
         Person.bi_surname == crypto.index_of(crypto.current(), "surname", "Harris"))).all()
     assert harris and {p.surname for p in harris} == {"Harris"}
+
+
+def test_a_large_import_gives_postgresqls_planner_fresh_statistics(police, db_kind, monkeypatch):
+    if db_kind != "postgresql":
+        pytest.skip("SQLite's plans come from its indexes alone")
+    from sqlalchemy import event
+
+    from casework import exchange
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        monkeypatch.setattr(exchange, "ANALYSE_FROM_ROWS", 10_000)
+        import_dataset(SAMPLE, agency=police)  # 5,483 rows: too few
+        assert not [s for s in statements if s.startswith("ANALYZE")]
+        monkeypatch.setattr(exchange, "ANALYSE_FROM_ROWS", 1000)
+        db.session.execute(text("DELETE FROM source_ref"))  # so the sample's records are new again
+        import_dataset(SAMPLE, agency=police)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    analysed = [s for s in statements if s.startswith("ANALYZE")]
+    assert len(analysed) == 1 and "person" in analysed[0] and "party_mark" in analysed[0]
+    assert db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'person'")) >= 1510
