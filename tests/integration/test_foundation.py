@@ -152,3 +152,40 @@ def test_development_database_file_is_private(tmp_path, monkeypatch):
     app = create_app()
     assert app.config["DATABASE_URL"].endswith("casework.db")
     assert stat.S_IMODE((tmp_path / "inst" / "casework.db").stat().st_mode) == 0o600
+
+
+def test_a_waiting_sqlite_writer_begins_as_soon_as_the_lock_is_released(app_ctx, db_kind, tmp_path):
+    """A second writer waits for the first and begins right after its commit (not on SQLite's own
+    schedule of ever longer sleeps), and nothing of either is lost."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite locking")
+    import threading
+    import time
+
+    from casework.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}", busy_timeout_ms=5_000)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    released = []
+    with engine.connect() as first:
+        first.begin()
+        first.exec_driver_sql("INSERT INTO t VALUES (1)")
+
+        def commit_later() -> None:
+            time.sleep(0.3)
+            released.append(time.monotonic())
+            first.commit()
+
+        thread = threading.Thread(target=commit_later)
+        thread.start()
+        with engine.begin() as second:  # waits for the first
+            began = time.monotonic()
+            second.exec_driver_sql("INSERT INTO t VALUES (2)")
+        thread.join()
+    assert began >= released[0]
+    assert began - released[0] < 1.0  # well within the busy timeout, however busy the machine
+    with engine.connect() as conn:
+        assert sorted(r[0] for r in conn.exec_driver_sql("SELECT x FROM t")) == [1, 2]
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5_000
+    engine.dispose()
