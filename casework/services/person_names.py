@@ -1,10 +1,11 @@
 """How a person is named to a viewer on a page or in an export about another record.
 
 A page whose own record the viewer may see (a referral, an HRDA meeting, the queue) often names the
-person it is about. The viewer may not be allowed to see that person: a restricted person is seen only
-by the users named on it, and an unrestricted one only by its agency and those it is shared with. Such
-a person is then shown as "A restricted person" or "A person whose record you cannot see", with no
-name, date of birth, link or id. Every page and export asks here (`for_viewer`, `many_for_viewer`) so
+person it is about. The viewer may not be allowed to see that person's record. A person is one
+identity across the partnership, so an unrestricted person is then shown by identity only (name and
+date of birth, as a match is: an HRDA chair must know who is referred before accepting), with no link
+or id. A restricted person is seen only by the users named on it: to anyone else it is "A restricted
+person", with no name, date of birth, link or id. Every page and export asks here (`for_viewer`, `many_for_viewer`) so
 the rule is written once; who may see whom is `casework.policy`'s.
 """
 
@@ -23,12 +24,12 @@ from ..db import db
 from ..models import Person
 
 RESTRICTED = "A restricted person"
-NOT_VISIBLE = "A person whose record you cannot see"
 
 
 @dataclass(frozen=True)
 class PersonName:
-    """What a viewer is shown of a person: `person_id` and `date_of_birth` only when they may see them."""
+    """What a viewer is shown of a person: `person_id` (a link) only when they may see the record, the
+    name and `date_of_birth` unless the person is restricted and they are not named on it."""
 
     text: str
     person_id: uuid.UUID | None = None
@@ -50,7 +51,9 @@ class PersonName:
 def _shown(person: Person, visible: bool) -> PersonName:
     if visible:
         return PersonName(text=person.display_name, person_id=person.id, date_of_birth=person.date_of_birth)
-    return PersonName(text=RESTRICTED if person.restricted else NOT_VISIBLE)
+    if person.restricted:
+        return PersonName(text=RESTRICTED)
+    return PersonName(text=person.display_name, date_of_birth=person.date_of_birth)  # identity only
 
 
 def many_for_viewer(viewer: Any, people: Iterable[Person | None]) -> dict[Any, PersonName]:
