@@ -42,8 +42,8 @@ FIELDS = ["caseworker_id", "incidents", "kind", "notes", "outcome", "people", "r
 class Staff:
     """Who of an agency works its cases: caseworkers to assign, staff to own tasks, anyone to write notes."""
 
-    caseworkers: list[User]
-    task_owners: list[User]
+    caseworkers: list[Any]  # rows of id and name (casework.services.cases.caseworkers_of)
+    task_owners: list[Any]
     writers: list[User]
 
 
