@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -154,13 +156,7 @@ def agencies_deactivate(name: str) -> None:
     """Stop offering the agency NAME (refused while it has active users)."""
     from .services import agencies
 
-    agency = _agency_named(name)
-    try:
-        agencies.deactivate(agency=agency, by=None)
-    except agencies.AgencyError as e:
-        raise click.ClickException(str(e)) from None
-    db.session.commit()
-    click.echo(f"{agency.name} is inactive")
+    _set_active(name, agencies.deactivate, "inactive")
 
 
 @agencies_group.command("reactivate")
@@ -170,13 +166,20 @@ def agencies_reactivate(name: str) -> None:
     """Offer the inactive agency NAME again."""
     from .services import agencies
 
+    _set_active(name, agencies.reactivate, "active")
+
+
+def _set_active(name: str, step: Callable[..., Any], state: str) -> None:
+    """Deactivate or reactivate the agency NAME; a refusal is the command's one-line error."""
+    from .services import agencies
+
     agency = _agency_named(name)
     try:
-        agencies.reactivate(agency=agency, by=None)
+        step(agency=agency, by=None)
     except agencies.AgencyError as e:
         raise click.ClickException(str(e)) from None
     db.session.commit()
-    click.echo(f"{agency.name} is active")
+    click.echo(f"{agency.name} is {state}")
 
 
 def _register_commands() -> None:

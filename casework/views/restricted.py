@@ -148,40 +148,33 @@ def _show(kind: str) -> Callable[..., Any]:
 
 
 def _restrict(kind: str) -> Callable[..., Any]:
-    def view(record_id: uuid.UUID):  # type: ignore[no-untyped-def]
-        record = _editable(kind, record_id)
-        form = RestrictForm()
-        if not policy.can_restrict(current_user, record):
-            abort(403)
-        if not form.validate() or not form.confirm.data:
-            form.confirm.errors = list(form.confirm.errors) or ["Confirm that only the users named will see it"]
-            return _page(kind, record, status=400, restrict_form=form)
-        try:
-            restricted.restrict(record, by=current_user)
-        except restricted.RestrictionError as e:
-            form.confirm.errors = [str(e)]
-            return _page(kind, record, status=400, restrict_form=form)
-        flash("The record is restricted: only the users named on it can see it. You are named on it.")
-        return _back(kind, record)
-
-    return view
+    return _owners_step(kind, RestrictForm, restricted.restrict, form_name="restrict_form",
+                        unconfirmed="Confirm that only the users named will see it",
+                        done="The record is restricted: only the users named on it can see it. You are named on it.")
 
 
 def _lift(kind: str) -> Callable[..., Any]:
+    return _owners_step(kind, LiftForm, restricted.lift, form_name="lift_form",
+                        unconfirmed="Confirm that the restriction is to be lifted", done="The restriction is lifted")
+
+
+def _owners_step(kind: str, form_class: type[Form], step: Callable[..., Any], *, form_name: str,
+                 unconfirmed: str, done: str) -> Callable[..., Any]:
+    """Restricting a record or lifting its restriction: the owning agency's step, confirmed."""
     def view(record_id: uuid.UUID):  # type: ignore[no-untyped-def]
         record = _editable(kind, record_id)
-        form = LiftForm()
+        form = form_class()
         if not policy.can_restrict(current_user, record):
             abort(403)
-        if not form.validate() or not form.confirm.data:
-            form.confirm.errors = list(form.confirm.errors) or ["Confirm that the restriction is to be lifted"]
-            return _page(kind, record, status=400, lift_form=form)
+        if not form.validate() or not form.confirm.data:  # type: ignore[attr-defined]
+            form.confirm.errors = list(form.confirm.errors) or [unconfirmed]  # type: ignore[attr-defined]
+            return _page(kind, record, status=400, **{form_name: form})
         try:
-            restricted.lift(record, by=current_user)
+            step(record, by=current_user)
         except restricted.RestrictionError as e:
-            form.confirm.errors = [str(e)]
-            return _page(kind, record, status=400, lift_form=form)
-        flash("The restriction is lifted")
+            form.confirm.errors = [str(e)]  # type: ignore[attr-defined]
+            return _page(kind, record, status=400, **{form_name: form})
+        flash(done)
         return _back(kind, record)
 
     return view
