@@ -80,7 +80,7 @@ def casework(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def prepare(env: dict[str, str], users: int, incidents: int) -> tuple[list[tuple[str, str]], Sample]:
+def prepare(env: dict[str, str], users: int, incidents: int, *, vacuum: bool) -> tuple[list[tuple[str, str]], Sample]:
     """Migrate, load the demo data if empty, make the users and pick the sample (in this process)."""
     casework(env, "db", "upgrade")
     print(casework(env, "demo", "--incidents", str(incidents), "--if-empty").strip().splitlines()[-1])
@@ -119,6 +119,12 @@ def prepare(env: dict[str, str], users: int, incidents: int) -> tuple[list[tuple
         surnames = sorted({p.surname for p in db.session.scalars(select(Person).where(
             Person.owner_agency_id == agency_id).limit(300))})
         sample = Sample(people=people, surnames=surnames, incidents=ids(Incident), cases=ids(Case))
+        engine = app.extensions["casework.engine"]
+        if engine.dialect.name == "postgresql" and vacuum:
+            # What autovacuum does after a bulk load (it is off on some machines, this one included):
+            # without it the visibility map is empty and no index-only scan avoids the table.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM (ANALYZE)")
     app.extensions["casework.engine"].dispose()
     return accounts, sample
 
@@ -136,12 +142,14 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
            "CASEWORK_SIGN_IN_ADDRESS_LIMIT": "1000 per 15 minutes"}
     if args.redis_url:
         env["CASEWORK_REDIS_URL"] = args.redis_url
-    accounts, sample = prepare(env, args.users, args.incidents)
+    accounts, sample = prepare(env, args.users, args.incidents, vacuum=args.vacuum)
     pages = [(name, weight, make) for name, weight, make in PAGES
              if not (name == "open a case" and not sample.cases) and not (name == "open a person" and not sample.people)]
     server = subprocess.Popen([str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env={**env, "WEB_CONCURRENCY": str(args.workers),
-                                                              "GUNICORN_BIND": f"{HOST}:{args.port}"})
+                                                              "GUNICORN_BIND": f"{HOST}:{args.port}",
+                                                              **({"GUNICORN_THREADS": str(args.threads)}
+                                                                 if args.threads else {})})
     results: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     health: list[float] = []
@@ -198,6 +206,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         server.wait(timeout=60)
     report = {
         "database": args.database_url.split(":")[0], "users": args.users, "workers": args.workers,
+        "threads": args.threads or "default",
         "duration_s": round(elapsed, 1), "think_s": args.think,
         "pages": {name: {"requests": len(v), "errors": len(errors.get(name, [])),
                          "median_ms": round(statistics.median(v) * 1000, 1) if v else None,
@@ -219,14 +228,19 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=1_000_000, help="demo size when the database is empty")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker (GUNICORN_THREADS; default: gunicorn.conf.py's)")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a user's requests (s)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--vacuum", action=argparse.BooleanOptionalAction, default=True,
+                        help="on PostgreSQL, VACUUM (ANALYZE) before the run, as autovacuum would (default: yes)")
     args = parser.parse_args()
     report = run(args)
-    print(f"{report['database']}: {report['users']} users, {report['workers']} workers, "
+    print(f"{report['database']}: {report['users']} users, {report['workers']} workers "
+          f"({report['threads']} threads each), "
           f"{report['duration_s']} s, {report['requests_per_s']} requests/s")
     print(f"{'page':<22}{'requests':>9}{'errors':>8}{'median ms':>11}{'p95 ms':>9}")
     for name, row in report["pages"].items():

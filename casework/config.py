@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "ASB_REVIEW_WINDOW_MONTHS": 6,
     "WTF_CSRF_TIME_LIMIT": None,
     "PAGE_SIZE": 25,
+    # From this many bytes of CSV, an import is checked in a process of its own while it is written
+    # (casework.exchange.apart); below, it is checked before anything is written.
+    "IMPORT_CHECK_APART_BYTES": 16 * 1024 * 1024,
     "LOG_FORMAT": None,  # json | text; unset: json in production, text elsewhere (casework.observability)
     "LOG_LEVEL": "INFO",
     "PG_BIN_DIR": None,  # where pg_dump/pg_restore are (casework backup); unset: the newest installed

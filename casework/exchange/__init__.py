@@ -10,21 +10,24 @@ commits once. See `importer` for how records are matched and updated and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy import text
+from flask import current_app
+from sqlalchemy import select, text
 
 from ..db import db
-from ..models import Agency
+from ..models import Agency, Area
 from ..services import audit, upkeep
+from .apart import CheckApart
 from .bulk import SQLITE_CACHE_KIB, sqlite_cache
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
 from .importer import Writer
 from .reader import Problems, Progress
 from .report import FileCounts, ImportReport
-from .validate import check_dataset
+from .validate import Lookup, check_dataset, find_files
 
 __all__ = ["ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
 
@@ -32,25 +35,30 @@ __all__ = ["ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export
 def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -> ImportReport:
     """Import the data set in `directory` as `agency`'s records, in the session's transaction.
 
-    Every row of every file is checked before anything is written; on any problem
-    nothing is written and `ImportFailed` is raised. The session is flushed, never
-    committed: the caller commits (or rolls back) once.
+    Every row of every file is checked; on any problem nothing is written and `ImportFailed` is
+    raised. A small data set is checked before anything is written; a large one (from
+    IMPORT_CHECK_APART_BYTES) is checked in a process of its own while this one writes, in a
+    savepoint, and the writing counts only once the check has passed (`apart`). The session is
+    flushed, never committed: the caller commits (or rolls back) once.
     """
     directory = Path(directory)
     db.session.flush()  # the caller's pending changes go first; the import bypasses the ORM
     problems = Problems()
-    bar = Progress(0, enabled=progress)
-    checked = check_dataset(directory, agency=agency, problems=problems, progress=bar)
+    files = find_files(directory, problems)
     if problems:
-        bar.finish()
         raise ImportFailed(problems.listed())
-    # The repeat marks of everyone whose parties the import wrote are refreshed once, at the end,
-    # with the same large SQLite page cache as the writing (the refresh reads every row just written).
-    with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
-        writer = Writer(checked.files, agency=agency, progress=bar, rows=checked.rows)
-        report = writer.write()
-        touched.update(writer.party_people)
-    bar.finish()
+    size = sum(path.stat().st_size for path in files.values())
+    bar = Progress(0, enabled=progress)
+    try:
+        if size >= current_app.config["IMPORT_CHECK_APART_BYTES"]:
+            report = _write_checking_apart(files, agency, problems, bar, size)
+        else:
+            checked = check_dataset(files, agency=agency, problems=problems, progress=bar)
+            if problems:
+                raise ImportFailed(problems.listed())
+            report = _write(files, agency, bar, checked.rows)
+    finally:
+        bar.finish()
     analyse_after_bulk_writing(sum(c.created for c in report.files.values()))
     # Records were written around the ORM: objects the session holds must be read afresh.
     db.session.expire_all()
@@ -59,6 +67,62 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
                           counts={name: asdict(c) for name, c in report.files.items()})
     return report
 
+
+def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str, int],
+           before_refresh: Callable[[], None] | None = None) -> ImportReport:
+    """Write the data set. The repeat marks of everyone whose parties it wrote are refreshed once, at
+    the end, with the same large SQLite page cache as the writing (the refresh reads every row just
+    written); `before_refresh` runs first, and may still fail the import."""
+    with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
+        writer = Writer(files, agency=agency, progress=bar, rows=rows)
+        report = writer.write()
+        if before_refresh is not None:
+            before_refresh()
+        touched.update(writer.party_people)
+    return report
+
+
+def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Problems, bar: Progress,
+                          size: int) -> ImportReport:
+    """Write while another process checks (`casework.exchange.apart`). Rows the check has not passed
+    can fail the writing in any way (a ref given twice, a reference to nothing): then what the check
+    found is what is reported, and the savepoint keeps the transaction usable for its lookups."""
+    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
+    finished = False
+
+    def passed() -> None:
+        nonlocal finished
+        finished = True
+        missing = Problems()  # listed after the rows' own problems, as when checked first
+        checker.finish(Lookup(agency, missing), problems)
+        problems.merge(missing.found, missing.count)
+        if problems:
+            raise ImportFailed(problems.listed())
+
+    bar.total = max(size, 1)
+    try:
+        try:
+            with db.session.begin_nested():
+                return _write(files, agency, bar, line_counts(files), before_refresh=passed)
+        except Exception:
+            if not finished:
+                passed()  # raises ImportFailed when the data set has problems (as it nearly always has)
+            raise
+    finally:
+        checker.close()
+
+
+def line_counts(files: dict[str, Path]) -> dict[str, int]:
+    """About how many rows each file holds (its lines but the header; a quoted line break in a cell
+    counts one more): the writer's choice of how to load a big table needs no more."""
+    counts = {}
+    for name, path in files.items():
+        lines = 0
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                lines += block.count(b"\n")
+        counts[name] = max(lines - 1, 0)
+    return counts
 
 
 # From this many new rows, PostgreSQL's planner is given fresh statistics at the end of the import.

@@ -39,6 +39,11 @@ class Problems:
         if self.count <= self.limit:
             self.found.append((file, line, column, message))
 
+    def merge(self, found: list[tuple[str, int, str, str]], count: int) -> None:
+        """Add the problems another `Problems` found (`found`, of `count` in all)."""
+        self.found.extend(found[:max(self.limit - len(self.found), 0)])
+        self.count += count
+
     def __bool__(self) -> bool:
         return self.count > 0
 

@@ -11,6 +11,7 @@ database in batches.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,20 +61,21 @@ TABLES: dict[RecordKind, Table] = {
 }
 
 
-class _References:
-    """References from rows to people or incidents outside the data set, checked against the
-    agency's refs in the database a batch at a time."""
+Position = tuple[str, int, str]  # file, line, column of a reference
+Waiting = dict[str, list[Position]]  # refs to look up, with where each was given
 
-    def __init__(self, agency: Agency, problems: Problems) -> None:
-        self.agency = agency
-        self.problems = problems
-        self.waiting: dict[RecordKind, dict[str, list[tuple[str, int, str]]]] = defaultdict(dict)
-        self.known: dict[RecordKind, set[str]] = defaultdict(set)
+
+class _References:
+    """References from rows to people or incidents outside the data set, collected a batch at a
+    time and handed to `settle` (a lookup here, or the importing process when the files are
+    checked in a process of their own)."""
+
+    def __init__(self, settle: Callable[[RecordKind, Waiting], None]) -> None:
+        self.settle_batch = settle
+        self.waiting: dict[RecordKind, Waiting] = defaultdict(dict)
         self.size = 0
 
     def need(self, kind: RecordKind, ref: str, file: str, line: int, column: str) -> None:
-        if ref in self.known[kind]:
-            return
         self.waiting[kind].setdefault(ref, []).append((file, line, column))
         self.size += 1
         if self.size >= LOOKUP_BATCH:
@@ -81,20 +83,33 @@ class _References:
 
     def settle(self) -> None:
         for kind, waiting in self.waiting.items():
-            refs = list(waiting)
-            for start in range(0, len(refs), LOOKUP_BATCH):
-                batch = refs[start:start + LOOKUP_BATCH]
-                found = set(db.session.scalars(_existing_refs(self.agency, kind, TABLES[kind], batch)))
-                found |= _existing_generated_refs(TABLES[kind], batch)
-                self.known[kind] |= found  # later rows naming them need no query
-                for ref in batch:
-                    if ref in found:
-                        continue
-                    for file, line, column in waiting[ref]:
-                        self.problems.add(file, line, column,
-                                          f"no {kind.value} {ref} in this data set or from {self.agency.name}")
-        self.waiting.clear()
+            if waiting:
+                self.settle_batch(kind, waiting)
+        self.waiting = defaultdict(dict)
         self.size = 0
+
+
+class Lookup:
+    """Looks references up among the agency's records in the database, reporting those missing."""
+
+    def __init__(self, agency: Agency, problems: Problems) -> None:
+        self.agency = agency
+        self.problems = problems
+        self.known: dict[RecordKind, set[str]] = defaultdict(set)  # found already: no query again
+
+    def __call__(self, kind: RecordKind, waiting: Waiting) -> None:
+        refs = [ref for ref in waiting if ref not in self.known[kind]]
+        for start in range(0, len(refs), LOOKUP_BATCH):
+            batch = refs[start:start + LOOKUP_BATCH]
+            found = set(db.session.scalars(_existing_refs(self.agency, kind, TABLES[kind], batch)))
+            found |= _existing_generated_refs(TABLES[kind], batch)
+            self.known[kind] |= found
+            for ref in batch:
+                if ref in found:
+                    continue
+                for file, line, column in waiting[ref]:
+                    self.problems.add(file, line, column,
+                                      f"no {kind.value} {ref} in this data set or from {self.agency.name}")
 
 
 def _existing_refs(agency: Agency, kind: RecordKind, table: Table, refs: list[str]) -> Any:
@@ -113,14 +128,25 @@ def _existing_generated_refs(table: Table, refs: list[str]) -> set[str]:
     return {wanted[rid] for rid in db.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted))))}
 
 
-def check_dataset(directory: Path, *, agency: Agency, problems: Problems, progress: Progress | None = None) -> Checked:
-    """Check every row of every file; problems go to `problems`. Writes nothing."""
-    checked = Checked(find_files(directory, problems))
+def check_dataset(files: dict[str, Path], *, agency: Agency, problems: Problems,
+                  progress: Progress | None = None) -> Checked:
+    """Check every row of every file (given by `find_files`), and the references to records outside
+    the data set in the database; problems go to `problems`. Writes nothing."""
+    return check_files(files, problems=problems, area_names=set(db.session.scalars(select(Area.name))),
+                       settle=Lookup(agency, problems), progress=progress)
+
+
+def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[str],
+                settle: Callable[[RecordKind, Waiting], None], progress: Progress | None = None) -> Checked:
+    """Check every row of every file (given by `find_files`), without the database: the areas
+    that exist are `area_names`, and references to people and incidents outside the data set
+    go to `settle`, a batch at a time."""
+    checked = Checked(files)
     if progress is not None:
         progress.total = max(2 * checked.total_bytes, 1)
     unusable: set[str] = set()
-    references = _References(agency, problems)
-    area_names = set(db.session.scalars(select(Area.name)))
+    references = _References(settle)
+    area_names = set(area_names)
     dataset_areas: set[str] = set()
     people: set[str] = set()
     incidents: set[str] = set()

@@ -47,6 +47,15 @@ def police(session):
     return AgencyFactory(name="Dorset Police", kind=AgencyKind.POLICE)
 
 
+@pytest.fixture(params=["checked first", "checked apart"])
+def checking(request, app_ctx, monkeypatch):
+    """Both ways an import checks: before writing (a small data set), and in a process of its own
+    while writing (from IMPORT_CHECK_APART_BYTES; here every data set)."""
+    if request.param == "checked apart":
+        monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
+    return request.param
+
+
 def dataset(tmp_path: Path, name: str = "set", **files: str) -> Path:
     """A data set folder with the given files (`people="..."` writes people.csv), CRLF lines."""
     folder = tmp_path / name
@@ -72,6 +81,7 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+@pytest.mark.usefixtures("checking")
 def test_the_sample_imports_with_the_right_counts(police, tmp_path):
     report = import_dataset(SAMPLE, agency=police)
     counts = {name: (c.created, c.updated, c.unchanged) for name, c in report.files.items()}
@@ -103,6 +113,7 @@ def test_a_person_imported_in_bulk_reads_back_through_the_orm(police, tmp_path):
     assert b"O'Brien" not in bytes(raw)
 
 
+@pytest.mark.usefixtures("checking")
 def test_importing_the_same_data_set_twice_changes_nothing(police, tmp_path):
     import_dataset(SAMPLE, agency=police)
     before = snapshot()
@@ -112,6 +123,7 @@ def test_importing_the_same_data_set_twice_changes_nothing(police, tmp_path):
     assert report.files["people.csv"].unchanged == 1510
 
 
+@pytest.mark.usefixtures("checking")
 def test_a_changed_row_updates_only_its_record(police, tmp_path):
     first = dataset(tmp_path, "first", people=f"{PEOPLE_HEADER}\nP1,Smith,Ann,1980-02-03,female,DT1 1XJ,n,n,n\n"
                                                 f"P2,Jones,Bob,,male,,n,n,n")
@@ -133,6 +145,7 @@ def test_a_changed_row_updates_only_its_record(police, tmp_path):
             jones.updated_at, jones.version) == before["Jones"]
 
 
+@pytest.mark.usefixtures("checking")
 def test_an_incidents_parties_in_the_data_set_replace_those_it_had(police, tmp_path):
     people = f"{PEOPLE_HEADER}\nP1,Smith,,,,,,,\nP2,Jones,,,,,,,\nP3,Brown,,,,,,,"
     incidents = f"{INCIDENT_HEADER}\nI1,2024-05-01,harassment,y,police,,,,,,,\nI2,2024-05-02,theft,n,police,,,,,,,"
@@ -213,6 +226,7 @@ BAD_INPUTS = [
 ]
 
 
+@pytest.mark.usefixtures("checking")
 @pytest.mark.parametrize(("files", "expected"), BAD_INPUTS)
 def test_bad_input_is_reported_and_nothing_is_written(police, tmp_path, files, expected):
     good = dataset(tmp_path, "good", people=f"{PEOPLE_HEADER}\nP0,Keep,,,,,,,")
@@ -226,6 +240,7 @@ def test_bad_input_is_reported_and_nothing_is_written(police, tmp_path, files, e
     assert snapshot() == before
 
 
+@pytest.mark.usefixtures("checking")
 def test_a_file_that_is_not_utf8_is_reported(police, tmp_path):
     folder = dataset(tmp_path)
     (folder / "people.csv").write_bytes(f"{PEOPLE_HEADER}\r\nP1,Núñez,,,,,,,\r\n".encode("cp1252"))
@@ -236,6 +251,7 @@ def test_a_file_that_is_not_utf8_is_reported(police, tmp_path):
     assert count(Person) == 0
 
 
+@pytest.mark.usefixtures("checking")
 def test_every_problem_of_every_file_is_listed(police, tmp_path):
     folder = dataset(tmp_path, people=f"{PEOPLE_HEADER}\nP1,,,,,,,,\nP2,Smith,,1980-13-01,,,,,",
                      incidents=f"{INCIDENT_HEADER}\nI1,2024-05-01,asb,n,police,,,,,,,",
@@ -252,6 +268,7 @@ def test_every_problem_of_every_file_is_listed(police, tmp_path):
     ]
 
 
+@pytest.mark.usefixtures("checking")
 def test_references_may_be_to_records_of_an_earlier_import(police, tmp_path):
     import_dataset(dataset(tmp_path, "a", people=f"{PEOPLE_HEADER}\nP1,Smith,,,,,,,",
                            incidents=f"{INCIDENT_HEADER}\nI1,2024-05-01,theft,n,police,,,,,,,"), agency=police)
@@ -358,6 +375,7 @@ def test_an_agencys_incident_recorded_by_another_kind_keeps_its_recorder(police,
     assert (incident.recorded_by, incident.owner_agency_id) == (AgencyKind.FIRE, police.id)
 
 
+@pytest.mark.usefixtures("checking")
 def test_the_caller_commits(police, tmp_path):
     """The service flushes only: a rollback of the caller's transaction undoes the import."""
     savepoint = db.session.begin_nested()
@@ -373,8 +391,17 @@ def _table_rows(database: Path) -> dict[str, list[tuple]]:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in TABLES}
 
 
-def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
-    """SIGKILL part way through the write pass: the database is as it was before the import."""
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
+
+
+@pytest.mark.parametrize("apart_from", ["1000000000", "0"], ids=["checked first", "checked apart"])
+def test_a_killed_import_leaves_the_database_as_it_was(tmp_path, apart_from):
+    """SIGKILL part way through the writing: the database is as it was before the import, and no
+    process checking it apart is left behind."""
     database = tmp_path / "casework.db"
     app = make_test_app(f"sqlite:///{database}", tmp_path)
     upgrade(app)
@@ -395,7 +422,8 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
                                      *(f"I{n},Q{n},victim," for n in range(rows))]))
     env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{database}", "CASEWORK_INSTANCE_PATH": str(tmp_path),
            "CASEWORK_KEYRING_FILE": str(tmp_path / "keyring.json"),
-           "CASEWORK_IMPORT_CHUNK_DELAY": "0.5"}  # test-only: a pause after each chunk written
+           "CASEWORK_IMPORT_CHUNK_DELAY": "0.5",  # test-only: a pause after each chunk written
+           "CASEWORK_IMPORT_CHECK_APART_BYTES": apart_from}
     process = subprocess.Popen([str(Path(sys.executable).with_name("casework")), "import", str(big),
                                 "--agency", "Dorset Police", "--progress"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -407,11 +435,37 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path):
                 break
         assert any(line.startswith("wrote") for line in lines), "".join(lines)
         time.sleep(0.2)
+        children = _children(process.pid)
+        assert bool(children) == (apart_from == "0") or not sys.platform.startswith("linux")
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert _table_rows(database) == before
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{child}").exists() and "zombie" not in Path(f"/proc/{child}/status").read_text()
+              for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if Path(f"/proc/{c}").exists()
+                and "zombie" not in Path(f"/proc/{c}/status").read_text()]
+
+
+def test_an_import_whose_check_stops_is_refused(police, tmp_path, monkeypatch, app_ctx):
+    """The process checking apart dies without reporting: nothing is imported."""
+    from casework.exchange import apart
+
+    started = apart.CheckApart.__init__
+
+    def start_then_kill(self, *args, **kwargs):  # the check dies before it can report
+        started(self, *args, **kwargs)
+        self.process.kill()
+
+    monkeypatch.setattr(apart.CheckApart, "__init__", start_then_kill)
+    monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
+    before = snapshot()
+    with pytest.raises(apart.CheckStopped, match="stopped before it ended"):
+        import_dataset(sample_copy(tmp_path), agency=police)
+    assert snapshot() == before
 
 
 def _index_names() -> set[str]:
@@ -422,6 +476,7 @@ def _index_names() -> set[str]:
     return set(db.session.scalars(text(query)))
 
 
+@pytest.mark.usefixtures("checking")
 def test_a_bulk_load_builds_the_indexes_again_after_loading(police, monkeypatch):
     monkeypatch.setattr("casework.exchange.importer.BULK_ROWS", 0)  # the sample is small: defer anyway
     before = _index_names()

@@ -1,0 +1,99 @@
+"""Checking a large data set in a process of its own, on another core, while this one writes it.
+
+The check (`validate.check_files`: every cell, the refs given twice, the references within the
+data set) needs no database, so a child process does it from the files alone, started fresh
+(spawn: it shares nothing with this process, and no database connection crosses a fork). What it
+cannot answer, the references to people and incidents outside the data set, it sends back a batch
+at a time; they are looked up here, in the import's own session, once the writing is done. The
+rows the import wrote carry the data set's own refs, so they can never answer such a reference:
+the lookup gives the answer the database gave before the import.
+
+Nothing is committed on the child's word alone: the import waits for the child to report every
+file checked (`finish`), and any problem, or a child that stopped without reporting, fails the
+import, which the caller then rolls back as with any failed import. A child outlives its parent
+only until its files are read (on Linux it is killed with the parent).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from ..models import RecordKind
+from .reader import Problems
+from .validate import Lookup, Waiting, check_files
+
+
+class CheckStopped(RuntimeError):
+    """The checking process stopped without reporting: the data set is not known to be good."""
+
+
+class CheckApart:
+    """The check of `files` running in a child process (started at once)."""
+
+    def __init__(self, files: dict[str, Path], *, area_names: set[str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.receive, send = context.Pipe(duplex=False)
+        self.process = context.Process(target=_check, args=(files, area_names, send), daemon=True,
+                                       name="casework import check")
+        self.process.start()
+        send.close()  # the child holds the sending end: end-of-file here when it stops
+
+    def finish(self, lookup: Lookup, problems: Problems) -> None:
+        """Wait for the check to end. Its problems, and those of the references it sent (looked up
+        with `lookup`, which reports to `problems` too), go to `problems`."""
+        while True:
+            try:
+                message = self.receive.recv()
+            except EOFError:
+                self.process.join(timeout=5)
+                raise CheckStopped(f"the check of the data set stopped before it ended "
+                                   f"(exit code {self.process.exitcode}); nothing was imported") from None
+            if message[0] == "refs":
+                lookup(RecordKind(message[1]), message[2])
+            elif message[0] == "done":
+                problems.merge(message[1], message[2])
+                return
+            else:
+                raise CheckStopped(f"the check of the data set failed; nothing was imported:\n{message[1]}")
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.receive.close()
+
+
+def _check(files: dict[str, Path], area_names: set[str], send: Connection) -> None:
+    """The child process: check the files, send the references to look up, then the problems."""
+    _die_with_parent()
+    try:
+        problems = Problems()
+
+        def settle(kind: RecordKind, waiting: Waiting) -> None:
+            send.send(("refs", kind.value, waiting))
+
+        check_files(files, problems=problems, area_names=area_names, settle=settle)
+        send.send(("done", problems.found, problems.count))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which fails the import
+        send.send(("error", traceback.format_exc()))
+    finally:
+        send.close()
+
+
+def _die_with_parent() -> None:
+    """On Linux, the kernel kills this process when its parent dies (a killed import leaves no
+    child reading its files)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
