@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -197,8 +197,9 @@ def _aggregate(raw: Raw, f: Frame) -> ColumnElement[int]:
 
 
 def raw_figures(conn: Session | Connection, grouping: Grouping, keys: Iterable[str] | None = None, *,
-                stored_marks: bool = True) -> dict[Hashable, dict[str, int]]:
-    """The raw figures (all, or those named) for each group that has any rows."""
+                stored_marks: bool = True, records: Collection[Any] | None = None) -> dict[Hashable, dict[str, int]]:
+    """The raw figures (all, or those named) for each group that has any rows; with `records`, of
+    those records' rows alone (the incidents, referrals or activities the rows stand for)."""
     wanted = [raw for raw in RAW if keys is None or raw.key in set(keys)]
     by_source: dict[str, list[Raw]] = defaultdict(list)
     for raw in wanted:
@@ -213,6 +214,8 @@ def raw_figures(conn: Session | Connection, grouping: Grouping, keys: Iterable[s
         query = (select(*buckets, *(_aggregate(raw, f).label(raw.key) for raw in raws))
                  .select_from(f.from_).where(*f.where, f.date.between(grouping.first, grouping.last))
                  .group_by(*buckets))
+        if records is not None:
+            query = query.where(f.record.in_(list(records)))
         if all(raw.condition is not None for raw in raws):
             # Rows meeting none of the conditions add nothing: leave them out early.
             query = query.where(or_(*(raw.condition(f.c) for raw in raws)))  # type: ignore[misc]

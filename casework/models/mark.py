@@ -144,6 +144,10 @@ def _party_deleted(_mapper: Any, connection: Any, party: Party) -> None:
 
 
 @event.listens_for(Incident, "after_insert")
+def _incident_inserted(_mapper: Any, connection: Any, incident: Incident) -> None:
+    _upkeep().incident_written(connection, incident, inserting=True)
+
+
 @event.listens_for(Incident, "after_update")
 def _incident_written(_mapper: Any, connection: Any, incident: Incident) -> None:
     _upkeep().incident_written(connection, incident)

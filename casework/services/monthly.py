@@ -10,6 +10,11 @@ million incidents. Kept exact like the repeat marks, in the same transaction as 
 - a change whose months can't be known (an area's flags, a bulk change of referrals or activities,
   an import) rebuilds every month.
 
+A new incident (recorded through the ORM) changes only the figures counted from incidents, each by
+what it adds (they are sums over incidents): those are added to its month's stored figures, from
+the same definitions run over that incident alone, rather than its month being computed again.
+Its parties, written with it or later, note the month as any party does.
+
 Figures counting distinct people (ASB3, ASB4, SV3, SV4) are not additive over months; they come
 from `person_year_mark`, refreshed with the marks.
 """
@@ -25,14 +30,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..measures import engine
-from ..measures.figures import MARK, RAW
+from ..measures.figures import INCIDENT, MARK, RAW
 from ..models import Incident, PreventionActivity, Referral
 from ..models.mark import measure_month
 from ..models.vocab import ReferralType
 
 ADDITIVE = tuple(raw.key for raw in RAW if not (raw.source == MARK and raw.count == "people"))
+# The figures counted from incidents alone: a new incident adds to them and to nothing else.
+FROM_INCIDENTS = tuple(raw.key for raw in RAW if raw.source == INCIDENT)
 MONTHS = "casework.monthly.months"  # session.info: months to refresh after this flush
 ALL = "casework.monthly.all"        # session.info: rebuild every month
+NEW_INCIDENTS = "casework.monthly.new_incidents"  # session.info: incident id -> month, to add
 LOOKBACK_DAYS = 365
 CHUNK = 500
 
@@ -106,6 +114,34 @@ def refresh_months(session: Session, months: Iterable[dt.date]) -> int:
     return len(wanted)
 
 
+def add_incidents(session: Session, incident_ids: list[Any]) -> None:
+    """Add new incidents' figures to the stored ones of their months (see the module's note)."""
+    if not incident_ids:
+        return
+    connection = session.connection()
+    lock_figures(connection)
+    i = Incident.__table__
+    first, last = connection.execute(select(func.min(i.c.occurred_on), func.max(i.c.occurred_on))
+                                     .where(i.c.id.in_(incident_ids))).one()
+    if first is None:
+        return  # gone again in this flush
+    figures = engine.raw_figures(connection, engine.ByMonthAndLocality(_date(first), _date(last)),  # type: ignore[arg-type]
+                                 FROM_INCIDENTS, records=incident_ids)
+    rows = [{"month": key[0], "locality": key[1], "figure": name, "value": value}  # type: ignore[index]
+            for key, values in figures.items() for name, value in values.items() if value]
+    if rows:
+        connection.execute(_adding(connection.dialect.name), rows)
+
+
+def _adding(dialect: str) -> Any:
+    """INSERT of figure rows that adds each to the stored row of its key, if any (ON CONFLICT)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(measure_month)
+    return upsert.on_conflict_do_update(index_elements=["month", "figure", "locality"],
+                                        set_={"value": measure_month.c.value + upsert.excluded.value})
+
+
 def _span(connection: Connection) -> tuple[dt.date, dt.date] | None:
     i, r, a = Incident.__table__, Referral.__table__, PreventionActivity.__table__
     dates = union_all(select(func.min(i.c.occurred_on).label("lo"), func.max(i.c.occurred_on).label("hi")),
@@ -159,6 +195,10 @@ def note_all(session: Session) -> None:
     session.info[ALL] = True
 
 
+def note_new_incident(session: Session, incident_id: Any, occurred_on: dt.date | None) -> None:
+    session.info.setdefault(NEW_INCIDENTS, {})[incident_id] = month(occurred_on)
+
+
 def programme_months(connection: Connection, person_ids: list[Any]) -> set[dt.date]:
     """The months of the people's programme starts (DA4 counts reoffending in the first one's)."""
     r = Referral.__table__
@@ -200,15 +240,18 @@ def flush_months(session: Session) -> None:
     """After a flush or statement (and the marks' refresh): refresh the months noted."""
     if session.info.get("casework.marks.deferred") is not None:
         return  # a bulk writer: everything is rebuilt at its end
+    new = session.info.pop(NEW_INCIDENTS, None) or {}
     if session.info.pop(ALL, False):
         session.info.pop(MONTHS, None)
-        rebuild_months(session)
+        rebuild_months(session)  # the new incidents with the rest
         return
-    months = session.info.pop(MONTHS, None)
+    months = session.info.pop(MONTHS, None) or set()
     if months:
-        refresh_months(session, months)
+        refresh_months(session, months)  # the new incidents of these months with the rest
+    add_incidents(session, [incident for incident, m in new.items() if m not in months])
 
 
 def forget(session: Session) -> None:
     session.info.pop(MONTHS, None)
     session.info.pop(ALL, None)
+    session.info.pop(NEW_INCIDENTS, None)

@@ -84,14 +84,19 @@ def party_written(connection: Connection, party: Party, *, inserting: bool = Fal
     _pending(session).update(people)
 
 
-def incident_written(connection: Connection, incident: Incident, *, deleting: bool = False) -> None:
-    """An incident is inserted, updated or about to be deleted: its months (old and new); and when
-    its date or kind changed, or it goes, the people of its parties."""
+def incident_written(connection: Connection, incident: Incident, *, inserting: bool = False,
+                     deleting: bool = False) -> None:
+    """An incident is inserted, updated or about to be deleted: its months (old and new), or a new
+    one's figures to add to its month's; and when its date or kind changed, or it goes, the people
+    of its parties."""
     session = object_session(incident)
     if session is None:
         return
     state = inspect(incident)
-    monthly.note(session, (monthly.month(d) for d in _values(state, "occurred_on")))
+    if inserting:
+        monthly.note_new_incident(session, incident.id, incident.occurred_on)
+    else:
+        monthly.note(session, (monthly.month(d) for d in _values(state, "occurred_on")))
     if deleting or any(state.attrs[n].history.has_changes() for n in MARKED_INCIDENT_COLUMNS):
         _pending(session).update(connection.scalars(
             select(party_table.c.person_id).where(party_table.c.incident_id == incident.id)))

@@ -63,6 +63,34 @@ def test_recording_an_incident_stores_its_marks(session):
     assert exact(session)
 
 
+def test_a_new_incident_adds_to_its_months_figures_without_computing_the_month_again(session, monkeypatch):
+    """An incident with no parties changes only the figures counted from incidents: each new one's are
+    added to its month's (in an area, a locality, or neither), and the stored figures stay exact;
+    one whose parties are written with it has its month computed again, once."""
+    records = Records(session)
+    hotspot = records.area(asb_priority=True, sv_hotspot=True, rural_hotspot=True)
+    records.incident(D(2024, 5, 3), category=Category.ASB, area=hotspot, alcohol=True)
+    records.da(D(2024, 5, 9), victims=[records.person()])
+    assert exact(session)
+    recomputed: list[set] = []
+    refresh = stored_months.refresh_months
+    monkeypatch.setattr(stored_months, "refresh_months",
+                        lambda s, months: recomputed.append(set(months)) or refresh(s, months))
+    records.incident(D(2024, 5, 20), category=Category.ASB, area=hotspot, alcohol=True, drugs=True)
+    records.incident(D(2024, 5, 21), category=Category.VIOLENCE_WITH_INJURY, recorded_by=AgencyKind.POLICE,
+                     area=hotspot)
+    records.incident(D(2024, 7, 2), category=Category.FLY_TIPPING, rural=True)  # a month with no figures yet
+    session.add_all([Incident(occurred_on=D(2024, 5, 22), category=Category.CRIMINAL_DAMAGE, domestic_abuse=False,
+                              recorded_by=AgencyKind.COUNCIL, locality="Weymouth", owner_agency_id=records.agency.id)
+                     for _ in range(3)])  # several in one flush, one key: added up
+    session.flush()
+    assert recomputed == []
+    assert exact(session)
+    records.da(D(2024, 5, 25), victims=[records.person()])  # its party's month is computed again
+    assert recomputed == [{D(2024, 5, 1)}]
+    assert exact(session)
+
+
 def test_an_incident_dated_late_before_the_others_changes_their_marks(session):
     records = Records(session)
     victim = records.person()
