@@ -41,9 +41,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5  # seconds; the proxy keeps connections to us open
 
-# Replace each worker after a while, so a slow leak cannot grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Replace each worker after a while, so a slow leak cannot grow without bound. Not too often: a new
+# worker starts the app again and warms its caches (compiled statements and templates), which costs
+# a second or two of CPU and slows the requests that meet it; a load balancer's health checks alone
+# count towards the limit (at 2,000 a busy worker was replaced every 20 seconds).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 10
 
 # Each worker builds its own app: the database engine and its pool are never shared across a fork.
 preload_app = False

@@ -15,6 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import forms
@@ -77,7 +78,8 @@ def _load_user(_request: Any) -> User | None:
         if isinstance(found, sessions.TimedOut):
             g.casework_timed_out_user = found.user_id
         return None
-    user = db.session.get(User, found.user_id)
+    # One statement for the user, their agency and their roles (every request asks).
+    user = db.session.get(User, found.user_id, options=[joinedload(User.role_rows)])
     if user is None or not user.active:
         return None
     g.casework_session_id = found.session_id

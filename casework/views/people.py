@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -171,7 +172,7 @@ def person_name(person: Person) -> person_names.PersonName:
 
 
 def agency_names() -> dict[uuid.UUID, str]:
-    return {a.id: a.name for a in db.session.query(Agency)}
+    return {i: name for i, name in db.session.execute(select(Agency.id, Agency.name))}
 
 
 # --- create --------------------------------------------------------------------------

@@ -62,7 +62,8 @@ def user_names(ids: set[Any]) -> dict[Any, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    return {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    # Ids and names only: a whole User would bring its agency and its roles too.
+    return {i: name for i, name in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
 
 
 def form_version(form: Any) -> int:
