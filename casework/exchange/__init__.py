@@ -45,12 +45,10 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     db.session.flush()  # the caller's pending changes go first; the import bypasses the ORM
     problems = Problems()
     files = find_files(directory, problems)
-    if problems:
-        raise ImportFailed(problems.listed())
     size = sum(path.stat().st_size for path in files.values())
     bar = Progress(0, enabled=progress)
     try:
-        if size >= current_app.config["IMPORT_CHECK_APART_BYTES"]:
+        if not problems and size >= current_app.config["IMPORT_CHECK_APART_BYTES"]:
             report = _write_checking_apart(files, agency, problems, bar, size)
         else:
             checked = check_dataset(files, agency=agency, problems=problems, progress=bar)

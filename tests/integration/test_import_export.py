@@ -269,6 +269,18 @@ def test_every_problem_of_every_file_is_listed(police, tmp_path):
 
 
 @pytest.mark.usefixtures("checking")
+def test_a_misnamed_file_is_listed_with_the_other_files_problems(police, tmp_path):
+    folder = dataset(tmp_path, peple=f"{PEOPLE_HEADER}\nP1,Smith,,,,,,,", people=f"{PEOPLE_HEADER}\nP1,,,,,,,,")
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(folder, agency=police)
+    assert sorted(failed.value.problems) == [
+        "people.csv:2: surname: required",
+        ("peple.csv:1: -: not a file of the exchange format; the files are areas.csv, people.csv, incidents.csv, "
+         "parties.csv, referrals.csv, prevention.csv")]
+    assert count(Person) == 0
+
+
+@pytest.mark.usefixtures("checking")
 def test_references_may_be_to_records_of_an_earlier_import(police, tmp_path):
     import_dataset(dataset(tmp_path, "a", people=f"{PEOPLE_HEADER}\nP1,Smith,,,,,,,",
                            incidents=f"{INCIDENT_HEADER}\nI1,2024-05-01,theft,n,police,,,,,,,"), agency=police)
