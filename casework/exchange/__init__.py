@@ -67,7 +67,7 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
 
 
 def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str, int],
-           before_refresh: Callable[[], None] | None = None) -> ImportReport:
+           before_refresh: Callable[[Writer], None] | None = None) -> ImportReport:
     """Write the data set. The repeat marks of everyone whose parties it wrote are refreshed once, at
     the end, with the same large SQLite page cache as the writing (the refresh reads every row just
     written); `before_refresh` runs first, and may still fail the import."""
@@ -75,7 +75,7 @@ def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str
         writer = Writer(files, agency=agency, progress=bar, rows=rows)
         report = writer.write()
         if before_refresh is not None:
-            before_refresh()
+            before_refresh(writer)
         touched.update(writer.party_people)
     return report
 
@@ -88,11 +88,12 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
     checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
     finished = False
 
-    def passed() -> None:
+    def passed(writer: Writer | None = None) -> None:
         nonlocal finished
         finished = True
         missing = Problems()  # listed after the rows' own problems, as when checked first
-        checker.finish(Lookup(agency, missing), problems)
+        # After the writing, in its savepoint: what the writer made with a ref's own id answers nothing.
+        checker.finish(Lookup(agency, missing, written=writer.generated if writer else frozenset()), problems)
         problems.merge(missing.found, missing.count)
         if problems:
             raise ImportFailed(problems.listed())
@@ -103,7 +104,7 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
             with db.session.begin_nested():
                 return _write(files, agency, bar, line_counts(files), before_refresh=passed)
         except Exception:
-            if not finished:
+            if not finished:  # the savepoint is rolled back: the lookups see the database as before
                 passed()  # raises ImportFailed when the data set has problems (as it nearly always has)
             raise
     finally:

@@ -5,8 +5,9 @@ data set) needs no database, so a child process does it from the files alone, st
 (spawn: it shares nothing with this process, and no database connection crosses a fork). What it
 cannot answer, the references to people and incidents outside the data set, it sends back a batch
 at a time; they are looked up here, in the import's own session, once the writing is done. The
-rows the import wrote carry the data set's own refs, so they can never answer such a reference:
-the lookup gives the answer the database gave before the import.
+lookup must give the answer the database gave before the import: the rows the import wrote carry
+the data set's own refs, which are not such references, and the records it gave the ids of their
+`casework:<id>` refs are left out (the same id may be spelt another way, in capitals say).
 
 Nothing is committed on the child's word alone: the import waits for the child to report every
 file checked (`finish`), and any problem, or a child that stopped without reporting, fails the

@@ -125,6 +125,7 @@ class Writer:
         self.old_incidents: set[uuid.UUID] = set()  # incidents that existed before this import
         self.replaced: set[uuid.UUID] = set()  # old incidents in incidents.csv: their parties are replaced
         self.kept_parties: set[uuid.UUID] = set()
+        self.generated: set[uuid.UUID] = set()  # new records given the ids of their `casework:<id>` refs
         # People of the parties written here, around the Session: their repeat marks are refreshed
         # at the end (casework.services.marks.deferred; updates and deletes are seen by the Session).
         self.party_people: set[uuid.UUID] = set()
@@ -302,7 +303,11 @@ class Writer:
                 else:
                     counts.unchanged += 1
                 continue
-            record_id = free.get(ref) or self.new_id()
+            record_id = free.get(ref)
+            if record_id is not None:
+                self.generated.add(record_id)
+            else:
+                record_id = self.new_id()
             ids[ref] = record_id
             row = {"id": record_id, "created_at": self.now, "updated_at": self.now,
                    "owner_agency_id": self.agency_id, **NEW_DEFAULTS[table.name], **values,

@@ -10,8 +10,9 @@ database in batches.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,12 @@ class _References:
 class Lookup:
     """Looks references up among the agency's records in the database, reporting those missing."""
 
-    def __init__(self, agency: Agency, problems: Problems) -> None:
+    def __init__(self, agency: Agency, problems: Problems, *, written: Collection[uuid.UUID] = frozenset()) -> None:
         self.agency = agency
         self.problems = problems
+        # Records this import has written already with the ids of their `casework:<id>` refs: they
+        # answer no reference (a lookup after the writing must answer as the database before it).
+        self.written = written
         self.known: dict[RecordKind, set[str]] = defaultdict(set)  # found already: no query again
 
     def __call__(self, kind: RecordKind, waiting: Waiting) -> None:
@@ -102,7 +106,7 @@ class Lookup:
         for start in range(0, len(refs), LOOKUP_BATCH):
             batch = refs[start:start + LOOKUP_BATCH]
             found = set(db.session.scalars(_existing_refs(self.agency, kind, TABLES[kind], batch)))
-            found |= _existing_generated_refs(TABLES[kind], batch)
+            found |= _existing_generated_refs(TABLES[kind], batch, leaving_out=self.written)
             self.known[kind] |= found
             for ref in batch:
                 if ref in found:
@@ -119,13 +123,19 @@ def _existing_refs(agency: Agency, kind: RecordKind, table: Table, refs: list[st
             .where(sr.c.agency_id == agency.id, sr.c.kind == kind, sr.c.ref.in_(refs)))
 
 
-def _existing_generated_refs(table: Table, refs: list[str]) -> set[str]:
+def _existing_generated_refs(table: Table, refs: list[str],
+                             leaving_out: Collection[uuid.UUID] = frozenset()) -> set[str]:
     """The refs among `refs` of the form `casework:<id>` (an export's, for a record without the
-    agency's own ref) whose record exists."""
-    wanted = {rid: ref for ref in refs if (rid := generated_id(ref)) is not None}
+    agency's own ref) whose record exists (and is not among `leaving_out`)."""
+    wanted: dict[uuid.UUID, list[str]] = defaultdict(list)  # one id may be spelt more ways than one
+    for ref in refs:
+        rid = generated_id(ref)
+        if rid is not None and rid not in leaving_out:
+            wanted[rid].append(ref)
     if not wanted:
         return set()
-    return {wanted[rid] for rid in db.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted))))}
+    return {ref for rid in db.session.scalars(select(table.c.id).where(table.c.id.in_(list(wanted))))
+            for ref in wanted[rid]}
 
 
 def check_dataset(files: dict[str, Path], *, agency: Agency, problems: Problems,

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -278,6 +279,31 @@ def test_a_misnamed_file_is_listed_with_the_other_files_problems(police, tmp_pat
         ("peple.csv:1: -: not a file of the exchange format; the files are areas.csv, people.csv, incidents.csv, "
          "parties.csv, referrals.csv, prevention.csv")]
     assert count(Person) == 0
+
+
+@pytest.mark.usefixtures("checking")
+def test_a_generated_ref_spelt_another_way_is_not_answered_by_the_import_itself(police, tmp_path):
+    """A record the data set creates with the id of its `casework:<id>` ref answers no other
+    reference of the same data set, however the id is spelt: it did not exist before the import."""
+    rid = uuid.uuid4()
+    folder = dataset(tmp_path, people=f"{PEOPLE_HEADER}\ncasework:{rid},Smith,,,,,,,",
+                     incidents=f"{INCIDENT_HEADER}\nI1,2024-05-01,theft,n,police,,,,,,,",
+                     parties=f"incident_ref,person_ref,role,cj_status\nI1,casework:{str(rid).upper()},victim,")
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(folder, agency=police)
+    assert failed.value.problems == [
+        f"parties.csv:2: person_ref: no person casework:{str(rid).upper()} in this data set or from Dorset Police"]
+    assert count(Party) == count(Person) == 0
+
+
+@pytest.mark.usefixtures("checking")
+def test_a_generated_ref_spelt_two_ways_finds_its_record_both_ways(police, tmp_path):
+    import_dataset(dataset(tmp_path, "a", people=f"{PEOPLE_HEADER}\nP1,Smith,,,,,,,"), agency=police)
+    pid = db.session.scalars(select(Person.id)).one()
+    report = import_dataset(dataset(tmp_path, "b", referrals=(
+        "referral_ref,person_ref,type,referred_on\n"
+        f"R1,casework:{pid},idva,2024-05-02\nR2,casework:{str(pid).upper()},idva,2024-05-03")), agency=police)
+    assert report.files["referrals.csv"].created == 2
 
 
 @pytest.mark.usefixtures("checking")
