@@ -114,19 +114,16 @@ def refresh_months(session: Session, months: Iterable[dt.date]) -> int:
     return len(wanted)
 
 
-def add_incidents(session: Session, incident_ids: list[Any]) -> None:
-    """Add new incidents' figures to the stored ones of their months (see the module's note)."""
-    if not incident_ids:
+def add_incidents(session: Session, new: dict[Any, dt.date]) -> None:
+    """Add new incidents' figures (incident id -> month) to the stored ones of their months (see the
+    module's note). An incident gone again since adds nothing: the figures are read from the rows."""
+    if not new:
         return
     connection = session.connection()
     lock_figures(connection)
-    i = Incident.__table__
-    first, last = connection.execute(select(func.min(i.c.occurred_on), func.max(i.c.occurred_on))
-                                     .where(i.c.id.in_(incident_ids))).one()
-    if first is None:
-        return  # gone again in this flush
-    figures = engine.raw_figures(connection, engine.ByMonthAndLocality(_date(first), _date(last)),  # type: ignore[arg-type]
-                                 FROM_INCIDENTS, records=incident_ids)
+    last = (max(new.values()) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    figures = engine.raw_figures(connection, engine.ByMonthAndLocality(min(new.values()), last),
+                                 FROM_INCIDENTS, records=list(new))
     rows = [{"month": key[0], "locality": key[1], "figure": name, "value": value}  # type: ignore[index]
             for key, values in figures.items() for name, value in values.items() if value]
     if rows:
@@ -248,7 +245,7 @@ def flush_months(session: Session) -> None:
     months = session.info.pop(MONTHS, None) or set()
     if months:
         refresh_months(session, months)  # the new incidents of these months with the rest
-    add_incidents(session, [incident for incident, m in new.items() if m not in months])
+    add_incidents(session, {incident: m for incident, m in new.items() if m is not None and m not in months})
 
 
 def forget(session: Session) -> None:
