@@ -145,15 +145,9 @@ def person_year_counts(person_ids: Any = None, *, sign: int = 1) -> Select[Any]:
 
 def _add_counts(dialect: str, person_ids: Any, *, sign: int) -> Any:
     """Add (sign 1) or subtract (sign -1) the people's person-year rows to or from the counts: an
-    INSERT of the groups not yet counted that adds to those that are (ON CONFLICT, on both databases)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(person_year_count)
-    statement = upsert.from_select(COUNT_COLUMNS, person_year_counts(person_ids, sign=sign))
-    return statement.on_conflict_do_update(
-        index_elements=["start_year", "kind", "role"],
-        set_={"people": person_year_count.c.people + statement.excluded.people,
-              "repeats": person_year_count.c.repeats + statement.excluded.repeats})
+    INSERT of the groups not yet counted that adds to those that are."""
+    return monthly.adding(dialect, person_year_count, keys=("start_year", "kind", "role"), added=("people", "repeats"),
+                          rows=(COUNT_COLUMNS, person_year_counts(person_ids, sign=sign)))
 
 
 def person_year_rows(person_ids: Any = None) -> Any:

@@ -127,16 +127,22 @@ def add_incidents(session: Session, new: dict[Any, dt.date]) -> None:
     rows = [{"month": key[0], "locality": key[1], "figure": name, "value": value}  # type: ignore[index]
             for key, values in figures.items() for name, value in values.items() if value]
     if rows:
-        connection.execute(_adding(connection.dialect.name), rows)
+        connection.execute(adding(connection.dialect.name, measure_month, keys=("month", "figure", "locality"),
+                                  added=("value",)), rows)
 
 
-def _adding(dialect: str) -> Any:
-    """INSERT of figure rows that adds each to the stored row of its key, if any (ON CONFLICT)."""
+def adding(dialect: str, table: Any, *, keys: tuple[str, ...], added: tuple[str, ...],
+           rows: tuple[tuple[str, ...], Any] | None = None) -> Any:
+    """An INSERT into `table` whose row, where one with the same `keys` is stored, is added to it
+    instead (its `added` columns summed; ON CONFLICT, on both databases). Its rows are given when
+    it runs, or are `rows`, a (columns, SELECT) pair."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(measure_month)
-    return upsert.on_conflict_do_update(index_elements=["month", "figure", "locality"],
-                                        set_={"value": measure_month.c.value + upsert.excluded.value})
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if rows is not None:
+        upsert = upsert.from_select(*rows)
+    return upsert.on_conflict_do_update(index_elements=list(keys),
+                                        set_={c: table.c[c] + upsert.excluded[c] for c in added})
 
 
 def _span(connection: Connection) -> tuple[dt.date, dt.date] | None:
