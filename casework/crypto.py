@@ -123,9 +123,24 @@ class Keyring:
             raise KeyringError(f"keyring file {path} does not exist") from None
         except (OSError, ValueError) as e:
             raise KeyringError(f"keyring file {path} cannot be read: {e}") from None
+        ring = cls._from_document(raw, f"keyring file {path}", path)
+        ring._stamp = _stamp_of(path)
+        return ring
+
+    @classmethod
+    def from_json(cls, text: str) -> Keyring:
+        """The keyring `to_json` wrote (handed to a process of the import's own, never to disk)."""
+        try:
+            raw = json.loads(text)
+        except ValueError as e:
+            raise KeyringError(f"keyring cannot be read: {e}") from None
+        return cls._from_document(raw, "keyring", None)
+
+    @classmethod
+    def _from_document(cls, raw: Any, where: str, path: Path | None) -> Keyring:
         try:
             if raw.get("format") != 1:
-                raise KeyringError(f"keyring file {path} has an unknown format {raw.get('format')!r}")
+                raise KeyringError(f"{where} has an unknown format {raw.get('format')!r}")
             ring = cls(
                 data_keys={int(k): _unb64(v) for k, v in raw["data_keys"].items()},
                 active=int(raw["active"]),
@@ -139,15 +154,14 @@ class Keyring:
                 path=path,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as e:
-            raise KeyringError(f"keyring file {path} is malformed: {e}") from None
+            raise KeyringError(f"{where} is malformed: {e}") from None
         if ring.active not in ring.data_keys:
-            raise KeyringError(f"keyring file {path}: the active key {ring.active} is not in it")
+            raise KeyringError(f"{where}: the active key {ring.active} is not in it")
         if any(len(k) != 32 for k in ring.data_keys.values()):
-            raise KeyringError(f"keyring file {path}: every data key must be 256 bits")
+            raise KeyringError(f"{where}: every data key must be 256 bits")
         missing = [n for n in INDEX_NAMES if n not in ring.index_keys]
         if missing:
-            raise KeyringError(f"keyring file {path}: no blind-index key for {', '.join(missing)}")
-        ring._stamp = _stamp_of(path)
+            raise KeyringError(f"{where}: no blind-index key for {', '.join(missing)}")
         return ring
 
     @classmethod
@@ -353,11 +367,12 @@ def normalise_name(value: str) -> str:
 
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_SPACES = re.compile(r"\s+")
 
 
 def normalise_postcode(value: str) -> str | None:
     """`dt11xj` and `dt1 1xj` give `DT1 1XJ`; anything that is not a UK postcode gives None."""
-    compact = re.sub(r"\s+", "", value).upper()
+    compact = _SPACES.sub("", value).upper()
     m = _POSTCODE.match(compact)
     if not m:
         return None
@@ -378,7 +393,8 @@ def phonetic(surname: str) -> str:
 
 def _index(ring: Keyring, name: str, value: str, keys: dict[str, bytes] | None = None) -> bytes:
     key = (keys or ring.index_keys)[name]
-    return hmac.new(key, name.encode() + b"\x00" + value.encode("utf-8"), hashlib.sha256).digest()[:INDEX_BYTES]
+    # hmac.digest: the one-shot HMAC, done by OpenSSL (the same bytes as hmac.new(...).digest()).
+    return hmac.digest(key, name.encode() + b"\x00" + value.encode("utf-8"), "sha256")[:INDEX_BYTES]
 
 
 @dataclass(frozen=True)

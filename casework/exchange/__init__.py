@@ -15,16 +15,17 @@ from dataclasses import asdict
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import exists, select, text
 
 from ..db import db
-from ..models import Agency, Area
+from ..models import Agency, Area, SourceRef
 from ..services import audit, upkeep
 from .apart import CheckApart
 from .bulk import SQLITE_CACHE_KIB, sqlite_cache
 from .errors import ImportFailed
 from .exporter import ExportReport, export_dataset
 from .importer import Writer
+from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress
 from .report import FileCounts, ImportReport
 from .validate import Lookup, check_dataset, find_files
@@ -67,12 +68,13 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
 
 
 def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str, int],
-           before_refresh: Callable[[Writer], None] | None = None) -> ImportReport:
-    """Write the data set. The repeat marks of everyone whose parties it wrote are refreshed once, at
-    the end, with the same large SQLite page cache as the writing (the refresh reads every row just
-    written); `before_refresh` runs first, and may still fail the import."""
+           before_refresh: Callable[[Writer], None] | None = None, prepared: PrepareApart | None = None) -> ImportReport:
+    """Write the data set (its rows prepared by another process, when given: `prepare`). The repeat
+    marks of everyone whose parties it wrote are refreshed once, at the end, with the same large
+    SQLite page cache as the writing (the refresh reads every row just written); `before_refresh`
+    runs first, and may still fail the import."""
     with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
-        writer = Writer(files, agency=agency, progress=bar, rows=rows)
+        writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
         report = writer.write()
         if before_refresh is not None:
             before_refresh(writer)
@@ -84,8 +86,14 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
                           size: int) -> ImportReport:
     """Write while another process checks (`casework.exchange.apart`). Rows the check has not passed
     can fail the writing in any way (a ref given twice, a reference to nothing): then what the check
-    found is what is reported, and the savepoint keeps the transaction usable for its lookups."""
+    found is what is reported, and the savepoint keeps the transaction usable for its lookups.
+
+    An agency's first import has its rows prepared by a third process (`casework.exchange.prepare`),
+    unless it turns out to name records that exist (`NotFresh`): then that writing is rolled back and
+    the data set written again, record by record."""
     checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
+    fresh = not db.session.scalar(select(exists().where(SourceRef.agency_id == agency.id)))
+    prepared = PrepareApart(files) if fresh else None
     finished = False
 
     def passed(writer: Writer | None = None) -> None:
@@ -99,16 +107,27 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
             raise ImportFailed(problems.listed())
 
     bar.total = max(size, 1)
+    rows = line_counts(files)
     try:
         try:
+            if prepared is not None:
+                try:
+                    with db.session.begin_nested():
+                        return _write(files, agency, bar, rows, before_refresh=passed, prepared=prepared)
+                except NotFresh:
+                    prepared.close()  # rolled back: written again below, in this process alone
+                    prepared = None
+                    bar.done = 0
             with db.session.begin_nested():
-                return _write(files, agency, bar, line_counts(files), before_refresh=passed)
+                return _write(files, agency, bar, rows, before_refresh=passed)
         except Exception:
             if not finished:  # the savepoint is rolled back: the lookups see the database as before
                 passed()  # raises ImportFailed when the data set has problems (as it nearly always has)
             raise
     finally:
         checker.close()
+        if prepared is not None:
+            prepared.close()
 
 
 def line_counts(files: dict[str, Path]) -> dict[str, int]:

@@ -71,27 +71,43 @@ class Ids:
         return self.pool.pop()
 
 
+class DeferredIndexes:
+    """The secondary indexes `deferred_indexes` dropped: `build(table)` builds a table's again as soon
+    as it is loaded; the rest are built when the block ends."""
+
+    def __init__(self, session: Session, indexes: list[Any]) -> None:
+        self.session = session
+        self.pending = indexes
+
+    def build(self, table: Table | None = None) -> None:
+        """Build the dropped indexes of `table` (of every table: None) now."""
+        connection = self.session.connection()
+        for index in [i for i in self.pending if table is None or i.table is table]:
+            index.create(bind=connection)
+            self.pending.remove(index)
+
+
 @contextlib.contextmanager
-def deferred_indexes(session: Session, tables: list[Table]) -> Iterator[None]:
+def deferred_indexes(session: Session, tables: list[Table]) -> Iterator[DeferredIndexes]:
     """On SQLite, the tables' secondary (non-unique) indexes are dropped while rows are loaded
-    and built again at the end, in the same transaction: building an index from all its rows
-    at once costs a fraction of keeping it up to date row by row (the person table has seven),
-    and a crash or kill rolls the drop back with everything else. Unique indexes stay, so
-    every constraint is checked as rows arrive. PostgreSQL: nothing is deferred (DROP INDEX
-    would lock readers out of the table until the import commits)."""
+    and built again (by the end of the block, or when `build` is called), in the same transaction:
+    building an index from all its rows at once costs a fraction of keeping it up to date row by row
+    (the person table has seven), and a crash or kill rolls the drop back with everything else.
+    Unique indexes stay, so every constraint is checked as rows arrive. PostgreSQL: nothing is
+    deferred (DROP INDEX would lock readers out of the table until the import commits)."""
     connection = session.connection()
     if connection.dialect.name != "sqlite" or not tables:
-        yield
+        yield DeferredIndexes(session, [])
         return
     indexes = [index for table in tables for index in sorted(table.indexes, key=lambda i: str(i.name))
                if not index.unique]
     for index in indexes:
         index.drop(bind=connection)
+    deferred = DeferredIndexes(session, indexes)
     try:
-        yield
+        yield deferred
     finally:
-        for index in indexes:
-            index.create(bind=connection)
+        deferred.build()
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, now: dt.datetime) -> None:
@@ -100,16 +116,22 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, n
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
+    names, params = driver_rows(table, rows, dialect=connection.dialect, now=now)
+    insert_params(session, table, names, params)
+
+
+def driver_rows(table: Table, rows: list[dict[str, Any]], *, dialect: Any, now: dt.datetime,
+                text: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The rows (dicts with the same keys) as the driver takes them: the column names, and a tuple of
+    values per row, converted as SQLAlchemy's bind processing would (ids as 32 hex digits and dates as
+    ISO text on SQLite). `text=True` gives ids and dates as text on PostgreSQL too (COPY parses them):
+    plain strings cross from one process to another cheaply."""
     names = list(rows[0])
-    quote = dialect.identifier_preparer.quote
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join([marker] * len(names))})")
     # The values in column order, then the columns that need converting converted (an explicit loop:
     # a generator per row costs twice as much at millions of rows).
     values_of = itemgetter(*names)
-    convert = [(i, f) for i, n in enumerate(names) if (f := _processor(table.c[n].type, dialect, now)) is not None]
+    convert = [(i, f) for i, n in enumerate(names)
+               if (f := _processor(table.c[n].type, dialect, now, text=text)) is not None]
     params = []
     for row in rows:
         values = list(values_of(row)) if len(names) > 1 else [values_of(row)]
@@ -117,18 +139,31 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, n
             if (v := values[i]) is not None:
                 values[i] = f(v)
         params.append(tuple(values))
+    return names, params
+
+
+def insert_params(session: Session, table: Table, names: list[str], params: list[tuple[Any, ...]]) -> None:
+    """INSERT rows given as `driver_rows` makes them: one executemany on SQLite, one COPY on
+    PostgreSQL, through the session's connection (so within its transaction)."""
+    if not params:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
     if dialect.name == "postgresql":
         # COPY: one stream of rows, not a statement per row (psycopg adapts each value by its type).
-        columns = ", ".join(quote(n) for n in names)
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
             for values in params:
                 copy.write_row(values)
         return
-    connection.exec_driver_sql(sql, params)
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) "
+                               f"VALUES ({', '.join([marker] * len(names))})", params)
 
 
-def _processor(kind: Any, dialect: Any, now: dt.datetime) -> Callable[[Any], Any] | None:
+def _processor(kind: Any, dialect: Any, now: dt.datetime, *, text: bool = False) -> Callable[[Any], Any] | None:
     """How a value goes to the driver: as SQLAlchemy's bind processing sends it, with the common
     types done directly (they are millions of calls)."""
     if isinstance(kind, UTCDateTime):
@@ -143,6 +178,11 @@ def _processor(kind: Any, dialect: Any, now: dt.datetime) -> Callable[[Any], Any
     if dialect.name == "sqlite":
         if isinstance(kind, Uuid):
             return attrgetter("hex")  # SQLite keeps a UUID as 32 hex digits
+        if isinstance(kind, Date):
+            return dt.date.isoformat
+    elif text:
+        if isinstance(kind, Uuid):
+            return str
         if isinstance(kind, Date):
             return dt.date.isoformat
     return kind._cached_bind_processor(dialect)

@@ -24,7 +24,6 @@ is free, so an export imported into an empty database exports identically.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections import defaultdict
@@ -54,22 +53,26 @@ from ..models import (
     PreventionActivity,
     RecordKind,
     Referral,
-    ReferralStatus,
     SourceRef,
 )
 from ..models.base import utcnow
 from .bulk import (
+    DeferredIndexes,
     Ids,
     deferred_indexes,
     generated_id,
+    insert_params,
     insert_rows,
 )
 from .errors import ImportFailed
+from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, Row, read_rows
+from .records import SECRETS, TABLES, Records
 from .report import FileCounts, ImportReport
-from .schema import AREAS, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
+from .schema import AREAS, FILES, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
 CHUNK = 2000
+SPECS = {spec.name: spec for spec in FILES}
 BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are built after loading
 
 AREA = Area.__table__
@@ -92,37 +95,28 @@ def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
         yield chunk
 
 
-# Columns a new record gets that the exchange format does not carry.
-NEW_DEFAULTS: dict[str, dict[str, Any]] = {
-    "person": {"address": None, "phone": None, "email": None, "safe_contact": None,
-               "do_not_disclose_address": False, "restricted": False, "merged_into_id": None, "version": 1},
-    "incident": {"restricted": False, "version": 1},
-    "referral": {"status": ReferralStatus.CLOSED, "imported": True, "receiving_agency_id": None,
-                 "children_in_household": None, "version": 1},
-    "prevention_activity": {},
-}
-SECRETS: dict[str, tuple[str, ...]] = {"person": ("surname", "forenames", "date_of_birth", "postcode")}
-
-
 class Writer:
     """Writes the files of one checked data set for one agency."""
 
     def __init__(self, files: dict[str, Path], *, agency: Agency, progress: Progress | None,
-                 rows: dict[str, int] | None = None) -> None:
+                 rows: dict[str, int] | None = None, prepared: PrepareApart | None = None) -> None:
         self.files = files
+        self.prepared = prepared  # a fresh data set's rows, prepared by another process (`prepare`)
         self.rows = rows or {}  # data rows per file, as counted by the check
         self.agency_id = agency.id
         self.report = ImportReport(agency.name)
         self.progress = progress
-        self.ring = crypto.current()
         self.now = utcnow()
         self.session = db.session
         self.new_id = Ids()
-        self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.areas: dict[str, uuid.UUID] = {}
+        self.make = Records(crypto.current(), agency_id=agency.id, now=self.now, areas=self.areas, new_id=self.new_id)
+        self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.person_ids: dict[str, uuid.UUID] = {}
         self.incident_ids: dict[str, uuid.UUID] = {}
         self.old_incidents: set[uuid.UUID] = set()  # incidents that existed before this import
+        # Incidents left as they are (restricted, or another agency's): their parties too.
+        self.protected_incidents: set[uuid.UUID] = set()
         self.replaced: set[uuid.UUID] = set()  # old incidents in incidents.csv: their parties are replaced
         self.kept_parties: set[uuid.UUID] = set()
         self.generated: set[uuid.UUID] = set()  # new records given the ids of their `casework:<id>` refs
@@ -134,13 +128,21 @@ class Writer:
             SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
 
     def write(self) -> ImportReport:
-        with deferred_indexes(self.session, self._bulk_tables()):
+        with deferred_indexes(self.session, self._bulk_tables()) as indexes:
             self.write_areas()
-            self._records(PEOPLE, PERSON, RecordKind.PERSON, self._person_values, self.person_ids)
-            self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self._incident_values, self.incident_ids)
+            if self.prepared is not None:
+                self.write_prepared(self.prepared, indexes)
+                return self.report
+            # Each table's deferred indexes are built once it is loaded (source refs' at the end).
+            self._records(PEOPLE, PERSON, RecordKind.PERSON, self.make.person, self.person_ids)
+            indexes.build(PERSON)
+            self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self.make.incident, self.incident_ids)
+            indexes.build(INCIDENT)
             self.write_parties()
-            self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL, self._referral_values, None)
-            self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self._activity_values, None)
+            indexes.build(PARTY)
+            self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL,
+                          lambda v: self.make.referral(v, self._person_id(v["person_ref"])), None)
+            self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self.make.activity, None)
         return self.report
 
     def _bulk_tables(self) -> list[Table]:
@@ -181,7 +183,7 @@ class Writer:
 
     def write_areas(self) -> None:
         current = {r.name: r for r in self.session.execute(select(AREA))}
-        self.areas = {name: r.id for name, r in current.items()}
+        self.areas.update({name: r.id for name, r in current.items()})
         if AREAS.name not in self.files:
             return
         counts = self.report.files[AREAS.name]
@@ -207,50 +209,51 @@ class Writer:
         if inserts:
             insert_rows(self.session, AREA, inserts, now=self.now)
 
-    # --- the row's values, as the record's columns --------------------------------
+    # --- a fresh data set, prepared by another process ------------------------------
 
-    def _person_values(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"surname": v["surname"], "forenames": v["forenames"], "date_of_birth": v["date_of_birth"],
-                "postcode": v["postcode"], "gender": v["gender"], "mental_health": v["mental_health"],
-                "substance_misuse": v["substance_misuse"], "complex_needs": v["complex_needs"]}
+    def write_prepared(self, prepared: PrepareApart, indexes: DeferredIndexes) -> None:
+        """Insert the rows `prepared` sends. Every record is new (the agency had no refs: `self.prior`):
+        a `casework:<id>` ref naming a record that existed before raises `NotFresh`. A table's deferred
+        indexes are built once its file is done, while the next file is prepared."""
+        loading: Table | None = None
+        assert not any(self.prior.values()), "a data set is prepared apart only for an agency's first import"
+        prepared.start(ring=self.make.ring, agency_id=self.agency_id, now=self.now, areas=self.areas,
+                       driver=self.session.connection().engine.url.drivername)
+        for message in prepared.messages():
+            what = message[0]
+            if what in ("file", "party people") and loading is not None:
+                indexes.build(loading)
+                loading = None
+            if what == "file":
+                if self.progress is not None:
+                    self.progress.start(f"writing {message[1]}")
+                self.report.files.setdefault(message[1], FileCounts())
+            elif what == "rows":
+                _, name, table_name, names, params, ref_names, ref_params, made, referenced, advanced = message
+                loading = table = TABLES[table_name]
+                self._settle_generated(table, made, referenced)
+                insert_params(self.session, table, names, params)
+                insert_params(self.session, SOURCE_REF, ref_names, ref_params)
+                self.report.files[name].created += len(params)
+                if self.progress is not None:
+                    self.progress.advance(advanced)
+                self._written(SPECS[name], len(params))
+            elif what == "party people":
+                ids = message[1]
+                self.party_people.update(uuid.UUID(bytes=ids[i:i + 16]) for i in range(0, len(ids), 16))
+            elif what == "problem":
+                raise ImportFailed([message[1]])
 
-    def _incident_values(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"occurred_on": v["occurred_on"], "category": v["category"], "domestic_abuse": v["domestic_abuse"],
-                "recorded_by": v["recorded_by"], "locality": v["locality"],
-                "area_id": self.areas[v["area"]] if v["area"] is not None else None,
-                "rural": v["rural"], "alcohol": v["alcohol"], "drugs": v["drugs"],
-                "mental_health": v["mental_health"], "asb_type": v["asb_type"]}
-
-    def _referral_values(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"person_id": self._person_id(v["person_ref"]), "type": v["type"], "referred_on": v["referred_on"],
-                "started_on": v["started_on"], "ended_on": v["ended_on"], "outcome": v["outcome"],
-                "criteria": v["criteria"], "dash_score": v["dash_score"],
-                "mappa_category": v["mappa_category"], "mappa_level": v["mappa_level"]}
-
-    def _activity_values(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"occurred_on": v["occurred_on"], "kind": v["kind"], "friends_recruited": v["friends_recruited"],
-                "savings_pence": v["savings_gbp"]}
-
-    def _derived(self, table: Table, values: dict[str, Any]) -> dict[str, Any]:
-        """Columns computed from the plain values: a person's blind indexes."""
-        if table is not PERSON:
-            return {}
-        idx = crypto.person_indexes(self.ring, surname=values["surname"], forenames=values["forenames"],
-                                    date_of_birth=values["date_of_birth"], postcode=values["postcode"])
-        return {"bi_surname": idx.surname, "bi_full_name": idx.full_name, "bi_phonetic": idx.phonetic,
-                "bi_dob": idx.dob, "bi_postcode": idx.postcode, "bi_phonetic_yob": idx.phonetic_yob}
-
-    def _seal(self, table: Table, column: str, row_id: uuid.UUID, value: Any) -> bytes | None:
-        if value is None:
-            return None
-        return crypto.seal(self.ring, crypto.encode_plain(value), table=table.name, column=column, row_id=row_id)
-
-    def _unseal(self, table: Table, column: str, row_id: uuid.UUID, sealed: bytes | None) -> Any:
-        if sealed is None:
-            return None
-        kind = dt.date if column == "date_of_birth" else str
-        return crypto.decode_plain(crypto.unseal(self.ring, sealed, table=table.name, column=column, row_id=row_id),
-                                   kind)
+    def _settle_generated(self, table: Table, made: list[uuid.UUID], referenced: list[tuple[str, uuid.UUID]]) -> None:
+        """The ids of the chunk's `casework:<id>` refs: those given to new records must be free, and an
+        incident referred to must be one this import made (the parties of an incident that existed
+        are matched with its own); a person referred to that exists is simply that person."""
+        if made:
+            if self.session.scalar(select(exists().where(table.c.id.in_(made)))):
+                raise NotFresh(f"a casework ref in {table.name} names a record that exists")
+            self.generated.update(made)
+        if any(kind == RecordKind.INCIDENT.value and record_id not in self.generated for kind, record_id in referenced):
+            raise NotFresh("a casework ref of an incident names one that exists")
 
     # --- records with a ref -------------------------------------------------------
 
@@ -309,14 +312,9 @@ class Writer:
             else:
                 record_id = self.new_id()
             ids[ref] = record_id
-            row = {"id": record_id, "created_at": self.now, "updated_at": self.now,
-                   "owner_agency_id": self.agency_id, **NEW_DEFAULTS[table.name], **values,
-                   **self._derived(table, values)}
-            for name in secrets:
-                row[name] = self._seal(table, name, record_id, values[name])
+            row, ref_row = self.make.new_record(table, kind, ref, values, record_id)
             inserts.append(row)
-            refs.append({"id": self.new_id(), "agency_id": self.agency_id, "kind": kind, "ref": ref,
-                         "record_id": record_id, "created_at": self.now, "updated_at": self.now})
+            refs.append(ref_row)
             counts.created += 1
         for columns, params in updates.items():
             sets: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
@@ -332,6 +330,8 @@ class Writer:
                     SOURCE_REF.c.ref.in_([r["ref"] for r in refs])))
             insert_rows(self.session, table, inserts, now=self.now)
             insert_rows(self.session, SOURCE_REF, refs, now=self.now)
+        if table is INCIDENT:
+            self.protected_incidents |= protected
         return ids, set(current) - protected
 
     def _protected(self, table: Table, record_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -351,12 +351,12 @@ class Writer:
         changed: dict[str, Any] = {}
         for name, value in values.items():
             if name in secrets:
-                if self._unseal(table, name, current.id, getattr(current, name)) != value:
-                    changed[name] = self._seal(table, name, current.id, value)
+                if self.make.unseal(table, name, current.id, getattr(current, name)) != value:
+                    changed[name] = self.make.seal(table, name, current.id, value)
             elif getattr(current, name) != value:
                 changed[name] = value
         if changed.keys() & set(secrets):
-            changed.update(self._derived(table, values))
+            changed.update(self.make.derived(table, values))
         return changed
 
     def _lookup(self, kind: RecordKind, table: Table, refs: list[str]) -> dict[str, uuid.UUID]:
@@ -408,6 +408,9 @@ class Writer:
                 v = row.values
                 incident_id = self.incident_ids[v["incident_ref"]]
                 person_id = self.person_ids[v["person_ref"]]
+                if incident_id in self.protected_incidents:
+                    counts.protected += 1
+                    continue
                 key = (incident_id, person_id, v["role"].value)
                 if person_id in merged:
                     if key in written:
@@ -416,10 +419,9 @@ class Writer:
                     written.add(key)
                 party = existing.get(key)
                 if party is None:
-                    party_id = self.new_id()
-                    inserts.append({"id": party_id, "incident_id": incident_id, "person_id": person_id,
-                                    "role": v["role"], "cj_status": v["cj_status"],
-                                    "created_at": self.now, "updated_at": self.now})
+                    new = self.make.party(v, incident_id, person_id)
+                    party_id = new["id"]
+                    inserts.append(new)
                     counts.created += 1
                 else:
                     party_id = party.id
@@ -464,6 +466,7 @@ class Writer:
             found = self._lookup(RecordKind.INCIDENT, INCIDENT, missing)
             self.incident_ids.update(found)
             self.old_incidents.update(found.values())
+            self.protected_incidents |= self._protected(INCIDENT, list(found.values()))
 
     def _resolve_people(self, refs: set[str]) -> None:
         missing = [ref for ref in refs if ref not in self.person_ids]
