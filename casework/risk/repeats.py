@@ -182,10 +182,19 @@ class _earlier_count(FunctionElement[int]):
 
 
 @compiles(_earlier_count)
-def _earlier_count_sql(element: _earlier_count, compiler: Any, **kw: Any) -> str:
+def _earlier_count_sql(element: _earlier_count, compiler: Any, *, person_prefix: str = "", **kw: Any) -> str:
     condition, person_id, role, day = (compiler.process(c, **kw) for c in element.clauses.clauses)
-    return (f"count(CASE WHEN {condition} THEN 1 END) OVER (PARTITION BY {person_id}, {role} ORDER BY {day} "
-            f"RANGE BETWEEN {element.days:d} PRECEDING AND 1 PRECEDING)")
+    return (f"count(CASE WHEN {condition} THEN 1 END) OVER (PARTITION BY {person_prefix}{person_id}, {role} "
+            f"ORDER BY {day} RANGE BETWEEN {element.days:d} PRECEDING AND 1 PRECEDING)")
+
+
+@compiles(_earlier_count, "sqlite")
+def _earlier_count_sqlite(element: _earlier_count, compiler: Any, **kw: Any) -> str:
+    # `+person_id` (a no-op) keeps SQLite from reading the parties in the order of their (person,
+    # role) index to spare the window its sort: that order visits the incidents at random, one
+    # index search each, five times slower at a million parties than reading them in id order and
+    # sorting. Where the rows are limited to some people, the index still finds them.
+    return _earlier_count_sql(element, compiler, person_prefix="+", **kw)
 
 
 def repeat_marks(*, occurred_from: dt.date | None = None, occurred_to: dt.date | None = None,
