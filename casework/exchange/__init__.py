@@ -68,17 +68,17 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
 
 
 def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str, int],
-           before_refresh: Callable[[Writer], None] | None = None, prepared: PrepareApart | None = None) -> ImportReport:
+           written: Callable[[Writer], None] | None = None, prepared: PrepareApart | None = None) -> ImportReport:
     """Write the data set (its rows prepared by another process, when given: `prepare`). The repeat
     marks of everyone whose parties it wrote are refreshed once, at the end, with the same large
-    SQLite page cache as the writing (the refresh reads every row just written); `before_refresh`
-    runs first, and may still fail the import."""
+    SQLite page cache as the writing (the refresh reads every row just written); then `written`
+    runs, and may still fail the import."""
     with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
         writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
         report = writer.write()
-        if before_refresh is not None:
-            before_refresh(writer)
         touched.update(writer.party_people)
+    if written is not None:
+        written(writer)
     return report
 
 
@@ -91,6 +91,8 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
     An agency's first import has its rows prepared by a third process (`casework.exchange.prepare`),
     unless it turns out to name records that exist (`NotFresh`): then that writing is rolled back and
     the data set written again, record by record."""
+    # The check is wanted only once everything is written: it runs at a lower priority, on what the
+    # writing leaves of the cores (the end of an import is the database's work alone, on one core).
     checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
     fresh = not db.session.scalar(select(exists().where(SourceRef.agency_id == agency.id)))
     prepared = PrepareApart(files) if fresh else None
@@ -113,13 +115,13 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
             if prepared is not None:
                 try:
                     with db.session.begin_nested():
-                        return _write(files, agency, bar, rows, before_refresh=passed, prepared=prepared)
+                        return _write(files, agency, bar, rows, written=passed, prepared=prepared)
                 except NotFresh:
                     prepared.close()  # rolled back: written again below, in this process alone
                     prepared = None
                     bar.done = 0
             with db.session.begin_nested():
-                return _write(files, agency, bar, rows, before_refresh=passed)
+                return _write(files, agency, bar, rows, written=passed)
         except Exception:
             if not finished:  # the savepoint is rolled back: the lookups see the database as before
                 passed()  # raises ImportFailed when the data set has problems (as it nearly always has)

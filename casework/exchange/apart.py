@@ -18,6 +18,7 @@ only until its files are read (on Linux it is killed with the parent).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import traceback
@@ -70,8 +71,11 @@ class CheckApart:
 
 
 def _check(files: dict[str, Path], area_names: set[str], send: Connection) -> None:
-    """The child process: check the files, send the references to look up, then the problems."""
+    """The child process: check the files, send the references to look up, then the problems. At a
+    lower priority: the importing process waits for it only once it has written everything."""
     _die_with_parent()
+    if hasattr(os, "nice"):
+        os.nice(10)
     try:
         problems = Problems()
 
