@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import String
 
+from ..risk.repeats import unindexed
 from . import stored
 from .definitions import MEASURES, Measure
 from .figures import BY_KEY, FOLLOW_UP_DAYS, LOCALITY_SOURCES, RAW, Frame, Raw, frame
@@ -197,9 +198,12 @@ def _aggregate(raw: Raw, f: Frame) -> ColumnElement[int]:
 
 
 def raw_figures(conn: Session | Connection, grouping: Grouping, keys: Iterable[str] | None = None, *,
-                stored_marks: bool = True, records: Collection[Any] | None = None) -> dict[Hashable, dict[str, int]]:
+                stored_marks: bool = True, records: Collection[Any] | None = None,
+                whole: bool = False) -> dict[Hashable, dict[str, int]]:
     """The raw figures (all, or those named) for each group that has any rows; with `records`, of
-    those records' rows alone (the incidents, referrals or activities the rows stand for)."""
+    those records' rows alone (the incidents, referrals or activities the rows stand for). `whole`:
+    the grouping's dates span every row, so the tables are read whole, not through a date index
+    (which would read nearly every row, each at random)."""
     wanted = [raw for raw in RAW if keys is None or raw.key in set(keys)]
     by_source: dict[str, list[Raw]] = defaultdict(list)
     for raw in wanted:
@@ -212,7 +216,8 @@ def raw_figures(conn: Session | Connection, grouping: Grouping, keys: Iterable[s
             continue
         buckets = [column.label(f"bucket{n}") for n, column in enumerate(key if isinstance(key, tuple) else (key,))]
         query = (select(*buckets, *(_aggregate(raw, f).label(raw.key) for raw in raws))
-                 .select_from(f.from_).where(*f.where, f.date.between(grouping.first, grouping.last))
+                 .select_from(f.from_).where(*f.where, (unindexed(f.date) if whole else f.date)
+                                             .between(grouping.first, grouping.last))
                  .group_by(*buckets))
         if records is not None:
             query = query.where(f.record.in_(list(records)))

@@ -111,6 +111,29 @@ def _shift_months_default(element: shift_months, compiler: Any, **kw: Any) -> st
     return f"CAST({compiler.process(element.clauses, **kw)} + interval '{element.months:d} months' AS date)"
 
 
+class unindexed(FunctionElement[Any]):
+    """The expression as it is, but not to be looked up or ordered by an index: SQLite's no-op
+    unary `+` (for a condition that selects nearly every row, or an order an index would give only
+    at the price of reading the rows at random). Elsewhere the expression itself."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, expr: ColumnElement[Any]) -> None:
+        super().__init__(expr)
+        self.type = expr.type
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
 class day_number(FunctionElement[int]):
     """A date as a whole number of days (for window frames counted in days)."""
 
@@ -178,23 +201,18 @@ class _earlier_count(FunctionElement[int]):
     def __init__(self, condition: ColumnElement[bool], person_id: ColumnElement[Any], role: ColumnElement[Any],
                  occurred_on: ColumnElement[Any], days: int) -> None:
         self.days = int(days)
-        super().__init__(condition, person_id, role, day_number(occurred_on))
+        # SQLite must not read the parties in the order of their (person, role) index to spare the
+        # window its sort: that order visits the incidents at random, one index search each, five
+        # times slower at a million parties than reading them in order and sorting. Where the rows
+        # are limited to some people, the index still finds them.
+        super().__init__(condition, unindexed(person_id), role, day_number(occurred_on))
 
 
 @compiles(_earlier_count)
-def _earlier_count_sql(element: _earlier_count, compiler: Any, *, person_prefix: str = "", **kw: Any) -> str:
+def _earlier_count_sql(element: _earlier_count, compiler: Any, **kw: Any) -> str:
     condition, person_id, role, day = (compiler.process(c, **kw) for c in element.clauses.clauses)
-    return (f"count(CASE WHEN {condition} THEN 1 END) OVER (PARTITION BY {person_prefix}{person_id}, {role} "
-            f"ORDER BY {day} RANGE BETWEEN {element.days:d} PRECEDING AND 1 PRECEDING)")
-
-
-@compiles(_earlier_count, "sqlite")
-def _earlier_count_sqlite(element: _earlier_count, compiler: Any, **kw: Any) -> str:
-    # `+person_id` (a no-op) keeps SQLite from reading the parties in the order of their (person,
-    # role) index to spare the window its sort: that order visits the incidents at random, one
-    # index search each, five times slower at a million parties than reading them in id order and
-    # sorting. Where the rows are limited to some people, the index still finds them.
-    return _earlier_count_sql(element, compiler, person_prefix="+", **kw)
+    return (f"count(CASE WHEN {condition} THEN 1 END) OVER (PARTITION BY {person_id}, {role} ORDER BY {day} "
+            f"RANGE BETWEEN {element.days:d} PRECEDING AND 1 PRECEDING)")
 
 
 def repeat_marks(*, occurred_from: dt.date | None = None, occurred_to: dt.date | None = None,

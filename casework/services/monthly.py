@@ -69,9 +69,10 @@ def months_after(day: dt.date | None, days: int = LOOKBACK_DAYS) -> set[dt.date]
 
 
 def month_rows(connection: Connection | Session, first: dt.date, last: dt.date,
-               only: set[dt.date] | None = None) -> list[dict[str, Any]]:
-    """The stored rows of the months from `first` to `last` (or only those in `only`)."""
-    figures = engine.raw_figures(connection, engine.ByMonthAndLocality(first, last), ADDITIVE)
+               only: set[dt.date] | None = None, *, whole: bool = False) -> list[dict[str, Any]]:
+    """The stored rows of the months from `first` to `last` (or only those in `only`); `whole`: those
+    months span every record (`engine.raw_figures`)."""
+    figures = engine.raw_figures(connection, engine.ByMonthAndLocality(first, last), ADDITIVE, whole=whole)
     return [{"month": key[0], "locality": key[1], "figure": name, "value": value}  # type: ignore[index]
             for key, values in figures.items() if only is None or key[0] in only  # type: ignore[index]
             for name, value in values.items() if value]
@@ -169,7 +170,7 @@ def rebuild_months_on(connection: Connection) -> int:
     span = _span(connection)
     if span is None:
         return 0
-    rows = month_rows(connection, *span)
+    rows = month_rows(connection, *span, whole=True)
     for start in range(0, len(rows), 5000):
         connection.execute(insert(measure_month), rows[start:start + 5000])
     return len(rows)
@@ -179,7 +180,7 @@ def check_months(session: Session) -> list[str]:
     """The stored monthly figures that differ from a fresh computation, described."""
     connection = session.connection()
     span = _span(connection)
-    expected = {(r["month"], r["locality"], r["figure"]): r["value"] for r in month_rows(connection, *span)} \
+    expected = {(r["month"], r["locality"], r["figure"]): r["value"] for r in month_rows(connection, *span, whole=True)} \
         if span else {}
     stored = {(month(r.month), r.locality, r.figure): int(r.value) for r in connection.execute(select(measure_month))}
     return [f"{key[0]:%Y-%m} {key[2]} in {key[1] or 'no locality'}: stored {stored.get(key, 0)}, "

@@ -168,3 +168,31 @@ def test_sqlite_runs_the_whole_rule_in_party_order_and_one_persons_by_their_inde
     assert "ix_party_person_role" not in everyone and "SCAN p" in everyone
     one = plan(repeat_marks(person_ids=[uuid.uuid4()]))
     assert "SEARCH p USING INDEX ix_party_person_role (person_id=?)" in one
+
+
+def test_sqlite_remakes_every_monthly_figure_reading_the_tables_whole(session, db_kind):
+    """Remaking every month reads every row: through a date index each would be read at random."""
+    import pytest
+    from sqlalchemy import event
+
+    from casework.services import monthly
+
+    if db_kind != "sqlite":
+        pytest.skip("a plan of SQLite's")
+    Records(session).da(D(2024, 5, 1), victims=Records(session).people(1))
+    statements: list[tuple[str, object]] = []
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and not executemany:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        monthly.rebuild_months(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    plans = [" | ".join(row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+             for sql, params in statements if "occurred_on" in sql and "GROUP BY" in sql]
+    assert plans and not [p for p in plans if "USING INDEX ix_incident_occurred_on" in p]
