@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from .. import crypto
 from ..models import RecordKind
+from ..models.base import uuid_of_int
 from .apart import _die_with_parent
 from .bulk import driver_rows, generated_id
 from .reader import Problems, Progress, Row, read_rows
@@ -47,7 +48,7 @@ from .records import ACTIVITY, INCIDENT, PERSON, REFERRAL, SOURCE_REF, TABLES, R
 from .schema import INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
 CHUNK = 2000  # rows per message
-AHEAD = 64  # messages received and not yet written, at most (about 50 MB at a million rows)
+AHEAD = 24  # messages received and not yet written, at most (some 30 MB)
 
 
 class NotFresh(Exception):
@@ -153,9 +154,10 @@ class _Preparer:
         self.send = send
         self.make = Records(crypto.Keyring.from_json(ring), agency_id=agency_id, now=now, areas=areas)
         self.dialect = make_url(f"{driver}://").get_dialect()()
-        self.people: dict[str, uuid.UUID] = {}
-        self.incidents: dict[str, uuid.UUID] = {}
-        self.party_people: set[uuid.UUID] = set()
+        # The ids of the data set's refs, as integers (a UUID object would double the memory they take).
+        self.people: dict[str, int] = {}
+        self.incidents: dict[str, int] = {}
+        self.party_people: set[int] = set()
         self.progress = Progress(1, enabled=False)
 
     def run(self) -> None:
@@ -167,7 +169,7 @@ class _Preparer:
             self.send.send(("file", spec.name))
             if not self._file(spec, table, kind):
                 return
-        self.send.send(("party people", b"".join(pid.bytes for pid in self.party_people)))
+        self.send.send(("party people", b"".join(pid.to_bytes(16) for pid in self.party_people)))
         self.send.send(("done",))
 
     def _file(self, spec: FileSpec, table: Table | None, kind: RecordKind | None) -> bool:
@@ -194,15 +196,16 @@ class _Preparer:
         rows: list[dict[str, Any]] = []
         refs: list[dict[str, Any]] = []
 
-        def resolve(ref: str, known: dict[str, uuid.UUID], of: RecordKind, row: Row, column: str) -> uuid.UUID | None:
-            found = known.get(ref)
+        def resolve(ref: str, known: dict[str, int], of: RecordKind, row: Row, column: str) -> uuid.UUID | None:
+            number = known.get(ref)
+            if number is not None:
+                return uuid_of_int(number)
+            found = generated_id(ref)
             if found is None:
-                found = generated_id(ref)
-                if found is None:
-                    self.send.send(("problem", (f"{spec.name}:{row.line}: {column}: {ref!r} refers to no "
-                                               f"{of.value} of the data set")))
-                    return None
-                referenced.append((of.value, found))
+                self.send.send(("problem", (f"{spec.name}:{row.line}: {column}: {ref!r} refers to no "
+                                            f"{of.value} of the data set")))
+                return None
+            referenced.append((of.value, found))
             return found
 
         make = self.make
@@ -214,7 +217,7 @@ class _Preparer:
                 if incident_id is None or person_id is None:
                     return False
                 rows.append(make.party(v, incident_id, person_id))
-                self.party_people.add(person_id)
+                self.party_people.add(person_id.int)
             table_name = "party"
         else:
             assert spec.ref_column is not None and kind is not None
@@ -242,7 +245,7 @@ class _Preparer:
                 rows.append(record)
                 refs.append(ref_row)
                 if known is not None:
-                    known[ref] = record_id
+                    known[ref] = record_id.int
             table_name = table.name
         names, params = driver_rows(TABLES[table_name], rows, dialect=self.dialect, now=make.now, text=True)
         ref_names, ref_params = (driver_rows(SOURCE_REF, refs, dialect=self.dialect, now=make.now, text=True)
