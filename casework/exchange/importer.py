@@ -4,7 +4,9 @@ transaction (one transaction: the caller commits, or a crash leaves the database
 Rows go to the database through bulk statements, not the ORM: ids are made here,
 personal values are sealed with `crypto.seal` and the same associated data the
 `Secret` attribute uses (table, column, row id), and blind indexes computed with
-`crypto.person_indexes`, so the records read back through the ORM like any other.
+`crypto.person_indexes` (`records.Records`), so the records read back through the
+ORM like any other. An agency's first large import has those rows made by another
+process (`prepare`), and only inserts them here (`Writer.write_prepared`).
 
 A ref the agency already has updates its record (unless the record is restricted, or
 held by another agency after a merge: those are left as they are, and counted so): the record's current values
@@ -16,6 +18,8 @@ Parties: when a data set holds an incident and a parties.csv, the incident's
 parties become exactly its rows in parties.csv (a party that is the same is
 left as it is, a missing one is removed). Parties of an incident the data set
 only refers to (one already in the system) are added or updated, never removed.
+The parties of an incident left as it is (restricted, or another agency's) are
+left as they are too, and counted so.
 
 A ref of the form `casework:<uuid>` (what an export writes for a record that
 has no ref of the exporting agency) creates its record with that id when the id
