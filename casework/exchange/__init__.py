@@ -93,9 +93,9 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
     the data set written again, record by record."""
     # The check is wanted only once everything is written: it runs at a lower priority, on what the
     # writing leaves of the cores (the end of an import is the database's work alone, on one core).
-    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
     fresh = not db.session.scalar(select(exists().where(SourceRef.agency_id == agency.id)))
-    prepared = PrepareApart(files) if fresh else None
+    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
+    prepared: PrepareApart | None = None
     finished = False
 
     def passed(writer: Writer | None = None) -> None:
@@ -109,8 +109,9 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
             raise ImportFailed(problems.listed())
 
     bar.total = max(size, 1)
-    rows = line_counts(files)
     try:
+        prepared = PrepareApart(files) if fresh else None
+        rows = line_counts(files)
         try:
             if prepared is not None:
                 try:

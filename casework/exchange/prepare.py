@@ -97,6 +97,8 @@ class PrepareApart:
                 message: tuple[Any, ...] = self.receive.recv()
             except (EOFError, OSError):
                 message = ("stopped",)
+            except BaseException:  # noqa: BLE001 - a message that cannot be read (out of memory, say)
+                message = ("error", traceback.format_exc())
             while not self.stopping.is_set():
                 try:
                     self.queue.put(message, timeout=0.1)

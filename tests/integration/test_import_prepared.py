@@ -231,3 +231,28 @@ def test_a_generated_export_imports_prepared_apart_and_exports_identically(polic
     assert prepared == ["prepared"]
     export_dataset(tmp_path / "again", agency=None)
     assert _read_folder(tmp_path / "again") == exported
+
+
+def test_a_message_that_cannot_be_read_fails_the_import_rather_than_hanging(police, tmp_path, monkeypatch, app_ctx):
+    class Unreadable:
+        def __init__(self, pipe):  # type: ignore[no-untyped-def]
+            self.pipe = pipe
+
+        def recv(self):  # type: ignore[no-untyped-def]
+            raise MemoryError("no room to unpickle the chunk")
+
+        def close(self) -> None:
+            self.pipe.close()
+
+    started = prepare.PrepareApart.start
+
+    def start_unreadable(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.receive = Unreadable(self.receive)
+        started(self, **kwargs)
+
+    monkeypatch.setattr(prepare.PrepareApart, "start", start_unreadable)
+    monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
+    before = snapshot()
+    with pytest.raises(prepare.PrepareStopped, match="no room to unpickle"):
+        import_dataset(sample_copy(tmp_path), agency=police)
+    assert snapshot() == before
