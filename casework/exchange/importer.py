@@ -51,13 +51,7 @@ from ..db import db
 from ..models import (
     Agency,
     Area,
-    Incident,
-    Party,
-    Person,
-    PreventionActivity,
     RecordKind,
-    Referral,
-    SourceRef,
 )
 from ..models.base import utcnow
 from .bulk import (
@@ -71,7 +65,7 @@ from .bulk import (
 from .errors import ImportFailed
 from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, Row, read_rows
-from .records import SECRETS, TABLES, Records
+from .records import ACTIVITY, INCIDENT, PARTY, PERSON, REFERRAL, SECRETS, SOURCE_REF, TABLES, Records
 from .report import FileCounts, ImportReport
 from .schema import AREAS, FILES, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
@@ -80,12 +74,6 @@ SPECS = {spec.name: spec for spec in FILES}
 BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are built after loading
 
 AREA = Area.__table__
-PERSON = Person.__table__
-INCIDENT = Incident.__table__
-PARTY = Party.__table__
-REFERRAL = Referral.__table__
-ACTIVITY = PreventionActivity.__table__
-SOURCE_REF = SourceRef.__table__
 
 
 def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
