@@ -271,7 +271,13 @@ class Keyring:
 
 
 def _associated_data(header: bytes, table: str, column: str, row_id: uuid.UUID) -> bytes:
-    return b"casework|" + header + b"|" + table.encode() + b"." + column.encode() + b"|" + row_id.bytes
+    return _cell_prefix(header, table, column) + row_id.bytes
+
+
+@functools.lru_cache(maxsize=1024)
+def _cell_prefix(header: bytes, table: str, column: str) -> bytes:
+    """The associated data of a column's cells but the row id (cached: an import seals millions)."""
+    return b"casework|" + header + b"|" + table.encode() + b"." + column.encode() + b"|"
 
 
 def encode_plain(value: str | dt.date) -> bytes:
@@ -394,7 +400,10 @@ def phonetic(surname: str) -> str:
 def _index(ring: Keyring, name: str, value: str, keys: dict[str, bytes] | None = None) -> bytes:
     key = (keys or ring.index_keys)[name]
     # hmac.digest: the one-shot HMAC, done by OpenSSL (the same bytes as hmac.new(...).digest()).
-    return hmac.digest(key, name.encode() + b"\x00" + value.encode("utf-8"), "sha256")[:INDEX_BYTES]
+    return hmac.digest(key, _INDEX_PREFIX[name] + value.encode("utf-8"), "sha256")[:INDEX_BYTES]
+
+
+_INDEX_PREFIX = {name: name.encode() + b"\x00" for name in INDEX_NAMES}  # what an index's HMAC covers first
 
 
 @dataclass(frozen=True)
