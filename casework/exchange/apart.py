@@ -17,6 +17,7 @@ only until its files are read (on Linux it is killed with the parent).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -74,6 +75,7 @@ def _check(files: dict[str, Path], area_names: set[str], send: Connection) -> No
     """The child process: check the files, send the references to look up, then the problems. At a
     lower priority: the importing process waits for it only once it has written everything."""
     _die_with_parent()
+    _fewer_collections()
     if hasattr(os, "nice"):
         os.nice(10)
     try:
@@ -102,3 +104,14 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def _fewer_collections() -> None:
+    """Python's cyclic garbage collector, tuned for a process that makes millions of short-lived
+    containers (each row's values, each chunk's tuples) and frees them by reference counting: what
+    the process holds already is frozen out of every collection, and the youngest generation is
+    collected every 50,000 allocations, not 700 (collections cost a quarter of a preparation's time:
+    58 s of CPU at a million incidents, not 75)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

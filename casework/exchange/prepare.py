@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 from .. import crypto
 from ..models import RecordKind
 from ..models.base import uuid_of_int
-from .apart import _die_with_parent
+from .apart import _die_with_parent, _fewer_collections
 from .bulk import driver_rows, generated_id
 from .reader import Problems, Progress, Row, read_rows
 from .records import ACTIVITY, INCIDENT, PERSON, REFERRAL, SOURCE_REF, TABLES, Records
@@ -137,6 +137,7 @@ class PrepareApart:
 def _prepare(files: dict[str, Path], receive: Connection, send: Connection) -> None:
     """The child process: wait for `start`, then prepare every file's rows."""
     _die_with_parent()
+    _fewer_collections()
     try:
         try:
             start = receive.recv()
