@@ -1,5 +1,6 @@
-"""Benchmark of `casework import`: a generated data set of N incidents (default a million) with
-their people, parties, referrals and prevention work, imported into a fresh, migrated database.
+"""Benchmark of `casework import`: the demo's police data set of about N incidents (default a
+million) with their people, parties, areas and referrals (`casework demo generate`, the generator
+`casework demo` loads), imported into a fresh, migrated database.
 
 Reports, per run, the wall time of the `casework import` process (start-up included) and its
 peak memory (ru_maxrss, from wait4, or, when larger, the sampled peak of the import and the process
@@ -36,8 +37,8 @@ from bench._common import (
     ROOT,
     casework,
     casework_env,
+    demo_dataset,
     fresh_database,
-    generate,
 )
 
 TARGET_SECONDS = 180
@@ -257,7 +258,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--database-url", default=None,
                         help="a PostgreSQL server to make fresh databases on (default: SQLite files)")
-    parser.add_argument("--data", type=Path, help="use (or make, if missing) the data set in this folder")
+    parser.add_argument("--data", type=Path,
+                        help="keep the demo's data sets in this folder (made if missing; its police/ is imported)")
     parser.add_argument("--workdir", type=Path, help="where the SQLite databases go (default: a temporary folder)")
     parser.add_argument("--plain-insert", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -268,13 +270,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.workdir) as tmp:
         workdir = Path(tmp)
-        data = args.data or workdir / "data"
-        if not (data / "incidents.csv").exists():
-            started = time.perf_counter()
-            counts = generate(data, incidents=args.incidents)
-            print(f"generated {counts} in {time.perf_counter() - started:.1f}s", flush=True)
-        rows = sum(1 for f in data.glob("*.csv") for _ in f.open("rb")) - len(list(data.glob("*.csv")))
-        print(f"data set: {data} ({rows:,} rows, {sum(f.stat().st_size for f in data.glob('*.csv')) / 1e6:.0f} MB)")
+        root = args.data or workdir / "data"
+        started = time.perf_counter()
+        made = not (root / "police" / "incidents.csv").exists()
+        data = demo_dataset(root, incidents=args.incidents)
+        if made:
+            print(f"generated the demo in {time.perf_counter() - started:.1f}s", flush=True)
+        counts = {f.name: sum(1 for _ in f.open("rb")) - 1 for f in sorted(data.glob("*.csv"))}
+        print(f"data set: {data} ({', '.join(f'{n:,} {name}' for name, n in counts.items())}; "
+              f"{sum(f.stat().st_size for f in data.glob('*.csv')) / 1e6:.0f} MB)")
         kind = "postgresql" if args.database_url and not args.database_url.startswith("sqlite") else "sqlite"
         imports, peaks, plains, import_cpus, plain_cpus = [], [], [], [], []
         for run in range(1, args.runs + 1):
@@ -295,7 +299,7 @@ def main() -> None:
                 print("  " + out.strip().replace("\n", "\n  "))
         median_import, median_plain = statistics.median(imports), statistics.median(plains)
         median_peak = statistics.median(peaks)
-        print(f"median of {args.runs} ({kind}, {args.incidents:,} incidents): import {median_import:.1f}s "
+        print(f"median of {args.runs} ({kind}, {counts['incidents.csv']:,} incidents): import {median_import:.1f}s "
               f"(target <= {TARGET_SECONDS}s), peak memory {median_peak:.0f} MB (target < {TARGET_RSS_MB} MB), "
               f"plain executemany {median_plain:.1f}s, ratio {median_import / median_plain:.2f} "
               f"(target <= {TARGET_RATIO}); CPU seconds: import {statistics.median(import_cpus):.1f}, "
