@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,11 @@ def _loads(value: str) -> Any:
 
 
 def _ensure_private_dir(path: Path) -> None:
+    """The instance folder, owner-only: made so, or made so now (the repository's own `instance/`
+    comes out of a clone readable by all)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o700)
 
 
 def write_private(path: Path, data: bytes) -> None:

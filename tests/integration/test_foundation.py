@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import stat
 import warnings
 from pathlib import Path
@@ -7,14 +8,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from casework import create_app
-from casework.config import ConfigurationError
+from casework.config import DEFAULTS, ConfigurationError
 from casework.db import db
 from casework.migrate import head_revision
 from casework.models import Base, Person
-from tests.conftest import Page
+from tests.conftest import CliRunner, Page, fresh_postgres_database, make_test_app
 from tests.factories import AgencyFactory, PersonFactory
 
 
@@ -23,6 +24,60 @@ def test_healthz_reports_database_and_migration_head(client):
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "reachable", "migration": head_revision(),
                               "migration_head": head_revision()}
+
+
+def test_healthz_is_unavailable_before_migrating_and_without_a_database(tmp_path):
+    empty = make_test_app(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+    response = empty.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "reachable", "migration": None,
+                             "migration_head": head_revision()}
+    nowhere = make_test_app(f"sqlite:///{tmp_path / 'no-such-folder' / 'casework.db'}", tmp_path)
+    response = nowhere.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+
+
+def test_the_govuk_frontend_it_serves_is_6_3_0_with_its_fonts(caseworker_client):
+    page = Page(caseworker_client.get("/"))
+    stylesheet = caseworker_client.get(page.select_one("link[rel=stylesheet]")["href"])
+    assert stylesheet.status_code == 200
+    assert '--govuk-frontend-version:"6.3.0"' in stylesheet.get_data(as_text=True)
+    fonts = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "casework" / "static" / "govuk" / "assets"
+                                     / "fonts").iterdir())
+    assert fonts
+    font = caseworker_client.get(f"/assets/fonts/{fonts[0]}")
+    assert font.status_code == 200 and font.get_data()
+
+
+def test_db_upgrade_downgrade_and_current_round_trip(db_kind, tmp_path):
+    """`casework db upgrade`, `current` and `downgrade base` on an empty database of each kind."""
+    if db_kind == "sqlite":
+        database = contextlib.nullcontext(f"sqlite:///{tmp_path / 'round.db'}")
+    else:
+        database = contextlib.contextmanager(fresh_postgres_database)()
+    with database as url:
+        app = make_test_app(url, tmp_path)
+        runner = CliRunner(app)
+
+        def run(*args: str) -> str:
+            result = runner.invoke(args=["db", *args])
+            assert result.exit_code == 0, result.output
+            return result.output
+
+        def tables() -> set[str]:
+            with app.app_context():
+                return set(inspect(db.engine).get_table_names())
+
+        head = head_revision()
+        assert run("current") == f"current: None\nhead:    {head}\n"
+        assert run("upgrade") == f"Database at {head}\n"
+        assert run("current") == f"current: {head}\nhead:    {head}\n"
+        assert run("downgrade", "base") == "Database at None\n"
+        assert tables() <= {"alembic_version"}
+        assert run("upgrade") == f"Database at {head}\n"
+        assert {"person", "incident", "party", "source_ref"} <= tables()
+        app.extensions["casework.engine"].dispose()
 
 
 # Indexes on an expression: SQLite's reflection cannot read them, so autogenerate skips them there
@@ -96,12 +151,49 @@ def test_production_refuses_to_start_without_explicit_keys(tmp_path, monkeypatch
         create_app({"ENV": "production"})
 
 
+def test_production_names_only_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("CASEWORK_SECRET_KEY", "from-the-environment")
+    with pytest.raises(ConfigurationError, match=r"CASEWORK_KEYRING_FILE, CASEWORK_DATABASE_URL must be set") as refused:
+        create_app({"ENV": "production"})
+    assert "CASEWORK_SECRET_KEY" not in str(refused.value)
+    with pytest.raises(ConfigurationError, match="the keyring file .*nowhere.json does not exist"):
+        create_app({"ENV": "production", "KEYRING_FILE": str(tmp_path / "nowhere.json"),
+                    "DATABASE_URL": "sqlite://"})
+
+
+def test_configuration_layers_apply_in_order(tmp_path, monkeypatch):
+    """Built-in defaults, then instance/config.py, then CASEWORK_* variables, then test_config."""
+    instance = tmp_path / "inst"
+    instance.mkdir()
+    (instance / "config.py").write_text("REMINDER_DAYS_AHEAD = 3\nRETENTION_BATCH = 11\nENDED_SESSIONS_KEEP_DAYS = 5\n")
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("CASEWORK_RETENTION_BATCH", "22")
+    monkeypatch.setenv("CASEWORK_ENDED_SESSIONS_KEEP_DAYS", "6")
+    app = create_app({"DATABASE_URL": "sqlite://", "ENDED_SESSIONS_KEEP_DAYS": 7})
+    assert app.config["IMPORT_CHECK_APART_BYTES"] == DEFAULTS["IMPORT_CHECK_APART_BYTES"]  # a default
+    assert app.config["REMINDER_DAYS_AHEAD"] == 3  # instance/config.py over the default
+    assert app.config["RETENTION_BATCH"] == 22  # the environment over instance/config.py
+    assert app.config["ENDED_SESSIONS_KEEP_DAYS"] == 7  # test_config over the environment
+
+
+def test_development_makes_an_existing_instance_folder_private(tmp_path, monkeypatch):
+    """A clone's `instance/` is readable by all: the first start makes it the owner's alone."""
+    instance = tmp_path / "inst"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(instance))
+    create_app({"DATABASE_URL": "sqlite://"})
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+
+
 def test_development_creates_private_instance_files(tmp_path, monkeypatch):
     monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path / "inst"))
     create_app({"DATABASE_URL": "sqlite://"})
     for name in ("secret_key", "keyring.json"):
         mode = stat.S_IMODE(Path(tmp_path / "inst" / name).stat().st_mode)
         assert mode == 0o600, name
+    assert stat.S_IMODE((tmp_path / "inst").stat().st_mode) == 0o700
 
 
 def test_agencies_add_and_list(runner):
