@@ -9,6 +9,7 @@ a row's line is right even when a quoted cell holds a line break.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,6 +118,11 @@ class Row:
     ok: bool  # False when a cell of the row had a problem (its values are then partial)
 
 
+# Control characters no cell may hold (tabs and line breaks aside): a NUL, say, which PostgreSQL
+# cannot store in text and no name or date ever holds.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class _Lines:
     """The decoded lines of a binary file, noting bytes that are not UTF-8."""
 
@@ -138,12 +144,18 @@ class _Lines:
                 self.progress.advance(self.pending)
                 self.pending = 0
             try:
-                yield raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as e:
                 self.problems.add(self.file, self.number, NO_COLUMN,
                                   f"not UTF-8 text (byte 0x{raw[e.start]:02x} at character {e.start + 1}); "
                                   "save the file as UTF-8")
-                yield raw.decode("utf-8", errors="replace")
+                text = raw.decode("utf-8", errors="replace")
+            control = _CONTROL.search(text)
+            if control is not None:
+                self.problems.add(self.file, self.number, NO_COLUMN,
+                                  f"a control character (U+{ord(control.group()):04X}) at character "
+                                  f"{control.start() + 1}: text holds no such characters")
+            yield text
         if self.progress is not None:
             self.progress.advance(self.pending)
             self.pending = 0

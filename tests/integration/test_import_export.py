@@ -198,6 +198,8 @@ BAD_INPUTS = [
                  "people.csv:2: date_of_birth: '03/02/1980' is not a date: use YYYY-MM-DD", id="bad date"),
     pytest.param({"people": f"{PEOPLE_HEADER}\nP1,Smith,,1981-02-29,,,,,"},
                  "people.csv:2: date_of_birth: 1981-02-29 is not a real date", id="impossible date"),
+    pytest.param({"people": f"{PEOPLE_HEADER}\nP1,Sm\x00ith,,,,,,,"},
+                 "people.csv:2: -: a control character (U+0000) at character 6", id="control character"),
     pytest.param({"people": f"{PEOPLE_HEADER}\nP1,Smith,,,,Dorchester,,,"},
                  "people.csv:2: postcode: 'Dorchester' is not a UK postcode", id="not a postcode"),
     pytest.param({"people": f"{PEOPLE_HEADER}\nP1,Smith,,,,,,,\nP2,Jones,,,,,,,\nP1,Brown,,,,,,,"},
