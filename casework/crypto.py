@@ -24,6 +24,14 @@ Blind indexes
     below one) while storing less; every candidate found through an index is
     decrypted and shown to the caseworker, so a collision can never merge
     records by itself.
+
+    What they give away: to someone holding the database but not the keyring,
+    equal indexes show which people share a surname, a date of birth or a
+    postcode (never what it is). The date of birth and the postcode have indexes
+    of their own, not only combined with the surname, because the people search
+    takes either alone (`services.people_search`); the duplicate rules combine
+    them in the query (`services.people`). So an encrypted database is still to
+    be kept private.
 """
 
 from __future__ import annotations
