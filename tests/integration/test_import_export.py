@@ -494,24 +494,6 @@ def test_a_killed_import_leaves_the_database_as_it_was(tmp_path, apart_from, imp
                 and "zombie" not in Path(f"/proc/{c}/status").read_text()]
 
 
-def test_an_import_whose_check_stops_is_refused(police, tmp_path, monkeypatch, app_ctx):
-    """The process checking apart dies without reporting: nothing is imported."""
-    from casework.exchange import apart
-
-    started = apart.CheckApart.__init__
-
-    def start_then_kill(self, *args, **kwargs):  # the check dies before it can report
-        started(self, *args, **kwargs)
-        self.process.kill()
-
-    monkeypatch.setattr(apart.CheckApart, "__init__", start_then_kill)
-    monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
-    before = snapshot()
-    with pytest.raises(apart.CheckStopped, match="stopped before it ended"):
-        import_dataset(sample_copy(tmp_path), agency=police)
-    assert snapshot() == before
-
-
 def _index_names() -> set[str]:
     if db.session.get_bind().dialect.name == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'index'"

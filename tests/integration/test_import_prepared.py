@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from casework import crypto
 from casework.db import db
-from casework.exchange import ImportFailed, export_dataset, import_dataset, importer, prepare
+from casework.exchange import ImportFailed, apart, export_dataset, import_dataset, importer, prepare
 from casework.models import AgencyKind, Party, PartyRole, Person, SourceRef
 from casework.services.marks import check_repeat_marks
 from tests.conftest import SAMPLE
@@ -185,17 +185,24 @@ def test_a_bad_data_set_prepared_apart_lists_its_problems_and_writes_nothing(pol
     assert snapshot() == before
 
 
-def test_an_import_whose_preparation_stops_is_refused(police, tmp_path, monkeypatch, app_ctx):
-    started = prepare.PrepareApart.__init__
+@pytest.mark.parametrize(("process", "error"), [(apart.CheckApart, apart.CheckStopped),
+                                                (prepare.PrepareApart, prepare.PrepareStopped)],
+                         ids=["the check", "the preparation"])
+def test_an_import_whose_process_apart_stops_is_refused(police, tmp_path, monkeypatch, app_ctx, process, error):
+    """The process checking a re-import, or preparing a first import, dies before it can report:
+    nothing is imported."""
+    if process is apart.CheckApart:
+        import_dataset(SAMPLE, agency=police)  # a re-import is checked apart, not prepared
+    started = process.__init__
 
-    def start_then_kill(self, *args, **kwargs):  # the preparation dies before it sends anything
+    def start_then_kill(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         started(self, *args, **kwargs)
         self.process.kill()
 
-    monkeypatch.setattr(prepare.PrepareApart, "__init__", start_then_kill)
+    monkeypatch.setattr(process, "__init__", start_then_kill)
     monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
     before = snapshot()
-    with pytest.raises(prepare.PrepareStopped, match="stopped before it ended"):
+    with pytest.raises(error, match="stopped before it ended"):
         import_dataset(sample_copy(tmp_path), agency=police)
     assert snapshot() == before
 
