@@ -436,7 +436,7 @@ def _recompute_indexes(ring: crypto.Keyring, batch_size: int, progress: Progress
     last_id: uuid.UUID | None = None
     with progress(length=total, label="Recomputing blind indexes") as bar:
         while True:
-            query = select(table.c.id, *value_columns)
+            query = select(table.c.id, table.c.merged_into_id, *value_columns)
             if last_id is not None:
                 query = query.where(table.c.id > last_id)
             rows = db.session.execute(query.order_by(table.c.id).limit(batch_size)).all()
@@ -445,8 +445,9 @@ def _recompute_indexes(ring: crypto.Keyring, batch_size: int, progress: Progress
             params = []
             for row in rows:
                 values: dict[str, Any] = {}
-                for name, sealed in zip(_INDEXED_VALUES, row[1:], strict=True):
-                    values[name] = None if sealed is None else crypto.decode_plain(
+                # A merged record keeps its details but never matches a search (see Person.refresh_indexes).
+                for name, sealed in zip(_INDEXED_VALUES, row[2:], strict=True):
+                    values[name] = None if sealed is None or row[1] is not None else crypto.decode_plain(
                         crypto.unseal(ring, bytes(sealed), table=table.name, column=name, row_id=row[0]),
                         secrets_of[name].kind,
                     )

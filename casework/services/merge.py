@@ -12,8 +12,17 @@ merged record's refs updates the survivor), named users of a restricted record,
 and anything else holding a foreign key to the person (found from the schema,
 so a table added later moves too). Rows that would then say the same thing
 twice (the same person in the same incident in the same role, the same case
-twice) are collapsed. The merged record stays as a stub: `merged_into_id` set,
-personal fields erased and blind indexes cleared, so it never matches again.
+twice) are collapsed. The merged record stays as a stub: `merged_into_id` set
+and blind indexes cleared, so it never matches a search again, and its details
+kept as they were (sealed like every person's), so its agency can read what it
+recorded (`merged_records`) and an unmerge could restore it; retention, erasure
+and subject access treat the stub with its survivor.
+
+A merge never takes a record out of the sight of the agency that owns it
+(`refusal`): only the agency owning the merged record merges it (another
+agency it is shared with is told whom to ask), and records of two agencies are
+never merged while either is restricted (the survivor would be restricted, and
+hidden from the agency owning the other).
 """
 
 from __future__ import annotations
@@ -42,12 +51,37 @@ from .people import PERSON_FIELDS, PersonDetails
 SAFETY_MARKERS = ("do_not_disclose_address", "mental_health", "substance_misuse", "complex_needs")
 # Values the caseworker chooses between.
 CHOSEN_FIELDS = tuple(f for f in PERSON_FIELDS if f not in SAFETY_MARKERS)
-ERASED = "—"  # the stub's surname: normalises to nothing, so no blind index is ever made of it
 MERGED_SHARE_REASON = "Records of the same person merged"
 
 
 class MergeError(Exception):
     """Records that cannot be merged."""
+
+
+class MergeRefused(MergeError):
+    """A merge the user's agency may not make; the message says whom to ask."""
+
+
+def _agency_name(agency_id: Any) -> str:
+    agency = db.session.get(Agency, agency_id)
+    return agency.name if agency is not None else "the agency that owns it"
+
+
+def refusal(*, survivor: Person, merged: Person, by: Any) -> str | None:
+    """Why `by`'s agency may not merge `merged` into `survivor`, in the user's words (None: it may).
+    Only the agency that owns the merged record merges it away: an agency it is shared with could
+    otherwise fold the owner's record into one of its own and hide it. And a restricted record is
+    never merged with another agency's: restricted, the survivor would be seen by the named users
+    only, and the agency owning the other record would lose sight of it."""
+    if merged.owner_agency_id != getattr(by, "agency_id", None):
+        owner = _agency_name(merged.owner_agency_id)
+        return (f"Only {owner}, which owns the record being merged away, can merge it into another record. "
+                f"Contact {owner} to ask them to merge it, or keep that record and merge yours into it")
+    if survivor.owner_agency_id != merged.owner_agency_id and (survivor.restricted or merged.restricted):
+        owner = _agency_name(survivor.owner_agency_id)
+        return (f"A restricted record cannot be merged with a record of another agency: {owner} would no "
+                f"longer see its own record. Contact {owner} to agree what to do")
+    return None
 
 
 def proposed_values(survivor: Person, other: Person) -> dict[str, str]:
@@ -69,6 +103,9 @@ def merge(*, survivor: Person, merged: Person, choices: dict[str, str], survivor
             raise MergeError("One of these records has already been merged")
         if not policy.can_edit(by, person):
             raise MergeError("You can only merge records you can see and change")
+    refused = refusal(survivor=survivor, merged=merged, by=by)
+    if refused is not None:
+        raise MergeRefused(refused)
     versioning.check_version(survivor, survivor_version, action_prefix="person")
     versioning.check_version(merged, merged_version, action_prefix="person")
     before = PersonDetails.of(survivor)
@@ -94,25 +131,25 @@ def merge(*, survivor: Person, merged: Person, choices: dict[str, str], survivor
     # Stubs merged into `merged` earlier now point at the survivor: chains stay one step long.
     db.session.execute(update(Person).where(Person.merged_into_id == merged.id)
                        .values(merged_into_id=survivor.id).execution_options(synchronize_session=False))
-    _erase(merged, into=survivor)
-    db.session.flush()
+    kept_fields = [name for name in PERSON_FIELDS if getattr(merged, name) not in (None, "", False)]
+    merged.merged_into_id = survivor.id
+    db.session.flush()  # the flush's index refresh clears the stub's indexes; its details stay as they were
     db.session.expire_all()
     audit.record("person.merge", user=by, record=survivor,
                  details={"fields": sorted(set(changed)), "merged": str(merged.id), "version": survivor.version})
-    audit.record("person.merged_into", user=by, record=merged, details={"into": str(survivor.id)})
+    audit.record("person.merged_into", user=by, record=merged,
+                 details={"into": str(survivor.id), "kept": kept_fields})
     return survivor
 
 
-def _erase(person: Person, *, into: Person) -> None:
-    for name in PERSON_FIELDS:
-        if name == "surname":
-            person.surname = ERASED
-        elif name in SAFETY_MARKERS:
-            setattr(person, name, False)
-        else:
-            setattr(person, name, None)
-    person.merged_into_id = into.id
-    db.session.flush()  # the flush's index refresh finds nothing to index
+def merged_records(survivor: Person, *, viewer: Any) -> list[Person]:
+    """The records merged into `survivor` whose details `viewer` may read as they were when merged
+    (oldest merge first): those its own agency owns, while the viewer may see the survivor."""
+    if not policy.can_view(viewer, survivor):
+        return []
+    return list(db.session.scalars(select(Person).where(
+        Person.merged_into_id == survivor.id, Person.owner_agency_id == viewer.agency_id)
+        .order_by(Person.updated_at, Person.id)))
 
 
 def _person_foreign_keys() -> list[tuple[Table, Any]]:

@@ -35,9 +35,13 @@ def share(*, record: Any, agency: Agency, via: str, by: Any = None, reason: str 
         if chosen and not agency.active:
             raise SharingError(f"{agency.name} is no longer an active agency")
     kind = policy.kind_of(record)
-    existing = db.session.scalar(select(Share).where(
-        Share.record_kind == kind, Share.record_id == record.id, Share.agency_id == agency.id,
-        Share.revoked_at.is_(None)))
+    same = select(Share).where(Share.record_kind == kind, Share.record_id == record.id,
+                               Share.agency_id == agency.id, Share.revoked_at.is_(None))
+    if not chosen:
+        # Made to keep an agency in sight of its own data (a merge): it must outlast a share that
+        # ends on its own (an HRDA listing's, revoked when the actions are done).
+        same = same.where(Share.via == via)
+    existing = db.session.scalar(same.limit(1))
     if existing is not None:
         return existing
     row = Share(record_kind=kind, record_id=record.id, agency_id=agency.id, via=via,

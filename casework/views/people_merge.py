@@ -13,7 +13,7 @@ from ..forms import Form
 from ..models import Person
 from ..policy import Permission
 from ..services import audit, merge, people, versioning
-from .people import FIELD_LABELS, bp, display, stale_page
+from .people import FIELD_LABELS, add_section, bp, display, stale_page
 from .person_search import run_search
 
 
@@ -77,6 +77,13 @@ def merge_records(person_id: uuid.UUID, other_id: uuid.UUID):  # type: ignore[no
                         merged_version=_int(request.form.get("merged_version")), by=current_user)
         except versioning.StaleEdit as e:
             return stale_page(e, kind="person"), 409
+        except merge.MergeRefused as e:
+            audit.record("access.refused", record=merged, details={"reason": "merge of another agency's record"
+                                                                   if merged.owner_agency_id != current_user.agency_id
+                                                                   else "restricted merge across agencies"})
+            return render_template("people/merge.html", this=this, other=other, survivor=survivor, merged=merged,
+                                   rows=_rows(survivor, merged, chosen), form=form, refused=str(e),
+                                   errors=[{"text": str(e), "href": "#merge"}]), 403
         except (merge.MergeError, people.PersonError) as e:
             return render_template("people/merge.html", this=this, other=other, survivor=survivor, merged=merged,
                                    rows=_rows(survivor, merged, chosen), form=form,
@@ -87,10 +94,34 @@ def merge_records(person_id: uuid.UUID, other_id: uuid.UUID):  # type: ignore[no
         abort(400)
     audit.record_view(survivor, part="merge")
     audit.record_view(merged, part="merge")
+    # Refused before anything is chosen: the page says why and whom to ask, and offers no merge.
+    refused = merge.refusal(survivor=survivor, merged=merged, by=current_user)
     return render_template("people/merge.html", this=this, other=other, survivor=survivor, merged=merged,
                            rows=_rows(survivor, merged, merge.proposed_values(survivor, merged)), form=form,
-                           errors=[])
+                           errors=[], refused=refused)
 
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
+
+
+# --- on a person's page: the records merged into it, as their agency recorded them -------------------
+
+
+def _merged_section(person: Person, viewer: object) -> dict[str, object]:
+    labels = FIELD_LABELS["person"]
+    records = []
+    for stub in merge.merged_records(person, viewer=viewer):
+        rows = []
+        for name in merge.CHOSEN_FIELDS:
+            value = getattr(stub, name)
+            if name == "address" and stub.do_not_disclose_address and value:
+                shown = "Withheld: do not disclose the address"
+            else:
+                shown = display(value)
+            rows.append({"label": labels[name], "value": shown})
+        records.append({"stub": stub, "rows": rows})
+    return {"records": records}
+
+
+add_section("people/_merged_section.html", _merged_section, order=90)

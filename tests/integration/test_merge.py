@@ -1,5 +1,5 @@
 """Merging two records of one person: everything moves to the survivor, duplicates collapse, the
-merged record is erased and never matches again, refs follow so re-imports update the survivor."""
+merged record keeps its details but never matches again, refs follow so re-imports update the survivor."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ def test_merging_moves_everything_to_the_survivor(world):
     assert db.session.scalar(select(Referral.person_id)) == survivor.id
     assert db.session.scalar(select(Share.record_id).where(Share.agency_id == world.other.id)) == survivor.id
     assert db.session.scalar(select(SourceRef.record_id).where(SourceRef.ref == "P2")) == survivor.id
-    assert m.merged_into_id == survivor.id and m.surname == "—" and m.forenames is None and m.date_of_birth is None
+    assert m.merged_into_id == survivor.id and (m.surname, m.forenames, m.date_of_birth) == (
+        "Jones", "Anne", dt.date(1980, 2, 2)), "the merged record's details are kept"
     assert all(getattr(m, f"bi_{n}") is None for n in ("surname", "full_name", "phonetic", "dob", "postcode",
                                                       "phonetic_yob"))
     merge_entry = next(json.loads(d) for a, d in audit_actions(survivor.id) if a == "person.merge")
@@ -168,7 +169,7 @@ def test_a_reimport_of_a_merged_ref_updates_the_survivor(world, tmp_path):
     db.session.expire_all()
     survivor = db.session.get(Person, ids["P1"])
     assert (survivor.forenames, survivor.postcode) == ("Janek", "BH15 1AA"), "the merged ref updated the survivor"
-    assert db.session.get(Person, ids["P2"]).surname == "—", "the stub is untouched"
+    assert db.session.get(Person, ids["P2"]).surname == "Kowalsky", "the stub is untouched"
     parties = db.session.execute(select(Party.person_id, Party.cj_status)).all()
     assert parties == [(survivor.id, CjStatus.CONCLUDED)]
 
@@ -196,18 +197,23 @@ def test_an_import_naming_both_merged_refs_in_one_incident_gives_one_party(world
     assert parties == [(survivor.id, PartyRole.PERPETRATOR), (survivor.id, PartyRole.VICTIM)]
 
 
-def test_a_record_an_inactive_agency_shared_is_merged_and_the_agency_keeps_its_share(world):
-    """The merged record's agency keeps seeing the person it recorded: a share made by the merge, not
-    one a user chooses, so an agency that has since been deactivated does not stop the merge."""
-    survivor = world.person(surname="Jones", forenames="Ann")
-    merged = world.person(agency=world.other, surname="Jones", forenames="Anne")
-    world.share(merged, "person")
+def test_a_record_merged_into_another_agencys_record_leaves_its_agency_a_lasting_share(world):
+    """The merged record's agency (the only one that may merge it away) keeps seeing the person it
+    recorded: a share made by the merge, not one a user chooses, so it is made even when the
+    survivor's agency has since been deactivated, and it outlasts the HRDA listing's share that let
+    the agency see the survivor."""
+    from casework.services import sharing
+
+    survivor = world.person(agency=world.other, surname="Jones", forenames="Ann")
+    merged = world.person(surname="Jones", forenames="Anne")
+    db.session.add(Share(record_kind="person", record_id=survivor.id, agency_id=world.own.id, via="hrda_meeting"))
     world.other.active = False
     db.session.commit()
     response = _merge(world, survivor, merged)
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Person, merged.id).merged_into_id == survivor.id
-    assert db.session.scalar(select(func.count()).select_from(Share).where(
-        Share.record_kind == "person", Share.record_id == survivor.id, Share.agency_id == world.other.id,
-        Share.revoked_at.is_(None))) == 1
+    sharing.unshare(record=db.session.get(Person, survivor.id), agency=world.own, via="hrda_meeting")
+    db.session.commit()
+    assert world.client.get(f"/people/{survivor.id}").status_code == 200
+    assert world.client.get(f"/people/{merged.id}").headers["Location"].endswith(f"/people/{survivor.id}")
