@@ -321,6 +321,31 @@ def can_edit_assessment(user: Actor | None, assessment: Any) -> bool:
     return assessment.owner_agency_id == user.agency_id and can_view(user, assessment.person)
 
 
+@dataclass(frozen=True)
+class ReferralElsewhere:
+    """An open referral of a person the user may see, which the user may not see themselves: only
+    that one exists, of which kind, and the agency that made it (whom to ask). Never its date, id,
+    receiving agency, reason or status."""
+
+    kind: Any
+    holder: str
+
+
+def open_referral_view(user: Actor | None, referral: Referral | None, *, person: Any,
+                       holder: str) -> Referral | ReferralElsewhere | None:
+    """What `user` may be told of `person`'s open `referral` of a kind (it blocks a second one):
+    the referral itself when they may see it; else, when they may see the person and refer, that it
+    exists and which agency made it, since their own referral would be refused (as the partnership
+    already shows which agencies know a person); else nothing. See docs/visibility.md."""
+    if referral is None or not can_view(user, person):
+        return None
+    if can_view(user, referral):
+        return referral
+    if not can(user, Permission.REFER):
+        return None
+    return ReferralElsewhere(kind=referral.type, holder=holder)
+
+
 # --- HRDA meetings ---------------------------------------------------------------
 
 

@@ -47,10 +47,21 @@ class ReferralError(Exception):
 
 
 class AlreadyReferred(ReferralError):
-    def __init__(self, existing: Referral) -> None:
-        super().__init__(f"{existing.person.display_name} already has an open {existing.type.label} referral "
-                         f"(made {existing.referred_on:%-d %B %Y}); it must be declined or closed first", "type")
-        self.existing = existing
+    """A second open referral of a kind: the message says of the first only what the user may be told
+    (`policy.open_referral_view`)."""
+
+    def __init__(self, person: Person, shown: Referral | policy.ReferralElsewhere | None) -> None:
+        if isinstance(shown, Referral):
+            message = (f"{person.display_name} already has an open {shown.type.label} referral "
+                       f"(made {shown.referred_on:%-d %B %Y}); it must be declined or closed first")
+        elif isinstance(shown, policy.ReferralElsewhere):
+            message = (f"{person.display_name} already has an open {shown.kind.label} referral, made by "
+                       f"{shown.holder}; contact {shown.holder}: a second one is refused until it is declined "
+                       "or closed")
+        else:
+            message = "This referral cannot be made"
+        super().__init__(message, "type")
+        self.shown = shown
 
 
 class NotAllowed(Exception):
@@ -62,6 +73,19 @@ def open_referral(person_id: Any, kind: ReferralType) -> Referral | None:
     return db.session.scalar(select(Referral).where(
         Referral.person_id == person_id, Referral.type == kind, Referral.imported.is_(False),
         Referral.status.in_(OPEN)).order_by(Referral.referred_on.desc()).limit(1))
+
+
+def open_referral_seen_by(person: Person, kind: ReferralType, *, viewer: Any
+                          ) -> Referral | policy.ReferralElsewhere | None:
+    """The person's open referral of this kind as `viewer` may be told of it: the referral, or only
+    that one exists and which agency made it, or nothing (`policy.open_referral_view`). Every page
+    that mentions an open referral asks this, never `open_referral`."""
+    existing = open_referral(person.id, kind)
+    if existing is None:
+        return None
+    holder = db.session.get(Agency, existing.owner_agency_id)
+    return policy.open_referral_view(viewer, existing, person=person,
+                                     holder=holder.name if holder is not None else "another agency")
 
 
 def _text(value: str | None, *, what: str, field: str, required: bool = False) -> str | None:
@@ -113,9 +137,8 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
     """Refer a person; a second open referral of the same kind is refused."""
     if not policy.can(by, policy.Permission.REFER) or not policy.can_view(by, person):
         raise NotAllowed("You cannot refer this person")
-    existing = open_referral(person.id, kind)
-    if existing is not None:
-        raise AlreadyReferred(existing)
+    if open_referral(person.id, kind) is not None:
+        raise AlreadyReferred(person, open_referral_seen_by(person, kind, viewer=by))
     if receiving_agency is None:
         raise ReferralError("Select the agency receiving the referral", "receiving_agency")
     if not receiving_agency.active:

@@ -120,7 +120,7 @@ def show(assessment_id: uuid.UUID):  # type: ignore[no-untyped-def]
     proposal = open_hrda = None
     if assessment.complete:
         proposal = assessments.hrda_proposal(person, assessment=assessment, today=today())
-        open_hrda = referrals.open_referral(person.id, ReferralType.HRDA)
+        open_hrda = referrals.open_referral_seen_by(person, ReferralType.HRDA, viewer=current_user)
     checklist = assessment.checklist
     rows = [(n, text, checklist.answers.get(n), checklist.notes.get(n)) for n, text in dash.QUESTIONS.items()]
     return render_template(

@@ -121,18 +121,26 @@ def _form_choices(form: ReferralForm, person: Person) -> None:
         for c in cases.cases_of_person(person, viewer=current_user)])
 
 
+def _assessment_for(person: Person, value: str | None) -> RiskAssessment | None:
+    """The DASH checklist the form names, only when it is this person's, completed, and the user may
+    see it (never another agency's draft): what the form shows and pre-fills from, on every path, as
+    `referrals.refer` accepts it."""
+    assessment = _get(RiskAssessment, value)
+    if assessment is None or assessment.person_id != person.id or not assessment.complete \
+            or not policy.can_view_assessment(current_user, assessment):
+        return None
+    return assessment
+
+
 def _new_page(form: ReferralForm, person: Person, kind: ReferralType, status: int,
               extra_errors: list[dict[str, str]] | None = None):  # type: ignore[no-untyped-def]
-    assessment = _get(RiskAssessment, form.assessment.data)
-    if assessment is not None and not (assessment.person_id == person.id
-                                       and policy.can_view_assessment(current_user, assessment)):
-        assessment = None
+    assessment = _assessment_for(person, form.assessment.data)
     proposal = None
     if kind is ReferralType.HRDA:
         proposal = assessments.hrda_proposal(person, assessment=assessment, today=today())
     return render_template("referrals/new.html", form=form, person=person, kind=kind, assessment=assessment,
                            proposal=proposal, errors=(extra_errors or []) + form.error_list(),
-                           existing=referrals.open_referral(person.id, kind)), status
+                           existing=referrals.open_referral_seen_by(person, kind, viewer=current_user)), status
 
 
 @bp.route("/people/<uuid:person_id>/referrals/new", methods=["GET", "POST"])
@@ -146,12 +154,11 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form = ReferralForm(formdata=None, data={"type": kind.value, "assessment": request.args.get("assessment", ""),
                                                  "case": request.args.get("case", "")})
         _form_choices(form, person)
-        assessment = _get(RiskAssessment, form.assessment.data)
+        assessment = _assessment_for(person, form.assessment.data)
         if kind is ReferralType.HRDA:
-            proposal = assessments.hrda_proposal(person, assessment=assessment if assessment and
-                                                 assessment.person_id == person.id else None, today=today())
+            proposal = assessments.hrda_proposal(person, assessment=assessment, today=today())
             form.criteria.data = [c.value for c in proposal.criteria]
-            if assessment is not None and assessment.person_id == person.id:
+            if assessment is not None:
                 form.dash_score.data = str(assessment.score)
         return _new_page(form, person, kind, 200)
     form = ReferralForm()
