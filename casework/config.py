@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "LOCKOUT_ATTEMPTS": 5,
     "LOCKOUT_MINUTES": 15,
     "SIGN_IN_ADDRESS_LIMIT": "50 per 15 minutes",  # failed attempts from one client address
+    "RESTRICTED_NOTICE_LIMIT": "20 per hour",  # searches one user is shown a restricted record's notice in
     "PASSWORD_HASH_TIME_COST": 3,  # argon2id
     "PASSWORD_HASH_MEMORY_KIB": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,

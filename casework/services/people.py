@@ -103,17 +103,24 @@ def duplicate_condition(details: PersonDetails, ring: crypto.Keyring | None = No
     return or_(*rules) if rules else None
 
 
-def likely_duplicates(*, details: PersonDetails, viewer: Any, exclude: Any = None,
-                      limit: int = MAX_DUPLICATES) -> list[policy.IdentityMatch | policy.RestrictedMatch]:
-    """Possible duplicates of `details` across the partnership, as `viewer` may be shown them."""
+def likely_duplicates(*, details: PersonDetails, viewer: Any, exclude: Any = None, limit: int = MAX_DUPLICATES,
+                      notices: bool = True) -> list[policy.IdentityMatch | policy.RestrictedMatch]:
+    """Possible duplicates of `details` across the partnership, as `viewer` may be shown them. A
+    restricted person the viewer is not named on is never among them: with `notices`, the
+    restricted records of the same surname add a notice each owning agency, whatever the other
+    details (`identity.restricted_notices`), so a date of birth typed here confirms nothing."""
     condition = duplicate_condition(details, postcode_among=policy.visible_filter(viewer, Person))
     if condition is None:
         return []
-    query = select(Person).where(condition, Person.merged_into_id.is_(None))
+    query = select(Person).where(condition, Person.merged_into_id.is_(None), ~identity.hidden_restricted(viewer))
     if exclude is not None:
         query = query.where(Person.id != exclude)
     people = list(db.session.scalars(query.order_by(Person.created_at).limit(limit)))
-    return identity.identity_matches(viewer=viewer, people=people)
+    found: list[policy.IdentityMatch | policy.RestrictedMatch] = list(
+        identity.identity_matches(viewer=viewer, people=people))
+    if notices:
+        found += identity.restricted_notices(viewer=viewer, surname=details.surname).notices
+    return found
 
 
 # --- create and edit -----------------------------------------------------------------

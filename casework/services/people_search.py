@@ -2,15 +2,19 @@
 the user's agency's own reference, through the blind indexes only.
 
 Results the user may open are shown in full; the others as identities only
-(name, date of birth, gender, which agencies know them), and a restricted
-person the user is not named on only as "a restricted record may match; ask
-its owner" (`services.identity`). Every search is audited, its terms encrypted.
+(name, date of birth, gender, which agencies know them). A restricted person
+the user is not named on is never a result: a search by surname alone (with
+or without forenames) adds "a restricted record may match; ask its owner",
+which depends on the surname only (`services.identity.restricted_notices`),
+so that no other term can confirm anything about them; a search adding a date
+of birth, postcode or reference gives no such notice. Every search is
+audited, its terms encrypted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -73,6 +77,7 @@ class SearchResults:
     total: int
     page: int
     size: int
+    restricted: identity.RestrictedNotices = field(default_factory=identity.RestrictedNotices)
 
     @property
     def pages(self) -> int:
@@ -113,7 +118,9 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring) -> list[_Tier]
     """The search as tiers of match, best first. Every blind index of a surname implies the looser
     ones (the same full name has the same surname, the same surname sounds the same), so each
     tier's size is a difference of index-only counts."""
-    extras: list[Any] = []
+    # A restricted person the viewer is not named on is never a match, so no term (a date of birth
+    # added to a surname) changes the results because of them: `search` adds a notice instead.
+    extras: list[Any] = [~identity.hidden_restricted(viewer)]
     if terms.date_of_birth:
         extras.append(Person.bi_dob == crypto.index_of(ring, "dob", terms.date_of_birth))
     if terms.postcode:
@@ -186,4 +193,7 @@ def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25) ->
         shown_rank = None if isinstance(match, policy.RestrictedMatch) else ranks[p.id]
         rows.append(Result(rank=shown_rank, person=p if p.id in visible else None, match=match))
     audit.record_search(kind="person", terms=terms.described(), result_count=total)
-    return SearchResults(rows=rows, total=total, page=page, size=size)
+    notices = identity.RestrictedNotices()
+    if terms.surname and not (terms.date_of_birth or terms.postcode or terms.reference):
+        notices = identity.restricted_notices(viewer=viewer, surname=terms.surname)
+    return SearchResults(rows=rows, total=total, page=page, size=size, restricted=notices)

@@ -31,7 +31,7 @@ def merge_choose(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     person = _mergeable(person_id)
     audit.record_view(person, part="merge")
     duplicates = [m for m in people.likely_duplicates(details=people.PersonDetails.of(person), viewer=current_user,
-                                                      exclude=person.id)
+                                                      exclude=person.id, notices=False)
                   if isinstance(m, policy.IdentityMatch) and m.visible]
     found = run_search()
     return render_template("people/merge_choose.html", person=person, duplicates=duplicates, form=found.form,
