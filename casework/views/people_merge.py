@@ -78,9 +78,8 @@ def merge_records(person_id: uuid.UUID, other_id: uuid.UUID):  # type: ignore[no
         except versioning.StaleEdit as e:
             return stale_page(e, kind="person"), 409
         except merge.MergeRefused as e:
-            audit.record("access.refused", record=merged, details={"reason": "merge of another agency's record"
-                                                                   if merged.owner_agency_id != current_user.agency_id
-                                                                   else "restricted merge across agencies"})
+            audit.record("access.refused", record=merged, details={"reason": "merge refused",
+                                                                   "survivor": str(survivor.id)})
             return render_template("people/merge.html", this=this, other=other, survivor=survivor, merged=merged,
                                    rows=_rows(survivor, merged, chosen), form=form, refused=str(e),
                                    errors=[{"text": str(e), "href": "#merge"}]), 403
@@ -112,6 +111,7 @@ def _merged_section(person: Person, viewer: object) -> dict[str, object]:
     labels = FIELD_LABELS["person"]
     records = []
     for stub in merge.merged_records(person, viewer=viewer):
+        audit.record_view(stub, part="merged details")
         rows = []
         for name in merge.CHOSEN_FIELDS:
             value = getattr(stub, name)

@@ -146,6 +146,8 @@ def test_a_merge_keeps_the_merged_records_details_sealed_and_unsearchable(world)
     page = BeautifulSoup(world.client.get(f"/people/{survivor.id}").get_data(as_text=True), "html.parser")
     section = text_of(page.select_one("#merged-records"))
     assert "Gracie" in section and "9 March 1984" in section and "1 High Street, Dorchester" in section
+    assert any(e.action == "record.view" and e.details and "merged details" in e.details
+               for e in db.session.scalars(select(AuditEntry).where(AuditEntry.record_id == merged.id)))
     entry = next(e for e in db.session.scalars(select(AuditEntry).where(AuditEntry.record_id == merged.id))
                  if e.action == "person.merged_into")
     assert "address" in entry.details and "High Street" not in entry.details
