@@ -1,0 +1,64 @@
+"""The rules every value follows wherever it enters the system: a form (`casework.forms`, applied to
+every text field of every form) or an import (`casework.exchange.schema`). One definition, so a value
+one way refuses is refused the other way too. Pure functions, no Flask; each answers with the
+problem (a message for the user, without the field's name) or None.
+
+Lengths
+    A text on one line (a name, a place, a reference, a phone number, an email address) holds at
+    most `MAX_LINE` characters; a text of several lines (notes, reasons, a summary, an address) at
+    most `MAX_PARAGRAPHS`.
+
+Formulas (docs/data-exchange.md, "Text a spreadsheet would run")
+    Partners open exported files in spreadsheets, which run a cell that starts with `=`, `+`, `-` or
+    `@` as a formula (and skip a leading tab or carriage return to find one). No such text is
+    stored, so none is ever exported: `formula_problem` refuses a text whose first character is a
+    tab or a carriage return, or whose first character after any spaces is `=`, `@`, `+` or `-`
+    (or their full-width forms), except a sign followed only by digits, spaces, brackets and full
+    stops (a phone number such as `+44 (0)1202 123456`, or a lone `-`): without a letter or one of
+    `! | : " ' , ; & $ %` nothing in it can call a function, name a cell or reach another program.
+    No real name, place or postcode starts with any of these characters.
+
+Dates of birth
+    A date of birth is today or in the past (`date_of_birth_problem`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MAX_LINE = 200
+MAX_PARAGRAPHS = 10_000
+
+FORMULA_STARTS = frozenset("=@+-\uff1d\uff20\uff0b\uff0d")  # and the full-width = @ + -
+SIGNS = frozenset("+-\uff0b\uff0d")
+_HARMLESS_AFTER_A_SIGN = frozenset("0123456789 ().")
+FORMULA_MESSAGE = ("must not start with =, +, - or @ (a spreadsheet would run it as a formula); "
+                   "a phone number may start with +")
+
+
+def length_problem(value: str, limit: int) -> str | None:
+    """Too long: the message says the limit and how long the text is."""
+    if len(value) > limit:
+        return f"must be {limit:,} characters or fewer (this has {len(value):,})"
+    return None
+
+
+def formula_problem(value: str) -> str | None:
+    """Text a spreadsheet would run as a formula (see the module's docstring for the exact rule)."""
+    if not value:
+        return None
+    if value[0] in "\t\r":
+        return "must not start with a tab or a line break (a spreadsheet would look for a formula after it)"
+    text = value.lstrip(" ")
+    if not text or text[0] not in FORMULA_STARTS:
+        return None
+    if text[0] in SIGNS and set(text[1:]) <= _HARMLESS_AFTER_A_SIGN:
+        return None
+    return FORMULA_MESSAGE
+
+
+def date_of_birth_problem(value: dt.date, *, today: dt.date | None = None) -> str | None:
+    """A date of birth after today."""
+    if value > (today or dt.date.today()):
+        return "must be today or in the past"
+    return None
