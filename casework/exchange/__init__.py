@@ -55,7 +55,8 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
             checked = check_dataset(files, agency=agency, problems=problems, progress=bar)
             if problems:
                 raise ImportFailed(problems.listed())
-            report = _write(files, agency, bar, checked.rows)
+            with db.session.begin_nested():  # a problem found while writing leaves nothing written
+                report = _write(files, agency, bar, checked.rows)
     finally:
         bar.finish()
     analyse_after_bulk_writing(sum(c.created for c in report.files.values()))

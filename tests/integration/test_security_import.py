@@ -8,13 +8,16 @@ import datetime as dt
 import os
 
 import pytest
+from sqlalchemy import select
 
-from casework.exchange import ImportFailed, export_dataset, import_dataset
-from casework.models import AgencyKind, Person
-from tests.factories import AgencyFactory
+from casework.db import db
+from casework.exchange import ImportFailed, export_dataset, import_dataset, importer, prepare
+from casework.models import AgencyKind, Incident, Party, PartyRole, Person, Referral, Share
+from tests.factories import AgencyFactory, IncidentFactory, PersonFactory, ReferralFactory
 from tests.integration.test_import_export import INCIDENT_HEADER, PEOPLE_HEADER, count, dataset, snapshot
 
 PARTIES_HEADER = "incident_ref,person_ref,role,cj_status"
+REFERRALS_HEADER = "referral_ref,person_ref,type,referred_on"
 LINK_PROBLEM = "people.csv:1: -: a link to another file, not a file of the data set's folder: nothing was read from it"
 
 
@@ -143,3 +146,125 @@ def test_real_names_and_places_are_accepted_and_export_exactly(police, tmp_path)
     for name in names:
         assert f",{name},Mary-Ann,1980-01-01," in exported
     assert ",Sturminster Newton," in (out / "incidents.csv").read_text(encoding="utf-8")
+
+
+# --- finding 2: `casework:<id>` refs to records the agency may not use ----------------------------
+
+
+@pytest.fixture()
+def council(session):
+    return AgencyFactory(name="Dorset Council", kind=AgencyKind.COUNCIL)
+
+
+def theirs(owner, *, restricted: bool = False, shared_with=None) -> Person:
+    someone = PersonFactory(owner_agency_id=owner.id, surname="Quennell", restricted=restricted)
+    if shared_with is not None:
+        db.session.add(Share(record_kind="person", record_id=someone.id, agency_id=shared_with.id, via="explicit"))
+        db.session.flush()
+    return someone
+
+
+def party_of_a_new_incident(tmp_path, person_ref: str, name: str = "set"):
+    return dataset(tmp_path, name, incidents=f"{INCIDENT_HEADER}\nI1,2024-05-01,theft,n,police,,,,,,,",
+                   parties=f"{PARTIES_HEADER}\nI1,{person_ref},victim,")
+
+
+@pytest.mark.usefixtures("checking")
+@pytest.mark.parametrize("how", ["restricted", "restricted and shared", "not shared", "merged"])
+def test_a_party_may_not_name_a_person_the_agency_may_not_use(police, council, tmp_path, how):
+    someone = theirs(council, restricted=how.startswith("restricted"),
+                     shared_with=police if how in ("restricted and shared", "merged") else None)
+    if how == "merged":
+        someone.merged_into_id = theirs(council, shared_with=police).id
+        db.session.flush()
+    problems = refused(party_of_a_new_incident(tmp_path, f"casework:{someone.id}"), police)
+    assert problems == ["parties.csv:2: person_ref: not a record this agency may use"]
+    assert count(Party) == 0 and count(Incident) == 0
+
+
+@pytest.mark.usefixtures("checking")
+def test_a_party_may_name_a_person_shared_with_the_agency(police, council, tmp_path):
+    someone = theirs(council, shared_with=police)
+    report = import_dataset(party_of_a_new_incident(tmp_path, f"casework:{someone.id}"), agency=police)
+    assert report.files["parties.csv"].created == 1
+    assert db.session.scalar(select(Party.person_id)) == someone.id
+
+
+@pytest.mark.usefixtures("checking")
+def test_a_person_row_naming_another_agencys_record_is_refused_with_its_parties(police, council, tmp_path):
+    someone = theirs(council, restricted=True)
+    folder = dataset(tmp_path, people=f"{PEOPLE_HEADER}\ncasework:{someone.id},Decoy,,,,,,,\nP1,Smith,,,,,,,",
+                     incidents=f"{INCIDENT_HEADER}\nI1,2024-05-01,theft,n,police,,,,,,,",
+                     parties=f"{PARTIES_HEADER}\nI1,casework:{someone.id},victim,\nI1,P1,perpetrator,")
+    assert refused(folder, police) == ["people.csv:2: person_ref: not a record this agency may use",
+                                       "parties.csv:2: person_ref: not a record this agency may use"]
+    assert db.session.get(Person, someone.id).surname == "Quennell"
+
+
+@pytest.mark.usefixtures("checking")
+def test_a_referral_may_not_name_a_person_the_agency_may_not_use(police, council, tmp_path):
+    someone = theirs(council, restricted=True)
+    folder = dataset(tmp_path, referrals=f"{REFERRALS_HEADER}\nR1,casework:{someone.id},idva,2024-05-02")
+    assert refused(folder, police) == ["referrals.csv:2: person_ref: not a record this agency may use"]
+    assert count(Referral) == 0
+
+
+@pytest.mark.usefixtures("checking")
+def test_another_agencys_incident_referral_or_activity_may_not_be_named(police, council, tmp_path):
+    incident = IncidentFactory(owner_agency_id=council.id)
+    referral = ReferralFactory(person_id=theirs(council).id, owner_agency_id=council.id)
+    own = PersonFactory(owner_agency_id=police.id)
+    folder = dataset(tmp_path,
+                     incidents=f"{INCIDENT_HEADER}\ncasework:{incident.id},2024-05-01,theft,n,police,,,,,,,",
+                     parties=f"{PARTIES_HEADER}\ncasework:{incident.id},casework:{own.id},victim,",
+                     referrals=f"{REFERRALS_HEADER}\ncasework:{referral.id},casework:{own.id},idva,2024-05-02")
+    assert refused(folder, police) == ["incidents.csv:2: incident_ref: not a record this agency may use",
+                                       "parties.csv:2: incident_ref: not a record this agency may use",
+                                       "referrals.csv:2: referral_ref: not a record this agency may use"]
+
+
+@pytest.mark.usefixtures("checking")
+def test_a_link_the_database_holds_already_may_be_repeated_but_no_new_one_made(police, council, tmp_path):
+    """An agency's export names the restricted people its incidents name: importing it back links
+    nothing new, so it is accepted; a new incident naming the same person is not."""
+    someone = theirs(council, restricted=True)
+    incident = IncidentFactory(owner_agency_id=police.id)
+    db.session.add(Party(incident_id=incident.id, person_id=someone.id, role=PartyRole.VICTIM))
+    db.session.flush()
+    export_dataset(tmp_path / "out", agency=police)
+    report = import_dataset(tmp_path / "out", agency=police)
+    assert report.files["parties.csv"].unchanged == 1 and report.files["people.csv"].protected == 1
+    folder = dataset(tmp_path, people=f"{PEOPLE_HEADER}\ncasework:{someone.id},Restricted,,,,,,,",
+                     incidents=f"{INCIDENT_HEADER}\nI2,2024-05-01,theft,n,police,,,,,,,",
+                     parties=f"{PARTIES_HEADER}\nI2,casework:{someone.id},victim,\n"
+                             f"casework:{incident.id},casework:{someone.id},perpetrator,")
+    assert refused(folder, police) == ["parties.csv:2: person_ref: not a record this agency may use",
+                                       "parties.csv:3: person_ref: not a record this agency may use"]
+
+
+@pytest.fixture()
+def prepared(app_ctx, monkeypatch):
+    """Every data set checked apart, so a first import is prepared apart; whether the preparation
+    was given up (`NotFresh`) for the writing record by record."""
+    monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
+    runs: list[str] = []
+    write = importer.Writer.write_prepared
+
+    def spy(self, prepared, indexes):
+        try:
+            write(self, prepared, indexes)
+        except prepare.NotFresh:
+            runs.append("not fresh")
+            raise
+        runs.append("prepared")
+
+    monkeypatch.setattr(importer.Writer, "write_prepared", spy)
+    return runs
+
+
+def test_a_first_import_prepared_apart_refuses_a_person_the_agency_may_not_use(police, council, tmp_path,
+                                                                                 prepared):
+    someone = theirs(council, restricted=True)
+    problems = refused(party_of_a_new_incident(tmp_path, f"casework:{someone.id}"), police)
+    assert problems == ["parties.csv:2: person_ref: not a record this agency may use"]
+    assert prepared == ["not fresh"]  # given up for the record-by-record writing, which refuses it
