@@ -8,15 +8,15 @@ Lengths
     most `MAX_LINE` characters; a text of several lines (notes, reasons, a summary, an address) at
     most `MAX_PARAGRAPHS`.
 
-Formulas (docs/data-exchange.md, "Text a spreadsheet would run")
-    Partners open exported files in spreadsheets, which run a cell that starts with `=`, `+`, `-` or
-    `@` as a formula (and skip a leading tab or carriage return to find one). No such text is
-    stored, so none is ever exported: `formula_problem` refuses a text whose first character is a
-    tab or a carriage return, or whose first character after any spaces is `=`, `@`, `+` or `-`
-    (or their full-width forms), except a sign followed only by digits, spaces, brackets and full
-    stops (a phone number such as `+44 (0)1202 123456`, or a lone `-`): without a letter or one of
-    `! | : " ' , ; & $ %` nothing in it can call a function, name a cell or reach another program.
-    No real name, place or postcode starts with any of these characters.
+Formulas (docs/data-exchange.md, "Text a spreadsheet would run as a formula")
+    Partners open exported files in spreadsheets, which run a cell that starts with `=`, `+`, `-`
+    or `@` as a formula (some after a leading tab or carriage return). No such text is stored, so
+    none is ever exported: `formula_problem` refuses a text whose first character, after any
+    spaces, tabs and line breaks, is `=`, `@`, `+` or `-` (or their full-width forms), except a
+    sign followed only by digits, spaces, brackets and full stops (a phone number such as
+    `+44 (0)1202 123456`, or a lone `-`): without a letter or another symbol nothing in it can call
+    a function, name a cell or reach another program. No real name, place or postcode starts with
+    any of these characters.
 
 Dates of birth
     A date of birth is today or in the past (`date_of_birth_problem`).
@@ -45,11 +45,7 @@ def length_problem(value: str, limit: int) -> str | None:
 
 def formula_problem(value: str) -> str | None:
     """Text a spreadsheet would run as a formula (see the module's docstring for the exact rule)."""
-    if not value:
-        return None
-    if value[0] in "\t\r":
-        return "must not start with a tab or a line break (a spreadsheet would look for a formula after it)"
-    text = value.lstrip(" ")
+    text = value.lstrip()  # spaces, tabs and line breaks: a spreadsheet may skip them to find a formula
     if not text or text[0] not in FORMULA_STARTS:
         return None
     if text[0] in SIGNS and set(text[1:]) <= _HARMLESS_AFTER_A_SIGN:
