@@ -23,14 +23,14 @@ from ..services import audit, upkeep
 from .apart import CheckApart
 from .bulk import SQLITE_CACHE_KIB, sqlite_cache
 from .errors import ImportFailed
-from .exporter import ExportReport, export_dataset
+from .exporter import ExportRefused, ExportReport, export_dataset
 from .importer import Writer
 from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, open_data_file
 from .report import FileCounts, ImportReport
 from .validate import Lookup, check_dataset, find_files
 
-__all__ = ["ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
+__all__ = ["ExportRefused", "ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
 
 
 def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -> ImportReport:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from casework.db import db
-from casework.exchange import ImportFailed, export_dataset, import_dataset, importer, prepare
+from casework.exchange import ExportRefused, ImportFailed, export_dataset, import_dataset, importer, prepare
 from casework.models import AgencyKind, Incident, Party, PartyRole, Person, Referral, Share
 from tests.factories import AgencyFactory, IncidentFactory, PersonFactory, ReferralFactory
 from tests.integration.test_import_export import INCIDENT_HEADER, PEOPLE_HEADER, count, dataset, snapshot
@@ -268,3 +268,32 @@ def test_a_first_import_prepared_apart_refuses_a_person_the_agency_may_not_use(p
     problems = refused(party_of_a_new_incident(tmp_path, f"casework:{someone.id}"), police)
     assert problems == ["parties.csv:2: person_ref: not a record this agency may use"]
     assert prepared == ["not fresh"]  # given up for the record-by-record writing, which refuses it
+
+
+# --- finding 12: values stored before the formula rule ----------------------------------------------
+
+
+def test_a_value_stored_before_the_formula_rule_stops_the_export_and_writes_nothing(police, tmp_path):
+    PersonFactory(owner_agency_id=police.id, surname="Ashdown")
+    export_dataset(tmp_path / "out", agency=police)
+    earlier = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    old = PersonFactory(owner_agency_id=police.id, surname="=HYPERLINK(\"http://x\")")  # stored before the rule
+    with pytest.raises(ExportRefused) as refused_export:
+        export_dataset(tmp_path / "out", agency=police)
+    assert refused_export.value.problems == [
+        (f"people.csv:3: surname: the record 'casework:{old.id}' holds text a spreadsheet would run as a formula "
+        "(stored before the rule that now refuses it): correct it on its page, then export again")]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == earlier  # not one file replaced
+
+
+def test_the_export_check_lists_such_values_and_writes_nothing(runner, police, tmp_path):
+    PersonFactory(owner_agency_id=police.id, surname="Ashdown")
+    db.session.commit()
+    result = runner.invoke(["export", str(tmp_path / "out"), "--agency", "Dorset Police", "--check"])
+    assert result.exit_code == 0 and "No stored value would run as a formula" in result.output
+    assert not list((tmp_path / "out").iterdir())
+    PersonFactory(owner_agency_id=police.id, surname="@SUM(1)")
+    db.session.commit()
+    result = runner.invoke(["export", str(tmp_path / "out"), "--agency", "Dorset Police"])
+    assert result.exit_code == 1 and "people.csv:" in result.stderr and "surname: the record" in result.stderr
+    assert "@SUM" not in result.output and not list((tmp_path / "out").iterdir())
