@@ -347,7 +347,7 @@ class Writer:
             insert_rows(self.session, SOURCE_REF, refs, now=self.now)
         if table is INCIDENT:
             self.protected_incidents |= protected
-        return ids, set(current) - protected
+        return ids, set(current) - protected - {existing[ref] for ref in refused if ref in existing}
 
     def _not_usable(self, spec: FileSpec, table: Table, kind: RecordKind, rows: list[tuple[str, dict[str, Any]]],
                     lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any]) -> set[str]:
