@@ -326,9 +326,12 @@ def _write(staged: _Staged, spec: FileSpec, report: ExportReport, rows: Iterable
     texts = [[cell(v) for v in row] for row in rows]
     if sort:
         texts.sort()
+    may_be_formula = values.may_be_formula
     for line, row in enumerate(texts, start=2):
+        if not any(map(may_be_formula, row)):
+            continue
         for column, text in zip(spec.header, row):
-            if text and values.formula_problem(text):
+            if values.formula_problem(text):
                 staged.problems.append(
                     f"{spec.name}:{line}: {column}: the record {row[0]!r} holds text a spreadsheet would run as a "
                     "formula (stored before the rule that now refuses it): correct it on its page, then export again")

@@ -36,3 +36,9 @@ def test_a_date_of_birth_is_today_or_in_the_past():
     today = dt.date(2026, 12, 7)
     assert values.date_of_birth_problem(today, today=today) is None
     assert values.date_of_birth_problem(dt.date(9999, 12, 31), today=today) == "must be today or in the past"
+
+
+@pytest.mark.parametrize("text", REAL + FORMULAS)
+def test_the_quick_test_lets_through_nothing_the_rule_refuses(text):
+    if values.formula_problem(text):
+        assert values.may_be_formula(text)
