@@ -32,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "ASB_REVIEW_WINDOW_MONTHS": 6,
     "WTF_CSRF_TIME_LIMIT": None,
     "PAGE_SIZE": 25,
+    # The largest request body (and form) accepted, in bytes: a larger one is answered 413 before it
+    # is read. The largest form (the DASH checklist's 24 notes of 10,000 characters) fits; a route
+    # that takes uploaded documents sets its own, larger limit for its requests alone (README).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
     # From this many bytes of CSV, an import is checked in a process of its own while it is written
     # (casework.exchange.apart); below, it is checked before anything is written.
     "IMPORT_CHECK_APART_BYTES": 16 * 1024 * 1024,

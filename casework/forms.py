@@ -1,12 +1,20 @@
-"""The base of every form: CSRF-protected (Flask-WTF), and filled from what the user had entered
-when their session timed out (see `casework.auth.stash`)."""
+"""The base of every form: CSRF-protected (Flask-WTF), filled from what the user had entered when
+their session timed out (see `casework.auth.stash`), and holding every text field to the rules of
+`casework.values`, the rules an import applies too: a length limit (`MAX_LINE` characters on one
+line, `MAX_PARAGRAPHS` in a text area) and no text a spreadsheet would run as a formula (passwords
+aside: they are never stored or shown). A form gets them by being a `Form`; no field declares them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms import Field, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from . import values
 
 
 class Form(FlaskForm):
@@ -19,6 +27,15 @@ class Form(FlaskForm):
                 kwargs["formdata"] = restored
         super().__init__(*args, **kwargs)
 
+    def validate(self, extra_validators: dict[str, list[Any]] | None = None) -> bool:
+        """Every field's own validators, and for every text field the rules of `casework.values`."""
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for field in self:
+            rules = text_rules(field)
+            if rules:
+                extra[field.name] = [*extra.get(field.name, []), *rules]
+        return bool(super().validate(extra_validators=extra))
+
     def error_list(self) -> list[dict[str, str]]:
         """The error summary's items: each message linking to its field."""
         items = []
@@ -26,6 +43,28 @@ class Form(FlaskForm):
             for message in field.errors:
                 items.append({"text": message, "href": f"#{field.id}"})
         return items
+
+
+Check = Callable[[Any, Field], None]
+
+
+def text_rules(field: Field) -> list[Check]:
+    """The checks `casework.values` gives a field: a length limit for every text field (a text area's
+    is `MAX_PARAGRAPHS`, any other's `MAX_LINE`) and, but for a password, the formula rule. Each
+    message starts with the field's label, as the GOV.UK error messages do."""
+    if not isinstance(field, StringField):
+        return []
+    limit = values.MAX_PARAGRAPHS if isinstance(field, TextAreaField) else values.MAX_LINE
+
+    def length(form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and (problem := values.length_problem(field.data, limit)):
+            raise ValidationError(f"{field.label.text} {problem}")
+
+    def formula(form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and (problem := values.formula_problem(field.data)):
+            raise ValidationError(f"{field.label.text} {problem}")
+
+    return [length] if isinstance(field, PasswordField) else [length, formula]
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:

@@ -58,19 +58,34 @@ def import_command(directory: Path, agency_name: str, progress: bool | None) -> 
 @click.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--agency", "agency_name", help="Export this agency's records (default: every agency's).")
+@click.option("--check", is_flag=True,
+              help="Write nothing: list the stored values a spreadsheet would run as a formula, if any.")
 @with_appcontext
-def export_command(directory: Path, agency_name: str | None) -> None:
+def export_command(directory: Path, agency_name: str | None, check: bool) -> None:
     """Export records as a data set (a folder of CSV files) into DIRECTORY.
 
     With --agency, records go by that agency's refs; see casework.exchange.exporter
     for the refs of records it has none for, and of an export of every agency.
+    A value stored before the formula rule that a spreadsheet would run stops the
+    export (nothing is written) and is listed as file:line: column: message.
     """
-    from ..exchange import export_dataset
+    from ..exchange import ExportRefused, export_dataset
 
     if directory.exists() and not directory.is_dir():
         raise click.ClickException(f"{directory} is not a folder")
     agency = _agency(agency_name) if agency_name else None
-    report = export_dataset(directory, agency=agency)
+    try:
+        report = export_dataset(directory, agency=agency, check=check)
+    except ExportRefused as refused:
+        db.session.rollback()
+        for problem in refused.problems:
+            click.echo(problem, err=True)
+        click.echo(f"Nothing exported: {refused}", err=True)
+        sys.exit(1)
+    if check:
+        db.session.rollback()
+        click.echo("No stored value would run as a formula in a spreadsheet")
+        return
     db.session.commit()  # nothing to write but the audit trail's entry
     for line in report.lines():
         click.echo(line)

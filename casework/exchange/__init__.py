@@ -23,14 +23,14 @@ from ..services import audit, upkeep
 from .apart import CheckApart
 from .bulk import SQLITE_CACHE_KIB, sqlite_cache
 from .errors import ImportFailed
-from .exporter import ExportReport, export_dataset
+from .exporter import ExportRefused, ExportReport, export_dataset
 from .importer import Writer
 from .prepare import NotFresh, PrepareApart
-from .reader import Problems, Progress
+from .reader import Problems, Progress, open_data_file
 from .report import FileCounts, ImportReport
 from .validate import Lookup, check_dataset, find_files
 
-__all__ = ["ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
+__all__ = ["ExportRefused", "ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
 
 
 def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -> ImportReport:
@@ -46,7 +46,7 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     db.session.flush()  # the caller's pending changes go first; the import bypasses the ORM
     problems = Problems()
     files = find_files(directory, problems)
-    size = sum(path.stat().st_size for path in files.values())
+    size = sum(path.lstat().st_size for path in files.values())
     bar = Progress(0, enabled=progress)
     try:
         if not problems and size >= current_app.config["IMPORT_CHECK_APART_BYTES"]:
@@ -55,7 +55,8 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
             checked = check_dataset(files, agency=agency, problems=problems, progress=bar)
             if problems:
                 raise ImportFailed(problems.listed())
-            report = _write(files, agency, bar, checked.rows)
+            with db.session.begin_nested():  # a problem found while writing leaves nothing written
+                report = _write(files, agency, bar, checked.rows)
     finally:
         bar.finish()
     analyse_after_bulk_writing(sum(c.created for c in report.files.values()))
@@ -139,7 +140,7 @@ def line_counts(files: dict[str, Path]) -> dict[str, int]:
     counts = {}
     for name, path in files.items():
         lines = 0
-        with path.open("rb") as stream:
+        with open_data_file(path) as stream:
             while block := stream.read(1 << 20):
                 lines += block.count(b"\n")
         counts[name] = max(lines - 1, 0)

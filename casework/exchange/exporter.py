@@ -39,6 +39,14 @@ Refs
     refs. Importing a generated ref creates the record with that id when it is
     free, so importing an export into an empty database and exporting it again
     gives the same files byte for byte.
+
+Formulas
+    No cell an export writes is text a spreadsheet would run as a formula (`casework.values`): such
+    text is refused wherever it enters, by forms and imports alike, and written exactly as stored
+    (the round trip stays exact: nothing is prefixed or escaped). A value stored before that rule
+    could still trip it: then the export writes nothing (`ExportRefused`), listing each such cell
+    by file, line, column and the record's ref, to be corrected on its page first.
+    `casework export DIR --check` lists them without writing anything (run it after upgrading).
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ from typing import Any
 
 from sqlalchemy import Table, case, or_, select
 
-from .. import crypto, policy
+from .. import crypto, policy, values
 from ..db import db
 from ..models import Agency, Person, RecordKind
 from .bulk import generated_ref
@@ -81,6 +89,15 @@ from .schema import (
 )
 
 WITHHELD_SURNAME = "Restricted"  # the surname of a restricted person's stand-in row (see the docstring)
+
+
+class ExportRefused(Exception):
+    """Values stored before the formula rule that a spreadsheet would run: nothing was written.
+    `.problems` are `file:line: column: message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} value(s) a spreadsheet would run as a formula; nothing was exported")
+        self.problems = problems
 
 
 @dataclass
@@ -149,16 +166,58 @@ def _mine(table: Table, kind: RecordKind, agency: Agency | None) -> Any:
     return or_(table.c.owner_agency_id == agency.id, table.c.id.in_(refs))
 
 
-def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportReport:
+def export_dataset(directory: Path, *, agency: Agency | None = None, check: bool = False) -> ExportReport:
     """Write the records of `agency` (or of every agency) as a data set into `directory`.
 
-    Reads only; the six files are replaced whole (each written aside, then renamed).
+    Reads only; the six files are replaced whole, and together (each written aside, then all
+    renamed). A cell a spreadsheet would run as a formula (stored before the rule) raises
+    `ExportRefused` and nothing is written; `check` writes nothing in any case.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     session = db.session
     session.flush()
     report = ExportReport(agency.name if agency else None)
+    staged = _Staged(directory)
+    try:
+        _export(staged, report, agency)
+    except BaseException:
+        staged.discard()
+        raise
+    if staged.problems or check:
+        staged.discard()
+        if staged.problems:
+            raise ExportRefused(staged.problems)
+        return report
+    staged.commit()
+    # The audit trail records the export here, once: agency, folder and report.files.
+    from ..services import audit
+
+    audit.record_exchange("export", agency_id=agency.id if agency else None, file_name=directory.name,
+                          counts=dict(report.files))
+    return report
+
+
+class _Staged:
+    """The files of an export written aside, renamed into place together; the cells that trip the
+    formula rule (`casework.values`)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: list[tuple[Path, Path]] = []
+        self.problems: list[str] = []
+
+    def commit(self) -> None:
+        for aside, target in self.files:
+            os.replace(aside, target)
+
+    def discard(self) -> None:
+        for aside, _ in self.files:
+            aside.unlink(missing_ok=True)
+
+
+def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> None:
+    session = db.session
     ref = _Refs(agency)
     ring = crypto.current()
 
@@ -174,7 +233,7 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
 
     areas = session.execute(select(AREA).order_by(AREA.c.name)).all()
     area_names = {a.id: a.name for a in areas}
-    _write(directory, AREAS, report, ([a.name, a.locality, a.asb_priority, a.sv_hotspot, a.rural_hotspot]
+    _write(staged, AREAS, report, ([a.name, a.locality, a.asb_priority, a.sv_hotspot, a.rural_hotspot]
                                       for a in areas), sort=False)
 
     incident_filter = _mine(INCIDENT, RecordKind.INCIDENT, agency)
@@ -183,7 +242,7 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
          area_names.get(i.area_id) if i.area_id else None, i.rural, i.alcohol, i.drugs, i.mental_health, i.asb_type]
         for i in session.execute(select(INCIDENT).where(incident_filter))
     ]
-    _write(directory, INCIDENTS, report, incidents)
+    _write(staged, INCIDENTS, report, incidents)
     del incidents
 
     survivors: set[uuid.UUID] = set()  # people named through one merged into them
@@ -197,7 +256,7 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
         # Two parties can become one when their people were merged; a known status wins.
         if key not in parties or parties[key][3] is None:
             parties[key] = [*key, p.cj_status]
-    _write(directory, PARTIES, report, parties.values())
+    _write(staged, PARTIES, report, parties.values())
     del parties
 
     referrals = []
@@ -211,7 +270,7 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
                          + [getattr(r, name) if name in allowed else None
                             for name in ("started_on", "ended_on", "outcome", "criteria", "dash_score",
                                          "mappa_category", "mappa_level")])
-    _write(directory, REFERRALS, report, referrals)
+    _write(staged, REFERRALS, report, referrals)
     del referrals
 
     people = []
@@ -232,19 +291,13 @@ def export_dataset(directory: Path, *, agency: Agency | None = None) -> ExportRe
         if p.merged_into_id is not None:
             continue  # its refs and parties are the survivor's
         people.append(_person_row(ring, ref(RecordKind.PERSON, p.id), p))
-    _write(directory, PEOPLE, report, people)
+    _write(staged, PEOPLE, report, people)
     del people
 
     activities = [[ref(RecordKind.ACTIVITY, a.id), a.occurred_on, a.kind, a.friends_recruited,
                    pounds(a.savings_pence)]
                   for a in session.execute(select(ACTIVITY).where(_mine(ACTIVITY, RecordKind.ACTIVITY, agency)))]
-    _write(directory, PREVENTION, report, activities)
-    # The audit trail records the export here, once: agency, folder and report.files.
-    from ..services import audit
-
-    audit.record_exchange("export", agency_id=agency.id if agency else None, file_name=directory.name,
-                          counts=dict(report.files))
-    return report
+    _write(staged, PREVENTION, report, activities)
 
 
 def _person_row(ring: crypto.Keyring, person_ref: str, p: Any) -> list[Any]:
@@ -266,16 +319,25 @@ def _unseal(ring: crypto.Keyring, column: str, row_id: uuid.UUID, sealed: bytes 
     return crypto.decode_plain(crypto.unseal(ring, sealed, table="person", column=column, row_id=row_id), kind)
 
 
-def _write(directory: Path, spec: FileSpec, report: ExportReport, rows: Iterable[list[Any]], *,
+def _write(staged: _Staged, spec: FileSpec, report: ExportReport, rows: Iterable[list[Any]], *,
            sort: bool = True) -> None:
-    target = directory / spec.name
-    aside = directory / f".{spec.name}.part"
+    target = staged.directory / spec.name
+    aside = staged.directory / f".{spec.name}.part"
     texts = [[cell(v) for v in row] for row in rows]
     if sort:
         texts.sort()
+    may_be_formula = values.may_be_formula
+    for line, row in enumerate(texts, start=2):
+        if not any(map(may_be_formula, row)):
+            continue
+        for column, text in zip(spec.header, row):
+            if values.formula_problem(text):
+                staged.problems.append(
+                    f"{spec.name}:{line}: {column}: the record {row[0]!r} holds text a spreadsheet would run as a "
+                    "formula (stored before the rule that now refuses it): correct it on its page, then export again")
+    staged.files.append((aside, target))
     with aside.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(spec.header)
         writer.writerows(texts)
-    os.replace(aside, target)
     report.files[spec.name] = len(texts)

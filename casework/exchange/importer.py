@@ -68,6 +68,7 @@ from .reader import Problems, Progress, Row, read_rows
 from .records import ACTIVITY, INCIDENT, PARTY, PERSON, REFERRAL, SECRETS, SOURCE_REF, TABLES, Records
 from .report import FileCounts, ImportReport
 from .schema import AREAS, FILES, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
+from .usable import NOT_USABLE, Usable
 
 CHUNK = 2000
 SPECS = {spec.name: spec for spec in FILES}
@@ -115,6 +116,9 @@ class Writer:
         # People of the parties written here, around the Session: their repeat marks are refreshed
         # at the end (casework.services.marks.deferred; updates and deletes are seen by the Session).
         self.party_people: set[uuid.UUID] = set()
+        # `casework:<id>` refs naming records the agency may not use (`usable`): reported at the end.
+        self.usable = Usable(agency.id)
+        self.not_usable = Problems()
         # Whether the agency had refs of a kind before: a first import skips every lookup.
         self.prior = {kind: bool(self.session.scalar(select(exists().where(
             SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
@@ -135,7 +139,15 @@ class Writer:
             self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL,
                           lambda v: self.make.referral(v, self._person_id(v["person_ref"])), None)
             self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self.make.activity, None)
+        if self.not_usable:
+            # Every such ref of the data set is listed; the caller's savepoint drops what was written.
+            raise ImportFailed(self.not_usable.listed())
         return self.report
+
+    def _named_existing(self, ref: str | None, record_id: uuid.UUID) -> bool:
+        """Whether `ref` is a `casework:<id>` ref naming, by its id, `record_id`, a record that existed
+        before this import (what `usable` decides about)."""
+        return ref is not None and record_id not in self.generated and generated_id(ref) == record_id
 
     def _bulk_tables(self) -> list[Table]:
         """The tables this import loads in bulk: many rows, at least as many as they hold already
@@ -246,6 +258,13 @@ class Writer:
             self.generated.update(made)
         if any(kind == RecordKind.INCIDENT.value and record_id not in self.generated for kind, record_id in referenced):
             raise NotFresh("a casework ref of an incident names one that exists")
+        people = {record_id for kind, record_id in referenced
+                  if kind == RecordKind.PERSON.value and record_id not in self.generated}
+        if people:
+            existing = set(self.session.scalars(select(PERSON.c.id).where(PERSON.c.id.in_(list(people)))))
+            if existing - self.usable.linkable_people(existing):
+                # Written again record by record, which lists each such ref (`usable`).
+                raise NotFresh("a casework ref names a person the agency may not use")
 
     # --- records with a ref -------------------------------------------------------
 
@@ -254,7 +273,7 @@ class Writer:
         assert spec.ref_column is not None
         for chunk in _chunks(self._rows(spec)):
             written, old = self._record_chunk(spec, table, kind, [(r.values[spec.ref_column], values_of(r.values))
-                                                                 for r in chunk])
+                                                                 for r in chunk], chunk)
             if ids is not None:
                 ids.update(written)
             if table is INCIDENT:
@@ -263,8 +282,8 @@ class Writer:
                     self.replaced |= old
             self._written(spec, len(chunk))
 
-    def _record_chunk(self, spec: FileSpec, table: Table, kind: RecordKind,
-                      rows: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, uuid.UUID], set[uuid.UUID]]:
+    def _record_chunk(self, spec: FileSpec, table: Table, kind: RecordKind, rows: list[tuple[str, dict[str, Any]]],
+                      lines: list[Row]) -> tuple[dict[str, uuid.UUID], set[uuid.UUID]]:
         """Write one chunk; the ids of its refs, and which of them existed before."""
         counts = self.report.files[spec.name]
         secrets = SECRETS.get(table.name, ())
@@ -278,12 +297,16 @@ class Writer:
             current = {r.id: r for r in self.session.execute(select(*columns).where(
                 table.c.id.in_(list(existing.values()))))}
             protected = self._protected(table, list(current))
+        refused = self._not_usable(spec, table, kind, rows, lines, existing, current)
         ids: dict[str, uuid.UUID] = {}
         inserts: list[dict[str, Any]] = []
         refs: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
         for ref, values in rows:
             record_id = existing.get(ref)
+            if ref in refused:
+                ids[ref] = record_id  # type: ignore[assignment]  # the import fails: nothing is kept
+                continue
             if record_id is not None and record_id in protected:
                 ids[ref] = record_id  # its parties and referrals still resolve to it
                 counts.protected += 1
@@ -324,7 +347,37 @@ class Writer:
             insert_rows(self.session, SOURCE_REF, refs, now=self.now)
         if table is INCIDENT:
             self.protected_incidents |= protected
-        return ids, set(current) - protected
+        return ids, set(current) - protected - {existing[ref] for ref in refused if ref in existing}
+
+    def _not_usable(self, spec: FileSpec, table: Table, kind: RecordKind, rows: list[tuple[str, dict[str, Any]]],
+                    lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any]) -> set[str]:
+        """The refs of the chunk's rows that name, or link, a record the agency may not use (`usable`),
+        each reported on its line: a row's own `casework:<id>` ref naming an existing record, and a
+        referral's person named so (unless the referral exists and names that person already)."""
+        refused: set[str] = set()
+        named = {ref: existing[ref] for ref, _ in rows if ref in existing and self._named_existing(ref, existing[ref])}
+        if named:
+            usable = self.usable.records(kind, set(named.values()))
+            for (ref, _), row in zip(rows, lines):
+                if ref in named and named[ref] not in usable:
+                    self.not_usable.add(spec.name, row.line, spec.ref_column or "-", NOT_USABLE)
+                    refused.add(ref)
+        if table is REFERRAL:
+            people = {values["person_id"] for (_, values), row in zip(rows, lines)
+                      if self._named_existing(row.values["person_ref"], values["person_id"])}
+            linkable = self.usable.linkable_people(people) if people else set()
+            for (ref, values), row in zip(rows, lines):
+                person_id = values["person_id"]
+                if person_id not in people or person_id in linkable:
+                    continue
+                if not self._named_existing(row.values["person_ref"], person_id):
+                    continue
+                record = current.get(existing.get(ref))  # type: ignore[arg-type]
+                if record is not None and record.person_id == person_id:
+                    continue  # the referral names them already: nothing new is linked
+                self.not_usable.add(spec.name, row.line, "person_ref", NOT_USABLE)
+                refused.add(ref)
+        return refused
 
     def _protected(self, table: Table, record_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """The records among `record_ids` this import leaves as they are: a restricted one (only the
@@ -396,10 +449,19 @@ class Writer:
                 for p in self.session.execute(select(PARTY).where(PARTY.c.incident_id.in_(list(old)))):
                     existing[(p.incident_id, p.person_id, p.role.value)] = p
             inserts, updates = [], []
+            usable = self._usable_in_parties(chunk)
             for row in chunk:
                 v = row.values
                 incident_id = self.incident_ids[v["incident_ref"]]
                 person_id = self.person_ids[v["person_ref"]]
+                if self._named_existing(v["incident_ref"], incident_id) and incident_id not in usable:
+                    self.not_usable.add(PARTIES.name, row.line, "incident_ref", NOT_USABLE)
+                    continue
+                if (self._named_existing(v["person_ref"], person_id) and person_id not in usable
+                        and (incident_id, person_id, v["role"].value) not in existing):
+                    # A link the database holds already is no new link (an export imported back).
+                    self.not_usable.add(PARTIES.name, row.line, "person_ref", NOT_USABLE)
+                    continue
                 if incident_id in self.protected_incidents:
                     counts.protected += 1
                     continue
@@ -434,6 +496,19 @@ class Writer:
                 self.party_people.update(row["person_id"] for row in inserts)
             self._written(PARTIES, len(chunk))
         self._remove_replaced_parties(counts)
+
+    def _usable_in_parties(self, chunk: list[Row]) -> set[uuid.UUID]:
+        """Of the incidents and people the chunk names through `casework:<id>` refs of records that
+        existed, those the agency may use (`usable`): incidents open to it, people it may link."""
+        incidents, people = set(), set()
+        for row in chunk:
+            v = row.values
+            if self._named_existing(v["incident_ref"], incident_id := self.incident_ids[v["incident_ref"]]):
+                incidents.add(incident_id)
+            if self._named_existing(v["person_ref"], person_id := self.person_ids[v["person_ref"]]):
+                people.add(person_id)
+        return ((self.usable.records(RecordKind.INCIDENT, incidents) if incidents else set())
+                | (self.usable.linkable_people(people) if people else set()))
 
     def _people_with_several_refs(self) -> set[uuid.UUID]:
         rows = self.session.execute(

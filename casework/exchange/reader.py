@@ -9,7 +9,9 @@ a row's line is right even when a quoted cell holds a line break.
 from __future__ import annotations
 
 import csv
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,6 +113,44 @@ class Progress:
             self.stream.flush()
 
 
+class NotARegularFile(OSError):
+    """A data set's file that is a link, a folder or a device: never read."""
+
+
+def open_data_file(path: Path) -> BinaryIO:
+    """Open a data set's file for reading, refusing (`NotARegularFile`) anything but a regular file
+    reached without a symbolic link: the name is not followed (O_NOFOLLOW), and what was opened is
+    checked before a byte is read, so a file swapped for a link after `find_files` looked is
+    refused too."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if path.is_symlink():
+            raise NotARegularFile(f"{path.name} is a link, not a file of the data set") from e
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(f"{path.name} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def regular_file_problem(path: Path) -> str | None:
+    """Why `path` is not a file an import may read (a symbolic link, a folder, a device, a pipe),
+    from the entry itself (never followed, never read); None for a regular file."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISLNK(mode):
+        return "a link to another file, not a file of the data set's folder: nothing was read from it"
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a device or a pipe): nothing was read from it"
+    return None
+
+
 @dataclass
 class Row:
     line: int
@@ -169,7 +209,14 @@ def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progr
     added to `unusable`, so other files' references into it are not reported as well.
     """
     name = spec.name
-    with path.open("rb") as stream:
+    try:
+        opened = open_data_file(path)
+    except NotARegularFile as e:  # swapped for a link since the folder was listed: never read
+        problems.add(name, 1, NO_COLUMN, str(e))
+        if unusable is not None:
+            unusable.add(name)
+        return
+    with opened as stream:
         lines = _Lines(stream, name, problems, progress)
         reader = csv.reader(lines, strict=True)
         positions: dict[str, int] | None = None

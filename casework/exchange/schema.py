@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import crypto
+from .. import crypto, values
 from ..models.vocab import (
     AgencyKind,
     AsbType,
@@ -31,7 +31,7 @@ from ..models.vocab import (
 )
 
 MAX_REF = 64
-MAX_TEXT = 200
+MAX_TEXT = values.MAX_LINE  # every text column is one line: a name, a place, an area
 
 
 class Invalid(ValueError):
@@ -43,13 +43,24 @@ def ref(text: str) -> str:
         raise Invalid(f"a ref is at most {MAX_REF} characters (this one has {len(text)})")
     if not text.isprintable():
         raise Invalid("a ref may hold printable characters only")
+    _no_formula(text)
     return text
 
 
 def text(value: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise Invalid(f"at most {MAX_TEXT} characters (this has {len(value)})")
+    """A text cell: at most `MAX_TEXT` characters, and nothing a spreadsheet would run as a formula
+    (`casework.values`, the rule the forms apply too)."""
+    problem = values.length_problem(value, MAX_TEXT)
+    if problem:
+        raise Invalid(problem)
+    _no_formula(value)
     return value
+
+
+def _no_formula(value: str) -> None:
+    problem = values.formula_problem(value)
+    if problem:
+        raise Invalid(f"{value[:20]!r}{'...' if len(value) > 20 else ''} {problem}")
 
 
 def date(value: str) -> dt.date:
@@ -60,6 +71,15 @@ def date(value: str) -> dt.date:
         return dt.date(int(value[:4]), int(value[5:7]), int(value[8:]))
     except ValueError:
         raise Invalid(f"{value} is not a real date") from None
+
+
+def date_of_birth(value: str) -> dt.date:
+    """A date that is today or in the past (`casework.values`, the rule the person form applies)."""
+    born = date(value)
+    problem = values.date_of_birth_problem(born)
+    if problem:
+        raise Invalid(f"{value} {problem}")
+    return born
 
 
 _FLAGS = {"y": True, "yes": True, "true": True, "1": True, "n": False, "no": False, "false": False, "0": False}
@@ -202,7 +222,7 @@ PEOPLE = FileSpec("people.csv", (
     Column("person_ref", ref, required=True),
     Column("surname", text, required=True),
     Column("forenames", text),
-    Column("date_of_birth", date),
+    Column("date_of_birth", date_of_birth),
     Column("gender", choice(Gender, "a gender")),
     Column("postcode", postcode),
     _flag("mental_health"), _flag("substance_misuse"), _flag("complex_needs"),

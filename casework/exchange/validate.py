@@ -22,7 +22,7 @@ from sqlalchemy import Table, select
 from ..db import db
 from ..models import Agency, Area, Incident, Person, RecordKind, SourceRef
 from .bulk import generated_id
-from .reader import NO_COLUMN, Problems, Progress, read_rows
+from .reader import NO_COLUMN, Problems, Progress, read_rows, regular_file_problem
 from .schema import AREAS, BY_NAME, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS
 
 LOOKUP_BATCH = 2000
@@ -37,19 +37,24 @@ class Checked:
 
     @property
     def total_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.files.values())
+        return sum(p.lstat().st_size for p in self.files.values())
 
 
 def find_files(directory: Path, problems: Problems) -> dict[str, Path]:
     """The data set's files by name; a CSV file of another name is a problem (a typo must not
-    silently leave a file out)."""
+    silently leave a file out), and so is a file of the format that is not a regular file in the
+    folder (a symbolic link, say, to a file elsewhere): it is never read, and nothing of it shown."""
     if not directory.is_dir():
         problems.add(str(directory), 0, NO_COLUMN, "not a folder")
         return {}
     found: dict[str, Path] = {}
     for path in sorted(directory.iterdir()):
-        if path.name in BY_NAME and path.is_file():
-            found[path.name] = path
+        if path.name in BY_NAME:
+            problem = regular_file_problem(path)
+            if problem is None:
+                found[path.name] = path
+            else:
+                problems.add(path.name, 1, NO_COLUMN, problem)
         elif path.suffix.lower() == ".csv":
             problems.add(path.name, 1, NO_COLUMN,
                          f"not a file of the exchange format; the files are {', '.join(BY_NAME)}")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 
 from .. import crypto, policy
+from .. import values as rules
 from ..db import db
 from ..models import Gender, Incident, Party, PartyRole, Person
 from . import audit, identity, versioning
@@ -67,8 +68,8 @@ class PersonDetails:
                 raise PersonError("Enter a real postcode, like DT1 1XJ", "postcode")
             values["postcode"] = normal
         dob = values["date_of_birth"]
-        if dob is not None and dob > (today or dt.date.today()):
-            raise PersonError("Date of birth must be today or in the past", "date_of_birth")
+        if dob is not None and (problem := rules.date_of_birth_problem(dob, today=today)):
+            raise PersonError(f"Date of birth {problem}", "date_of_birth")  # as an import says it
         if values["email"] and "@" not in values["email"]:
             raise PersonError("Enter an email address in the correct format, like name@example.com", "email")
         return PersonDetails(**values)

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from casework import crypto
 from casework.db import db
 from casework.exchange import ImportFailed, apart, export_dataset, import_dataset, importer, prepare
-from casework.models import AgencyKind, Party, PartyRole, Person, SourceRef
+from casework.models import AgencyKind, Party, PartyRole, Person, Share, SourceRef
 from casework.services.marks import check_repeat_marks
 from tests.conftest import SAMPLE
 from tests.factories import AgencyFactory, IncidentFactory
@@ -134,13 +134,17 @@ def test_an_import_naming_records_that_exist_is_written_again_record_by_record(p
     export_dataset(out, agency=police)  # names Smith and the incident by their ids: `casework:<id>`
 
     fire = AgencyFactory(name="Dorset Fire", kind=AgencyKind.FIRE)
+    for kind, record in (("person", smith), ("incident", incident)):  # else fire may not name them (issue 20)
+        db.session.add(Share(record_kind=kind, record_id=record.id, agency_id=fire.id, via="explicit"))
+    db.session.flush()
     before = snapshot()
     if not apart:
         monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 10**12)
     report = import_dataset(out, agency=fire)
     assert prepared == ["prepared", "not fresh"] if apart else ["prepared"]
     counts = {name: (c.created, c.updated, c.unchanged, c.protected) for name, c in report.files.items()}
-    # Smith and the incident are other agencies' records: left as they are; nothing is made twice.
+    # Smith and the incident are other agencies' records shared with fire: left as they are; nothing is
+    # made twice.
     assert counts["people.csv"] == (0, 0, 0, 1) and counts["incidents.csv"] == (0, 0, 0, 1)
     assert counts["parties.csv"] == (0, 0, 0, 1)
     after = snapshot()
@@ -164,6 +168,9 @@ def test_a_reference_to_a_person_that_exists_is_that_person(police, tmp_path, pr
     council = AgencyFactory(name="Dorset Council", kind=AgencyKind.COUNCIL)
     import_dataset(dataset(tmp_path, "c", people=f"{PEOPLE_HEADER}\nC1,Smith,,,,,,,"), agency=council)
     smith = db.session.scalars(select(Person)).one()
+    # Shared with the police, as the pages require before a user adds them to an incident (issue 20).
+    db.session.add(Share(record_kind="person", record_id=smith.id, agency_id=police.id, via="explicit"))
+    db.session.flush()
     folder = dataset(tmp_path, incidents="incident_ref,occurred_on,category,domestic_abuse,recorded_by\n"
                                          "I1,2024-05-01,theft,n,police",
                      parties=f"incident_ref,person_ref,role,cj_status\nI1,casework:{smith.id},victim,")
