@@ -35,6 +35,8 @@ BAD_CODE = "Enter a correct code from your authenticator app, or an unused recov
 LOCKED = ("There have been too many failed attempts to sign in to this account. "
           "Wait 15 minutes, then try again.")
 THROTTLED = "There have been too many failed sign-in attempts from your network. Try again later."
+USED_CODE = ("That code has already been used. Wait for your authenticator app to show a new code, "
+             "then enter it")
 
 
 class Result(enum.Enum):
@@ -44,6 +46,8 @@ class Result(enum.Enum):
     BAD = "bad"
     LOCKED = "locked"
     THROTTLED = "throttled"
+    USED = "used"  # a right code, already used: refused, but not a failed guess
+    CORRECT = "correct"  # the current password, checked before a change
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class Attempt:
 
     @property
     def message(self) -> str | None:
-        return {Result.BAD: BAD_CREDENTIALS, Result.LOCKED: LOCKED, Result.THROTTLED: THROTTLED}.get(self.result)
+        return {Result.BAD: BAD_CREDENTIALS, Result.LOCKED: LOCKED, Result.THROTTLED: THROTTLED,
+                Result.USED: USED_CODE}.get(self.result)
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,11 @@ def check_code(*, user_id: uuid.UUID, code: str) -> Attempt:
                 User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
                 .values(totp_last_step=step)):
             return Attempt(Result.SIGNED_IN, user.id)
+        if step is not None:
+            # The right code, used already (to set up the authenticator, or a moment ago): whoever
+            # sends it knows it, so it is no guess; refused, and not counted towards the lock-out.
+            audit.record("sign_in.code_reused", user=_actor(account), details={"step": "code"})
+            return Attempt(Result.USED, user.id)
         return _failed(account, step="code")
     digest = crypto.recovery_code_digest(compact)
     if not _claim(update(RecoveryCode).where(

@@ -138,7 +138,7 @@ def set_password(*, user: User, password: str, by_setup_link: bool = False) -> N
     problem = password_problem(password, email=user.email)
     if problem:
         raise UserError(problem, "password")
-    from ..auth import sessions
+    from ..auth import pending, sessions
 
     user.password_hash = crypto.hash_password(password, **hash_params())
     user.password_changed_at = utcnow()
@@ -147,6 +147,7 @@ def set_password(*, user: User, password: str, by_setup_link: bool = False) -> N
     user.failed_attempts = 0
     user.locked_until = None
     sessions.end_all(user_id=user.id, reason="password_changed")
+    pending.end_all(user_id=user.id)
     db.session.flush()
     audit.record("user.password_set" if by_setup_link else "user.password_change", user=user, record=user)
 
