@@ -54,6 +54,7 @@ class Result(enum.Enum):
 class Attempt:
     result: Result
     user_id: uuid.UUID | None = None
+    just_locked: bool = False  # this failure locked the account (not: it was locked already)
 
     @property
     def message(self) -> str | None:
@@ -128,6 +129,31 @@ def check_password(*, email: str, password: str) -> Attempt:
     return Attempt(Result.NEED_CODE if account.enrolled else Result.NEED_ENROLMENT, account.id)
 
 
+def check_current_password(*, user_id: uuid.UUID, password: str) -> Attempt:
+    """A signed-in user's current password, asked before a change: checked as signing in checks it.
+    A wrong one counts towards the same lock-out (so five end in a 15-minute lock) and towards the
+    client address's limit; while the account is locked, or the address over its limit, nothing is
+    checked. Run outside the request's transaction (it writes in transactions of its own)."""
+    address = _address()
+    if not _limiter().test(_address_limit(), "sign-in-address", address):
+        audit.record("sign_in.throttled", user=None, details={"step": "current_password"})
+        return Attempt(Result.THROTTLED, user_id)
+    with db.new_session() as s, begin_mode("DEFERRED"):
+        row = s.execute(select(User.id, User.agency_id, User.active, User.password_hash, User.locked_until,
+                               User.totp_enrolled_at).where(User.id == user_id)).first()
+    if row is None or not row.active or row.password_hash is None:
+        return Attempt(Result.BAD, user_id)
+    account = _Account(row.id, row.agency_id, row.active, row.password_hash, row.locked_until,
+                       row.totp_enrolled_at is not None)
+    if account.locked_until is not None and account.locked_until > utcnow():
+        _limiter().hit(_address_limit(), "sign-in-address", address)
+        audit.record("sign_in.refused_locked", user=_actor(account), details={"step": "current_password"})
+        return Attempt(Result.LOCKED, account.id)
+    if not crypto.verify_password(account.password_hash, password):
+        return _failed(account, step="current_password")
+    return Attempt(Result.CORRECT, account.id)
+
+
 def check_code(*, user_id: uuid.UUID, code: str) -> Attempt:
     """The second step: a code from the authenticator (each works once) or an unused recovery code."""
     address = _address()
@@ -190,7 +216,7 @@ def _failed(account: _Account, *, step: str) -> Attempt:
     audit.record("sign_in.failed", user=_actor(account), details={"step": step, "attempt": count})
     if locked:
         audit.record("sign_in.locked", user=_actor(account), details={"minutes": cfg["LOCKOUT_MINUTES"]})
-        return Attempt(Result.LOCKED, account.id)
+        return Attempt(Result.LOCKED, account.id, just_locked=True)
     return Attempt(Result.BAD, account.id)
 
 

@@ -173,12 +173,6 @@ def set_password(*, user: User, password: str, by_setup_link: bool = False) -> N
     audit.record("user.password_set" if by_setup_link else "user.password_change", user=user, record=user)
 
 
-def change_password(*, user: User, current: str, new: str) -> None:
-    if not crypto.verify_password(user.password_hash, current, **hash_params()):
-        raise UserError("Your current password is not right", "current_password")
-    set_password(user=user, password=new)
-
-
 def set_roles(*, user: User, roles: Iterable[Role | str], by: Any) -> int:
     """Give `user` exactly `roles`: never one's own, and never the administrator role with a role that
     sees case data (`roles_problem`). Returns how many restricted records this left with nobody named
