@@ -140,7 +140,8 @@ def enrol():  # type: ignore[no-untyped-def]
             form.code.errors = [str(e)]
         else:
             after = _complete(user, found)
-            if after is None:  # used by another request in the meantime
+            if after is None:  # used by another request in the meantime: keep nothing of this one
+                db.session.rollback()
                 return redirect(url_for("auth.sign_in"))
             return render_template("auth/recovery_codes.html", codes=codes, next=after)
     status = 400 if request.method == "POST" else 200
