@@ -37,6 +37,8 @@ LOCKED = ("There have been too many failed attempts to sign in to this account. 
 THROTTLED = "There have been too many failed sign-in attempts from your network. Try again later."
 USED_CODE = ("That code has already been used. Wait for your authenticator app to show a new code, "
              "then enter it")
+USED_RECOVERY_CODE = ("That recovery code has already been used. Enter a code from your authenticator app, "
+                      "or another recovery code")
 
 
 class Result(enum.Enum):
@@ -47,6 +49,7 @@ class Result(enum.Enum):
     LOCKED = "locked"
     THROTTLED = "throttled"
     USED = "used"  # a right code, already used: refused, but not a failed guess
+    USED_RECOVERY = "used_recovery"  # the same, for a recovery code
     CORRECT = "correct"  # the current password, checked before a change
 
 
@@ -59,7 +62,7 @@ class Attempt:
     @property
     def message(self) -> str | None:
         return {Result.BAD: BAD_CREDENTIALS, Result.LOCKED: LOCKED, Result.THROTTLED: THROTTLED,
-                Result.USED: USED_CODE}.get(self.result)
+                Result.USED: USED_CODE, Result.USED_RECOVERY: USED_RECOVERY_CODE}.get(self.result)
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,12 @@ def check_code(*, user_id: uuid.UUID, code: str) -> Attempt:
     if not _claim(update(RecoveryCode).where(
             RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest, RecoveryCode.used_at.is_(None))
             .values(used_at=utcnow())):
+        with db.new_session() as s, begin_mode("DEFERRED"):
+            used = s.scalar(select(RecoveryCode.id).where(RecoveryCode.user_id == user.id,
+                                                          RecoveryCode.code_hash == digest))
+        if used is not None:  # one of theirs, used before: no guess either
+            audit.record("sign_in.code_reused", user=_actor(account), details={"step": "recovery_code"})
+            return Attempt(Result.USED_RECOVERY, user.id)
         return _failed(account, step="code")
     audit.record("sign_in.recovery_code_used", user=_actor(account), record=user)
     return Attempt(Result.SIGNED_IN, user.id)

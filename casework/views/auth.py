@@ -114,8 +114,8 @@ def code():  # type: ignore[no-untyped-def]
             session.pop("pending", None)
             flash(signin.LOCKED)
             return redirect(url_for("auth.sign_in"))
-        form.code.errors = [{Result.THROTTLED: signin.THROTTLED, Result.USED: signin.USED_CODE}
-                            .get(attempt.result, signin.BAD_CODE)]
+        said = attempt.result in (Result.THROTTLED, Result.USED, Result.USED_RECOVERY)
+        form.code.errors = [attempt.message if said and attempt.message else signin.BAD_CODE]
         return render_template("auth/code.html", form=form), 400
     user = db.session.get(User, found.user_id)
     if user is None or not user.active:
