@@ -71,6 +71,16 @@ logconfig_dict = {
     "root": {"handlers": [], "level": "WARNING"},
 }
 
+# gunicorn's control socket (for `gunicornc`: worker counts, reloads, shutdown) defaults to one path per
+# user ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl), so a second instance run by the same
+# user takes over the first one's. It is off unless GUNICORN_CONTROL_SOCKET names a path of this
+# instance's own (for example /run/casework-web/gunicorn.ctl): systemd's signals manage the service.
+control_socket_path = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+control_socket_disable = not control_socket_path
+if control_socket_path:
+    control_socket = control_socket_path
+control_socket_mode = 0o600
+
 # Header and request-line limits: no page of ours needs more.
 limit_request_line = 8190
 limit_request_fields = 100

@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_MEMORY_KIB": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,
     "AUDIT_CHECKPOINT_FILE": None,  # <instance>/audit-checkpoints
-    "PUBLIC_URL": None,  # the service's address, for set-up links printed by the CLI
+    "PUBLIC_URL": None,  # the service's public address, for links given to people (casework.links)
     # scheduled jobs and retention (casework.scheduler, casework.services.retention)
     "SCHEDULER_TIMEZONE": "Europe/London",
     "SCHEDULE": {},  # job name -> schedule, e.g. {"retention_sweep": "daily 03:00"}; see casework.scheduler

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import re
 import sqlite3
 import time
@@ -38,12 +39,27 @@ _FIRST_WORD = re.compile(r"\s*(\w+)")
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        _create_private_file(parsed.database)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _create_private_file(database: str | None) -> None:
+    """A SQLite database file this app is the first to open is created owner-only (its WAL and
+    shared-memory files take the same mode), whatever the URL it was given: left to SQLite, it
+    would follow the umask (0644: readable by every user of the machine)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # an existing database keeps the mode its owner gave it
+    except OSError:
+        pass  # no such folder, or not allowed: SQLite says so, in its words, on connecting
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -83,6 +83,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT, P.VIEW_JOBS}),
 }
 
+# What makes a role one that sees case data: the administrator role is never given with one of these
+# (`casework.services.users.roles_problem`), so no administrator can grant themselves case data.
+CASE_DATA = frozenset({P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED, P.EXCHANGE_DATA})
+
+
+def case_data_roles() -> frozenset[Role]:
+    """The roles that see case data (people, incidents, cases, search terms)."""
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if granted & CASE_DATA)
+
+
 RESTRICTED_MATCH_NOTICE = "A restricted record may match; ask its owner."
 
 

@@ -86,7 +86,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _default_deny() -> Any:
         # Tests share one app context (and `g`) across requests: never reuse the last request's user.
-        for key in ("_login_user", "casework_timed_out_user", "casework_session_id", "casework_restored_form"):
+        for key in ("_login_user", "casework_timed_out_user", "casework_session_id", "casework_restored_form",
+                    "casework_started_session"):
             g.pop(key, None)
         endpoint = request.endpoint
         if endpoint is None:

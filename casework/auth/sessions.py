@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select, update
 
 from .. import crypto
@@ -48,9 +48,13 @@ def absolute_limit() -> dt.timedelta:
 def start(*, user: User, client_address: str | None) -> str:
     """A new session for `user` (in the request's transaction); returns the cookie's token."""
     token = crypto.new_token()
-    db.session.add(UserSession(token_hash=crypto.token_digest(token), user_id=user.id,
-                               last_seen_at=utcnow(), client_address=client_address))
+    row = UserSession(token_hash=crypto.token_digest(token), user_id=user.id, last_seen_at=utcnow(),
+                      client_address=client_address)
+    db.session.add(row)
     db.session.flush()
+    # Until the request commits, its row is in the request's transaction only, where `resume` (which
+    # reads in a transaction of its own) cannot see it: the rest of this request knows it from here.
+    g.casework_started_session = (row.token_hash, Resumed(user_id=user.id, session_id=row.id))
     return token
 
 
@@ -62,6 +66,9 @@ def resume(*, token: str, now: dt.datetime | None = None) -> Resumed | TimedOut 
     """
     now = now or utcnow()
     digest = crypto.token_digest(token)
+    started = g.get("casework_started_session")
+    if started is not None and crypto.macs_equal(started[0], digest):
+        return started[1]  # begun by this very request (see `start`)
     with db.new_session() as s, begin_mode("DEFERRED"):
         row = s.execute(
             select(UserSession.id, UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,

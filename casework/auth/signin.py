@@ -35,6 +35,10 @@ BAD_CODE = "Enter a correct code from your authenticator app, or an unused recov
 LOCKED = ("There have been too many failed attempts to sign in to this account. "
           "Wait 15 minutes, then try again.")
 THROTTLED = "There have been too many failed sign-in attempts from your network. Try again later."
+USED_CODE = ("That code has already been used. Wait for your authenticator app to show a new code, "
+             "then enter it")
+USED_RECOVERY_CODE = ("That recovery code has already been used. Enter a code from your authenticator app, "
+                      "or another recovery code")
 
 
 class Result(enum.Enum):
@@ -44,16 +48,21 @@ class Result(enum.Enum):
     BAD = "bad"
     LOCKED = "locked"
     THROTTLED = "throttled"
+    USED = "used"  # a right code, already used: refused, but not a failed guess
+    USED_RECOVERY = "used_recovery"  # the same, for a recovery code
+    CORRECT = "correct"  # the current password, checked before a change
 
 
 @dataclass(frozen=True)
 class Attempt:
     result: Result
     user_id: uuid.UUID | None = None
+    just_locked: bool = False  # this failure locked the account (not: it was locked already)
 
     @property
     def message(self) -> str | None:
-        return {Result.BAD: BAD_CREDENTIALS, Result.LOCKED: LOCKED, Result.THROTTLED: THROTTLED}.get(self.result)
+        return {Result.BAD: BAD_CREDENTIALS, Result.LOCKED: LOCKED, Result.THROTTLED: THROTTLED,
+                Result.USED: USED_CODE, Result.USED_RECOVERY: USED_RECOVERY_CODE}.get(self.result)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,31 @@ def check_password(*, email: str, password: str) -> Attempt:
     return Attempt(Result.NEED_CODE if account.enrolled else Result.NEED_ENROLMENT, account.id)
 
 
+def check_current_password(*, user_id: uuid.UUID, password: str) -> Attempt:
+    """A signed-in user's current password, asked before a change: checked as signing in checks it.
+    A wrong one counts towards the same lock-out (so five end in a 15-minute lock) and towards the
+    client address's limit; while the account is locked, or the address over its limit, nothing is
+    checked. Run outside the request's transaction (it writes in transactions of its own)."""
+    address = _address()
+    if not _limiter().test(_address_limit(), "sign-in-address", address):
+        audit.record("sign_in.throttled", user=None, details={"step": "current_password"})
+        return Attempt(Result.THROTTLED, user_id)
+    with db.new_session() as s, begin_mode("DEFERRED"):
+        row = s.execute(select(User.id, User.agency_id, User.active, User.password_hash, User.locked_until,
+                               User.totp_enrolled_at).where(User.id == user_id)).first()
+    if row is None or not row.active or row.password_hash is None:
+        return Attempt(Result.BAD, user_id)
+    account = _Account(row.id, row.agency_id, row.active, row.password_hash, row.locked_until,
+                       row.totp_enrolled_at is not None)
+    if account.locked_until is not None and account.locked_until > utcnow():
+        _limiter().hit(_address_limit(), "sign-in-address", address)
+        audit.record("sign_in.refused_locked", user=_actor(account), details={"step": "current_password"})
+        return Attempt(Result.LOCKED, account.id)
+    if not crypto.verify_password(account.password_hash, password):
+        return _failed(account, step="current_password")
+    return Attempt(Result.CORRECT, account.id)
+
+
 def check_code(*, user_id: uuid.UUID, code: str) -> Attempt:
     """The second step: a code from the authenticator (each works once) or an unused recovery code."""
     address = _address()
@@ -146,11 +180,22 @@ def check_code(*, user_id: uuid.UUID, code: str) -> Attempt:
                 User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
                 .values(totp_last_step=step)):
             return Attempt(Result.SIGNED_IN, user.id)
+        if step is not None:
+            # The right code, used already (to set up the authenticator, or a moment ago): whoever
+            # sends it knows it, so it is no guess; refused, and not counted towards the lock-out.
+            audit.record("sign_in.code_reused", user=_actor(account), details={"step": "code"})
+            return Attempt(Result.USED, user.id)
         return _failed(account, step="code")
     digest = crypto.recovery_code_digest(compact)
     if not _claim(update(RecoveryCode).where(
             RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest, RecoveryCode.used_at.is_(None))
             .values(used_at=utcnow())):
+        with db.new_session() as s, begin_mode("DEFERRED"):
+            used = s.scalar(select(RecoveryCode.id).where(RecoveryCode.user_id == user.id,
+                                                          RecoveryCode.code_hash == digest))
+        if used is not None:  # one of theirs, used before: no guess either
+            audit.record("sign_in.code_reused", user=_actor(account), details={"step": "recovery_code"})
+            return Attempt(Result.USED_RECOVERY, user.id)
         return _failed(account, step="code")
     audit.record("sign_in.recovery_code_used", user=_actor(account), record=user)
     return Attempt(Result.SIGNED_IN, user.id)
@@ -180,7 +225,7 @@ def _failed(account: _Account, *, step: str) -> Attempt:
     audit.record("sign_in.failed", user=_actor(account), details={"step": step, "attempt": count})
     if locked:
         audit.record("sign_in.locked", user=_actor(account), details={"minutes": cfg["LOCKOUT_MINUTES"]})
-        return Attempt(Result.LOCKED, account.id)
+        return Attempt(Result.LOCKED, account.id, just_locked=True)
     return Attempt(Result.BAD, account.id)
 
 

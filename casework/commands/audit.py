@@ -29,13 +29,18 @@ def checkpoint(path: Path | None) -> None:
 @audit_group.command("verify")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Checkpoint file (default: AUDIT_CHECKPOINT_FILE, or instance/audit-checkpoints)")
+@click.option("--anchors", "logs", multiple=True, type=click.File("r", encoding="utf-8", errors="replace"),
+              help="A log holding the app's \"audit head\" lines (JSON or text; - for standard input, e.g. "
+                   "journalctl -u casework-web -o cat | casework audit verify --anchors -). Repeat for several.")
 @with_appcontext
-def verify(path: Path | None) -> None:
-    """Check every entry's HMAC and link, and the checkpoints; exit 1 naming the first bad position."""
+def verify(path: Path | None, logs: tuple) -> None:  # type: ignore[type-arg]
+    """Check every entry's HMAC and link, the checkpoints and the heads logged; exit 1 naming the first
+    bad position."""
     from ..services import audit_chain
 
     try:
-        verdict = audit_chain.verify(path=path)
+        anchors = [a for log in logs for a in audit_chain.read_anchors(log, source=log.name)]
+        verdict = audit_chain.verify(path=path, anchors=anchors)
     except audit_chain.CheckpointFileError as e:
         click.echo(f"Error: {e}", err=True)
         raise SystemExit(2) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import current_app, url_for
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ..db import db
@@ -16,9 +16,12 @@ def users_group() -> None:
 
 
 def _setup_link(token: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base):
-        return url_for("auth.set_up", token=token, _external=True)
+    from ..links import LinkError, public_url_for
+
+    try:
+        return public_url_for("auth.set_up", token=token)
+    except LinkError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @users_group.command("create")

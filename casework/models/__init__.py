@@ -12,7 +12,7 @@ from .prevention import PreventionActivity
 from .referral import Consent, Referral
 from .sharing import RestrictedAccess, Share
 from .source_ref import SourceRef
-from .user import FormStash, RecoveryCode, Role, User, UserRole, UserSession
+from .user import FormStash, PendingSignIn, RecoveryCode, Role, User, UserRole, UserSession
 from .vocab import (
     AgencyKind,
     AsbType,
@@ -54,6 +54,7 @@ __all__ = [
     "Incident",
     "Party",
     "PartyRole",
+    "PendingSignIn",
     "Person",
     "PreventionActivity",
     "PreventionKind",

@@ -130,3 +130,18 @@ class FormStash(Base):
     path: Mapped[str] = mapped_column(String(500))
     fields = Secret(str, nullable=False)  # JSON: [[name, value], ...]
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class PendingSignIn(Base):
+    """Someone who gave their password (or set it through a set-up link) and has still to give the
+    second factor or set it up. The browser's cookie carries a random token; only its SHA-256 is kept.
+    It works once, for ten minutes, and only while the password is the one it was begun with."""
+
+    __tablename__ = "pending_sign_in"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(8))  # "code" or "enrol"
+    next_path: Mapped[str | None] = mapped_column(String(500))
+    password_changed_at: Mapped[dt.datetime | None]  # the password's version it was begun with
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

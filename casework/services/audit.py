@@ -32,6 +32,11 @@ moment it is recorded (a view is on record even if the request then fails),
 and the chain's advisory lock is never held across the rest of a request.
 
 Entries hold field names, never values; search terms are stored encrypted.
+
+Every committed append also writes the chain's new head to the log stream (an
+"audit head" line, signed with the audit key, `anchor`): the logs leave the
+machine, so deleting the newest entries in the database is seen by
+`casework audit verify --anchors` against them (see `casework.services.audit_chain`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,7 +66,13 @@ CHAIN_LOCK_KEY = 0x6361736577_6F726B
 PENDING = "casework.audit_pending"  # session.info: entries waiting for the session's transaction to end
 WRITTEN = "casework.audit_written"  # session.info: how many of them were appended at its commit
 CONNECTION = "casework.audit_connection"  # session.info: the connection of its transaction
+HEAD = "casework.audit_head"  # session.info: the head appended at its commit, logged once committed
+ANCHOR_DOMAIN = b"casework-audit-checkpoint|"  # anchors and checkpoints are signed alike
+ANCHOR_MESSAGE = "audit head "
 _CURRENT = object()
+# The chain's head after each append, whatever LOG_LEVEL says of the app's other lines.
+anchor_log = logging.getLogger("casework.audit.head")
+anchor_log.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,27 @@ def write(events: list[Event]) -> list[AuditEntry]:
     with db.new_session() as s, begin_mode("IMMEDIATE"):
         entries = _append(s, events)
         s.commit()
+    if entries:
+        log_head(entries[-1].position, bytes(entries[-1].mac))
     return entries
+
+
+def anchor_body(position: int, hash_: bytes, at: str) -> bytes:
+    return json.dumps({"position": position, "hash": hash_.hex(), "at": at},
+                      sort_keys=True, separators=(",", ":")).encode()
+
+
+def anchor(position: int, hash_: bytes) -> dict[str, Any]:
+    """The chain's head at `position` (its entry's hash), signed with the audit key: a checkpoint
+    line, and the log stream's "audit head" line."""
+    at = utcnow().isoformat(timespec="seconds")
+    mac = crypto.chain_mac(crypto.current(), ANCHOR_DOMAIN, anchor_body(position, hash_, at))
+    return {"position": position, "hash": hash_.hex(), "at": at, "mac": mac.hex()}
+
+
+def log_head(position: int, hash_: bytes) -> None:
+    """Write the committed head to the log stream (outside the database)."""
+    anchor_log.info("%s%s", ANCHOR_MESSAGE, json.dumps(anchor(position, hash_), separators=(",", ":")))
 
 
 def _append(s: Session, events: list[Event]) -> list[AuditEntry]:
@@ -286,8 +318,10 @@ def _write_pending_with_the_commit(session: Session) -> None:
         return
     session.flush()  # the changes first: their flush may record entries too
     pending = session.info[PENDING]
-    _append(session, pending)
+    entries = _append(session, pending)
     session.info[WRITTEN] = len(pending)
+    if entries:
+        session.info[HEAD] = (entries[-1].position, bytes(entries[-1].mac))
 
 
 @event.listens_for(Session, "after_commit")
@@ -295,6 +329,9 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.info.pop(CONNECTION, None)
+    head = session.info.pop(HEAD, None)
+    if head is not None:
+        log_head(*head)
     pending = session.info.pop(PENDING, None) or []
     left = pending[session.info.pop(WRITTEN, 0):]
     if left:  # recorded after the entries were appended (none in practice): own transaction
@@ -309,6 +346,7 @@ def _after_rollback(session: Session) -> None:
         return
     session.info.pop(CONNECTION, None)
     session.info.pop(WRITTEN, None)
+    session.info.pop(HEAD, None)  # rolled back with the entries: never anchored
     pending = session.info.pop(PENDING, None)
     if pending:
         write(pending)

@@ -1,4 +1,5 @@
-"""Housekeeping of accounts: set-up links past their time, sessions that timed out, kept forms.
+"""Housekeeping of accounts: set-up links past their time, sessions that timed out, kept forms,
+pending sign-ins (between the password and the second factor) past their ten minutes.
 
 Sessions time out when they are next used (casework.auth.sessions); these functions also end
 the ones never used again, so the session table says truthfully which are open, and delete
@@ -15,7 +16,7 @@ from sqlalchemy import and_, delete, or_, update
 
 from ..auth import sessions
 from ..db import db
-from ..models import FormStash, User, UserSession
+from ..models import FormStash, PendingSignIn, User, UserSession
 from ..models.base import utcnow
 
 
@@ -25,10 +26,12 @@ class Expired:
     sessions_ended: int
     sessions_deleted: int
     kept_forms_deleted: int
+    pending_sign_ins_deleted: int = 0
 
     def __str__(self) -> str:
         return (f"{self.setup_links} set-up links expired, {self.sessions_ended} sessions ended, "
-                f"{self.sessions_deleted} old sessions and {self.kept_forms_deleted} kept forms deleted")
+                f"{self.sessions_deleted} old sessions, {self.kept_forms_deleted} kept forms and "
+                f"{self.pending_sign_ins_deleted} expired pending sign-ins deleted")
 
 
 def expire(*, now: dt.datetime | None = None) -> Expired:
@@ -54,5 +57,7 @@ def expire(*, now: dt.datetime | None = None) -> Expired:
     forms = db.session.execute(
         delete(FormStash).where(or_(FormStash.expires_at < now, and_(FormStash.created_at < now - keep)))
     ).rowcount or 0
+    pending = db.session.execute(delete(PendingSignIn).where(PendingSignIn.expires_at < now)).rowcount or 0
     db.session.flush()
-    return Expired(setup_links=links, sessions_ended=ended, sessions_deleted=deleted, kept_forms_deleted=forms)
+    return Expired(setup_links=links, sessions_ended=ended, sessions_deleted=deleted, kept_forms_deleted=forms,
+                   pending_sign_ins_deleted=pending)

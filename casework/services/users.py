@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from .. import crypto
+from .. import crypto, policy
 from ..db import db
 from ..models import Agency, RecoveryCode, Role, User
 from ..models.base import utcnow
@@ -81,6 +81,24 @@ def parse_roles(values: Iterable[str]) -> set[Role]:
     return roles
 
 
+ADMIN_WITH_CASE_DATA = ("The administrator role cannot be given with {roles}, which see case data: someone who "
+                        "needs both has two accounts, one to administer and one for casework")
+OWN_ROLES = "You cannot change your own roles: another administrator must"
+
+
+def roles_problem(roles: Iterable[Role]) -> str | None:
+    """Why a user may not hold `roles` together, or None. An administrator manages users: one who
+    could also hold a role that sees case data could give it to themselves, so the two never go
+    together on one account."""
+    role_set = set(roles)
+    case_roles = role_set & policy.case_data_roles()
+    if Role.ADMIN in role_set and case_roles:
+        labels = sorted(r.label if r.label.split()[0].isupper() else r.label.lower() for r in case_roles)
+        named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        return ADMIN_WITH_CASE_DATA.format(roles=named)
+    return None
+
+
 @dataclass(frozen=True)
 class Invitation:
     user: User
@@ -98,6 +116,9 @@ def create(*, email: str, name: str, agency: Agency, roles: Iterable[Role | str]
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise UserError(f"A user with the email address {email} already exists", "email")
     role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
+    problem = roles_problem(role_set)
+    if problem:
+        raise UserError(problem, "roles")
     agency_service.lock(agency, shared=True)
     if not agency.active:
         raise UserError(f"{agency.name} is no longer an active agency: choose another", "agency")
@@ -138,7 +159,7 @@ def set_password(*, user: User, password: str, by_setup_link: bool = False) -> N
     problem = password_problem(password, email=user.email)
     if problem:
         raise UserError(problem, "password")
-    from ..auth import sessions
+    from ..auth import pending, sessions
 
     user.password_hash = crypto.hash_password(password, **hash_params())
     user.password_changed_at = utcnow()
@@ -147,22 +168,24 @@ def set_password(*, user: User, password: str, by_setup_link: bool = False) -> N
     user.failed_attempts = 0
     user.locked_until = None
     sessions.end_all(user_id=user.id, reason="password_changed")
+    pending.end_all(user_id=user.id)
     db.session.flush()
     audit.record("user.password_set" if by_setup_link else "user.password_change", user=user, record=user)
 
 
-def change_password(*, user: User, current: str, new: str) -> None:
-    if not crypto.verify_password(user.password_hash, current, **hash_params()):
-        raise UserError("Your current password is not right", "current_password")
-    set_password(user=user, password=new)
-
-
 def set_roles(*, user: User, roles: Iterable[Role | str], by: Any) -> int:
-    """Give `user` exactly `roles`. Returns how many restricted records this left with nobody named
+    """Give `user` exactly `roles`: never one's own, and never the administrator role with a role that
+    sees case data (`roles_problem`). Returns how many restricted records this left with nobody named
     who can manage them for their agency (`restricted.left_unkept`): the agency recovers them."""
+    if by is not None and user.id == by.id:
+        audit.record("user.roles_refused", user=by, record=user, details={"reason": "own roles"})
+        raise UserError(OWN_ROLES, "roles")
     role_set = parse_roles(r.value if isinstance(r, Role) else r for r in roles)
-    if by is not None and user.id == by.id and Role.ADMIN in user.roles and Role.ADMIN not in role_set:
-        raise UserError("You cannot remove your own administrator role", "roles")
+    problem = roles_problem(role_set)
+    if problem:
+        audit.record("user.roles_refused", user=by, record=user,
+                     details={"reason": "administrator with case data", "roles": sorted(r.value for r in role_set)})
+        raise UserError(problem, "roles")
     user.set_roles(role_set)
     db.session.flush()
     audit.record("user.roles", user=by, record=user, details={"roles": sorted(r.value for r in role_set)})

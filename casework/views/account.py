@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, ValidationError
 
+from ..auth import sessions, signin
 from ..auth.guard import signed_in
+from ..auth.signin import Result
+from ..db import db
 from ..forms import Form
+from ..models import User
 from ..services import users
 
 bp = Blueprint("account", __name__)
+
+CURRENT_PASSWORD_WRONG = "Your current password is not right"
 
 
 class ChangePasswordForm(Form):
@@ -35,8 +41,26 @@ def index():  # type: ignore[no-untyped-def]
 def change_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate():
+        user_id, session_id = current_user.id, g.get("casework_session_id")
+        # The request's transaction has only read the user so far: end it, so that the slow hash runs
+        # holding no lock and a failure is counted (in a transaction of its own) without waiting for it.
+        db.session.rollback()
+        attempt = signin.check_current_password(user_id=user_id, password=form.current_password.data)
+        if attempt.just_locked:
+            # Whoever holds this session has now failed the password too often: it ends here.
+            if session_id is not None:
+                sessions.end(session_id=session_id, reason="locked")
+            session.clear()
+            g.pop("_login_user", None)
+            flash(signin.LOCKED)
+            return redirect(url_for("auth.sign_in"))
+        if attempt.result is not Result.CORRECT:
+            form.current_password.errors = [{Result.THROTTLED: signin.THROTTLED, Result.LOCKED: signin.LOCKED}
+                                            .get(attempt.result, CURRENT_PASSWORD_WRONG)]
+            return render_template("account/index.html", form=form), 400
+        user = db.session.get(User, user_id)
         try:
-            users.change_password(user=current_user, current=form.current_password.data, new=form.password.data)
+            users.set_password(user=user, password=form.password.data)
         except users.UserError as e:
             getattr(form, e.field or "password").errors = [str(e)]
         else:

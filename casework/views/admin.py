@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..auth.guard import require
 from ..db import db
 from ..forms import Form, choices
+from ..links import LinkError, public_url_for
 from ..models import Agency, AgencyKind, Role, User
 from ..policy import Permission
 from ..services import agencies, users
@@ -75,10 +76,12 @@ def new_user():  # type: ignore[no-untyped-def]
                 raise users.UserError("Select an agency", "agency")
             invitation = users.create(email=form.email.data, name=form.name.data, agency=agency,
                                       roles=form.roles.data or [], by=current_user)
+            link = public_url_for("auth.set_up", token=invitation.token)
         except users.UserError as e:
             getattr(form, e.field or "email").errors = [str(e)]
+        except LinkError as e:  # nothing is kept: the request rolls back
+            form.email.errors = [str(e)]
         else:
-            link = url_for("auth.set_up", token=invitation.token, _external=True)
             return render_template("admin/user_link.html", user=invitation.user, link=link)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/user_new.html", form=form), status
@@ -150,7 +153,11 @@ def reset_second_factor(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def setup_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     account = _user_or_404(user_id)
     token = users.renew_setup_link(user=account, by=current_user)
-    link = url_for("auth.set_up", token=token, _external=True)
+    try:
+        link = public_url_for("auth.set_up", token=token)
+    except LinkError as e:  # the old link keeps working: the request rolls back
+        return render_template("admin/user.html", account=account, form=RolesForm(
+            data={"roles": [r.value for r in account.roles]}), action_error=str(e)), 400
     return render_template("admin/user_link.html", user=account, link=link)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
-import uuid
 
 import segno
 from flask import (
@@ -24,7 +22,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from .. import crypto
-from ..auth import sessions, signin, stash
+from ..auth import pending, sessions, signin, stash
 from ..auth.guard import public, safe_next, signed_in
 from ..auth.signin import Result
 from ..db import db
@@ -33,8 +31,6 @@ from ..models import User
 from ..services import audit, users
 
 bp = Blueprint("auth", __name__)
-
-PENDING_FOR = 600  # seconds between the password and the second factor
 
 
 class SignInForm(Form):
@@ -75,26 +71,27 @@ def sign_in():  # type: ignore[no-untyped-def]
     if attempt.result in (Result.BAD, Result.LOCKED, Result.THROTTLED):
         form.password.data = ""
         return render_template("auth/sign_in.html", form=form, next=nxt, failure=attempt.message), 400
+    user = db.session.get(User, attempt.user_id)
+    if user is None:
+        return redirect(url_for("auth.sign_in"))
     keep = {k: session[k] for k in ("stash",) if k in session}
     session.clear()  # nothing from before the password survives, except a kept form's token
     session.update(keep)
-    session["pending"] = {"user": str(attempt.user_id), "at": int(time.time()), "next": nxt,
-                          "stage": "code" if attempt.result is Result.NEED_CODE else "enrol"}
-    return redirect(url_for("auth.code" if attempt.result is Result.NEED_CODE else "auth.enrol"))
+    return _to_second_factor(user, next_path=nxt)
 
 
-def _pending_id(stage: str) -> uuid.UUID | None:
-    """The user who gave their password, waiting for the second factor (from the signed cookie)."""
-    pending = session.get("pending")
-    if not pending or pending.get("stage") != stage or time.time() - pending.get("at", 0) > PENDING_FOR:
-        return None
-    return uuid.UUID(pending["user"])
+def _to_second_factor(user: User, *, next_path: str | None):  # type: ignore[no-untyped-def]
+    """The password is checked (or set): on to the code, or to setting up the authenticator."""
+    stage = pending.CODE if user.totp_enrolled else pending.ENROL
+    session["pending"] = pending.begin(user=user, stage=stage, next_path=next_path)
+    return redirect(url_for("auth.code" if stage == pending.CODE else "auth.enrol"))
 
 
-def _pending(stage: str) -> User | None:
-    user_id = _pending_id(stage)
-    user = db.session.get(User, user_id) if user_id else None
-    return user if user is not None and user.active else None
+def _pending(stage: str) -> tuple[User, pending.Pending] | None:
+    """The user who gave their password and is at `stage` of the second factor (kept on the server)."""
+    found = pending.find(session.get("pending"), stage=stage)
+    user = db.session.get(User, found.user_id) if found else None
+    return (user, found) if user is not None and found is not None and user.active else None
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
@@ -102,34 +99,38 @@ def _pending(stage: str) -> User | None:
 def code():  # type: ignore[no-untyped-def]
     # The request's own transaction is not begun before the code is checked: the check writes in
     # transactions of its own, which on SQLite would otherwise wait for the request's write lock.
-    user_id = _pending_id("code")
-    if user_id is None:
+    found = pending.find(session.get("pending"), stage=pending.CODE)
+    if found is None:
+        session.pop("pending", None)
         return redirect(url_for("auth.sign_in"))
     form = CodeForm()
     if request.method == "GET":
         return render_template("auth/code.html", form=form)
     if not form.validate():
         return render_template("auth/code.html", form=form), 400
-    attempt = signin.check_code(user_id=user_id, code=form.code.data)
+    attempt = signin.check_code(user_id=found.user_id, code=form.code.data)
     if attempt.result is not Result.SIGNED_IN:
         if attempt.result is Result.LOCKED:
             session.pop("pending", None)
             flash(signin.LOCKED)
             return redirect(url_for("auth.sign_in"))
-        form.code.errors = [signin.THROTTLED if attempt.result is Result.THROTTLED else signin.BAD_CODE]
+        said = attempt.result in (Result.THROTTLED, Result.USED, Result.USED_RECOVERY)
+        form.code.errors = [attempt.message if said and attempt.message else signin.BAD_CODE]
         return render_template("auth/code.html", form=form), 400
-    user = _pending("code")
-    if user is None:
+    user = db.session.get(User, found.user_id)
+    if user is None or not user.active:
         return redirect(url_for("auth.sign_in"))
-    return redirect(_complete(user))
+    return redirect(_complete(user, found) or url_for("auth.sign_in"))
 
 
 @bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
 @public
 def enrol():  # type: ignore[no-untyped-def]
-    user = _pending("enrol")
-    if user is None:
+    waiting = _pending(pending.ENROL)
+    if waiting is None:
+        session.pop("pending", None)
         return redirect(url_for("auth.sign_in"))
+    user, found = waiting
     secret = users.begin_enrolment(user=user)
     form = CodeForm()
     if request.method == "POST" and form.validate():
@@ -138,7 +139,11 @@ def enrol():  # type: ignore[no-untyped-def]
         except users.UserError as e:
             form.code.errors = [str(e)]
         else:
-            return render_template("auth/recovery_codes.html", codes=codes, next=_complete(user))
+            after = _complete(user, found)
+            if after is None:  # used by another request in the meantime: keep nothing of this one
+                db.session.rollback()
+                return redirect(url_for("auth.sign_in"))
+            return render_template("auth/recovery_codes.html", codes=codes, next=after)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/enrol.html", form=form, secret=_spaced(secret), email=user.email), status
 
@@ -146,7 +151,8 @@ def enrol():  # type: ignore[no-untyped-def]
 @bp.get("/sign-in/set-up-authenticator/qr-code.svg")
 @public
 def enrol_qr_code():  # type: ignore[no-untyped-def]
-    user = _pending("enrol")
+    waiting = _pending(pending.ENROL)
+    user = waiting[0] if waiting else None
     if user is None or not user.totp_secret or user.totp_enrolled:
         abort(404)
     uri = crypto.totp_uri(user.totp_secret, account=user.email, issuer="Casework")
@@ -156,19 +162,22 @@ def enrol_qr_code():  # type: ignore[no-untyped-def]
     return Response(out.getvalue(), mimetype="image/svg+xml")
 
 
-def _complete(user: User) -> str:
-    """Both factors checked: a new session (a new id), the failure count cleared, the sign-in audited.
-    Returns where to go next."""
-    pending = session.get("pending") or {}
+def _complete(user: User, found: pending.Pending) -> str | None:
+    """Both factors checked: the pending sign-in used up, a new session (a new id), the failure count
+    cleared, the sign-in audited. Returns where to go next; None when the pending sign-in had already
+    been used (it works once)."""
+    if not pending.use(session.get("pending"), user_id=user.id):
+        session.clear()
+        return None
     keep = {k: session[k] for k in ("stash",) if k in session}
     signin.succeeded(user)
     token = sessions.start(user=user, client_address=request.remote_addr)
     session.clear()
     session.update(keep)
     session["sid"] = token
-    g.pop("_login_user", None)
+    g.pop("_login_user", None)  # the new session's user, for the page this request renders
     audit.record("sign_in", user=user)
-    return stash.return_path() or safe_next(pending.get("next")) or url_for("home.index")
+    return stash.return_path() or safe_next(found.next_path) or url_for("home.index")
 
 
 @bp.get("/sign-out")
@@ -184,7 +193,9 @@ def sign_out():  # type: ignore[no-untyped-def]
         sid = g.get("casework_session_id")
         if sid is not None:
             sessions.end(session_id=sid, reason="signed_out")
+        pending.end_all(user_id=current_user.id)
         audit.record("sign_out")
+    pending.drop(session.get("pending"))
     session.clear()
     g.pop("_login_user", None)
     flash("You have signed out.")
@@ -205,10 +216,9 @@ def set_up(token: str):  # type: ignore[no-untyped-def]
             form.password.errors = [str(e)]
         else:
             session.clear()
-            session["pending"] = {"user": str(user.id), "at": int(time.time()), "next": None,
-                                  "stage": "code" if user.totp_enrolled else "enrol"}
-            flash("Your password is set. Now set up your authenticator app.")
-            return redirect(url_for("auth.code" if user.totp_enrolled else "auth.enrol"))
+            flash("Your password is set. Now set up your authenticator app." if not user.totp_enrolled
+                  else "Your password is set. Now enter the code from your authenticator app.")
+            return _to_second_factor(user, next_path=None)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/set_up.html", form=form, user=user), status
 

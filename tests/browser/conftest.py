@@ -36,8 +36,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = url  # where set-up links made in the admin pages point
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(app=app, url=url)
     finally:
         server.shutdown()
         thread.join(timeout=5)

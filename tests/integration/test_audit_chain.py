@@ -36,7 +36,8 @@ def test_an_untouched_chain_verifies(app_ctx, tmp_path):
     audit_chain.checkpoint(path=tmp_path / "checkpoints")
     _entries(2)
     verdict = _verify(tmp_path)
-    assert verdict.ok and verdict.entries == 7 and verdict.checkpoints == 1
+    # The checkpoint is itself an entry (audit.checkpoint), after the five it vouches for.
+    assert verdict.ok and verdict.entries == 8 and verdict.checkpoints == 1
 
 
 def test_an_edited_entry_is_named(app_ctx, tmp_path):

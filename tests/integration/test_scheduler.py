@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from casework import crypto, scheduler
 from casework.db import db
-from casework.models import JobRun, User, UserSession
+from casework.models import JobRun, PendingSignIn, User, UserSession
 from casework.models.base import utcnow
 from casework.scheduler import Job, Schedule, ScheduleError, jobs
 from tests.conftest import Page, fresh_postgres_database, make_test_app, upgrade
@@ -123,12 +123,17 @@ def test_expiry_ends_stale_sessions_and_set_up_links_and_deletes_old_ended_sessi
     idle = UserSession(token_hash=crypto.token_digest("b"), user_id=user.id, last_seen_at=now - dt.timedelta(hours=1))
     old = UserSession(token_hash=crypto.token_digest("c"), user_id=user.id, last_seen_at=now,
                       revoked_at=now - dt.timedelta(days=91), ended_because="sign_out")
-    db.session.add_all([fresh, idle, old])
+    waiting = PendingSignIn(token_hash=crypto.token_digest("d"), user_id=user.id, stage="code",
+                            expires_at=now + dt.timedelta(minutes=5))
+    gone = PendingSignIn(token_hash=crypto.token_digest("e"), user_id=user.id, stage="code",
+                         expires_at=now - dt.timedelta(minutes=1))
+    db.session.add_all([fresh, idle, old, waiting, gone])
     db.session.flush()
 
     result = housekeeping.expire(now=now)
 
     assert (result.setup_links, result.sessions_ended, result.sessions_deleted) == (1, 1, 1)
+    assert result.pending_sign_ins_deleted == 1 and db.session.get(PendingSignIn, waiting.id) is not None
     db.session.expire_all()
     assert db.session.get(User, user.id).setup_token_hash is None
     assert db.session.get(UserSession, idle.id).ended_because == "idle_timeout"

@@ -38,19 +38,24 @@ def test_sign_in_with_password_and_code_reaches_the_start_page(client, user_fact
     assert "sign_in" in _actions(user)
 
 
-def test_a_code_works_only_once(client, app_ctx, user_factory):
+def test_a_code_works_only_once_and_a_used_one_is_not_a_failed_guess(client, app_ctx, user_factory):
     user = user_factory()
     code = crypto.totp_now(user.totp_secret)
     _password(client, user.email)
     assert client.post("/sign-in/code", data={"code": code}).status_code == 302
     other = app_ctx.test_client()
     _password(other, user.email)
-    page = Page(other.post("/sign-in/code", data={"code": code}))
-    assert page.status_code == 400
-    assert signin.BAD_CODE in page.text
+    for _ in range(signin_limit := 5):  # as many times as would lock the account were they guesses
+        page = Page(other.post("/sign-in/code", data={"code": code}))
+        assert page.status_code == 400
+        assert signin.USED_CODE in page.select_one(".govuk-error-summary").get_text(" ", strip=True)
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.failed_attempts == 0 and not user.locked(), f"{signin_limit} used codes are no guesses"
+    assert "sign_in.code_reused" in _actions(user) and "sign_in.failed" not in _actions(user)
 
 
-def test_a_recovery_code_signs_in_once(client, app_ctx, user_factory):
+def test_a_recovery_code_signs_in_once_and_a_used_one_is_not_a_failed_guess(client, app_ctx, user_factory):
     from casework.services import users
 
     user = user_factory()
@@ -59,7 +64,11 @@ def test_a_recovery_code_signs_in_once(client, app_ctx, user_factory):
     assert client.post("/sign-in/code", data={"code": codes[0].lower()}).status_code == 302
     again = app_ctx.test_client()
     _password(again, user.email)
-    assert again.post("/sign-in/code", data={"code": codes[0]}).status_code == 400
+    for _ in range(5):
+        page = Page(again.post("/sign-in/code", data={"code": codes[0]}))
+        assert page.status_code == 400 and signin.USED_RECOVERY_CODE in page.text
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_attempts == 0
 
 
 def test_unknown_email_gets_the_same_message_as_a_wrong_password(client, user_factory):
