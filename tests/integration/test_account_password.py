@@ -3,8 +3,6 @@ failures count towards the same lock-out and are limited per client address."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -107,9 +105,9 @@ def test_a_wrong_current_password_is_counted_on_a_database_that_really_commits(d
         db.session.commit()
         client = sign_in(durable_app, user)
         user_id = user.id
-    started = time.monotonic()
+    # Before: the count's own transaction waited for the request's write lock until SQLite gave up
+    # ("database is locked").
     assert _change(client, "not my password").status_code == 400
-    assert time.monotonic() - started < 2, "the count waited for the request's write lock"
     with durable_app.app_context():
         assert db.session.get(User, user_id).failed_attempts == 1
     assert _change(client, PASSWORD).status_code == 302
