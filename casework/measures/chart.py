@@ -35,11 +35,12 @@ class Layout:
     gridlines: int  # at most
     label_months: tuple[int, ...]  # months with a label under their column
     css_class: str
+    year_labels: bool = False  # a financial year's label under its months, from its April
 
 
 WIDE = Layout(720, 320, 72, 12, 16, 48, 17, 5, (1, 4, 7, 10), "app-chart app-chart--wide")
 # 260 units: the width of a column of the page at 320 CSS pixels, so its labels are never under 14 px.
-NARROW = Layout(260, 220, 52, 8, 12, 40, 14, 4, (4,), "app-chart app-chart--narrow")
+NARROW = Layout(260, 220, 52, 8, 12, 40, 14, 4, (4,), "app-chart app-chart--narrow", year_labels=True)
 
 
 def _nice_top(top: float, gridlines: int = 5) -> tuple[float, float]:
@@ -89,13 +90,18 @@ def _drawing(points: Sequence[tuple[dt.date, float | Decimal | None]], at: Layou
             parts.append(f'<rect x="{x + slot * 0.15:.1f}" y="{at.top + plot_h - h:.1f}" width="{slot * 0.7:.1f}" '
                          f'height="{h:.1f}" fill="{BAR}"><title>{escape(month.strftime("%B %Y"))}: '
                          f'{escape(fmt(float(value)))}</title></rect>')
-        if month.month in at.label_months:
+        if month.month in at.label_months and at.year_labels:
+            # One label a financial year ("2023/24"), centred under its months: a month's name at
+            # 14 pixels is wider than three narrow columns.
+            span = min(12, len(points) - index)
+            parts.append(f'<text x="{x + span * slot / 2:.1f}" y="{at.height - at.bottom + at.font + 6}" '
+                         f'text-anchor="middle" font-size="{at.font}" fill="{AXIS}" aria-hidden="true">'
+                         f'{month.year}/{(month.year + 1) % 100:02d}</text>')
+        elif month.month in at.label_months:
             label = month.strftime("%b %Y") if month.month == 4 else month.strftime("%b")
-            # The narrow drawing's one label a year starts at its April: centred, it would run into
-            # the axis's labels on the left.
-            anchor, lx = ("middle", x + slot / 2) if len(at.label_months) > 1 else ("start", x)
-            parts.append(f'<text x="{lx:.1f}" y="{at.height - at.bottom + at.font + 6}" text-anchor="{anchor}" '
-                         f'font-size="{at.font}" fill="{AXIS}" aria-hidden="true">{escape(label)}</text>')
+            parts.append(f'<text x="{x + slot / 2:.1f}" y="{at.height - at.bottom + at.font + 6}" '
+                         f'text-anchor="middle" font-size="{at.font}" fill="{AXIS}" aria-hidden="true">'
+                         f'{escape(label)}</text>')
     parts.append(f'<line x1="{at.left}" x2="{at.width - at.right}" y1="{at.top + plot_h}" y2="{at.top + plot_h}" '
                  f'stroke="{AXIS}" stroke-width="1" aria-hidden="true"/>')
     parts.append("</svg>")
