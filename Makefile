@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 GOVUK  := casework/static/govuk
+CSS    := casework/static/build/main.css
 
 .PHONY: run test install lint bench clean
 
@@ -24,7 +25,7 @@ test: install
 	$(BIN)/pytest --db sqlite -n $(PYTEST_WORKERS)
 	$(BIN)/pytest --db postgresql -n $(PYTEST_WORKERS)
 
-install: $(VENV)/.installed $(GOVUK)/.installed
+install: $(VENV)/.installed $(GOVUK)/.installed $(CSS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +42,18 @@ node_modules/.installed: package.json package-lock.json
 $(GOVUK)/.installed: node_modules/.installed
 	rm -rf $(GOVUK)
 	mkdir -p $(GOVUK)
-	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
-	   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(GOVUK)/
-	cp -r node_modules/govuk-frontend/dist/govuk/assets $(GOVUK)/assets
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(GOVUK)/
 	touch $@
+
+# GOV.UK Frontend's Sass built with the partnership's brand and font stack (casework/styles/main.scss);
+# none of GOV.UK's fonts or crown images are copied or served.
+$(CSS): node_modules/.installed $(wildcard casework/styles/*.scss)
+	mkdir -p $(dir $@)
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules \
+	  casework/styles/main.scss $@
 
 lint: install
 	$(BIN)/ruff check casework tests bench
 
 clean:
-	rm -rf $(VENV) node_modules $(GOVUK) .pytest_cache
+	rm -rf $(VENV) node_modules $(GOVUK) $(dir $(CSS)) .pytest_cache

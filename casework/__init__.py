@@ -84,10 +84,10 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import account, admin, assets, audit, auth, health, home
+    from .views import about, account, admin, audit, auth, health, home
 
-    app.register_blueprint(assets.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(about.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

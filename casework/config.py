@@ -3,7 +3,8 @@
 In development the instance folder is created on first start with a generated
 secret key and keyring, readable by the owner only. In production
 (CASEWORK_ENV=production) nothing is generated: the secret key, the keyring
-file and the database URL must be given explicitly, or the app refuses to start.
+file, the database URL and the partnership's name must be given explicitly, or
+the app refuses to start.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_PARALLELISM": 4,
     "AUDIT_CHECKPOINT_FILE": None,  # <instance>/audit-checkpoints
     "PUBLIC_URL": None,  # the service's public address, for links given to people (casework.links)
+    # The partnership running the service: named in every page's header, the privacy notice and the
+    # accessibility statement. Required in production; development shows the demo's partnership.
+    "PARTNERSHIP_NAME": None,
+    # Where people write about their data or an accessibility problem (an e-mail address); unset, the
+    # privacy notice and accessibility statement send them to the agencies' data protection officers.
+    "CONTACT_EMAIL": None,
     # scheduled jobs and retention (casework.scheduler, casework.services.retention)
     "SCHEDULER_TIMEZONE": "Europe/London",
     "SCHEDULE": {},  # job name -> schedule, e.g. {"retention_sweep": "daily 03:00"}; see casework.scheduler
@@ -70,7 +77,8 @@ DEFAULTS: dict[str, Any] = {
     "ENDED_SESSIONS_KEEP_DAYS": 90,  # ended sessions (with their client address) kept this long
 }
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL")
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL", "PARTNERSHIP_NAME")
+DEMO_PARTNERSHIP_NAME = "Dorset Community Safety Partnership"
 
 
 class ConfigurationError(RuntimeError):
@@ -120,6 +128,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _read_or_create_secret(instance / "secret_key")
     if not app.config["KEYRING_FILE"]:
         app.config["KEYRING_FILE"] = str(instance / "keyring.json")
+    if not app.config["PARTNERSHIP_NAME"]:
+        app.config["PARTNERSHIP_NAME"] = DEMO_PARTNERSHIP_NAME
 
 
 def _loads(value: str) -> Any:

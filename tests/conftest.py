@@ -79,6 +79,7 @@ def make_test_app(database_url: str, instance: Path, **extra: object) -> Flask:
         "KEYRING_FILE": str(instance / "keyring.json"),
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "PARTNERSHIP_NAME": "Dorset Community Safety Partnership",
     }
     config.update(extra)
     return create_app(config)

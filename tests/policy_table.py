@@ -55,7 +55,8 @@ def _target_agency(ctx: Any) -> dict[str, Any]:
 POLICY: dict[tuple[str, str], Route] = {
     # foundation
     ("GET", "static"): Route(PUBLIC, args=lambda ctx: {"filename": "css/casework.css"}),
-    ("GET", "assets.govuk_asset"): Route(PUBLIC, args=lambda ctx: {"filename": "images/favicon.svg"}),
+    ("GET", "about.accessibility"): Route(PUBLIC),
+    ("GET", "about.privacy"): Route(PUBLIC),
     ("GET", "health.healthz"): Route(PUBLIC, also_ok=frozenset({503})),
     ("GET", "home.index"): Route(SIGNED_IN),
     # signing in and out

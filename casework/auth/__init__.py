@@ -26,7 +26,7 @@ from . import guard, navigation, sessions, stash
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Long-lived, public assets: no personal data, so they may be cached.
-CACHEABLE_ENDPOINTS = {"static", "assets.govuk_asset"}
+CACHEABLE_ENDPOINTS = {"static"}
 
 
 def init_app(app: Flask) -> None:

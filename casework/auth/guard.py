@@ -26,7 +26,7 @@ from ..services import audit
 
 ACCESS_ATTR = "_casework_access"
 # Public routes that never need to know who is asking.
-ANONYMOUS_ENDPOINTS = {"static", "assets.govuk_asset", "health.healthz"}
+ANONYMOUS_ENDPOINTS = {"static", "health.healthz"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -174,3 +174,8 @@ def get(agency_id: Any) -> Agency | None:
 
 def by_name(name: str) -> Agency | None:
     return db.session.scalar(select(Agency).where(func.lower(Agency.name) == " ".join(name.split()).lower()))
+
+
+def partners() -> list[Agency]:
+    """The partnership's active agencies by name: the controllers the privacy notice names."""
+    return list(db.session.scalars(select(Agency).where(Agency.active).order_by(func.lower(Agency.name))))

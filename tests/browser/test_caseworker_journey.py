@@ -72,7 +72,7 @@ def _add_known_person(page, role: str, *, surname: str, forenames: str) -> None:
     page.fill("#surname", surname)
     page.fill("#forenames", forenames)
     page.click("main button:has-text('Search')")
-    page.click(f"#results ~ table a:has-text('{forenames} {surname}')")
+    page.click(f"#results ~ div table a:has-text('{forenames} {surname}')")
     page.click("main button:has-text('Add to the incident')")
     page.wait_for_selector(f"td:has-text('{role.capitalize()}')")
 

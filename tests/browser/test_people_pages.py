@@ -140,7 +140,7 @@ def test_recording_an_incident_and_its_people_works_without_javascript(browser, 
         page.fill("#surname", ids["surname"])
         page.fill("#forenames", "Vera")
         page.click("main button:has-text('Search')")
-        page.click(f"#results ~ table a[href*='{ids['victim']}']")
+        page.click(f"#results ~ div table a[href*='{ids['victim']}']")
         page.click("main button:has-text('Add to the incident')")
         page.wait_for_selector("#repeats")
         assert "Repeat victim event: domestic abuse" in page.inner_text("#repeats")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import stat
 import warnings
 from pathlib import Path
@@ -38,16 +39,14 @@ def test_healthz_is_unavailable_before_migrating_and_without_a_database(tmp_path
     assert response.json["database"] == "unreachable"
 
 
-def test_the_govuk_frontend_it_serves_is_6_3_0_with_its_fonts(caseworker_client):
+def test_the_govuk_frontend_it_serves_is_6_3_0_built_with_the_services_fonts(caseworker_client):
     page = Page(caseworker_client.get("/"))
     stylesheet = caseworker_client.get(page.select_one("link[rel=stylesheet]")["href"])
     assert stylesheet.status_code == 200
-    assert '--govuk-frontend-version:"6.3.0"' in stylesheet.get_data(as_text=True)
-    fonts = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "casework" / "static" / "govuk" / "assets"
-                                     / "fonts").iterdir())
-    assert fonts
-    font = caseworker_client.get(f"/assets/fonts/{fonts[0]}")
-    assert font.status_code == 200 and font.get_data()
+    css = stylesheet.get_data(as_text=True)
+    assert re.search(r'--govuk-frontend-version:\s*"6.3.0"', css)
+    assert "Segoe UI" in css and "@font-face" not in css and "GDS Transport" not in css
+    assert caseworker_client.get("/assets/fonts/light-94a07e06a1-v2.woff2").status_code == 404
 
 
 def test_db_upgrade_downgrade_and_current_round_trip(db_kind, tmp_path):
@@ -115,7 +114,7 @@ def test_start_page_uses_the_govuk_layout(caseworker_client):
     page = Page(caseworker_client.get("/"))
     assert page.status_code == 200
     assert page.h1 == "Casework"
-    assert page.select_one("link[href$='govuk-frontend.min.css']") is not None
+    assert page.select_one("link[href$='build/main.css']") is not None
     assert not [s for s in page.select("script") if s.string and s.string.strip()], "no inline script"
 
 
@@ -147,16 +146,18 @@ def test_setting_an_unchanged_value_writes_no_new_ciphertext(session):
 
 def test_production_refuses_to_start_without_explicit_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
-    with pytest.raises(ConfigurationError, match="CASEWORK_SECRET_KEY, CASEWORK_KEYRING_FILE, CASEWORK_DATABASE_URL"):
+    with pytest.raises(ConfigurationError, match="CASEWORK_SECRET_KEY, CASEWORK_KEYRING_FILE, CASEWORK_DATABASE_URL, "
+                                                 "CASEWORK_PARTNERSHIP_NAME must be set"):
         create_app({"ENV": "production"})
 
 
 def test_production_names_only_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("CASEWORK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("CASEWORK_PARTNERSHIP_NAME", "Wessex Community Safety Partnership")
     with pytest.raises(ConfigurationError, match=r"CASEWORK_KEYRING_FILE, CASEWORK_DATABASE_URL must be set") as refused:
         create_app({"ENV": "production"})
-    assert "CASEWORK_SECRET_KEY" not in str(refused.value)
+    assert "CASEWORK_SECRET_KEY" not in str(refused.value) and "PARTNERSHIP" not in str(refused.value)
     with pytest.raises(ConfigurationError, match="the keyring file .*nowhere.json does not exist"):
         create_app({"ENV": "production", "KEYRING_FILE": str(tmp_path / "nowhere.json"),
                     "DATABASE_URL": "sqlite://"})

@@ -72,12 +72,30 @@ def test_the_chart_is_an_image_with_a_title_a_description_and_one_column_a_month
     description = describe(points, what="incidents", fmt=lambda v: f"{v:.0f}")
     svg = BeautifulSoup(str(column_chart(points, chart_id="c", title="Incidents <by month>",
                                          description=description, fmt=lambda v: f"{v:.0f}")), "html.parser")
-    root = svg.select_one("svg")
-    assert root["role"] == "img" and root["aria-labelledby"] == "c-title c-desc"
-    assert svg.select_one("#c-title").get_text() == "Incidents <by month>"
-    assert "Highest: 9 in November 2024; lowest: 0 in May 2024" in svg.select_one("#c-desc").get_text()
-    assert len(svg.select("rect")) == 7  # no column for zero or for a month with no value
+    wide, narrow = svg.select("svg")  # one shows at a time, by the width of the screen
+    for root, chart_id in ((wide, "c"), (narrow, "c-narrow")):
+        assert root["role"] == "img" and root["aria-labelledby"] == f"{chart_id}-title {chart_id}-desc"
+        assert root.select_one(f"#{chart_id}-title").get_text() == "Incidents <by month>"
+        assert "Highest: 9 in November 2024; lowest: 0 in May 2024" in root.select_one(f"#{chart_id}-desc").get_text()
+        assert len(root.select("rect")) == 7  # no column for zero or for a month with no value
     assert not svg.select("[style]")  # the Content-Security-Policy forbids inline styles
+
+
+def test_the_narrow_chart_is_drawn_for_a_column_of_a_320_pixel_screen_with_14_pixel_labels():
+    """At 320 CSS pixels a page's column is 260 wide: the narrow drawing is 260 units wide, so its
+    labels (14 units) are never under 14 pixels; one label a financial year, so they do not overlap."""
+    months = [dt.date(2022 + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(36)]
+    svg = BeautifulSoup(str(column_chart([(m, 5) for m in months], chart_id="c", title="t", description="d",
+                                         fmt=lambda v: f"{v:.0f}")), "html.parser")
+    wide, narrow = svg.select("svg")
+    assert narrow["viewbox"] == "0 0 260 220" and "app-chart--narrow" in narrow["class"]
+    assert {t["font-size"] for t in narrow.select("text")} == {"14"}
+    years = narrow.select("text")[-3:]  # under the columns, after the axis's labels
+    assert [t.get_text() for t in years] == ["2022/23", "2023/24", "2024/25"]
+    # each centred under its twelve columns: 200 units of plot from x=52, 36 columns
+    assert [round(float(t["x"])) for t in years] == [85, 152, 219]
+    # the wide drawing shows from 1020px, in a column of 610px: 17 units are 14.4 pixels there
+    assert {t["font-size"] for t in wide.select("text")} == {"17"} and wide["viewbox"] == "0 0 720 320"
 
 
 def test_a_chart_without_any_figure_says_so():
