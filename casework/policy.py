@@ -159,6 +159,18 @@ def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
     )
 
 
+def hidden_restricted_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
+    """A SQL condition on `model` (a person or case) true for its restricted rows `user` may not
+    see: the complement, among restricted rows, of `visible_filter` (a restricted record is seen by
+    the users named on it, and only by them)."""
+    kind = kind_of(model)
+    restricted = model.restricted  # type: ignore[attr-defined]
+    if not can(user, Permission.VIEW_RECORDS):
+        return restricted.is_(True)
+    assert user is not None
+    return and_(restricted.is_(True), ~_named_on(kind, model.id, user.id))  # type: ignore[attr-defined]
+
+
 def agency_open_filter(agency_id: Any, model: type) -> ColumnElement[bool]:
     """A SQL condition on `model` true for the rows open to a whole agency: owned by it or shared
     with it, and not restricted. What every user of the agency who views records may see in full,
