@@ -23,8 +23,10 @@ Records
 
     Identity matching is the exception: to stop duplicates, any user who may
     search people sees every match's identity (name, date of birth, gender and
-    which agencies know them) whatever its agency; a restricted person shows
-    only as "a restricted record may match; ask its owner".
+    which agencies know them) whatever its agency; a restricted person they are
+    not named on is never a match: a search by surname alone says "a restricted
+    record may match; ask its owner" (`casework.services.identity`), whatever
+    else is known of them (docs/visibility.md).
 
 `can_view` answers for one loaded record; `visible_filter` gives the same
 answer as a SQL condition, so lists and searches never fetch a record the user
