@@ -23,8 +23,10 @@ Records
 
     Identity matching is the exception: to stop duplicates, any user who may
     search people sees every match's identity (name, date of birth, gender and
-    which agencies know them) whatever its agency; a restricted person shows
-    only as "a restricted record may match; ask its owner".
+    which agencies know them) whatever its agency; a restricted person they are
+    not named on is never a match: a search by surname alone says "a restricted
+    record may match; ask its owner" (`casework.services.identity`), whatever
+    else is known of them (docs/visibility.md).
 
 `can_view` answers for one loaded record; `visible_filter` gives the same
 answer as a SQL condition, so lists and searches never fetch a record the user
@@ -167,6 +169,18 @@ def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
         and_(restricted.is_(False), open_to_agency),
         and_(restricted.is_(True), _named_on(kind, model.id, user.id)),  # type: ignore[attr-defined]
     )
+
+
+def hidden_restricted_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
+    """A SQL condition on `model` (a person or case) true for its restricted rows `user` may not
+    see: the complement, among restricted rows, of `visible_filter` (a restricted record is seen by
+    the users named on it, and only by them)."""
+    kind = kind_of(model)
+    restricted = model.restricted  # type: ignore[attr-defined]
+    if not can(user, Permission.VIEW_RECORDS):
+        return restricted.is_(True)
+    assert user is not None
+    return and_(restricted.is_(True), ~_named_on(kind, model.id, user.id))  # type: ignore[attr-defined]
 
 
 def agency_open_filter(agency_id: Any, model: type) -> ColumnElement[bool]:

@@ -47,8 +47,9 @@ class Person(Base):
 
     # A search lists one blind-index value's people newest first (casework.services.people_search):
     # with the record's date in the index that is a range scan that stops after a page, and a count
-    # that never reads the table, however common the name.
-    __table_args__ = tuple(Index(f"ix_person_bi_{name}", f"bi_{name}", "created_at")
+    # that never reads the table, however common the name; with `restricted` too, the count that
+    # leaves out restricted people (a notice, never a result) reads the table for those alone.
+    __table_args__ = tuple(Index(f"ix_person_bi_{name}", f"bi_{name}", "created_at", "restricted")
                            for name in ("surname", "full_name", "phonetic", "dob", "postcode"))
     __mapper_args__ = {"version_id_col": version}
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from limits import parse
-from sqlalchemy import func, not_, select
+from sqlalchemy import func, select
 
 from .. import crypto, policy
 from ..db import db
@@ -41,7 +41,7 @@ DEFAULT_NOTICE_LIMIT = "20 per hour"
 def hidden_restricted(viewer: Any) -> Any:
     """A SQL condition on people true for the restricted ones `viewer` is not named on: never a
     match, only a notice."""
-    return Person.restricted.is_(True) & not_(policy.visible_filter(viewer, Person))
+    return policy.hidden_restricted_filter(viewer, Person)
 
 
 @dataclass
