@@ -52,13 +52,26 @@ class IncidentForm(Form):
     occurred_on = DateInputField("Date of the incident", required="Enter the date of the incident", past_only=True)
     category = SelectField("Category", choices=choices([("", "Select a category")] + Category.choices()), default="")
     domestic_abuse = BooleanField("Domestic abuse")
+    asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
+                           default="")
     locality = StringField("Locality")
     area = SelectField("Designated area", default="")
     rural = BooleanField("Rural")
     factors = MultiCheckbox("Factors", choices=choices(FACTORS))
-    asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
-                           default="")
     version = HiddenField()
+
+    def check(self) -> bool:
+        """The form's own checks and the service's, every problem on its field at once."""
+        valid = self.validate()
+        try:
+            self.details().cleaned()
+        except incidents.IncidentError as e:
+            for name, message in e.problems:
+                field = _field(self, name)
+                if not field.errors:
+                    field.errors = [message]
+            valid = False
+        return valid
 
     def details(self) -> incidents.IncidentDetails:
         factors = set(self.factors.data or [])
@@ -127,7 +140,7 @@ def _form_page(template: str, form: IncidentForm, status: int, **context: Any): 
 def new():  # type: ignore[no-untyped-def]
     form = IncidentForm()
     _area_choices(form)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and form.check():
         try:
             incident = incidents.record(details=form.details(), by=current_user)
         except incidents.IncidentError as e:
@@ -138,7 +151,7 @@ def new():  # type: ignore[no-untyped-def]
     return _form_page("incidents/new.html", form, 400 if request.method == "POST" else 200)
 
 
-def _field(form: IncidentForm, name: str | None) -> Any:
+def _field(form: Form, name: str | None) -> Any:
     return getattr(form, {"area_id": "area"}.get(name or "", name or "occurred_on"))
 
 
@@ -163,7 +176,7 @@ def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
         return _form_page("incidents/edit.html", form, 200, incident=incident)
     form = IncidentForm()
     _area_choices(form)
-    if form.validate():
+    if form.check():
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             changed = incidents.update(incident=incident, details=form.details(), version=version, by=current_user)
