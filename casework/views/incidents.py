@@ -29,9 +29,10 @@ from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
 from ..forms import Form, choices
-from ..models import Area, AsbType, Category, CjStatus, Incident, PartyRole, Person
+from ..models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
 from ..policy import Permission
 from ..services import audit, incidents, versioning
+from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, agency_names, page_number, stale_page
 from .person_search import run_search
@@ -231,10 +232,29 @@ def add_person(incident_id: uuid.UUID, person_id: uuid.UUID):  # type: ignore[no
                            errors=errors), status
 
 
-@bp.post("/<uuid:incident_id>/parties/<uuid:party_id>/remove")
+@bp.route("/<uuid:incident_id>/parties/<uuid:party_id>/remove", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
 def remove_person(incident_id: uuid.UUID, party_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Remove a person from the incident, after a page saying whose repeat marks change."""
     incident = _editable(incident_id)
+    party = db.session.get(Party, party_id)
+    if party is None or party.incident_id != incident.id:
+        abort(404)
+    if not confirmed():
+        person = db.session.get(Person, party.person_id)
+        name = person.display_name if person is not None and policy.can_view(current_user, person) \
+            else "This person"
+        role = party.role.label.lower()
+        return confirm_page(
+            heading=f"Remove {name if name != 'This person' else 'this person'} from the incident?",
+            caption=f"Incident of {incident.occurred_on:%-d %B %Y}",
+            effects=[f"{name} will no longer be a {role} in this incident.",
+                     (f"{name}'s repeat-{role} flag will be recalculated: this incident no longer counts "
+                     f"towards it, so their later incidents may stop being repeats."),
+                     "The partnership's measures will count the incident without them."],
+            action=url_for("incidents.remove_person", incident_id=incident.id, party_id=party.id),
+            button="Remove from the incident", back=url_for("incidents.show", incident_id=incident.id,
+                                                             _anchor="people"))
     if not RemoveForm().validate():
         abort(400)
     try:

@@ -22,6 +22,7 @@ from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ..policy import Permission
 from ..services import agencies as agency_service
 from ..services import audit, hrda, meeting_records, meetings, person_names, referrals
+from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .hrda import csv_response
 from .people import MultiCheckbox
@@ -184,16 +185,73 @@ def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | 
     return _done(meeting, done, anchor)
 
 
-@bp.post("/meetings/<uuid:meeting_id>/state")
+class CloseMeetingForm(Form):
+    reason = TextAreaField("Why are you closing the meeting before its date?")
+
+
+@bp.route("/meetings/<uuid:meeting_id>/state", methods=["GET", "POST"])
 @require(Permission.CHAIR_HRDA)
 def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Start or close the meeting, after a page saying what that changes (and, closing before its
+    date, asking why)."""
     meeting = _meeting(meeting_id)
-    form = EmptyForm()
-    if not form.validate() or form.direction.data not in ("start", "close"):
+    direction = request.values.get("direction")
+    if direction not in ("start", "close"):
         abort(400)
-    starting = form.direction.data == "start"
-    return _step(meeting, lambda: (meetings.start if starting else meetings.close)(meeting, by=current_user),
-                 done="Meeting started" if starting else "Meeting closed")
+    if not policy.chairs_meeting(current_user, meeting):
+        abort(403)
+    starting = direction == "start"
+    if meeting.state is MeetingState.CLOSED or (starting and meeting.state is not MeetingState.PLANNED):
+        return _done(meeting, f"The meeting is already {meeting.state.label.lower()}")
+    form = CloseMeetingForm()
+    if confirmed() and form.validate():
+        try:
+            if starting:
+                meetings.start(meeting, by=current_user)
+            else:
+                meetings.close(meeting, by=current_user, today=today(), reason=form.reason.data)
+        except meetings.NotAllowed:
+            abort(403)
+        except meetings.MeetingError as e:
+            if e.field != "reason":
+                flash(str(e))
+                return _page(meeting, status=400)
+            form.reason.errors = [str(e)]
+            return _state_page(meeting, starting, form, status=400)
+        return _done(meeting, "Meeting started" if starting else "Meeting closed")
+    if not confirmed():
+        form = CloseMeetingForm(formdata=None)
+    return _state_page(meeting, starting, form)
+
+
+def _state_page(meeting: Meeting, starting: bool, form: CloseMeetingForm, status: int = 200) -> Any:
+    when = f"{meetings.local_time(meeting):%-d %B %Y}"
+    count = len(meeting.cases)
+    cases = f"{count} case{'' if count == 1 else 's'}"
+    names = agency_names()
+    invited = sorted(names.get(i.agency_id, "") for i in meeting.invited if i.agency_id != meeting.agency_id)
+    early = not starting and meetings.closing_early(meeting, today=today())
+    if starting:
+        effects = ["The meeting will be in progress; it cannot be set back to planned.",
+                   f"You can then record the minutes and actions of its {cases}.",
+                   "Invited agencies can still add research until the meeting is closed."]
+    else:
+        effects = [("The meeting will be closed: its minutes and actions lock. Only you can correct them, and "
+                   "each correction is recorded in the audit trail."),
+                   "Agencies can no longer add research to its cases."]
+        if invited:
+            effects.append(f"{', '.join(invited)} will keep the shared records of its {cases} only while a case "
+                           "has an open action for them.")
+        if early:
+            effects.append(f"The meeting is on {when}, after today: give the reason for closing it early. It is "
+                           "kept with the meeting.")
+    return confirm_page(heading="Start the meeting?" if starting else "Close the meeting?",
+                        caption=f"HRDA meeting, {when}", effects=effects,
+                        action=url_for("meetings.change_state", meeting_id=meeting.id),
+                        button="Start the meeting" if starting else "Close the meeting",
+                        back=url_for("meetings.show", meeting_id=meeting.id),
+                        hidden={"direction": "start" if starting else "close"}, form=form,
+                        fields="meetings/_close_reason.html" if early else None, status=status)
 
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/move")

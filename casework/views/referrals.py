@@ -29,6 +29,7 @@ from ..models import (
 from ..policy import Permission
 from ..risk.dash import Criterion
 from ..services import agencies, assessments, audit, cases, referrals, versioning
+from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
 from .record_pages import (
@@ -294,12 +295,28 @@ def programme(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return _referral_page(referral, status=400, programme=form)
 
 
-@bp.post("/referrals/<uuid:referral_id>/close")
+@bp.route("/referrals/<uuid:referral_id>/close", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
 def close(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Close the referral, after a page saying what closing it changes."""
     referral = visible_or_404(Referral, referral_id)
     if not referrals.may_follow_up(current_user, referral):
         abort(403)
+    if not confirmed():
+        name = referral.person.display_name
+        kind = referral.type.label
+        effects = [(f"The {kind} referral of {name} will be closed: its decision and details stay on the record, "
+                   "and nothing more can be recorded on it.")]
+        if referral.type is ReferralType.PERPETRATOR_PROGRAMME:
+            effects.append("Programme details can no longer be changed.")
+        effects.append(f"A new {kind} referral of {name} can then be made; it will count as a repeat "
+                       "referral if made within 365 days of this one." if referral.type is ReferralType.HRDA
+                       else f"A new {kind} referral of {name} can then be made.")
+        return confirm_page(heading=f"Close the {kind} referral?", caption=name, effects=effects,
+                            action=url_for("referrals.close", referral_id=referral.id), button="Close the referral",
+                            back=url_for("referrals.show", referral_id=referral.id),
+                            hidden={"version": request.args.get("version") or request.form.get("version")
+                                    or referral.version})
     form = CloseForm()
     try:
         referrals.close(referral, version=form_version(form), by=current_user)

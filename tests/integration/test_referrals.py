@@ -22,6 +22,7 @@ from casework.models import (
     Share,
 )
 from casework.services import cases
+from tests.confirm_support import confirm
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
 from tests.fixtures_auth import make_user, sign_in
@@ -259,7 +260,16 @@ def test_a_perpetrator_programme_records_start_end_and_outcome_then_closes(app_c
         **dates, "outcome": "left_early", "version": str(referral.version)}).status_code == 302
     db.session.refresh(referral)
     assert (referral.started_on, referral.ended_on, referral.outcome) == (started, ended, ProgrammeOutcome.LEFT_EARLY)
-    assert client.post(f"/referrals/{referral.id}/close", data={"version": str(referral.version)}).status_code == 302
+    # Closing is confirmed on a page of its own; a post without that step shows the page and does nothing.
+    assert client.post(f"/referrals/{referral.id}/close", data={"version": str(referral.version)}).status_code == 200
+    db.session.refresh(referral)
+    assert referral.status is ReferralStatus.ACCEPTED
+    link = Page(client.get(f"/referrals/{referral.id}")).select_one("a.govuk-button--warning")
+    assert link.text.strip() == "Close the referral"
+    page = Page(client.get(link["href"]))
+    assert page.h1 == "Close the Perpetrator programme referral?"
+    assert "Programme details can no longer be changed." in page.select_one("#effects").text
+    assert confirm(client, page).status_code == 302
     db.session.refresh(referral)
     assert referral.status is ReferralStatus.CLOSED and referral.closed_at is not None
 
