@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
@@ -20,6 +21,12 @@ class Form(FlaskForm):
             if restored is not None:
                 kwargs["formdata"] = restored
         super().__init__(*args, **kwargs)
+        if "formdata" not in kwargs and self.is_submitted() and self.meta.wrap_formdata(self, _Auto) is None:
+            # A post with no fields at all (Flask-WTF then gives no form data): a field that tells
+            # "not posted" from "posted empty" (a date) is posted empty, so what it requires is checked.
+            for field in self:
+                if hasattr(field, "posted_empty"):
+                    field.posted_empty()
 
     def error_list(self) -> list[dict[str, str]]:
         """The error summary's items, every error at once in the fields' order (the page's order),

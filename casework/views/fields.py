@@ -44,6 +44,11 @@ class DateInputField(Field):
         elif isinstance(data, dt.date):
             self.raw = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
 
+    def posted_empty(self) -> None:
+        """The form was posted without this field's boxes: as if posted with all three empty."""
+        self.submitted = True
+        self.raw = dict.fromkeys(self.PARTS, "")
+
     def pre_validate(self, form: Any) -> None:
         if not self.submitted:
             return

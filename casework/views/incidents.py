@@ -56,7 +56,7 @@ class IncidentForm(Form):
     asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
                            default="")
     locality = StringField("Locality")
-    area = SelectField("Designated area", default="")
+    area = SelectField("Designated area", default="", validate_choice=False)  # the service checks it
     rural = BooleanField("Rural")
     factors = MultiCheckbox("Factors", choices=choices(FACTORS))
     version = HiddenField()
@@ -79,7 +79,7 @@ class IncidentForm(Form):
         return incidents.IncidentDetails(
             occurred_on=self.occurred_on.data, category=Category(self.category.data) if self.category.data else None,
             domestic_abuse=bool(self.domestic_abuse.data), locality=self.locality.data,
-            area_id=uuid.UUID(self.area.data) if self.area.data else None, rural=bool(self.rural.data),
+            area_id=_area_id(self.area.data), rural=bool(self.rural.data),
             alcohol="alcohol" in factors, drugs="drugs" in factors, mental_health="mental_health" in factors,
             asb_type=AsbType(self.asb_type.data) if self.asb_type.data else None)
 
@@ -91,6 +91,17 @@ class IncidentForm(Form):
             "area": str(incident.area_id) if incident.area_id else "", "rural": incident.rural,
             "factors": [name for name, _ in FACTORS if getattr(incident, name)],
             "asb_type": incident.asb_type.value if incident.asb_type else "", "version": incident.version})
+
+
+def _area_id(value: str | None) -> uuid.UUID | None:
+    """The chosen area's id; one that is no id at all is the nil id, which no area has (the service
+    then says to choose from the list)."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.UUID(int=0)
 
 
 class PartyForm(Form):

@@ -12,12 +12,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
 from .. import policy
 from ..auth import navigation
 from ..auth.guard import require, safe_next
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, Required, choices
 from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ..policy import Permission
 from ..services import agencies as agency_service
@@ -35,19 +36,39 @@ WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursd
 
 
 class ScheduleForm(Form):
-    day = DateInputField("Date")
-    time = StringField("Time")
+    """What can be told from the form alone is checked here, all at once; the service checks again."""
+
+    day = DateInputField("Date", required="Enter the date of the meeting")
+    time = StringField("Time", validators=[Required("Enter the time of the meeting, like 10:00")])
     place = StringField("Place")
     online = BooleanField("Online (also or only)")
-    agencies = MultiCheckbox("Agencies invited", validate_choice=False)
+    agencies = MultiCheckbox("Agencies invited", validate_choice=False,
+                             validators=[Required("Select the agencies invited")])
     weekdays = MultiCheckbox("Repeat on", choices=choices(WEEKDAYS), validate_choice=False)
     until = DateInputField("Repeat until")
+
+    def validate_time(self, field: Any) -> None:
+        if _time(field.data) is None:
+            raise ValidationError("Enter the time on the 24-hour clock, like 10:00 or 14:30")
+
+    def validate_place(self, field: Any) -> None:
+        if not (field.data or "").strip() and not self.online.data:
+            raise ValidationError("Enter the place, or say the meeting is online")
+
+    def validate_until(self, field: Any) -> None:
+        if self.weekdays.data and field.data is None and not field.errors:
+            raise ValidationError("Enter the date the pattern ends")
 
 
 class ResearchForm(Form):
     facts = TextAreaField("What your agency knows: facts")
     opinion = TextAreaField("Your agency's opinion")
-    checked_on = DateInputField("Date your records were checked")
+    checked_on = DateInputField("Date your records were checked",
+                                required="Enter the date your agency's records were checked")
+
+    def validate_facts(self, field: Any) -> None:
+        if not (field.data or "").strip() and not (self.opinion.data or "").strip():
+            raise ValidationError("Enter the facts your agency holds, or its opinion")
 
 
 class MinutesForm(Form):
@@ -56,10 +77,12 @@ class MinutesForm(Form):
 
 
 class ActionForm(Form):
-    text = TextAreaField("Action")
-    agency = SelectField("Agency", choices=[], validate_choice=False)  # the page offers the agencies taking part
+    text = TextAreaField("Action", validators=[Required("Enter the action")])
+    # the page offers the agencies taking part; the service checks the one chosen
+    agency = SelectField("Agency", choices=[], validate_choice=False,
+                         validators=[Required("Select an agency taking part in the meeting")])
     person_name = StringField("Person (if known)")
-    due_on = DateInputField("Due")
+    due_on = DateInputField("Due", required="Enter the date the action is due")
 
 
 class ProgressForm(Form):
