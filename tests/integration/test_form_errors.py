@@ -181,6 +181,8 @@ FORMS: dict[str, tuple[str, Callable[[World], str], dict[str, str], list[str]]] 
     "meeting closed early": ("chair", lambda w: f"/meetings/{w.ids['later_meeting']}/state",
                              {"direction": "close", "confirm": "yes"},
                              ["Enter the reason for closing the meeting before its date"]),
+    "restriction": ("worker", lambda w: f"/people/{w.ids['person']}/restriction", {},
+                    ["Confirm that only the users named will see it"]),
     "user": ("admin", lambda w: "/admin/users/new", {},
              ["Enter an email address", "Enter the user's name", "Select an agency"]),
     "agency": ("admin", lambda w: "/admin/agencies", {}, ["Enter the agency's name", "Select the kind of agency"]),
@@ -196,6 +198,25 @@ def test_a_form_posted_empty_or_wrong_lists_every_error_at_once(world, name):
     assert page.status_code == 400
     assert errors_listed_at_once(page) == expected
     assert page.soup.title.get_text(strip=True).startswith("Error:")
+
+
+# Forms sent with GET (searches and ranges): name: (who, the address with what is typed, the errors expected)
+SEARCHES: dict[str, tuple[str, Callable[[World], str], list[str]]] = {
+    "a person to add to an incident": (
+        "worker", lambda w: f"/incidents/{w.ids['incident']}/people?date_of_birth-day=1&date_of_birth-year=1990",
+        ["Date of birth must include a month"]),
+    "the HRDA figures' dates": ("chair", lambda w: "/hrda/figures?first-day=40&first-month=1&first-year=2025"
+                                                   "&last-day=1",
+                                ["From must be a real date", "To must include a month and year"]),
+}
+
+
+@pytest.mark.parametrize("name", SEARCHES)
+def test_a_search_with_wrong_values_lists_every_error_at_once(world, name):
+    who, url, expected = SEARCHES[name]
+    page = Page(world.clients[who].get(url(world)))
+    assert page.status_code == 400
+    assert errors_listed_at_once(page) == expected
 
 
 def test_an_error_in_a_collapsed_section_opens_it(world):
