@@ -63,7 +63,7 @@ class OnlyWhen:
     any other answer what was posted is ignored (emptied) and nothing is required of it, as the
     page hid it. Put first among the field's validators."""
 
-    def __init__(self, question: str, answers: Collection[str]) -> None:
+    def __init__(self, question: str, answers: Collection[Any]) -> None:
         self.question = question
         self.answers = set(answers)
 

@@ -16,10 +16,10 @@ depends_on = None
 
 def upgrade() -> None:
     # A sealed value (casework.crypto), like the meeting's other free text: nullable, no existing rows to fill.
-    with op.batch_alter_table('meeting', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('early_close_reason', sa.LargeBinary(), nullable=True))
+    # Plain ALTER TABLE on both databases (SQLite 3.35+ drops a column too): a batch copy of the table
+    # would reflect its neighbours, whose expression indexes SQLAlchemy cannot reflect.
+    op.add_column('meeting', sa.Column('early_close_reason', sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('meeting', schema=None) as batch_op:
-        batch_op.drop_column('early_close_reason')
+    op.drop_column('meeting', 'early_close_reason')
