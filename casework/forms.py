@@ -6,13 +6,14 @@ aside: they are never stored or shown). A form gets them by being a `Form`; no f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import Field, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from . import values
 
@@ -26,6 +27,12 @@ class Form(FlaskForm):
             if restored is not None:
                 kwargs["formdata"] = restored
         super().__init__(*args, **kwargs)
+        if "formdata" not in kwargs and self.is_submitted() and self.meta.wrap_formdata(self, _Auto) is None:
+            # A post with no fields at all (Flask-WTF then gives no form data): a field that tells
+            # "not posted" from "posted empty" (a date) is posted empty, so what it requires is checked.
+            for field in self:
+                if hasattr(field, "posted_empty"):
+                    field.posted_empty()
 
     def validate(self, extra_validators: dict[str, list[Any]] | None = None) -> bool:
         """Every field's own validators, and for every text field the rules of `casework.values`."""
@@ -37,12 +44,52 @@ class Form(FlaskForm):
         return bool(super().validate(extra_validators=extra))
 
     def error_list(self) -> list[dict[str, str]]:
-        """The error summary's items: each message linking to its field."""
-        items = []
-        for field in self:
-            for message in field.errors:
-                items.append({"text": message, "href": f"#{field.id}"})
-        return items
+        """The error summary's items, every error at once in the fields' order (the page's order),
+        each linking to its field's first input (see `error_href`)."""
+        return [{"text": message, "href": error_href(field)} for field in self for message in field.errors]
+
+
+# --- error display and fields that depend on an answer ---------------------------------------------
+
+
+def error_href(field: Any) -> str:
+    """Where an error summary link goes: the field's first input, whose id the GOV.UK macros give
+    as the field's id (radios and checkboxes: the first item's); a date input's first part in
+    error (its day when the whole date is)."""
+    first_input = getattr(field, "first_input_id", None)
+    return f"#{first_input() if callable(first_input) else field.id}"
+
+
+class Required:
+    """The field must be answered: text not blank, a choice made, a list not empty."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        data = field.data
+        if data is None or (isinstance(data, str) and not data.strip()) or (isinstance(data, list | tuple)
+                                                                            and not data):
+            raise StopValidation(self.message)
+
+
+class OnlyWhen:
+    """A field asked only for some answers to another question (a GOV.UK conditional reveal): for
+    any other answer what was posted is ignored (emptied) and nothing is required of it, as the
+    page hid it. Put first among the field's validators."""
+
+    def __init__(self, question: str, answers: Collection[Any]) -> None:
+        self.question = question
+        self.answers = set(answers)
+
+    def applies(self, form: Any) -> bool:
+        return (form[self.question].data or "") in self.answers
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not self.applies(form):
+            field.data = [] if isinstance(field.data, list) else None
+            field.errors = []
+            raise StopValidation()
 
 
 Check = Callable[[Any, Field], None]

@@ -39,6 +39,7 @@ class Meeting(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[dt.datetime | None]
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    early_close_reason = Secret(str)  # why the chair closed it before its date
 
     invited: Mapped[list[MeetingAgency]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     cases: Mapped[list[MeetingCase]] = relationship(cascade="all, delete-orphan", passive_deletes=True,

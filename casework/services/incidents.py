@@ -38,9 +38,12 @@ from . import audit, versioning
 class IncidentError(Exception):
     """Bad details for an incident: `field` names the form field at fault."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None,
+                 problems: list[tuple[str | None, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: every (field, message) wrong, in the form's order, so a page can list them all at once
+        self.problems = problems or [(field, message)]
 
 
 @dataclass
@@ -61,23 +64,27 @@ class IncidentDetails:
         return cls(**{f.name: getattr(incident, f.name) for f in fields(cls)})
 
     def cleaned(self, *, today: dt.date | None = None) -> IncidentDetails:
-        """Checked details: IncidentError names the first thing wrong."""
+        """Checked details: IncidentError names the first thing wrong, and in `problems` all of them."""
+        problems: list[tuple[str | None, str]] = []
         if self.occurred_on is None:
-            raise IncidentError("Enter the date of the incident", "occurred_on")
-        if self.occurred_on > (today or dt.date.today()):
-            raise IncidentError("The date of the incident must be today or in the past", "occurred_on")
+            problems.append(("occurred_on", "Enter the date of the incident"))
+        elif self.occurred_on > (today or dt.date.today()):
+            problems.append(("occurred_on", "The date of the incident must be today or in the past"))
         if self.category is None:
-            raise IncidentError("Select the category", "category")
-        if self.category == Category.ASB and self.asb_type is None:
-            raise IncidentError("Select the type of anti-social behaviour", "asb_type")
-        if self.category != Category.ASB and self.asb_type is not None:
-            raise IncidentError("Only anti-social behaviour has an ASB type: choose the category Anti-social "
-                                "behaviour or no ASB type", "asb_type")
+            problems.append(("category", "Select the category"))
+        elif self.category == Category.ASB and self.asb_type is None:
+            problems.append(("asb_type", "Select the type of anti-social behaviour"))
+        elif self.category != Category.ASB and self.asb_type is not None:
+            problems.append(("asb_type", ("Only anti-social behaviour has an ASB type: choose the category "
+                                          "Anti-social behaviour or no ASB type")))
         locality = (self.locality or "").strip() or None
         if locality and len(locality) > 200:
-            raise IncidentError("The locality must be 200 characters or fewer", "locality")
+            problems.append(("locality", "The locality must be 200 characters or fewer"))
         if self.area_id is not None and db.session.get(Area, self.area_id) is None:
-            raise IncidentError("Select a designated area from the list", "area_id")
+            problems.append(("area_id", "Select a designated area from the list"))
+        if problems:
+            field, message = problems[0]
+            raise IncidentError(message, field, problems)
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["locality"] = locality
         return IncidentDetails(**values)

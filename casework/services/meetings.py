@@ -275,16 +275,27 @@ def previous_case(item: MeetingCase) -> MeetingCase | None:
 # --- closing, and the end of the meeting's shares ------------------------------------------------
 
 
-def close(meeting: Meeting, *, by: Any) -> Meeting:
+def closing_early(meeting: Meeting, *, today: dt.date) -> bool:
+    """Whether closing the meeting now is closing it before its date (which needs a reason)."""
+    return today < local_time(meeting).date()
+
+
+def close(meeting: Meeting, *, by: Any, today: dt.date, reason: str | None = None) -> Meeting:
     """Close the meeting: its records lock (only the chair corrects them, audited) and invited
-    agencies keep the shared records only while a case has an open action for them."""
+    agencies keep the shared records only while a case has an open action for them. Closing it
+    before its date needs the `reason`, kept on the meeting (encrypted) and named in the audit."""
     check_chair(meeting, by)
     if meeting.state is MeetingState.CLOSED:
         raise MeetingError("The meeting is already closed", "state")
+    fields = ["state", "closed_at"]
+    if closing_early(meeting, today=today):
+        meeting.early_close_reason = clean_text(reason, what="the reason for closing the meeting before its date",
+                                                field="reason", required=True)
+        fields.append("early_close_reason")
     meeting.state = MeetingState.CLOSED
     meeting.closed_at, meeting.closed_by_id = utcnow(), by.id
     db.session.flush()
-    audit.record_change(meeting, action="meeting.close", fields=["state", "closed_at"], user=by)
+    audit.record_change(meeting, action="meeting.close", fields=fields, user=by)
     for item in meeting.cases:
         release(item, by=by)
     return meeting

@@ -27,9 +27,12 @@ MAX_DUPLICATES = 20
 class PersonError(Exception):
     """Bad details for a person: `field` names the form field at fault."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None,
+                 problems: list[tuple[str | None, str]] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: every (field, message) wrong, in the form's order, so a page can list them all at once
+        self.problems = problems or [(field, message)]
 
 
 @dataclass
@@ -60,18 +63,22 @@ class PersonDetails:
         for name, value in values.items():
             if isinstance(value, str):
                 values[name] = value.strip() or None
+        problems: list[tuple[str | None, str]] = []
         if not values["surname"]:
-            raise PersonError("Enter the person's surname", "surname")
+            problems.append(("surname", "Enter the person's surname"))
+        dob = values["date_of_birth"]
+        if dob is not None and (problem := rules.date_of_birth_problem(dob, today=today)):
+            problems.append(("date_of_birth", f"Date of birth {problem}"))  # as an import says it
         if values["postcode"]:
             normal = crypto.normalise_postcode(values["postcode"])
             if normal is None:
-                raise PersonError("Enter a real postcode, like DT1 1XJ", "postcode")
+                problems.append(("postcode", "Enter a real postcode, like DT1 1XJ"))
             values["postcode"] = normal
-        dob = values["date_of_birth"]
-        if dob is not None and (problem := rules.date_of_birth_problem(dob, today=today)):
-            raise PersonError(f"Date of birth {problem}", "date_of_birth")  # as an import says it
         if values["email"] and "@" not in values["email"]:
-            raise PersonError("Enter an email address in the correct format, like name@example.com", "email")
+            problems.append(("email", "Enter an email address in the correct format, like name@example.com"))
+        if problems:
+            field, message = problems[0]
+            raise PersonError(message, field, problems)
         return PersonDetails(**values)
 
 

@@ -13,7 +13,7 @@ from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from .. import policy
 from ..auth.guard import require, visible_or_404
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, OnlyWhen, Required, choices
 from ..models import Case, Person, ReferralType, RiskAssessment
 from ..policy import Permission
 from ..risk import dash
@@ -27,8 +27,6 @@ ANSWER_CHOICES = [(a.value, a.label) for a in dash.Answer]
 
 
 class ChecklistForm(Form):
-    judged_high = BooleanField("I judge the risk to be high (professional judgement)")
-    reason = TextAreaField("Why you judge the risk to be high")
     case = HiddenField()
     version = HiddenField()
 
@@ -47,6 +45,10 @@ for _n, _text in dash.QUESTIONS.items():
     setattr(ChecklistForm, f"q{_n}", RadioField(f"{_n}. {_text}", choices=choices(ANSWER_CHOICES),
                                                 validate_choice=False))
     setattr(ChecklistForm, f"n{_n}", TextAreaField(f"Notes on question {_n}"))
+# After the questions, as on the page (the error summary lists errors in the fields' order).
+ChecklistForm.judged_high = BooleanField("I judge the risk to be high (professional judgement)")
+ChecklistForm.reason = TextAreaField("Why you judge the risk to be high", validators=[
+    OnlyWhen("judged_high", {True}), Required("Explain why you judge the risk to be high")])
 
 
 def _form_of(assessment: RiskAssessment) -> ChecklistForm:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -34,6 +35,7 @@ from ..models import (
 )
 from ..policy import Permission
 from ..services import assessments, audit, cases, referrals, versioning
+from .confirm import confirmed
 from .fields import DateInputField
 from .people import SearchForm, add_section
 from .record_pages import (
@@ -273,9 +275,9 @@ def status(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @require(Permission.EDIT_RECORDS)
 def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = _editable(case_id)
-    if request.method == "GET":
-        form = CloseForm(data={"version": case.version})
-        return render_template("cases/close.html", form=form, case=case, errors=[])
+    if not confirmed():  # the page itself is the confirmation step: only its button closes the case
+        form = CloseForm(data={"version": case.version}) if request.method == "GET" else CloseForm()
+        return render_template("cases/close.html", form=form, case=case, errors=[], effects=_closing_effects(case))
     form = CloseForm()
     if form.validate():
         try:
@@ -288,7 +290,20 @@ def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
         else:
             flash("Case closed")
             return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/close.html", form=form, case=case, errors=form.error_list()), 400
+    return render_template("cases/close.html", form=form, case=case, errors=form.error_list(),
+                           effects=_closing_effects(case)), 400
+
+
+def _closing_effects(case: Case) -> list[str]:
+    """What closing the case does, for its confirmation page."""
+    worker = db.session.get(User, case.caseworker_id) if case.caseworker_id else None
+    years = ((current_app.config.get("RETENTION") or {}).get("case") or {}).get("closed_inactive_years")
+    whose = f"{worker.name}'s" if worker else "its caseworker's"
+    effects = ["The case will be closed with the outcome you give. It can be reopened later.",
+               f"It leaves {whose} list of open cases and its review date is no longer chased."]
+    if years:
+        effects.append(f"Once closed and unchanged for {years} years, its records are erased.")
+    return effects
 
 
 @bp.post("/cases/<uuid:case_id>/notes")

@@ -44,6 +44,11 @@ class DateInputField(Field):
         elif isinstance(data, dt.date):
             self.raw = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
 
+    def posted_empty(self) -> None:
+        """The form was posted without this field's boxes: as if posted with all three empty."""
+        self.submitted = True
+        self.raw = dict.fromkeys(self.PARTS, "")
+
     def pre_validate(self, form: Any) -> None:
         if not self.submitted:
             return
@@ -58,19 +63,30 @@ class DateInputField(Field):
         if missing:
             self.bad_parts = set(missing)
             raise ValidationError(f"{label} must include a {' and '.join(missing)}")
-        if not all(self.raw[p].isdigit() for p in self.PARTS):
+        # A part that cannot be right (a day of 32, a month of 13, letters) makes the date not a
+        # real one, whatever the year; only then is a year of the wrong length the fault.
+        limits = {"day": 31, "month": 12, "year": 9999}
+        impossible = {p for p in self.PARTS if not self.raw[p].isdigit() or not 1 <= int(self.raw[p]) <= limits[p]}
+        if impossible:
+            self.bad_parts = impossible if len(impossible) < 3 else set()
             raise ValidationError(f"{label} must be a real date")
-        day, month, year = (int(self.raw[p]) for p in self.PARTS)
         if len(self.raw["year"]) != 4:
             self.bad_parts = {"year"}
-            raise ValidationError(f"{label}: the year must have 4 numbers")
+            raise ValidationError(f"{label} must include a year with 4 numbers")
+        day, month, year = (int(self.raw[p]) for p in self.PARTS)
         try:
             value = dt.date(year, month, day)
-        except ValueError as e:  # from dt.date: no such day
+        except ValueError as e:  # from dt.date: no such day in that month
+            self.bad_parts = {"day"}
             raise ValidationError(f"{label} must be a real date") from e
         if self.past_only and value > dt.date.today():
             raise ValidationError(f"{label} must be today or in the past")
         self.data = value
+
+    def first_input_id(self) -> str:
+        """The box an error summary link focuses: the first part in error, else the day."""
+        part = next((p for p in self.PARTS if p in self.bad_parts), "day")
+        return f"{self.id}-{part}"
 
     def items(self) -> list[dict[str, Any]]:
         """The GOV.UK date input's items, refilled with what was typed; the boxes at fault marked."""

@@ -28,7 +28,7 @@ from .. import policy
 from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, OnlyWhen, Required, choices
 from ..models import Meeting, Referral, ReferralStatus, ReferralType
 from ..policy import Permission
 from ..services import audit, hrda, meeting_records, meetings, referrals, versioning
@@ -59,9 +59,11 @@ def csv_response(rows: Sequence[Sequence[Any]], *, filename: str) -> Response:
 
 class AcceptForm(Form):
     decision = RadioField("Your decision", choices=choices([("accept", "Accept onto a meeting"),
-                                                            ("decline", "Decline")]), validate_choice=False)
-    meeting = SelectField("Meeting", validate_choice=False)
-    reason = TextAreaField("Reason for declining")
+                                                            ("decline", "Decline")]), validate_choice=False,
+                          validators=[Required("Select whether you accept or decline the referral")])
+    meeting = SelectField("Meeting", validate_choice=False, validators=[OnlyWhen("decision", {"accept"})])
+    reason = TextAreaField("Reason for declining", validators=[
+        OnlyWhen("decision", {"decline"}), Required("Enter the reason for declining")])
     version = HiddenField()
 
 
@@ -135,8 +137,9 @@ def decide(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
         audit.record("access.refused", record=referral, details={"reason": "not the receiving side"})
         abort(403)
     form = AcceptForm()
-    if form.decision.data not in ("accept", "decline"):
-        form.decision.errors = ["Select whether you accept or decline the referral"]
+    if not form.validate() or form.decision.data not in ("accept", "decline"):
+        if not form.errors:
+            form.decision.errors = ["Select whether you accept or decline the referral"]
         return _review(referral, form, 400)
     try:
         if form.decision.data == "accept":

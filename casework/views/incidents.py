@@ -29,9 +29,10 @@ from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
 from ..forms import Form, choices
-from ..models import Area, AsbType, Category, CjStatus, Incident, PartyRole, Person
+from ..models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
 from ..policy import Permission
 from ..services import audit, incidents, versioning
+from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, agency_names, page_number, stale_page
 from .person_search import run_search
@@ -52,20 +53,33 @@ class IncidentForm(Form):
     occurred_on = DateInputField("Date of the incident", required="Enter the date of the incident", past_only=True)
     category = SelectField("Category", choices=choices([("", "Select a category")] + Category.choices()), default="")
     domestic_abuse = BooleanField("Domestic abuse")
-    locality = StringField("Locality")
-    area = SelectField("Designated area", default="")
-    rural = BooleanField("Rural")
-    factors = MultiCheckbox("Factors", choices=choices(FACTORS))
     asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
                            default="")
+    locality = StringField("Locality")
+    area = SelectField("Designated area", default="", validate_choice=False)  # the service checks it
+    rural = BooleanField("Rural")
+    factors = MultiCheckbox("Factors", choices=choices(FACTORS))
     version = HiddenField()
+
+    def check(self) -> bool:
+        """The form's own checks and the service's, every problem on its field at once."""
+        valid = self.validate()
+        try:
+            self.details().cleaned()
+        except incidents.IncidentError as e:
+            for name, message in e.problems:
+                field = _field(self, name)
+                if not field.errors:
+                    field.errors = [message]
+            valid = False
+        return valid
 
     def details(self) -> incidents.IncidentDetails:
         factors = set(self.factors.data or [])
         return incidents.IncidentDetails(
             occurred_on=self.occurred_on.data, category=Category(self.category.data) if self.category.data else None,
             domestic_abuse=bool(self.domestic_abuse.data), locality=self.locality.data,
-            area_id=uuid.UUID(self.area.data) if self.area.data else None, rural=bool(self.rural.data),
+            area_id=_area_id(self.area.data), rural=bool(self.rural.data),
             alcohol="alcohol" in factors, drugs="drugs" in factors, mental_health="mental_health" in factors,
             asb_type=AsbType(self.asb_type.data) if self.asb_type.data else None)
 
@@ -77,6 +91,17 @@ class IncidentForm(Form):
             "area": str(incident.area_id) if incident.area_id else "", "rural": incident.rural,
             "factors": [name for name, _ in FACTORS if getattr(incident, name)],
             "asb_type": incident.asb_type.value if incident.asb_type else "", "version": incident.version})
+
+
+def _area_id(value: str | None) -> uuid.UUID | None:
+    """The chosen area's id; one that is no id at all is the nil id, which no area has (the service
+    then says to choose from the list)."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.UUID(int=0)
 
 
 class PartyForm(Form):
@@ -127,7 +152,7 @@ def _form_page(template: str, form: IncidentForm, status: int, **context: Any): 
 def new():  # type: ignore[no-untyped-def]
     form = IncidentForm()
     _area_choices(form)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and form.check():
         try:
             incident = incidents.record(details=form.details(), by=current_user)
         except incidents.IncidentError as e:
@@ -138,7 +163,7 @@ def new():  # type: ignore[no-untyped-def]
     return _form_page("incidents/new.html", form, 400 if request.method == "POST" else 200)
 
 
-def _field(form: IncidentForm, name: str | None) -> Any:
+def _field(form: Form, name: str | None) -> Any:
     return getattr(form, {"area_id": "area"}.get(name or "", name or "occurred_on"))
 
 
@@ -163,7 +188,7 @@ def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
         return _form_page("incidents/edit.html", form, 200, incident=incident)
     form = IncidentForm()
     _area_choices(form)
-    if form.validate():
+    if form.check():
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             changed = incidents.update(incident=incident, details=form.details(), version=version, by=current_user)
@@ -218,10 +243,29 @@ def add_person(incident_id: uuid.UUID, person_id: uuid.UUID):  # type: ignore[no
                            errors=errors), status
 
 
-@bp.post("/<uuid:incident_id>/parties/<uuid:party_id>/remove")
+@bp.route("/<uuid:incident_id>/parties/<uuid:party_id>/remove", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
 def remove_person(incident_id: uuid.UUID, party_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Remove a person from the incident, after a page saying whose repeat marks change."""
     incident = _editable(incident_id)
+    party = db.session.get(Party, party_id)
+    if party is None or party.incident_id != incident.id:
+        abort(404)
+    if not confirmed():
+        person = db.session.get(Person, party.person_id)
+        name = person.display_name if person is not None and policy.can_view(current_user, person) \
+            else "This person"
+        role = party.role.label.lower()
+        return confirm_page(
+            heading=f"Remove {name if name != 'This person' else 'this person'} from the incident?",
+            caption=f"Incident of {incident.occurred_on:%-d %B %Y}",
+            effects=[f"{name} will no longer be a {role} in this incident.",
+                     (f"{name}'s repeat-{role} flag will be recalculated: this incident no longer counts "
+                     f"towards it, so their later incidents may stop being repeats."),
+                     "The partnership's measures will count the incident without them."],
+            action=url_for("incidents.remove_person", incident_id=incident.id, party_id=party.id),
+            button="Remove from the incident", back=url_for("incidents.show", incident_id=incident.id,
+                                                             _anchor="people"))
     if not RemoveForm().validate():
         abort(400)
     try:

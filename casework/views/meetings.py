@@ -12,16 +12,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
 from .. import policy
 from ..auth import navigation
 from ..auth.guard import require, safe_next
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, Required, choices
 from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ..policy import Permission
 from ..services import agencies as agency_service
 from ..services import audit, hrda, meeting_records, meetings, person_names, referrals
+from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .hrda import csv_response
 from .people import MultiCheckbox
@@ -34,19 +36,39 @@ WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursd
 
 
 class ScheduleForm(Form):
-    day = DateInputField("Date")
-    time = StringField("Time")
+    """What can be told from the form alone is checked here, all at once; the service checks again."""
+
+    day = DateInputField("Date", required="Enter the date of the meeting")
+    time = StringField("Time", validators=[Required("Enter the time of the meeting, like 10:00")])
     place = StringField("Place")
     online = BooleanField("Online (also or only)")
-    agencies = MultiCheckbox("Agencies invited", validate_choice=False)
+    agencies = MultiCheckbox("Agencies invited", validate_choice=False,
+                             validators=[Required("Select the agencies invited")])
     weekdays = MultiCheckbox("Repeat on", choices=choices(WEEKDAYS), validate_choice=False)
     until = DateInputField("Repeat until")
+
+    def validate_time(self, field: Any) -> None:
+        if _time(field.data) is None:
+            raise ValidationError("Enter the time on the 24-hour clock, like 10:00 or 14:30")
+
+    def validate_place(self, field: Any) -> None:
+        if not (field.data or "").strip() and not self.online.data:
+            raise ValidationError("Enter the place, or say the meeting is online")
+
+    def validate_until(self, field: Any) -> None:
+        if self.weekdays.data and field.data is None and not field.errors:
+            raise ValidationError("Enter the date the pattern ends")
 
 
 class ResearchForm(Form):
     facts = TextAreaField("What your agency knows: facts")
     opinion = TextAreaField("Your agency's opinion")
-    checked_on = DateInputField("Date your records were checked")
+    checked_on = DateInputField("Date your records were checked",
+                                required="Enter the date your agency's records were checked")
+
+    def validate_facts(self, field: Any) -> None:
+        if not (field.data or "").strip() and not (self.opinion.data or "").strip():
+            raise ValidationError("Enter the facts your agency holds, or its opinion")
 
 
 class MinutesForm(Form):
@@ -55,10 +77,12 @@ class MinutesForm(Form):
 
 
 class ActionForm(Form):
-    text = TextAreaField("Action")
-    agency = SelectField("Agency", choices=[], validate_choice=False)  # the page offers the agencies taking part
+    text = TextAreaField("Action", validators=[Required("Enter the action")])
+    # the page offers the agencies taking part; the service checks the one chosen
+    agency = SelectField("Agency", choices=[], validate_choice=False,
+                         validators=[Required("Select an agency taking part in the meeting")])
     person_name = StringField("Person (if known)")
-    due_on = DateInputField("Due")
+    due_on = DateInputField("Due", required="Enter the date the action is due")
 
 
 class ProgressForm(Form):
@@ -184,16 +208,73 @@ def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | 
     return _done(meeting, done, anchor)
 
 
-@bp.post("/meetings/<uuid:meeting_id>/state")
+class CloseMeetingForm(Form):
+    reason = TextAreaField("Why are you closing the meeting before its date?")
+
+
+@bp.route("/meetings/<uuid:meeting_id>/state", methods=["GET", "POST"])
 @require(Permission.CHAIR_HRDA)
 def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Start or close the meeting, after a page saying what that changes (and, closing before its
+    date, asking why)."""
     meeting = _meeting(meeting_id)
-    form = EmptyForm()
-    if not form.validate() or form.direction.data not in ("start", "close"):
+    direction = request.values.get("direction")
+    if direction not in ("start", "close"):
         abort(400)
-    starting = form.direction.data == "start"
-    return _step(meeting, lambda: (meetings.start if starting else meetings.close)(meeting, by=current_user),
-                 done="Meeting started" if starting else "Meeting closed")
+    if not policy.chairs_meeting(current_user, meeting):
+        abort(403)
+    starting = direction == "start"
+    if meeting.state is MeetingState.CLOSED or (starting and meeting.state is not MeetingState.PLANNED):
+        return _done(meeting, f"The meeting is already {meeting.state.label.lower()}")
+    form = CloseMeetingForm()
+    if confirmed() and form.validate():
+        try:
+            if starting:
+                meetings.start(meeting, by=current_user)
+            else:
+                meetings.close(meeting, by=current_user, today=today(), reason=form.reason.data)
+        except meetings.NotAllowed:
+            abort(403)
+        except meetings.MeetingError as e:
+            if e.field != "reason":
+                flash(str(e))
+                return _page(meeting, status=400)
+            form.reason.errors = [str(e)]
+            return _state_page(meeting, starting, form, status=400)
+        return _done(meeting, "Meeting started" if starting else "Meeting closed")
+    if not confirmed():
+        form = CloseMeetingForm(formdata=None)
+    return _state_page(meeting, starting, form)
+
+
+def _state_page(meeting: Meeting, starting: bool, form: CloseMeetingForm, status: int = 200) -> Any:
+    when = f"{meetings.local_time(meeting):%-d %B %Y}"
+    count = len(meeting.cases)
+    cases = f"{count} case{'' if count == 1 else 's'}"
+    names = agency_names()
+    invited = sorted(names.get(i.agency_id, "") for i in meeting.invited if i.agency_id != meeting.agency_id)
+    early = not starting and meetings.closing_early(meeting, today=today())
+    if starting:
+        effects = ["The meeting will be in progress; it cannot be set back to planned.",
+                   f"You can then record the minutes and actions of its {cases}.",
+                   "Invited agencies can still add research until the meeting is closed."]
+    else:
+        effects = [("The meeting will be closed: its minutes and actions lock. Only you can correct them, and "
+                   "each correction is recorded in the audit trail."),
+                   "Agencies can no longer add research to its cases."]
+        if invited:
+            effects.append(f"{', '.join(invited)} will keep the shared records of its {cases} only while a case "
+                           "has an open action for them.")
+        if early:
+            effects.append(f"The meeting is on {when}, after today: give the reason for closing it early. It is "
+                           "kept with the meeting.")
+    return confirm_page(heading="Start the meeting?" if starting else "Close the meeting?",
+                        caption=f"HRDA meeting, {when}", effects=effects,
+                        action=url_for("meetings.change_state", meeting_id=meeting.id),
+                        button="Start the meeting" if starting else "Close the meeting",
+                        back=url_for("meetings.show", meeting_id=meeting.id),
+                        hidden={"direction": "start" if starting else "close"}, form=form,
+                        fields="meetings/_close_reason.html" if early else None, status=status)
 
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/move")

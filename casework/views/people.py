@@ -87,6 +87,19 @@ class PersonForm(Form):
             mental_health="mental_health" in markers, substance_misuse="substance_misuse" in markers,
             complex_needs="complex_needs" in markers)
 
+    def check(self) -> bool:
+        """The form's own checks and the service's, every problem on its field at once."""
+        valid = self.validate()
+        try:
+            self.details().cleaned()
+        except people.PersonError as e:
+            for name, message in e.problems:
+                field = getattr(self, name or "surname")
+                if not field.errors:
+                    field.errors = [message]
+            valid = False
+        return valid
+
     @classmethod
     def of(cls, person: Person) -> PersonForm:
         data: dict[str, Any] = {name: getattr(person, name) for name in people.PERSON_FIELDS}
@@ -187,7 +200,7 @@ def new():  # type: ignore[no-untyped-def]
         form.role.data = request.args.get("role", "")
     incident = _editable_incident(form.incident.data)
     duplicates = None
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and form.check():
         try:
             details = form.details().cleaned()
             if request.form.get("confirm") != "yes":
@@ -283,7 +296,7 @@ def edit(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form.address.data, form.safe_contact.data = person.address, person.safe_contact
         form.address_shown.data = "yes"
         return render_template("people/edit.html", form=form, person=person, errors=[])
-    if form.validate():
+    if form.check():
         details = form.details()
         if hidden and form.address_shown.data != "yes":
             details.address, details.safe_contact = person.address, person.safe_contact

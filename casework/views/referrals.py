@@ -14,7 +14,7 @@ from .. import policy
 from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, OnlyWhen, Required, choices
 from ..models import (
     Agency,
     Case,
@@ -29,6 +29,7 @@ from ..models import (
 from ..policy import Permission
 from ..risk.dash import Criterion
 from ..services import agencies, assessments, audit, cases, referrals, versioning
+from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
 from .record_pages import (
@@ -55,25 +56,40 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 class ReferralForm(Form):
     type = HiddenField()
     assessment = HiddenField()
-    receiving_agency = SelectField("Receiving agency", validate_choice=False)
+    receiving_agency = SelectField("Receiving agency", validate_choice=False,
+                                   validators=[Required("Select the agency receiving the referral")])
     consent = RadioField("Did the person consent to the referral?", choices=choices(Consent.choices()),
-                         validate_choice=False)
-    lawful_basis = TextAreaField("Lawful basis for sharing without consent")
+                         validate_choice=False, validators=[Required("Select whether the person gave consent")])
+    # Asked under each answer without consent (a reveal each, so each has its own box).
+    lawful_basis_refused = TextAreaField("Lawful basis for sharing without consent", validators=[
+        OnlyWhen("consent", {Consent.REFUSED.value}),
+        Required("Enter the lawful basis for sharing without consent")])
+    lawful_basis_not_sought = TextAreaField("Lawful basis for sharing without consent", validators=[
+        OnlyWhen("consent", {Consent.NOT_SOUGHT.value}),
+        Required("Enter the lawful basis for sharing without consent")])
     reason = TextAreaField("Reason for the referral")
     case = SelectField("Case", validate_choice=False)
     criteria = MultiCheckbox("HRDA referral criteria", choices=choices([(c.value, c.label) for c in Criterion]),
                              validate_choice=False)
-    dash_score = StringField("DASH score")
+    dash_score = StringField("DASH score", validators=[OnlyWhen("type", {ReferralType.HRDA.value})])
     children_in_household = RadioField("Are there children in the household?", choices=choices(YES_NO),
-                                       validate_choice=False)
-    mappa_category = RadioField("MAPPA category", choices=choices(MAPPA_CATEGORIES), validate_choice=False)
-    mappa_level = RadioField("MAPPA level", choices=choices(MAPPA_LEVELS), validate_choice=False)
+                                       validate_choice=False, validators=[
+                                           OnlyWhen("type", {ReferralType.HRDA.value}),
+                                           Required("Select whether there are children in the household")])
+    mappa_category = RadioField("MAPPA category", choices=choices(MAPPA_CATEGORIES), validate_choice=False,
+                                validators=[OnlyWhen("type", {ReferralType.MAPPA.value}),
+                                            Required("Select the MAPPA category (1, 2 or 3)")])
+    mappa_level = RadioField("MAPPA level", choices=choices(MAPPA_LEVELS), validate_choice=False,
+                             validators=[OnlyWhen("type", {ReferralType.MAPPA.value}),
+                                         Required("Select the MAPPA level (1, 2 or 3)")])
 
 
 class DecisionForm(Form):
     decision = RadioField("Your decision", choices=choices([("accept", "Accept"), ("decline", "Decline")]),
-                          validate_choice=False)
-    reason = TextAreaField("Reason")
+                          validate_choice=False,
+                          validators=[Required("Select whether you accept or decline the referral")])
+    reason = TextAreaField("Reason for declining", validators=[
+        OnlyWhen("decision", {"decline"}), Required("Enter the reason for declining")])
     version = HiddenField()
 
 
@@ -166,18 +182,21 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     kind = _kind(form.type.data)
     if kind is None:
         abort(400)
-    try:
-        numbers = {"dash_score": _int(form.dash_score.data, form.dash_score, "The DASH score"),
-                   "mappa_category": _int(form.mappa_category.data, form.mappa_category, "The MAPPA category"),
-                   "mappa_level": _int(form.mappa_level.data, form.mappa_level, "The MAPPA level")}
-    except ValueError:
-        return _new_page(form, person, kind, 400)  # the field says what is wrong
-    if form.validate():
+    valid = form.validate()
+    numbers: dict[str, int | None] = {}
+    for name, what in (("dash_score", "The DASH score"), ("mappa_category", "The MAPPA category"),
+                       ("mappa_level", "The MAPPA level")):
+        if not getattr(form, name).errors:
+            try:
+                numbers[name] = _int(getattr(form, name).data, getattr(form, name), what)
+            except ValueError:
+                valid = False  # the field says what is wrong
+    if valid:
         try:
             referral = referrals.refer(
                 person, kind=kind, receiving_agency=_get(Agency, form.receiving_agency.data),
                 consent=Consent(form.consent.data) if form.consent.data in {c.value for c in Consent} else None,
-                lawful_basis=form.lawful_basis.data, reason=form.reason.data, by=current_user, today=today(),
+                lawful_basis=form.lawful_basis_refused.data or form.lawful_basis_not_sought.data, reason=form.reason.data, by=current_user, today=today(),
                 case=_get(Case, form.case.data), assessment=_get(RiskAssessment, form.assessment.data),
                 criteria=form.criteria.data or [],
                 children_in_household={"yes": True, "no": False}.get(form.children_in_household.data or ""),
@@ -187,6 +206,8 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
         except referrals.AlreadyReferred as e:
             return _new_page(form, person, kind, 400, extra_errors=[{"text": str(e), "href": "#existing"}])
         except referrals.ReferralError as e:
+            if e.field == "lawful_basis":
+                e.field = f"lawful_basis_{form.consent.data}"
             field = getattr(form, e.field, None) if e.field else None
             (field if field is not None else form.receiving_agency).errors = [str(e)]
         else:
@@ -242,8 +263,9 @@ def decide(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
         audit.record("access.refused", record=referral, details={"reason": "not the receiving side"})
         abort(403)
     form = DecisionForm()
-    if form.decision.data not in ("accept", "decline"):
-        form.decision.errors = ["Select whether you accept or decline the referral"]
+    if not form.validate() or form.decision.data not in ("accept", "decline"):
+        if not form.errors:
+            form.decision.errors = ["Select whether you accept or decline the referral"]
         return _referral_page(referral, status=400, decision=form)
     try:
         referrals.decide(referral, accept=form.decision.data == "accept", reason=form.reason.data,
@@ -280,12 +302,28 @@ def programme(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return _referral_page(referral, status=400, programme=form)
 
 
-@bp.post("/referrals/<uuid:referral_id>/close")
+@bp.route("/referrals/<uuid:referral_id>/close", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
 def close(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Close the referral, after a page saying what closing it changes."""
     referral = visible_or_404(Referral, referral_id)
     if not referrals.may_follow_up(current_user, referral):
         abort(403)
+    if not confirmed():
+        name = referral.person.display_name
+        kind = referral.type.label
+        effects = [(f"The {kind} referral of {name} will be closed: its decision and details stay on the record, "
+                   "and nothing more can be recorded on it.")]
+        if referral.type is ReferralType.PERPETRATOR_PROGRAMME:
+            effects.append("Programme details can no longer be changed.")
+        effects.append(f"A new {kind} referral of {name} can then be made; it will count as a repeat "
+                       "referral if made within 365 days of this one." if referral.type is ReferralType.HRDA
+                       else f"A new {kind} referral of {name} can then be made.")
+        return confirm_page(heading=f"Close the {kind} referral?", caption=name, effects=effects,
+                            action=url_for("referrals.close", referral_id=referral.id), button="Close the referral",
+                            back=url_for("referrals.show", referral_id=referral.id),
+                            hidden={"version": request.args.get("version") or request.form.get("version")
+                                    or referral.version})
     form = CloseForm()
     try:
         referrals.close(referral, version=form_version(form), by=current_user)

@@ -84,13 +84,18 @@ def test_a_case_moves_from_open_to_active_to_closed_and_closing_needs_an_outcome
     db.session.refresh(case)
     assert case.status is CaseStatus.ACTIVE
     db.session.commit()
-    page = Page(client.post(f"/cases/{case.id}/close", data={"outcome": "  ", "version": str(case.version)}))
+    page = Page(client.post(f"/cases/{case.id}/close", data={"outcome": "Typed", "version": str(case.version)}))
+    assert page.status_code == 200 and "What will happen" in page.text  # not the confirmation page's button
+    db.session.refresh(case)
+    assert case.status is CaseStatus.ACTIVE
+    page = Page(client.post(f"/cases/{case.id}/close", data={"outcome": "  ", "version": str(case.version),
+                                                             "confirm": "yes"}))
     assert page.status_code == 400
     assert "Enter the outcome of the case" in page.select_one(".govuk-error-summary").text
     db.session.refresh(case)
     assert case.status is CaseStatus.ACTIVE and case.outcome is None
     response = client.post(f"/cases/{case.id}/close", data={"outcome": "Moved to a refuge; no further incidents",
-                                                            "version": str(case.version)})
+                                                            "version": str(case.version), "confirm": "yes"})
     assert response.status_code == 302
     db.session.refresh(case)
     assert case.status is CaseStatus.CLOSED and case.closed_at is not None

@@ -103,7 +103,7 @@ def test_adding_people_through_search_and_removing_one(world):
     again = world.post(f"/incidents/{incident.id}/people/{person.id}", {"role": "victim"})
     assert again.status_code == 400 and "already a victim" in again.get_data(as_text=True)
     assert world.post(f"/incidents/{incident.id}/people/{person.id}", {}).status_code == 400
-    response = world.post(f"/incidents/{incident.id}/parties/{party.id}/remove", {})
+    response = world.post(f"/incidents/{incident.id}/parties/{party.id}/remove", {"confirm": "yes"})
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Party).where(Party.incident_id == incident.id)) == 0
 

@@ -150,7 +150,7 @@ def test_closing_locks_the_meeting_and_access_ends_when_the_last_action_is_done(
     meeting_records.record_minutes(item, discussion="Discussed", safety_plan="Refuge place", by=world["chair"])
     action = meeting_records.add_action(item, text="Fit door locks", agency=world["housing"], person_name="J Smith",
                                         due_on=dt.date(2026, 12, 10), by=world["chair"], today=TODAY)
-    meetings.close(meeting, by=world["chair"])
+    meetings.close(meeting, by=world["chair"], today=dt.date(2026, 12, 1))
     assert meeting.state is MeetingState.CLOSED
     with pytest.raises(meetings.MeetingError):
         meeting_records.save_research(item, facts="late", opinion=None, by=world["housing_worker"], checked_on=TODAY,

@@ -97,15 +97,18 @@ def test_a_restricted_match_shows_only_that_one_may_match(world, user_factory):
     assert "Marta" not in page
 
 
-@pytest.mark.parametrize("data,field,message", [
+@pytest.mark.parametrize("data,target,message", [
     ({"surname": " "}, "surname", "Enter the person's surname"),
     ({"surname": "Lee", "postcode": "not a postcode"}, "postcode", "Enter a real postcode"),
-    ({"surname": "Lee", **dob_fields(dt.date.today() + dt.timedelta(days=1))}, "date_of_birth", "today or in the past"),
+    ({"surname": "Lee", **dob_fields(dt.date.today() + dt.timedelta(days=1))}, "date_of_birth-day",
+     "today or in the past"),
     ({"surname": "Lee", "date_of_birth-day": "31", "date_of_birth-month": "2", "date_of_birth-year": "1990"},
-     "date_of_birth", "must be a real date"),
-    ({"surname": "Lee", "date_of_birth-day": "3", "date_of_birth-year": "1990"}, "date_of_birth", "include a month"),
+     "date_of_birth-day", "must be a real date"),
+    ({"surname": "Lee", "date_of_birth-day": "3", "date_of_birth-year": "1990"}, "date_of_birth-month",
+     "include a month"),
 ])
-def test_bad_details_are_refused_with_an_error_linking_to_the_field(world, data, field, message):
+def test_bad_details_are_refused_with_an_error_linking_to_the_field(world, data, target, message):
+    """The link goes to the field's input (a date's first part in error), which focuses it."""
     db.session.commit()
     before = _count()
     response = world.post("/people/new", data)
@@ -114,8 +117,8 @@ def test_bad_details_are_refused_with_an_error_linking_to_the_field(world, data,
 
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     link = soup.select_one(".govuk-error-summary a")
-    assert link["href"] == f"#{field}" and message in link.text
-    assert soup.select_one(f"#{field}") is not None, "the link's target exists"
+    assert link["href"] == f"#{target}" and message in link.text
+    assert soup.select_one(f"#{target}").name == "input", "the link's target is an input"
     assert _count() == before
 
 

@@ -22,6 +22,7 @@ from casework.models import (
     Share,
 )
 from casework.services import cases
+from tests.confirm_support import confirm
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
 from tests.fixtures_auth import make_user, sign_in
@@ -75,11 +76,30 @@ def test_without_consent_a_lawful_basis_is_required(client, person, idva, consen
     db.session.commit()
     page = Page(_refer(client, person, "idva", idva, consent=consent))
     assert page.status_code == 400
-    assert page.select_one(".govuk-error-summary a")["href"] == "#lawful_basis"
+    assert page.select_one(".govuk-error-summary a")["href"] == f"#lawful_basis_{consent}"
+    assert page.select_one(f"#lawful_basis_{consent}").name == "textarea"
     assert _count(person) == 0
     referral = _made(_refer(client, person, "idva", idva, consent=consent,
-                            lawful_basis="Preventing serious harm: Crime and Disorder Act 1998 s115"))
+                            **{f"lawful_basis_{consent}": "Preventing serious harm: Crime and Disorder Act 1998 s115"}))
     assert referral.consent is Consent(consent) and referral.lawful_basis.startswith("Preventing serious harm")
+
+
+def test_a_lawful_basis_hidden_because_consent_was_given_is_ignored(client, person, idva):
+    """The lawful basis is revealed only under the answers without consent; what a browser without
+    JavaScript still sends from the hidden boxes is neither required nor kept."""
+    referral = _made(_refer(client, person, "idva", idva, consent="given", lawful_basis_refused="Typed, then",
+                            lawful_basis_not_sought="changed my mind"))
+    assert referral.consent is Consent.GIVEN and referral.lawful_basis is None
+
+
+def test_the_lawful_basis_is_revealed_under_each_answer_without_consent(client, person, idva):
+    page = Page(client.get(f"/people/{person.id}/referrals/new?type=idva"))
+    for consent in ("refused", "not_sought"):
+        radio = page.select_one(f"input[name=consent][value={consent}]")
+        reveal = page.select_one(f"#{radio['data-aria-controls']}")
+        assert "govuk-radios__conditional" in reveal["class"]
+        assert reveal.select_one("textarea")["name"] == f"lawful_basis_{consent}"
+    assert not page.select_one("input[name=consent][value=given]").get("data-aria-controls")
 
 
 def test_consent_and_the_receiving_agency_are_required(client, person):
@@ -240,7 +260,16 @@ def test_a_perpetrator_programme_records_start_end_and_outcome_then_closes(app_c
         **dates, "outcome": "left_early", "version": str(referral.version)}).status_code == 302
     db.session.refresh(referral)
     assert (referral.started_on, referral.ended_on, referral.outcome) == (started, ended, ProgrammeOutcome.LEFT_EARLY)
-    assert client.post(f"/referrals/{referral.id}/close", data={"version": str(referral.version)}).status_code == 302
+    # Closing is confirmed on a page of its own; a post without that step shows the page and does nothing.
+    assert client.post(f"/referrals/{referral.id}/close", data={"version": str(referral.version)}).status_code == 200
+    db.session.refresh(referral)
+    assert referral.status is ReferralStatus.ACCEPTED
+    link = Page(client.get(f"/referrals/{referral.id}")).select_one("a.govuk-button--warning")
+    assert link.text.strip() == "Close the referral"
+    page = Page(client.get(link["href"]))
+    assert page.h1 == "Close the Perpetrator programme referral?"
+    assert "Programme details can no longer be changed." in page.select_one("#effects").text
+    assert confirm(client, page).status_code == 302
     db.session.refresh(referral)
     assert referral.status is ReferralStatus.CLOSED and referral.closed_at is not None
 
