@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, current_app, g, render_template
 from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
@@ -26,6 +26,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):  # type: ignore[no-untyped-def]
         if isinstance(e, DatabaseUnavailable):
+            # Flask-Login puts the user in every template's context: an anonymous one, not looked up.
+            g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
             return render_template("errors/error.html", error=e, navigation=[]), 503, {"Retry-After": "30"}
         return render_template("errors/error.html", error=e), e.code
 
