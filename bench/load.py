@@ -189,8 +189,9 @@ def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
                         if not ok:
                             errors[name].append(f"{response.status} {path}")
                 except Exception as e:  # noqa: BLE001 - counted as an error of the page
-                    if events is not None:
-                        events.append((time.monotonic() - start, name, type(e).__name__))
+                    if events is not None:  # (a form's page that answered 503 has no token to post)
+                        failed = "503" if "(status 503)" in str(e) else type(e).__name__
+                        events.append((time.monotonic() - start, name, failed))
                     with lock:
                         errors[name].append(f"{type(e).__name__}: {e}")
                 time.sleep(rng.uniform(0.5 * args.think, 1.5 * args.think))
