@@ -17,6 +17,8 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from ..db import unavailable
 
 log = logging.getLogger("casework.errors")
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     description = ("Sorry, the service is not working just now: it cannot reach its database. Nothing you "
                    "sent was saved. Try again in a few minutes.")
