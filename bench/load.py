@@ -134,7 +134,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
+def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
+        events: list[tuple[float, str, str]] | None = None) -> dict:  # type: ignore[type-arg]
+    """The benchmark. `during(start)`, if given, runs in a thread of its own while the users work
+    (bench/restart.py restarts the database); `events` collects (seconds from the start, page, status or
+    the exception's name, with "+traceback" when a page showed one) for every request."""
     instance = Path(args.instance).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CASEWORK_INSTANCE_PATH": str(instance), "CASEWORK_DATABASE_URL": args.database_url,
@@ -177,11 +181,17 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
                         form = {"csrf_token": b.csrf("/incidents/new"), **form}
                     response = b.request(method, path, form)
                     ok = response.status < 400 and "/sign-in" not in response.location
+                    if events is not None:
+                        shown = "+traceback" if "Traceback" in response.body else ""
+                        events.append((time.monotonic() - start, name, f"{response.status}{shown}"))
                     with lock:
                         results[name].append(response.seconds)
                         if not ok:
                             errors[name].append(f"{response.status} {path}")
                 except Exception as e:  # noqa: BLE001 - counted as an error of the page
+                    if events is not None:  # (a form's page that answered 503 has no token to post)
+                        failed = "503" if "(status 503)" in str(e) else type(e).__name__
+                        events.append((time.monotonic() - start, name, failed))
                     with lock:
                         errors[name].append(f"{type(e).__name__}: {e}")
                 time.sleep(rng.uniform(0.5 * args.think, 1.5 * args.think))
@@ -196,6 +206,8 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
 
         threads = [threading.Thread(target=user, args=(b, n)) for n, b in enumerate(browsers)]
         threads.append(threading.Thread(target=healthz))
+        if during is not None:
+            threads.append(threading.Thread(target=during, args=(start,)))
         for t in threads:
             t.start()
         for t in threads:

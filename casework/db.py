@@ -165,6 +165,27 @@ def begin_mode(mode: str) -> Iterator[None]:
         sqlite_begin.reset(token)
 
 
+# SQLite's messages for a database it cannot use just now, apart from mistakes in a statement
+# (which SQLite also reports as OperationalError, and which must stay errors that are noticed).
+_SQLITE_UNAVAILABLE = ("locked", "full", "disk i/o", "unable to open", "readonly", "busy")
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a database error means the database cannot be used just now (stopped, unreachable,
+    its disk full), not a mistake in a statement."""
+    from sqlalchemy import exc as sa
+
+    if isinstance(error, (sa.TimeoutError, sa.DisconnectionError)):
+        return True
+    if not isinstance(error, (sa.OperationalError, sa.InterfaceError)):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        return any(word in str(error.orig).lower() for word in _SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL's driver reports a lost or refused connection as OperationalError
+
+
 class Database:
     """`db.session` is the session of the current app context; `db.engine` its app's engine."""
 

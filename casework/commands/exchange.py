@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import db
+from ..db import db, unavailable
 
 
 def _agency(name: str):  # type: ignore[no-untyped-def]
@@ -43,16 +44,30 @@ def import_command(directory: Path, agency_name: str, progress: bool | None) -> 
         progress = sys.stderr.isatty()
     try:
         report = import_dataset(directory, agency=agency, progress=progress)
+        db.session.commit()
     except ImportFailed as failed:
         db.session.rollback()
         for problem in failed.problems:
             click.echo(problem, err=True)
         click.echo(f"Nothing imported: {failed}", err=True)
         sys.exit(1)
-    db.session.commit()
+    except SQLAlchemyError as e:
+        _not_written(e)
     for line in report.lines():
         click.echo(line)
     click.echo(f"Imported into {agency.name}'s records")
+
+
+def _not_written(error: SQLAlchemyError) -> None:
+    """The database refused the writing (its disk full, or gone): say so plainly, and exit. The
+    transaction is rolled back, so nothing of the data set is in the database."""
+    if not unavailable(error):
+        raise error
+    db.session.rollback()
+    reason = str(getattr(error, "orig", None) or type(error).__name__).splitlines()[0]
+    click.echo(f"Nothing imported: the database could not be written ({reason}). Check that the database "
+               "is running and its disk is not full, then import the data set again.", err=True)
+    sys.exit(1)
 
 
 @click.command("export")
