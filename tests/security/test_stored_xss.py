@@ -129,9 +129,11 @@ FORMULAS = ["=1+1", "@SUM(1)", "+2+3", "-2+3", "=HYPERLINK(\"http://evil.example
 FORMULA_START = re.compile(r"^[\t\r ]*[=+\-@]")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 finding 12: the exchange export writes formulas as they are")
 def test_the_data_exchange_export_holds_no_formula(world, tmp_path):
+    """Values stored before the formula rule (issue 20 finding 12) are never written: the export
+    refuses, listing them, and writes no file."""
     from casework.exchange import export_dataset
+    from casework.exchange.exporter import ExportRefused
 
     fill(world)
     from casework.models import Incident, Person
@@ -142,7 +144,9 @@ def test_the_data_exchange_export_holds_no_formula(world, tmp_path):
     for incident in db.session.scalars(select(Incident).where(Incident.owner_agency_id == world.home.id)):
         incident.locality = FORMULAS[0]
     db.session.commit()
-    export_dataset(tmp_path, agency=world.home)
+    with pytest.raises(ExportRefused):
+        export_dataset(tmp_path, agency=world.home)
+    assert not list(tmp_path.glob("*.csv"))
     cells: list[tuple[str, Any]] = []
     for path in tmp_path.glob("*.csv"):
         with path.open(newline="", encoding="utf-8") as f:

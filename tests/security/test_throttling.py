@@ -74,7 +74,6 @@ def test_set_up_link_guesses_are_throttled(app_ctx):
     assert client.get(f"/set-up/{token}").status_code == 429
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 finding 8: the current password on /account/password is not limited")
 def test_current_password_guesses_on_the_account_page_are_limited(app_ctx):
     user = make_user()
     client = sign_in(app_ctx, user)
