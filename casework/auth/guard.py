@@ -67,14 +67,17 @@ def access_of(app: Flask, endpoint: str) -> Access | None:
     return getattr(view, ACCESS_ATTR, None)
 
 
-def visible_or_404(model: type, record_id: uuid.UUID | str) -> Any:
-    """The record, when the signed-in user may see it; otherwise 404 (and the refusal audited)."""
+def visible_or_404(model: type, record_id: uuid.UUID | str, *, merged: bool = False) -> Any:
+    """The record, when the signed-in user may see it; otherwise 404 (and the refusal audited).
+    A record merged into another answers 404 as one that does not exist, unless `merged` (its own
+    page, which sends the user on to the survivor only when they may see it): nothing may be added
+    to a stub, and whether it exists must not show."""
     try:
         record_id = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
     except ValueError:
         abort(404)
     record = db.session.get(model, record_id)
-    if record is None:
+    if record is None or (not merged and getattr(record, "merged_into_id", None) is not None):
         abort(404)
     if not policy.can_view(current_user, record):
         audit.record("access.refused", record=record, details={"reason": "record not visible"})

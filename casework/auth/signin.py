@@ -101,6 +101,19 @@ def _load(email: str) -> _Account | None:
                     row.totp_enrolled_at is not None)
 
 
+def address_throttled() -> bool:
+    """Whether the client address is over its limit of failed attempts at any secret (a password,
+    a code, a set-up link): then nothing more is checked from it until the window has passed."""
+    return not _limiter().test(_address_limit(), "sign-in-address", _address())
+
+
+def setup_link_failed() -> None:
+    """A set-up link that names no one: counted against the client address, as a wrong password is,
+    so links cannot be guessed at speed."""
+    _limiter().hit(_address_limit(), "sign-in-address", _address())
+    audit.record("set_up.failed", user=None, details={"step": "set-up link"})
+
+
 def check_password(*, email: str, password: str) -> Attempt:
     """The first step. On success the caller asks for the second factor (or its enrolment)."""
     address = _address()

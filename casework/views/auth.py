@@ -205,8 +205,12 @@ def sign_out():  # type: ignore[no-untyped-def]
 @bp.route("/set-up/<token>", methods=["GET", "POST"])
 @public
 def set_up(token: str):  # type: ignore[no-untyped-def]
+    if signin.address_throttled():
+        audit.record("sign_in.throttled", user=None, details={"step": "set-up link"})
+        return render_template("auth/link_invalid.html", throttled=True), 429
     user = users.by_setup_token(token)
     if user is None:
+        signin.setup_link_failed()
         return render_template("auth/link_invalid.html"), 404
     form = NewPasswordForm()
     if request.method == "POST" and form.validate():

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Uuid, func, or_, select
 
 import casework
@@ -31,16 +30,6 @@ from tests.security.world import CASE_ROLES, World
 VIEWS = Path(casework.__file__).parent / "views"
 CSRF = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
 XMLNS = re.compile(r' xmlns:\w+="[^"]*"')  # an .ods export names the namespaces it happened to use
-# Known holes other branches close (issue 20's findings): the lead removes an entry on merge, and the
-# strict xfail test below fails until then.
-MERGED_STUB = ("new hole (not among issue 20's findings): a merged person's id is taken by the pages that "
-               "add to a person; the stub should answer as its survivor does (404 here, or a redirect)")
-KNOWN: dict[tuple[str, str, str, str], str] = {
-    **{(method, endpoint, "path person_id", "merged into a restricted"): MERGED_STUB
-       for endpoint in ("incidents.add_person", "cases.new", "assessments.new", "referrals.new")
-       for method in ("GET", "POST")},
-    ("POST", "cases.link_person", "form person", "merged into a restricted"): MERGED_STUB,
-}
 
 
 def query_parameters() -> set[str]:
@@ -150,7 +139,7 @@ def _answer(client, app, attempt: Attempt, record_id: uuid.UUID):  # type: ignor
     return client.open(path, method=attempt.method, data=swap(attempt.form))
 
 
-def run(world: World, only: set[tuple[str, str, str, str]] | None = None) -> tuple[list[str], int]:
+def run(world: World) -> tuple[list[str], int]:
     app = world.app
     clients = {role: sign_in(app, world.users[role]) for role in CASE_ROLES}
     clients["removed_user"] = sign_in(app, world.removed_user)
@@ -158,8 +147,6 @@ def run(world: World, only: set[tuple[str, str, str, str]] | None = None) -> tup
     baseline = _references(hidden)
     problems, tried = [], 0
     for attempt in attempts(world):
-        if (attempt.key in KNOWN) if only is None else (attempt.key not in only):
-            continue
         tried += 1
         client = clients[attempt.actor]
         missing = uuid.uuid4()
@@ -191,14 +178,6 @@ def test_no_route_lets_a_user_reach_a_record_they_may_not_see(world):
     problems, tried = run(world)
     assert tried > 150, f"only {tried} attempts: the walk lost its routes"
     assert not problems, f"{len(problems)} of {tried} attempts:\n" + "\n".join(problems)
-
-
-@pytest.mark.parametrize("reason", [pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=r))
-                                    for r in sorted(set(KNOWN.values()))])
-def test_known_holes(world, reason):
-    """Each known hole's attempts, which fail until it is closed (then remove its KNOWN entries)."""
-    problems, tried = run(world, only={key for key, why in KNOWN.items() if why == reason})
-    assert tried and not problems, "\n".join(problems)
 
 
 def test_every_hidden_variant_is_attacked(world):

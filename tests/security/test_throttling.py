@@ -60,8 +60,6 @@ def test_second_factor_guesses_lock_the_account(app_ctx, guess):
     assert refused.status_code == 400 and LOCKED in refused.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="new hole (not among issue 20's findings; auth code is another branch's): "
-                                       "wrong set-up link tokens are not counted or throttled per address")
 def test_set_up_link_guesses_are_throttled(app_ctx):
     user = make_user(password=None, enrolled=False)
     token = users.renew_setup_link(user=user)
