@@ -22,7 +22,7 @@ from ..measures.export import MEDIA_TYPES, WRITERS, Table
 from ..measures.periods import Period, today_in_london
 from ..measures.report import build_document, figure_fields, trend
 from ..measures.tables import locality_table, measures_table, monthly_table
-from ..models import Incident, Referral
+from ..models import Incident, PreventionActivity, Referral
 from ..policy import Permission
 from . import audit
 
@@ -38,15 +38,19 @@ def current_period(today: dt.date | None = None) -> Period:
     return Period(today.year if today.month >= 4 else today.year - 1)
 
 
-def periods_available(today: dt.date | None = None) -> list[Period]:
-    """From the period of the earliest incident (or five years back when there is none) to the
-    current one, newest first."""
+def periods_available(shown: Period, today: dt.date | None = None) -> list[Period]:
+    """Every financial year from the first with any record the measures count (an incident, a
+    referral, a prevention activity) to the later of the current year and the last with one,
+    newest first; five years back when there are none. The year `shown` is always among them, so
+    the select keeps it rather than silently offering another."""
     now = current_period(today)
-    earliest = db.session.scalar(select(func.min(Incident.occurred_on)))
-    if isinstance(earliest, str):
-        earliest = dt.date.fromisoformat(earliest)
-    first = current_period(earliest) if earliest else Period(now.start_year - 4)
-    return [Period(year) for year in range(now.start_year, min(first.start_year, now.start_year) - 1, -1)]
+    bounds = [db.session.execute(select(func.min(column), func.max(column))).one()
+              for column in (Incident.occurred_on, Referral.referred_on, PreventionActivity.occurred_on)]
+    days = [dt.date.fromisoformat(d) if isinstance(d, str) else d for pair in bounds for d in pair if d is not None]
+    first = current_period(min(days)).start_year if days else now.start_year - 4
+    last = max(now.start_year, current_period(max(days)).start_year) if days else now.start_year
+    years = set(range(first, last + 1)) | {shown.start_year}
+    return [Period(year) for year in sorted(years, reverse=True)]
 
 
 # --- the dashboard ------------------------------------------------------------------------------
