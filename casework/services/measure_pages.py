@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .. import policy
+from .. import policy, words
 from ..db import db
 from ..measures import engine
 from ..measures.definitions import MEASURES, Measure, MeasureType, Priority
@@ -87,7 +87,7 @@ def show_value(measure: Measure, value: Any) -> str:
     if measure.money:
         return f"£{Decimal(value):,.2f}"
     if measure.type is MeasureType.PROPORTION:
-        return f"{Decimal(str(value)) * 100:.1f}%"
+        return words.percent(value)
     return f"{value:,}"
 
 
@@ -108,15 +108,22 @@ def change_text(measure: Measure, now: dict[str, Any], before: dict[str, Any]) -
     if a is None or b is None or isinstance(a, str) and not measure.money or isinstance(b, str) and not measure.money:
         return "—"
     if measure.type is MeasureType.PROPORTION:
-        points = (Decimal(str(a)) - Decimal(str(b))) * 100
+        points = words.percentage_points(b, a)  # to the place shown: a change that rounds to 0.0 is none
         if points == 0:
             return "No change"
-        return f"{'Up' if points > 0 else 'Down'} {abs(points):.1f} percentage points"
+        return f"{'Up' if points > 0 else 'Down'} {abs(points)} percentage points"
     diff = Decimal(str(a)) - Decimal(str(b))
     if diff == 0:
         return "No change"
     amount = f"£{abs(diff):,.2f}" if measure.money else f"{abs(int(diff)):,}"
     return f"{'Up' if diff > 0 else 'Down'} {amount}"
+
+
+def shown_trend(change: str, trend: str) -> str:
+    """The trend a page tags: no change where the change shown is none (two proportions that differ
+    beyond the place shown would otherwise read "No change" and "Worsening" side by side). The
+    measures document keeps the spec's trend, from the values to four places."""
+    return "no_change" if change == "No change" else trend
 
 
 def dashboard(*, period: Period, as_of: dt.date, suppress: bool) -> tuple[dict[str, Any], dict[Priority, list[Row]]]:
@@ -127,8 +134,9 @@ def dashboard(*, period: Period, as_of: dt.date, suppress: bool) -> tuple[dict[s
     for measure in MEASURES:
         entry = document["measures"][measure.id]
         now = {k: entry.get(k) for k in ("value", "numerator", "denominator") if k in entry}
+        change = change_text(measure, now, entry["previous"])
         groups[measure.priority].append(Row(measure, shown(measure, now), shown(measure, entry["previous"]),
-                                            change_text(measure, now, entry["previous"]), entry["trend"]))
+                                            change, shown_trend(change, entry["trend"])))
     return document, groups
 
 
@@ -157,8 +165,9 @@ def measure_page(*, measure: Measure, period: Period, suppress: bool) -> Measure
     localities = engine.by_locality(db.session, measure, period)
     now = figure_fields(measure, figures[period], suppress)
     before = figure_fields(measure, figures[period.previous], suppress)
-    return MeasurePage(measure, period, shown(measure, now), shown(measure, before), change_text(measure, now, before),
-                       trend(measure.target, figures[period].value, figures[period.previous].value),
+    change = change_text(measure, now, before)
+    return MeasurePage(measure, period, shown(measure, now), shown(measure, before), change,
+                       shown_trend(change, trend(measure.target, figures[period].value, figures[period.previous].value)),
                        months, localities, figures)
 
 

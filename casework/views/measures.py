@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
+from .. import words
 from ..auth import navigation
 from ..auth.guard import require
 from ..measures.chart import column_chart, describe
@@ -128,7 +129,7 @@ def records(measure_id: str):  # type: ignore[no-untyped-def]
 
 def _formatter(measure: Measure) -> Any:
     if measure.type is MeasureType.PROPORTION:
-        return lambda v: f"{v:.1f}%" if v % 1 else f"{v:.0f}%"
+        return lambda v: words.percent(v, of_hundred=True)
     if measure.money:
         return lambda v: f"£{v:,.0f}"
     return lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
