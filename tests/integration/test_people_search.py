@@ -117,7 +117,8 @@ def test_results_are_paginated(world, app_ctx):
 
 
 @pytest.mark.parametrize("query,message", [
-    ("surname=&postcode=", None),
+    # An empty search used to answer nothing at all; it says what to enter.
+    ("surname=&postcode=", "Enter a name, date of birth, postcode or reference"),
     ("postcode=zzz", "Enter a real postcode"),
     ("forenames=Amy", "Enter a surname"),
     ("date_of_birth-day=40&date_of_birth-month=1&date_of_birth-year=1990", "must be a real date"),
