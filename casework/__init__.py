@@ -74,6 +74,9 @@ def _init_templates(app: Flask) -> None:
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    from . import words
+
+    app.jinja_env.filters.update(words.FILTERS)  # times in London, one percentage format
 
 
 def _init_security(app: Flask) -> None:

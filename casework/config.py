@@ -80,6 +80,34 @@ DEFAULTS: dict[str, Any] = {
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL", "PARTNERSHIP_NAME")
 DEMO_PARTNERSHIP_NAME = "Dorset Community Safety Partnership"
 
+# Every numeric setting and its range (least, greatest; None: no bound). A value outside it, or not a
+# whole number, refuses to start: a page size of 0 or a lock-out after 0 attempts would otherwise
+# fail later, on some request, far from its cause.
+NUMERIC_RANGES: dict[str, tuple[int, int | None]] = {
+    "PROXY_COUNT": (0, 10),
+    "SQLITE_BUSY_TIMEOUT_MS": (0, None),
+    "DASH_HIGH_FROM": (1, 24),  # the DASH checklist has 24 questions
+    "DASH_MEDIUM_FROM": (1, 24),
+    "ESCALATION_INCIDENTS": (2, None),
+    "ESCALATION_WINDOW_DAYS": (1, None),
+    "ASB_REVIEW_COMPLAINTS": (1, None),
+    "ASB_REVIEW_WINDOW_MONTHS": (1, None),
+    "WTF_CSRF_TIME_LIMIT": (1, None),  # or unset: the form's token lasts the session
+    "PAGE_SIZE": (1, 500),
+    "IMPORT_CHECK_APART_BYTES": (0, None),
+    "SESSION_IDLE_MINUTES": (1, None),
+    "SESSION_ABSOLUTE_HOURS": (1, None),
+    "LOCKOUT_ATTEMPTS": (1, None),
+    "LOCKOUT_MINUTES": (1, None),
+    "PASSWORD_HASH_TIME_COST": (1, None),
+    "PASSWORD_HASH_MEMORY_KIB": (8, None),  # argon2's least; also at least 8 KiB for each lane (below)
+    "PASSWORD_HASH_PARALLELISM": (1, 64),
+    "RETENTION_BATCH": (1, None),
+    "REMINDER_DAYS_AHEAD": (0, None),
+    "ENDED_SESSIONS_KEEP_DAYS": (1, None),
+}
+OPTIONAL_NUMBERS = frozenset({"WTF_CSRF_TIME_LIMIT"})
+
 
 class ConfigurationError(RuntimeError):
     """The app cannot start with the configuration it was given."""
@@ -99,6 +127,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env("CASEWORK", loads=_loads)
     if test_config:
         app.config.from_mapping(test_config)
+    check_numbers(app.config)
     if app.config["ENV"] == "production":
         missing = [k for k in REQUIRED_IN_PRODUCTION if not app.config.get(k)]
         if missing:
@@ -130,6 +159,29 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["KEYRING_FILE"] = str(instance / "keyring.json")
     if not app.config["PARTNERSHIP_NAME"]:
         app.config["PARTNERSHIP_NAME"] = DEMO_PARTNERSHIP_NAME
+
+
+def check_numbers(settings: Any) -> None:
+    """Refuse to start, naming every setting at fault, when a numeric setting is out of its range."""
+    problems = []
+    for name, (least, greatest) in NUMERIC_RANGES.items():
+        value = settings.get(name)
+        if value is None and name in OPTIONAL_NUMBERS:
+            continue
+        allowed = (f"from {least} to {greatest}" if greatest is not None else f"{least} or more")
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"CASEWORK_{name} must be a whole number {allowed}, not {value!r}")
+        elif value < least or (greatest is not None and value > greatest):
+            problems.append(f"CASEWORK_{name} must be {allowed}, not {value}")
+    lanes, memory = settings.get("PASSWORD_HASH_PARALLELISM"), settings.get("PASSWORD_HASH_MEMORY_KIB")
+    if not problems and memory < 8 * lanes:
+        problems.append(f"CASEWORK_PASSWORD_HASH_MEMORY_KIB must be at least 8 for each of the "
+                        f"{lanes} lanes of CASEWORK_PASSWORD_HASH_PARALLELISM ({8 * lanes}), not {memory}")
+    medium, high = settings.get("DASH_MEDIUM_FROM"), settings.get("DASH_HIGH_FROM")
+    if not problems and medium >= high:
+        problems.append(f"CASEWORK_DASH_MEDIUM_FROM ({medium}) must be less than CASEWORK_DASH_HIGH_FROM ({high})")
+    if problems:
+        raise ConfigurationError("Refusing to start: " + "; ".join(problems) + ".")
 
 
 def _loads(value: str) -> Any:

@@ -32,6 +32,18 @@ Blind indexes
     takes either alone (`services.people_search`); the duplicate rules combine
     them in the query (`services.people`). So an encrypted database is still to
     be kept private.
+
+    Parts of a surname and the first forename have indexes too (`surname_part`,
+    `forename`), so that "O'Connor" finds "O'Connor-Núñez" and a forename puts its
+    matches first. A surname of two or more parts (split at spaces and hyphens:
+    "O'Connor-Núñez", "de la Cruz") has one index per part, at most three (the
+    first two and the last); a surname of one part has none, as its part is the
+    whole. Their keys are derived from the surname's and the full name's (so the
+    keyring keeps its keys, and `keys rotate --index` replaces them with those).
+    What they give away besides: which people share a part of a surname (that
+    two double-barrelled names share "Jones", not that it is "Jones", nor that a
+    part equals someone's whole surname: the keys differ), how many parts a
+    surname has (up to three), and which people share a first forename.
 """
 
 from __future__ import annotations
@@ -65,6 +77,9 @@ OVERHEAD = HEADER.size + NONCE_BYTES + TAG_BYTES
 
 # The blind indexes a person carries; each has a key of its own.
 INDEX_NAMES = ("surname", "full_name", "phonetic", "dob", "postcode", "phonetic_yob")
+# Indexes whose keys are derived from another index's key (no new key in the keyring).
+DERIVED_INDEXES = {"surname_part": "surname", "forename": "full_name"}
+SURNAME_PARTS = 3  # indexed parts of a surname at most: the first two and the last
 
 
 class CryptoError(Exception):
@@ -406,12 +421,41 @@ def phonetic(surname: str) -> str:
 
 
 def _index(ring: Keyring, name: str, value: str, keys: dict[str, bytes] | None = None) -> bytes:
-    key = (keys or ring.index_keys)[name]
+    keys = keys or ring.index_keys
+    key = _derived_key(keys[DERIVED_INDEXES[name]], name) if name in DERIVED_INDEXES else keys[name]
     # hmac.digest: the one-shot HMAC, done by OpenSSL (the same bytes as hmac.new(...).digest()).
     return hmac.digest(key, _INDEX_PREFIX[name] + value.encode("utf-8"), "sha256")[:INDEX_BYTES]
 
 
-_INDEX_PREFIX = {name: name.encode() + b"\x00" for name in INDEX_NAMES}  # what an index's HMAC covers first
+_INDEX_PREFIX = {name: name.encode() + b"\x00" for name in (*INDEX_NAMES, *DERIVED_INDEXES)}  # what an HMAC covers first
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_key(base: bytes, name: str) -> bytes:
+    """A derived index's key: an HMAC of its name under the key it derives from (one-way, so
+    neither key gives the other's values)."""
+    return hmac.digest(base, b"casework|derived blind-index key|" + name.encode(), "sha256")
+
+
+_PART_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+
+
+def surname_parts(surname: str) -> list[str]:
+    """The normalised parts of a surname of two or more parts, at most `SURNAME_PARTS` (the first two
+    and the last), each once; none for a surname of one part."""
+    parts = list(dict.fromkeys(p for p in (normalise_name(w) for w in _PART_SEPARATORS.split(surname)) if p))
+    if len(parts) < 2:
+        return []
+    return parts if len(parts) <= SURNAME_PARTS else [*parts[:SURNAME_PARTS - 1], parts[-1]]
+
+
+def first_forename(forenames: str) -> str:
+    """The normalised first of a person's forenames ("Zoe Ann" gives "zoe")."""
+    for word in forenames.split():
+        norm = normalise_name(word)
+        if norm:
+            return norm
+    return ""
 
 
 @dataclass(frozen=True)
@@ -422,6 +466,10 @@ class PersonIndexes:
     dob: bytes | None
     postcode: bytes | None
     phonetic_yob: bytes | None
+    surname_part1: bytes | None = None
+    surname_part2: bytes | None = None
+    surname_part3: bytes | None = None
+    forename: bytes | None = None
 
 
 def person_indexes(
@@ -444,6 +492,9 @@ def person_indexes(
     fn = normalise_name(forenames) if forenames else ""
     ph = phonetic(surname) if surname else ""
     pc = (normalise_postcode(postcode) or "").replace(" ", "") if postcode else ""
+    parts = [_index(ring, "surname_part", p, keys) for p in surname_parts(surname)] if surname else []
+    parts += [None] * (SURNAME_PARTS - len(parts))
+    first = first_forename(forenames) if forenames else ""
     return PersonIndexes(
         surname=_index(ring, "surname", sn, keys) if sn else None,
         full_name=_index(ring, "full_name", f"{sn}|{fn}", keys) if sn and fn else None,
@@ -452,6 +503,8 @@ def person_indexes(
         postcode=_index(ring, "postcode", pc, keys) if pc else None,
         phonetic_yob=(_index(ring, "phonetic_yob", f"{ph}|{date_of_birth.year}", keys)
                       if ph and date_of_birth else None),
+        surname_part1=parts[0], surname_part2=parts[1], surname_part3=parts[2],
+        forename=_index(ring, "forename", first, keys) if first else None,
     )
 
 
@@ -463,12 +516,37 @@ def index_of(ring: Keyring, name: str, value: str | dt.date) -> bytes | None:
     if name == "phonetic":
         code = phonetic(str(value))
         return _index(ring, name, code) if code else None
+    if name == "surname_part":  # a term looked up among the parts is the whole term
+        norm = normalise_name(str(value))
+        return _index(ring, name, norm) if norm else None
+    if name == "forename":
+        first = first_forename(str(value))
+        return _index(ring, name, first) if first else None
     if name == "dob":
         return _index(ring, name, value.isoformat() if isinstance(value, dt.date) else str(value))
     if name == "postcode":
         pc = normalise_postcode(str(value))
         return _index(ring, name, pc.replace(" ", "")) if pc else None
     raise CryptoError(f"no single-term blind index {name!r}")
+
+
+def swapped_phonetic_indexes(ring: Keyring, surname: str) -> list[bytes]:
+    """The phonetic indexes of the surname with two neighbouring letters swapped, each not the
+    surname's own code: "Smyht" sounds like nothing, "Smyth" (one swap away) like "Smith".
+
+    A phonetic code forgives letters that sound alike, not letters typed in the wrong order; this
+    finds a name with one pair of neighbouring letters swapped, through the same index. It cannot
+    find two swaps, a swap together with another mistake, or a swap in one part of a surname
+    typed alone; and a swap may sound like another name, so these come after every closer match."""
+    letters = "".join(c for c in normalise_name(surname) if "a" <= c <= "z")
+    own = phonetic(letters) if letters else ""
+    codes: dict[str, None] = {}
+    for i in range(len(letters) - 1):
+        if letters[i] != letters[i + 1]:
+            code = phonetic(letters[:i] + letters[i + 1] + letters[i] + letters[i + 2:])
+            if code and code != own:
+                codes[code] = None
+    return [_index(ring, "phonetic", code) for code in codes]
 
 
 def full_name_index(ring: Keyring, surname: str, forenames: str) -> bytes | None:

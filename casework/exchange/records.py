@@ -23,6 +23,8 @@ from ..models import (
     ReferralStatus,
     SourceRef,
 )
+from ..models.person import INDEX_FIELDS
+from ..models.reference import new_reference
 from .bulk import Ids
 
 PERSON = Person.__table__
@@ -93,8 +95,7 @@ class Records:
             return {}
         idx = crypto.person_indexes(self.ring, surname=values["surname"], forenames=values["forenames"],
                                     date_of_birth=values["date_of_birth"], postcode=values["postcode"])
-        return {"bi_surname": idx.surname, "bi_full_name": idx.full_name, "bi_phonetic": idx.phonetic,
-                "bi_dob": idx.dob, "bi_postcode": idx.postcode, "bi_phonetic_yob": idx.phonetic_yob}
+        return {f"bi_{name}": getattr(idx, name) for name in INDEX_FIELDS}
 
     def seal(self, table: Table, column: str, row_id: uuid.UUID, value: Any) -> bytes | None:
         if value is None:
@@ -116,6 +117,8 @@ class Records:
         row = {"id": record_id, "created_at": self.now, "updated_at": self.now,
                "owner_agency_id": self.agency_id, **NEW_DEFAULTS[table.name], **values,
                **self.derived(table, values)}
+        if "reference" in table.c:
+            row["reference"] = new_reference(kind.value)
         for name in SECRETS.get(table.name, ()):
             row[name] = self.seal(table, name, record_id, values[name])
         ref_row = {"id": self.new_id(), "agency_id": self.agency_id, "kind": kind, "ref": ref,

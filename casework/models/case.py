@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Secret, enum_column, utcnow
+from .reference import COLUMN_LENGTH, default_for
 from .vocab import CaseKind, CaseStatus, PartyRole
 
 
@@ -25,6 +26,8 @@ class Case(Base):
     caseworker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     closed_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(default=1)
+    # The short reference people read and type (casework.models.reference), unique.
+    reference: Mapped[str] = mapped_column(String(COLUMN_LENGTH), default=default_for("case"), index=True, unique=True)
 
     people: Mapped[list[CasePerson]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     incidents: Mapped[list[CaseIncident]] = relationship(cascade="all, delete-orphan", passive_deletes=True)

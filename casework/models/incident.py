@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column
+from .reference import COLUMN_LENGTH, default_for
 from .vocab import AgencyKind, AsbType, Category, CjStatus, PartyRole
 
 
@@ -30,6 +31,8 @@ class Incident(Base):
     restricted: Mapped[bool] = mapped_column(default=False)
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
+    # The short reference people read and type (casework.models.reference), unique.
+    reference: Mapped[str] = mapped_column(String(COLUMN_LENGTH), default=default_for("incident"), index=True, unique=True)
 
     parties: Mapped[list[Party]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, event
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import crypto
 from .base import Base, Secret, enum_column
+from .reference import COLUMN_LENGTH, default_for
 from .vocab import Gender
+
+SEARCHED_INDEXES = ("surname", "full_name", "phonetic", "dob", "postcode",
+                    "surname_part1", "surname_part2", "surname_part3", "forename")
+SPARSE_INDEXES = ("surname_part1", "surname_part2", "surname_part3")
+INDEX_FIELDS = tuple(f.name for f in dataclasses.fields(crypto.PersonIndexes))
 
 
 class Person(Base):
@@ -36,6 +43,8 @@ class Person(Base):
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # The short reference people read and type (casework.models.reference), unique.
+    reference: Mapped[str] = mapped_column(String(COLUMN_LENGTH), default=default_for("person"), index=True, unique=True)
 
     # Blind indexes (see casework.crypto): HMACs of normalised values.
     bi_surname: Mapped[bytes | None] = mapped_column(LargeBinary(8))
@@ -44,13 +53,23 @@ class Person(Base):
     bi_dob: Mapped[bytes | None] = mapped_column(LargeBinary(8))
     bi_postcode: Mapped[bytes | None] = mapped_column(LargeBinary(8))
     bi_phonetic_yob: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
+    # Each part of a surname of two or more parts (at most three), and the first forename.
+    bi_surname_part1: Mapped[bytes | None] = mapped_column(LargeBinary(8))
+    bi_surname_part2: Mapped[bytes | None] = mapped_column(LargeBinary(8))
+    bi_surname_part3: Mapped[bytes | None] = mapped_column(LargeBinary(8))
+    bi_forename: Mapped[bytes | None] = mapped_column(LargeBinary(8))
 
     # A search lists one blind-index value's people newest first (casework.services.people_search):
     # with the record's date in the index that is a range scan that stops after a page, and a count
     # that never reads the table, however common the name; with `restricted` too, the count that
     # leaves out restricted people (a notice, never a result) reads the table for those alone.
-    __table_args__ = tuple(Index(f"ix_person_bi_{name}", f"bi_{name}", "created_at", "restricted")
-                           for name in ("surname", "full_name", "phonetic", "dob", "postcode"))
+    # A surname's parts are there for a few people in a hundred: their indexes hold only those (a
+    # lookup `= ?` implies IS NOT NULL, so both databases use them; with every NULL in it, SQLite's
+    # statistics made a full index look unselective and it scanned the table instead).
+    __table_args__ = tuple(Index(f"ix_person_bi_{name}", f"bi_{name}", "created_at", "restricted",
+                                 **({"sqlite_where": text(f"bi_{name} IS NOT NULL"),
+                                     "postgresql_where": text(f"bi_{name} IS NOT NULL")} if name in SPARSE_INDEXES else {}))
+                           for name in SEARCHED_INDEXES)
     __mapper_args__ = {"version_id_col": version}
 
     def refresh_indexes(self, ring: crypto.Keyring | None = None) -> None:
@@ -59,14 +78,9 @@ class Person(Base):
             surname=self.surname, forenames=self.forenames,
             date_of_birth=self.date_of_birth, postcode=self.postcode,
         )
-        if self.merged_into_id is not None:  # a merged record never matches a search again
-            idx = crypto.PersonIndexes(None, None, None, None, None, None)
-        self.bi_surname = idx.surname
-        self.bi_full_name = idx.full_name
-        self.bi_phonetic = idx.phonetic
-        self.bi_dob = idx.dob
-        self.bi_postcode = idx.postcode
-        self.bi_phonetic_yob = idx.phonetic_yob
+        merged = self.merged_into_id is not None  # a merged record never matches a search again
+        for name in INDEX_FIELDS:
+            setattr(self, f"bi_{name}", None if merged else getattr(idx, name))
 
     @property
     def display_name(self) -> str:

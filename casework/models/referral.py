@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Secret, enum_column
+from .reference import COLUMN_LENGTH, default_for
 from .vocab import HrdaCriteria, Labelled, ProgrammeOutcome, ReferralStatus, ReferralType
 
 
@@ -34,6 +35,8 @@ class Referral(Base):
     referred_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case.id"), index=True)
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("risk_assessment.id"))
+    # The short reference people read and type (casework.models.reference), unique.
+    reference: Mapped[str] = mapped_column(String(COLUMN_LENGTH), default=default_for("referral"), index=True, unique=True)
     reason = Secret(str)  # why the referral is made
     # Consent to share (None only for imported history); without it, the lawful basis for sharing.
     consent: Mapped[Consent | None] = enum_column(Consent, nullable=True)

@@ -94,6 +94,11 @@ class ReferralType(Labelled):
     MAPPA = "mappa", "MAPPA"
     PERPETRATOR_PROGRAMME = "perpetrator_programme", "Perpetrator programme"
 
+    @property
+    def with_article(self) -> str:
+        """The kind inside a sentence, as it is said: "an HRDA" (aitch), "an IDVA", "a MAPPA"."""
+        return {"hrda": "an HRDA", "idva": "an IDVA", "mappa": "a MAPPA"}.get(self.value, f"a {self.label.lower()}")
+
 
 class ReferralStatus(Labelled):
     SUBMITTED = "submitted", "Submitted"

@@ -35,6 +35,7 @@ from ..models import (
     UserRole,
 )
 from ..models.base import utcnow
+from ..models.reference import parse_reference
 from . import audit, versioning
 
 NOTE_MAX = 5000
@@ -199,17 +200,18 @@ def _add_link(case: Case, collection: str, attribute: str, link: CasePerson | Ca
 
 
 def incident_by_reference(reference: str | None, *, viewer: Any) -> Incident:
-    """The incident the viewer may see that their agency knows by `reference`; CaseError naming the
-    reference box when there is none (an incident the viewer may not see is not told apart)."""
+    """The incident the viewer may see that their agency knows by `reference` (or whose Casework
+    reference it is); CaseError naming the reference box when there is none (an incident the viewer
+    may not see is not told apart)."""
     ref = (reference or "").strip()
     if not ref:
         raise CaseError("Enter your agency's reference for the incident", "reference")
-    incident = db.session.scalar(
-        select(Incident).where(
-            Incident.id.in_(select(SourceRef.record_id).where(
-                SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.INCIDENT,
-                SourceRef.ref == ref)),
-            policy.visible_filter(viewer, Incident)))
+    known = Incident.id.in_(select(SourceRef.record_id).where(
+        SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.INCIDENT, SourceRef.ref == ref))
+    parsed = parse_reference(ref)  # or the incident's Casework reference, N-...
+    if parsed and parsed[0] == "incident":
+        known = or_(Incident.reference == parsed[1], known)
+    incident = db.session.scalar(select(Incident).where(known, policy.visible_filter(viewer, Incident)))
     if incident is None:
         raise CaseError(f"No incident you can see has your agency's reference {ref}", "reference")
     return incident

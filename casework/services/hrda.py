@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from .. import policy
+from .. import policy, words
 from ..db import db
 from ..models import (
     ActionStatus,
@@ -193,7 +193,7 @@ def referrals_made(*, first: dt.date, last: dt.date) -> tuple[int, int]:
 def summary_rows(summary: Summary) -> list[list[Any]]:
     """The figures as (figure, value) rows, for a page or a CSV file."""
     def share(value: float | None) -> str:
-        return "" if value is None else f"{value:.1%}"
+        return "" if value is None else words.percent(value)
 
     rows: list[list[Any]] = [
         ["Cases heard", summary.cases],

@@ -20,7 +20,9 @@ Data-key rotation (`rotate_data_key`)
     picks it up if needed).
 
 Blind-index rotation (`rotate_index_keys`)
-    Pending index keys are saved to the keyring first; then every person's indexes are
+    Pending index keys are saved to the keyring first; then every person's indexes (all of
+    `crypto.PersonIndexes`: the surname's parts and the first forename too, whose keys are
+    derived from the pending surname and full-name keys) are
     recomputed under them in ONE transaction (all or nothing; on PostgreSQL the person table
     is locked against writers meanwhile, SQLite's write lock does it there), committed, and
     only then are the pending keys made current and the keyring saved. A kill between the
@@ -445,9 +447,11 @@ def _recompute_indexes(ring: crypto.Keyring, batch_size: int, progress: Progress
             params = []
             for row in rows:
                 values: dict[str, Any] = {}
-                # A merged record keeps its details but never matches a search (see Person.refresh_indexes).
+                if row.merged_into_id is not None:  # a merged record matches no search, as its flush leaves it
+                    params.append({"row_id": row[0], **{f"new_{f}": None for f in _INDEX_FIELDS}})
+                    continue
                 for name, sealed in zip(_INDEXED_VALUES, row[2:], strict=True):
-                    values[name] = None if sealed is None or row[1] is not None else crypto.decode_plain(
+                    values[name] = None if sealed is None else crypto.decode_plain(
                         crypto.unseal(ring, bytes(sealed), table=table.name, column=name, row_id=row[0]),
                         secrets_of[name].kind,
                     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .. import policy
+from .. import policy, words
 from ..db import db
 from ..measures import engine
 from ..measures.definitions import MEASURES, Measure, MeasureType, Priority
@@ -22,7 +22,7 @@ from ..measures.export import MEDIA_TYPES, WRITERS, Table
 from ..measures.periods import Period, today_in_london
 from ..measures.report import build_document, figure_fields, trend
 from ..measures.tables import locality_table, measures_table, monthly_table
-from ..models import Incident, Referral
+from ..models import Incident, PreventionActivity, Referral
 from ..policy import Permission
 from . import audit
 
@@ -38,15 +38,19 @@ def current_period(today: dt.date | None = None) -> Period:
     return Period(today.year if today.month >= 4 else today.year - 1)
 
 
-def periods_available(today: dt.date | None = None) -> list[Period]:
-    """From the period of the earliest incident (or five years back when there is none) to the
-    current one, newest first."""
+def periods_available(shown: Period, today: dt.date | None = None) -> list[Period]:
+    """Every financial year from the first with any record the measures count (an incident, a
+    referral, a prevention activity) to the later of the current year and the last with one,
+    newest first; five years back when there are none. The year `shown` is always among them, so
+    the select keeps it rather than silently offering another."""
     now = current_period(today)
-    earliest = db.session.scalar(select(func.min(Incident.occurred_on)))
-    if isinstance(earliest, str):
-        earliest = dt.date.fromisoformat(earliest)
-    first = current_period(earliest) if earliest else Period(now.start_year - 4)
-    return [Period(year) for year in range(now.start_year, min(first.start_year, now.start_year) - 1, -1)]
+    bounds = [db.session.execute(select(func.min(column), func.max(column))).one()
+              for column in (Incident.occurred_on, Referral.referred_on, PreventionActivity.occurred_on)]
+    days = [dt.date.fromisoformat(d) if isinstance(d, str) else d for pair in bounds for d in pair if d is not None]
+    first = current_period(min(days)).start_year if days else now.start_year - 4
+    last = max(now.start_year, current_period(max(days)).start_year) if days else now.start_year
+    years = set(range(first, last + 1)) | {shown.start_year}
+    return [Period(year) for year in sorted(years, reverse=True)]
 
 
 # --- the dashboard ------------------------------------------------------------------------------
@@ -83,7 +87,7 @@ def show_value(measure: Measure, value: Any) -> str:
     if measure.money:
         return f"£{Decimal(value):,.2f}"
     if measure.type is MeasureType.PROPORTION:
-        return f"{Decimal(str(value)) * 100:.1f}%"
+        return words.percent(value)
     return f"{value:,}"
 
 
@@ -104,15 +108,22 @@ def change_text(measure: Measure, now: dict[str, Any], before: dict[str, Any]) -
     if a is None or b is None or isinstance(a, str) and not measure.money or isinstance(b, str) and not measure.money:
         return "—"
     if measure.type is MeasureType.PROPORTION:
-        points = (Decimal(str(a)) - Decimal(str(b))) * 100
+        points = words.percentage_points(b, a)  # to the place shown: a change that rounds to 0.0 is none
         if points == 0:
             return "No change"
-        return f"{'Up' if points > 0 else 'Down'} {abs(points):.1f} percentage points"
+        return f"{'Up' if points > 0 else 'Down'} {abs(points)} percentage points"
     diff = Decimal(str(a)) - Decimal(str(b))
     if diff == 0:
         return "No change"
     amount = f"£{abs(diff):,.2f}" if measure.money else f"{abs(int(diff)):,}"
     return f"{'Up' if diff > 0 else 'Down'} {amount}"
+
+
+def shown_trend(change: str, trend: str) -> str:
+    """The trend a page tags: no change where the change shown is none (two proportions that differ
+    beyond the place shown would otherwise read "No change" and "Worsening" side by side). The
+    measures document keeps the spec's trend, from the values to four places."""
+    return "no_change" if change == "No change" else trend
 
 
 def dashboard(*, period: Period, as_of: dt.date, suppress: bool) -> tuple[dict[str, Any], dict[Priority, list[Row]]]:
@@ -123,8 +134,9 @@ def dashboard(*, period: Period, as_of: dt.date, suppress: bool) -> tuple[dict[s
     for measure in MEASURES:
         entry = document["measures"][measure.id]
         now = {k: entry.get(k) for k in ("value", "numerator", "denominator") if k in entry}
+        change = change_text(measure, now, entry["previous"])
         groups[measure.priority].append(Row(measure, shown(measure, now), shown(measure, entry["previous"]),
-                                            change_text(measure, now, entry["previous"]), entry["trend"]))
+                                            change, shown_trend(change, entry["trend"])))
     return document, groups
 
 
@@ -153,8 +165,9 @@ def measure_page(*, measure: Measure, period: Period, suppress: bool) -> Measure
     localities = engine.by_locality(db.session, measure, period)
     now = figure_fields(measure, figures[period], suppress)
     before = figure_fields(measure, figures[period.previous], suppress)
-    return MeasurePage(measure, period, shown(measure, now), shown(measure, before), change_text(measure, now, before),
-                       trend(measure.target, figures[period].value, figures[period.previous].value),
+    change = change_text(measure, now, before)
+    return MeasurePage(measure, period, shown(measure, now), shown(measure, before), change,
+                       shown_trend(change, trend(measure.target, figures[period].value, figures[period.previous].value)),
                        months, localities, figures)
 
 

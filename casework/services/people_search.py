@@ -1,5 +1,11 @@
-"""Finding people: by name (exactly, after normalisation, or by sound), date of birth, postcode or
-the user's agency's own reference, through the blind indexes only.
+"""Finding people: by name (exactly, after normalisation, by a part of the surname, or by sound),
+date of birth, postcode or the user's agency's own reference, through the blind indexes only.
+
+A name's matches come in tiers, best first: the same surname, a part of a surname of several parts
+("O'Connor" finds "O'Connor-Núñez"), a surname that sounds alike; and only when none of these finds
+anyone, a surname that sounds alike with two neighbouring letters swapped back ("Smyht" finds
+"Smith": `crypto.swapped_phonetic_indexes` says what that cannot find). With a forename, every tier's people with that first forename (or the same
+forenames) come before all the others.
 
 Results the user may open are shown in full; the others as identities only
 (name, date of birth, gender, which agencies know them). A restricted person
@@ -22,11 +28,18 @@ from sqlalchemy import and_, func, or_, select
 from .. import crypto, policy
 from ..db import db
 from ..models import Person, RecordKind, SourceRef
+from ..models.reference import parse_reference
 from . import audit, identity
 
-# Ranks of a name match, best first.
-FULL_NAME, SURNAME, SOUNDS_LIKE = 0, 1, 2
-RANK_LABELS = {FULL_NAME: "Same name", SURNAME: "Same surname", SOUNDS_LIKE: "Sounds like"}
+# Ranks of a name match, best first; a matching forename comes before any rank without one.
+FULL_NAME, SURNAME, SOUNDS_LIKE, PART, SWAPPED = 0, 1, 2, 3, 4
+FORENAME = 10  # added to a surname rank when the forename matches too
+RANK_LABELS = {FULL_NAME: "Same name", SURNAME: "Same surname", SOUNDS_LIKE: "Sounds like",
+               PART: "Part of the surname", SWAPPED: "Letters swapped",
+               FORENAME + PART: "Same forename, part of the surname",
+               FORENAME + SOUNDS_LIKE: "Same forename, surname sounds like",
+               FORENAME + SWAPPED: "Same forename, letters swapped"}
+PART_COLUMNS = (Person.bi_surname_part1, Person.bi_surname_part2, Person.bi_surname_part3)
 
 
 class SearchError(Exception):
@@ -111,13 +124,15 @@ class _Tier:
 
     rank: int | None
     condition: Any  # the rows of this tier (with the other terms)
-    within: Any  # rows of this tier and of the better ones (their count minus the better ones' is this tier's)
+    # Its count as a sum of signed counts of simpler conditions: a blind index implies another (the
+    # same surname sounds the same), so most are counted in an index alone, not row by row.
+    counted: tuple[tuple[int, Any], ...]
 
 
-def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring) -> list[_Tier]:
-    """The search as tiers of match, best first. Every blind index of a surname implies the looser
-    ones (the same full name has the same surname, the same surname sounds the same), so each
-    tier's size is a difference of index-only counts."""
+def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring, *, swapped_letters: bool = False) -> list[_Tier]:
+    """The search as tiers of match, best first, each with its own rows (no person is in two).
+    `swapped_letters`: only the tiers of the surname with two letters swapped back (asked for when
+    the others find no one: a name typed right would otherwise list names one swap from it)."""
     # A restricted person the viewer is not named on is never a match, so no term (a date of birth
     # added to a surname) changes the results because of them: `search` adds a notice instead.
     extras: list[Any] = [~identity.hidden_restricted(viewer)]
@@ -129,41 +144,73 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring) -> list[_Tier]
         extras.append(and_(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode),
                            policy.visible_filter(viewer, Person)))
     if terms.reference:
-        extras.append(Person.id.in_(select(SourceRef.record_id).where(
+        known = Person.id.in_(select(SourceRef.record_id).where(
             SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.PERSON,
-            SourceRef.ref == terms.reference)))
+            SourceRef.ref == terms.reference))
+        parsed = parse_reference(terms.reference)
+        # The box takes the agency's own reference for a person or the person's Casework reference.
+        extras.append(or_(Person.reference == parsed[1], known) if parsed and parsed[0] == "person" else known)
     if not terms.surname:
         if not (terms.date_of_birth or terms.postcode):
             # Only a reference: merged records (which match no blind index) are left out here.
             extras.append(Person.merged_into_id.is_(None))
         everything = and_(*extras)
-        return [_Tier(None, everything, everything)]
+        return [_Tier(None, everything, ((1, everything),))]
     surname_index = crypto.index_of(ring, "surname", terms.surname)
+    sound_index = crypto.index_of(ring, "phonetic", terms.surname)
+    part_index = crypto.index_of(ring, "surname_part", terms.surname)
+    swapped = crypto.swapped_phonetic_indexes(ring, terms.surname) if swapped_letters else []
     surname = Person.bi_surname == surname_index
-    sounds = Person.bi_phonetic == crypto.index_of(ring, "phonetic", terms.surname)
-    tiers = []
-    if terms.forenames:
-        full = crypto.full_name_index(ring, terms.surname, terms.forenames)
-        same_name = Person.bi_full_name == full
-        tiers.append(_Tier(FULL_NAME, and_(same_name, *extras), and_(same_name, *extras)))
-        other_forenames = or_(Person.bi_full_name != full, Person.bi_full_name.is_(None))
-        tiers.append(_Tier(SURNAME, and_(surname, other_forenames, *extras), and_(surname, *extras)))
-    else:
-        tiers.append(_Tier(SURNAME, and_(surname, *extras), and_(surname, *extras)))
-    tiers.append(_Tier(SOUNDS_LIKE, and_(sounds, Person.bi_surname != surname_index, *extras),
-                       and_(sounds, *extras)))
-    return tiers
+    part = or_(*(column == part_index for column in PART_COLUMNS))
+    # A person with parts has a surname of two or more, so never the surname searched (one part).
+    not_part = and_(*(or_(column.is_(None), column != part_index) for column in PART_COLUMNS))
+    sound = Person.bi_phonetic == sound_index
+    sounds = and_(sound, Person.bi_surname != surname_index, not_part)
+    # The swapped-letter codes are never the term's own: none of these sounds like the term.
+    near = Person.bi_phonetic.in_(swapped) if swapped else None
+
+    def tiers_where(rank_of: Any, *also: Any) -> list[_Tier]:
+        if swapped_letters:
+            return [] if near is None else [_Tier(rank_of(SWAPPED), and_(near, not_part, *also, *extras), (
+                (1, and_(near, *also, *extras)), (-1, and_(part, near, *also, *extras))))]
+        found = [_Tier(rank_of(SURNAME), and_(surname, *also, *extras), ((1, and_(surname, *also, *extras)),)),
+                 _Tier(rank_of(PART), and_(part, *also, *extras), ((1, and_(part, *also, *extras)),)),
+                 _Tier(rank_of(SOUNDS_LIKE), and_(sounds, *also, *extras),
+                       ((1, and_(sound, *also, *extras)), (-1, and_(surname, *also, *extras)),
+                        (-1, and_(part, sound, *also, *extras))))]
+        return found
+
+    if not terms.forenames:
+        return tiers_where(lambda rank: rank)
+    full = crypto.full_name_index(ring, terms.surname, terms.forenames)
+    first = crypto.index_of(ring, "forename", terms.forenames)
+    same_forename = or_(Person.bi_full_name == full, Person.bi_forename == first)
+    matching = tiers_where(lambda rank: FULL_NAME if rank == SURNAME else FORENAME + rank, same_forename)
+    everyone = tiers_where(lambda rank: rank)
+    other_forename = and_(or_(Person.bi_full_name.is_(None), Person.bi_full_name != full),
+                          or_(Person.bi_forename.is_(None), Person.bi_forename != first))
+    return matching + [_Tier(tier.rank, and_(tier.condition, other_forename),
+                             tier.counted + tuple((-sign, condition) for sign, condition in named.counted))
+                       for tier, named in zip(everyone, matching, strict=True)]
+
+
+def _sizes(tiers: list[_Tier]) -> list[int]:
+    return [sum(sign * (db.session.scalar(select(func.count()).select_from(Person).where(condition)) or 0)
+                for sign, condition in tier.counted) for tier in tiers]
 
 
 def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25) -> SearchResults:
-    """One page of the people matching every term given: the same full name first, then the same
-    surname, then surnames that sound alike, each newest record first; as `viewer` may see them.
+    """One page of the people matching every term given, tier by tier (see the module's docstring),
+    each tier newest record first; as `viewer` may see them.
     The search is audited with its result count."""
     if not policy.can(viewer, policy.Permission.SEARCH_PEOPLE):
         raise SearchError("You cannot search people")
-    tiers = _tiers(terms, viewer, crypto.current())
-    cumulative = [db.session.scalar(select(func.count()).select_from(Person).where(t.within)) or 0 for t in tiers]
-    sizes = [count - (cumulative[n - 1] if n else 0) for n, count in enumerate(cumulative)]
+    ring = crypto.current()
+    tiers = _tiers(terms, viewer, ring)
+    sizes = _sizes(tiers)
+    if not sum(sizes) and terms.surname:
+        tiers = _tiers(terms, viewer, ring, swapped_letters=True)
+        sizes = _sizes(tiers)
     total = sum(sizes)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)

@@ -50,13 +50,14 @@ from ..models import (
     Share,
 )
 from ..models.base import utcnow
+from ..models.person import INDEX_FIELDS
 from . import audit, reminders
 from .keys import sealed_columns
 
 ERASED = "(erased)"  # what a required personal field holds once erased
 PLAIN_PERSONAL = {("case_person", "note")}  # unencrypted free text about a person
 RECORDS: dict[str, type] = {"person": Person, "case": Case, "incident": Incident}
-INDEX_COLUMNS = ("bi_surname", "bi_full_name", "bi_phonetic", "bi_dob", "bi_postcode", "bi_phonetic_yob")
+INDEX_COLUMNS = tuple(f"bi_{name}" for name in INDEX_FIELDS)  # every blind index of a person
 
 
 class RetentionError(Exception):

@@ -1,6 +1,8 @@
 """The start page. A caseworker's shows their work: open cases, reviews due, tasks due, referrals
 awaiting a decision by them or their agency, and the decisions on their own recent referrals. An
-HRDA chair sees the HRDA referrals awaiting them; other roles the service's start page."""
+HRDA chair sees the HRDA referrals awaiting them. A manager's shows what needs them first: the
+measures that worsened, their agency's overdue case reviews and the referrals waiting for it. Other
+roles see the service's start page."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ..auth.guard import signed_in
 from ..models.base import utcnow
 from ..policy import Permission
 from ..services import cases, referrals
+from ..services import oversight as manager
 
 bp = Blueprint("home", __name__)
 
@@ -42,8 +45,16 @@ def index():  # type: ignore[no-untyped-def]
             "can_refer": policy.can(current_user, Permission.REFER),
         }
         work["names"] = user_names({c.caseworker_id for c in work["reviews"]})
+    oversight = None
+    if policy.can(current_user, Permission.OVERSEE_AGENCY):
+        day = today()
+        period, worsened = manager.worsened_measures(as_of=day)
+        reviews = manager.overdue_reviews(current_user, today=day)
+        oversight = {"period": period, "worsened": worsened, "reviews": reviews,
+                     "waiting": manager.referrals_waiting(current_user), "today": day,
+                     "agencies": agency_names(), "names": user_names({c.caseworker_id for c in reviews.rows})}
     # The way to the agency's restricted records that nobody named can manage any more (after a leaver
     # was deactivated, say), for those who may recover them. Not counted here: finding them reads
     # every restricted record, too much for every home page.
-    return render_template("home/index.html", work=work,
+    return render_template("home/index.html", work=work, oversight=oversight,
                            can_recover=policy.may_recover_restrictions(current_user))

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
+from .. import words
 from ..auth import navigation
 from ..auth.guard import require
 from ..measures.chart import column_chart, describe
@@ -53,7 +54,7 @@ def index():  # type: ignore[no-untyped-def]
     period, errors = _period()
     suppress = _suppress()
     document, groups = pages.dashboard(period=period, as_of=today_in_london(), suppress=suppress)
-    return render_template("measures/index.html", period=period, periods=pages.periods_available(),
+    return render_template("measures/index.html", period=period, periods=pages.periods_available(period),
                            suppress=suppress, groups=groups, document=document, errors=errors,
                            can_list=pages.may_list_records(current_user), listable=pages.parts_listed,
                            formats=list(WRITERS)), 400 if errors else 200
@@ -84,7 +85,7 @@ def show(measure_id: str):  # type: ignore[no-untyped-def]
     what = measure.name.lower() if measure.type is not MeasureType.PROPORTION else f"{measure.name.lower()} (%)"
     chart = column_chart(points, chart_id="monthly-chart", title=f"{measure.name}, month by month",
                          description=describe(points, what=what, fmt=fmt), fmt=fmt)
-    return render_template("measures/show.html", measure=measure, period=period, periods=pages.periods_available(),
+    return render_template("measures/show.html", measure=measure, period=period, periods=pages.periods_available(period),
                            suppress=suppress, page=page, chart=chart, points=points, fmt=fmt, errors=errors,
                            can_list=pages.may_list_records(current_user), listable=pages.parts_listed(measure),
                            fields=pages.figure_fields, formats=list(WRITERS)), 400 if errors else 200
@@ -128,7 +129,7 @@ def records(measure_id: str):  # type: ignore[no-untyped-def]
 
 def _formatter(measure: Measure) -> Any:
     if measure.type is MeasureType.PROPORTION:
-        return lambda v: f"{v:.1f}%" if v % 1 else f"{v:.0f}%"
+        return lambda v: words.percent(v, of_hundred=True)
     if measure.money:
         return lambda v: f"£{v:,.0f}"
     return lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"

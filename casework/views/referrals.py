@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 
-from .. import policy
+from .. import policy, words
 from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
@@ -133,7 +133,7 @@ def _form_choices(form: ReferralForm, person: Person) -> None:
     form.receiving_agency.choices = choices([("", "Select an agency")] + [
         (str(a.id), a.name) for a in agencies.offered()])
     form.case.choices = choices([("", "Not within a case")] + [
-        (str(c.id), f"{c.kind.label} case opened {c.created_at:%-d %B %Y}")
+        (str(c.id), f"{c.kind.label} case opened {words.day(c.created_at)}")
         for c in cases.cases_of_person(person, viewer=current_user)])
 
 

@@ -255,3 +255,21 @@ def test_the_case_list_sorts_and_pages_on_the_server(worker, client_of, home_age
         assert page.select_one(".govuk-pagination") is not None
     finally:
         app_ctx.config["PAGE_SIZE"] = 25
+
+
+def test_a_note_shows_the_time_it_was_written_in_london_in_summer_and_winter(worker, client_of, home_agency):
+    """Times are stored in UTC; the timeline used to show them so, marked "UTC"."""
+    person = PersonFactory(owner_agency_id=home_agency.id)
+    client = client_of(worker)
+    case = _open(client, person, worker)
+    for at, body in ((dt.datetime(2026, 1, 7, 8, 30, tzinfo=dt.UTC), "Winter call"),
+                     (dt.datetime(2026, 7, 7, 8, 30, tzinfo=dt.UTC), "Summer call")):
+        note = CaseNote(case_id=case.id, author_id=worker.id, at=at)
+        note.text = body
+        db.session.add(note)
+    db.session.commit()
+    page = Page(client.get(f"/cases/{case.id}"))
+    stamps = [p.get_text(" ", strip=True) for p in page.select("#timeline p.govuk-body-s")]
+    assert any(s.endswith("7 January 2026, 08:30") for s in stamps), stamps  # GMT
+    assert any(s.endswith("7 July 2026, 09:30") for s in stamps), stamps  # BST: an hour ahead of UTC
+    assert "UTC" not in page.select_one("#timeline").get_text()

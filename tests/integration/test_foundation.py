@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from casework import create_app
-from casework.config import DEFAULTS, ConfigurationError
+from casework.config import DEFAULTS, NUMERIC_RANGES, ConfigurationError
 from casework.db import db
 from casework.migrate import head_revision
 from casework.models import Base, Person
@@ -282,3 +282,46 @@ def test_a_waiting_sqlite_writer_begins_as_soon_as_the_lock_is_released(app_ctx,
         assert sorted(r[0] for r in conn.exec_driver_sql("SELECT x FROM t")) == [1, 2]
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5_000
     engine.dispose()
+
+
+def test_a_page_size_of_nought_refuses_to_start_naming_the_setting(tmp_path, monkeypatch):
+    """CASEWORK_PAGE_SIZE=0 used to start and answer 500 from the people search."""
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("CASEWORK_PAGE_SIZE", "0")
+    with pytest.raises(ConfigurationError, match=r"CASEWORK_PAGE_SIZE must be from 1 to 500, not 0"):
+        create_app({"DATABASE_URL": "sqlite://"})
+    monkeypatch.setenv("CASEWORK_PAGE_SIZE", "lots")
+    with pytest.raises(ConfigurationError, match=r"CASEWORK_PAGE_SIZE must be a whole number from 1 to 500, not 'lots'"):
+        create_app({"DATABASE_URL": "sqlite://"})
+
+
+@pytest.mark.parametrize("name", sorted(NUMERIC_RANGES))
+def test_every_numeric_setting_below_its_range_refuses_to_start(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
+    least, _greatest = NUMERIC_RANGES[name]
+    with pytest.raises(ConfigurationError, match=rf"CASEWORK_{name} must be .*not {least - 1}\b"):
+        create_app({"DATABASE_URL": "sqlite://", name: least - 1})
+    with pytest.raises(ConfigurationError, match=rf"CASEWORK_{name} must be a whole number"):
+        create_app({"DATABASE_URL": "sqlite://", name: "1.5"})
+
+
+def test_settings_that_must_agree_refuse_to_start_naming_both(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigurationError, match="CASEWORK_DASH_MEDIUM_FROM .14. must be less than CASEWORK_DASH_HIGH_FROM"):
+        create_app({"DATABASE_URL": "sqlite://", "DASH_MEDIUM_FROM": 14})
+    with pytest.raises(ConfigurationError, match="CASEWORK_PASSWORD_HASH_MEMORY_KIB must be at least 8 for each"):
+        create_app({"DATABASE_URL": "sqlite://", "PASSWORD_HASH_PARALLELISM": 4, "PASSWORD_HASH_MEMORY_KIB": 16})
+
+
+def test_the_command_line_refuses_an_out_of_range_setting_with_its_name(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CASEWORK_INSTANCE_PATH": str(tmp_path), "CASEWORK_PAGE_SIZE": "0",
+           "CASEWORK_DATABASE_URL": "sqlite://"}
+    casework = Path(sys.executable).with_name("casework")
+    done = subprocess.run([str(casework), "agencies", "list"], check=False, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "CASEWORK_PAGE_SIZE must be from 1 to 500, not 0" in done.stderr

@@ -12,6 +12,7 @@ from casework.models import (
     CaseKind,
     CaseStatus,
     CaseTask,
+    Category,
     ReferralStatus,
     ReferralType,
 )
@@ -57,12 +58,46 @@ def test_the_caseworker_home_lists_their_work(app_ctx, home_agency):
     assert [a["href"] for a in page.select("#awaiting a")] == [f"/referrals/{waiting.id}"]
 
 
-def test_the_manager_and_the_administrator_keep_the_start_page(app_ctx, home_agency):
-    for role in ("manager", "admin"):
-        page = Page(sign_in(app_ctx, make_user(roles=(role,), agency=home_agency)).get("/"))
-        assert page.status_code == 200 and page.h1 == "Casework"
-        assert page.select_one("#my-cases") is None
-        assert "Multi-agency case coordination" in page.text
+def test_the_administrator_keeps_the_start_page(app_ctx, home_agency):
+    page = Page(sign_in(app_ctx, make_user(roles=("admin",), agency=home_agency)).get("/"))
+    assert page.status_code == 200 and page.h1 == "Casework"
+    assert page.select_one("#my-cases") is None and page.select_one("#worsened") is None
+    assert "Multi-agency case coordination" in page.text
+
+
+def test_the_manager_home_shows_worsened_measures_overdue_reviews_and_waiting_referrals_first(app_ctx, home_agency):
+    """It was one sentence."""
+    from casework.services.measure_pages import current_period
+    from tests.integration.test_measures_engine import Records
+
+    last_year = current_period().previous
+    mine = Records(db.session)
+    mine.agency = home_agency
+    mine.incident(last_year.previous.first_day, category=Category.ASB)
+    for _ in range(3):  # ASB1 (to reduce) rose from 1 to 3: worsened
+        mine.incident(last_year.first_day, category=Category.ASB)
+    worker = make_user(agency=home_agency)
+    overdue = _case(home_agency, worker, kind=CaseKind.STALKING, review_in=-9)
+    _case(home_agency, worker, kind=CaseKind.ASB, review_in=3)  # not yet due
+    _case(AgencyFactory(), None, kind=CaseKind.FRAUD, review_in=-30)  # another agency's
+    person = PersonFactory(owner_agency_id=home_agency.id)
+    waiting = ReferralFactory(person_id=person.id, type=ReferralType.IDVA, receiving_agency_id=home_agency.id,
+                              owner_agency_id=AgencyFactory(name="Dorset Police").id,
+                              referred_on=today_in_london() - dt.timedelta(days=4))
+    ReferralFactory(person_id=person.id, type=ReferralType.MAPPA, receiving_agency_id=home_agency.id,
+                    owner_agency_id=home_agency.id, status=ReferralStatus.ACCEPTED)  # decided
+    db.session.commit()
+    page = Page(sign_in(app_ctx, make_user(roles=("manager",), agency=home_agency)).get("/"))
+    assert page.status_code == 200
+    worsened = page.select_one("#worsened")
+    assert "ASB1" in " ".join(a["href"] for a in worsened.select("li a"))
+    assert "Anti-social behaviour reported to the police" in worsened.text
+    reviews = page.select_one("#overdue-reviews")
+    assert [a["href"] for a in reviews.select("li a")] == [f"/cases/{overdue.id}"]
+    assert overdue.reference in reviews.text and "9 days ago" in reviews.text
+    referrals_waiting = page.select_one("#waiting")
+    assert [a["href"] for a in referrals_waiting.select("li a")] == [f"/referrals/{waiting.id}"]
+    assert "Dorset Police, waiting 4 days" in referrals_waiting.text
 
 
 def test_a_referral_already_decided_leaves_the_queue(app_ctx, home_agency):

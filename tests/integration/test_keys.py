@@ -377,3 +377,22 @@ def test_a_rotation_killed_with_sigkill_completes_on_rerun_with_every_value_read
             assert {p.id: stored(p) for p in db.session.scalars(select(Person))} == before
     finally:
         app.extensions["casework.engine"].dispose()
+
+
+def test_index_rotation_recomputes_the_surname_parts_and_forename_and_leaves_merged_people_unfound(
+        session, ring, app_ctx):
+    people = make_people(2)
+    merged = PersonFactory(owner_agency_id=people[0].owner_agency_id, surname="Núñez-0", forenames="Siân",
+                           merged_into_id=people[0].id)
+    session.flush()
+    before = {p.id: (p.bi_surname_part1, p.bi_surname_part2, p.bi_forename) for p in people}
+    assert merged.bi_surname_part1 is None
+    keys.rotate_index_keys(ring=ring, keyring_file=keyring_file(app_ctx), batch_size=2)
+    session.expire_all()
+    for p in people:
+        again = session.get(Person, p.id)
+        assert again.bi_surname_part1 == crypto.index_of(ring, "surname_part", "Núñez") != before[p.id][0]
+        assert again.bi_surname_part2 == crypto.index_of(ring, "surname_part", p.surname.split("-")[1])
+        assert again.bi_forename == crypto.index_of(ring, "forename", "Sian") != before[p.id][2]
+    stub = session.get(Person, merged.id)
+    assert (stub.bi_surname, stub.bi_surname_part1, stub.bi_forename) == (None, None, None)  # as its flush left it

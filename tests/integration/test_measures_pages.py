@@ -169,3 +169,62 @@ def test_the_marks_commands_check_and_rebuild(runner, session):
     rebuilt = runner.invoke(["measures", "rebuild"])
     assert rebuilt.exit_code == 0 and "Rebuilt 2 repeat marks" in rebuilt.output
     assert runner.invoke(["measures", "check"]).exit_code == 0
+
+
+def _year_select(page: Page) -> tuple[list[str], list[str]]:
+    options = page.select("select#period option")
+    return [o.get_text(strip=True) for o in options], [o.get_text(strip=True) for o in options if o.has_attr("selected")]
+
+
+def test_the_year_select_keeps_the_year_shown_when_all_the_data_is_in_this_year(manager_client, session, home_agency):
+    """Every record in the current year: the page shows the last full year by default, and its
+    select used to offer only the current one (shown selected, so Show silently switched)."""
+    from casework.services.measure_pages import current_period
+
+    now = current_period()
+    mine = Records(session)
+    mine.agency = home_agency
+    mine.incident(now.first_day, category=Category.ASB)
+    session.commit()
+    page = page_of(manager_client, "/measures")
+    assert page.select_one("h1").get_text(strip=True) == f"Measures for {now.previous.name}"
+    offered, selected = _year_select(page)
+    assert selected == [now.previous.name]
+    assert offered == [now.name, now.previous.name]
+
+
+def test_the_year_select_offers_every_year_with_any_record_the_measures_count(manager_client, session, home_agency):
+    mine = Records(session)
+    mine.agency = home_agency
+    victim = mine.person()
+    mine.referral(victim, D(2019, 5, 1))  # a referral years before the first incident
+    mine.incident(D(2022, 6, 1), category=Category.ASB)
+    session.commit()
+    page = page_of(manager_client, "/measures/ASB1?period=2021/22")
+    offered, selected = _year_select(page)
+    assert selected == ["2021/22"]
+    assert offered[-1] == "2019/20" and "2021/22" in offered and "2020/21" in offered
+    far = page_of(manager_client, "/measures?period=2035/36")  # a year after every record is kept too
+    assert _year_select(far)[1] == ["2035/36"]
+
+
+def test_a_proportion_that_moved_less_than_the_place_shown_is_no_change_not_worsening():
+    """0.3111 to 0.3112 read "Up 0.0 percentage points" beside "Worsening"."""
+    from casework.measures.tables import measure_by_id
+    from casework.services.measure_pages import change_text, show_value, shown_trend
+
+    da1 = measure_by_id("DA1")
+    change = change_text(da1, {"value": 0.3112}, {"value": 0.3111})
+    assert change == "No change"
+    assert shown_trend(change, "worsening") == "no_change"
+    assert change_text(da1, {"value": 0.3212}, {"value": 0.3111}) == "Up 1.0 percentage points"
+    assert shown_trend("Up 1.0 percentage points", "worsening") == "worsening"
+    assert show_value(da1, 0.26) == "26.0%"
+
+
+def test_the_chart_and_the_figures_write_percentages_alike(manager_client, records):
+    page = page_of(manager_client, "/measures/DA1?period=2024/25")
+    labels = [t.get_text() for t in page.select("figure svg text")]
+    percentages = [t for t in labels if t.endswith("%")]
+    assert percentages and all(t[:-1].split(".")[-1].isdigit() and len(t[:-1].split(".")[-1]) == 1
+                               for t in percentages), percentages

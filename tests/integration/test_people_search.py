@@ -117,7 +117,8 @@ def test_results_are_paginated(world, app_ctx):
 
 
 @pytest.mark.parametrize("query,message", [
-    ("surname=&postcode=", None),
+    # An empty search used to answer nothing at all; it says what to enter.
+    ("surname=&postcode=", "Enter a name, date of birth, postcode or reference"),
     ("postcode=zzz", "Enter a real postcode"),
     ("forenames=Amy", "Enter a surname"),
     ("date_of_birth-day=40&date_of_birth-month=1&date_of_birth-year=1990", "must be a real date"),
@@ -159,3 +160,46 @@ def test_a_postcode_finds_only_people_the_user_may_see(world, user_factory):
     assert _names(soup) == ["Own Evans"] and "1 person found" in text_of(soup)
     _status, soup = world.page("/people?surname=Evans")
     assert "Rhys Evans, born 1 January 1970" in text_of(soup), "a name still finds them, as identity only"
+
+
+def test_a_part_of_a_double_barrelled_surname_finds_the_person_after_the_same_surname(world):
+    """O'Connor found nothing of "O'Connor-Núñez"."""
+    world.person(surname="O'Connor-Núñez", forenames="Ana")
+    world.person(surname="O'Connor", forenames="Bea")
+    world.person(surname="de la Cruz", forenames="Cai")
+    db.session.commit()
+    _s, soup = world.page("/people?surname=O%27Connor")
+    assert _names(soup) == ["Bea O'Connor", "Ana O'Connor-Núñez"]
+    assert "Part of the surname" in text_of(soup)
+    _s, soup = world.page("/people?surname=nunez")
+    assert _names(soup) == ["Ana O'Connor-Núñez"]
+    _s, soup = world.page("/people?surname=Cruz")
+    assert _names(soup) == ["Cai de la Cruz"]
+
+
+def test_people_with_the_forename_searched_come_first_in_every_tier(world):
+    """Jones with Zoe listed every Jones, newest first, whatever their forename."""
+    world.person(surname="Jones", forenames="Zoe Ann")  # oldest
+    world.person(surname="Smith-Jones", forenames="Zoe")
+    world.person(surname="Jones", forenames="Adam")
+    world.person(surname="Jonas", forenames="Zoe")
+    world.person(surname="Jones", forenames="Zoe")
+    world.person(surname="Jones", forenames="Beth")  # newest
+    db.session.commit()
+    _s, soup = world.page("/people?surname=Jones&forenames=Zoe")
+    assert _names(soup) == ["Zoe Jones", "Zoe Ann Jones", "Zoe Smith-Jones", "Zoe Jonas",
+                            "Beth Jones", "Adam Jones"]
+    assert "6 people found" in text_of(soup)
+
+
+def test_transposed_letters_find_the_name_through_the_phonetic_index_when_nothing_closer_does(world):
+    world.person(surname="Smith", forenames="Ann")
+    world.person(surname="Brown", forenames="Bob")
+    db.session.commit()
+    _s, soup = world.page("/people?surname=Smyht")
+    assert _names(soup) == ["Ann Smith"]
+    assert "Letters swapped" in text_of(soup)
+    _s, soup = world.page("/people?surname=Smith")  # typed right: no names one swap away
+    assert _names(soup) == ["Ann Smith"]
+    _s, soup = world.page("/people?surname=Smhyt")  # two swaps: documented as not found
+    assert _names(soup) == []
