@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..risk import repeats
 from ..risk.repeats import RepeatKind
-from . import audit, versioning
+from . import audit, localities, versioning
 
 
 class IncidentError(Exception):
@@ -60,8 +60,10 @@ class IncidentDetails:
     def of(cls, incident: Incident) -> IncidentDetails:
         return cls(**{f.name: getattr(incident, f.name) for f in fields(cls)})
 
-    def cleaned(self, *, today: dt.date | None = None) -> IncidentDetails:
-        """Checked details: IncidentError names the first thing wrong."""
+    def cleaned(self, *, today: dt.date | None = None, locality_was: str | None = None) -> IncidentDetails:
+        """Checked details: IncidentError names the first thing wrong. The locality is one of the
+        partnership's list, as the list spells it; `locality_was`, the incident's from before the
+        list, is kept when it is given unchanged (`casework.services.localities`)."""
         if self.occurred_on is None:
             raise IncidentError("Enter the date of the incident", "occurred_on")
         if self.occurred_on > (today or dt.date.today()):
@@ -73,9 +75,10 @@ class IncidentDetails:
         if self.category != Category.ASB and self.asb_type is not None:
             raise IncidentError("Only anti-social behaviour has an ASB type: choose the category Anti-social "
                                 "behaviour or no ASB type", "asb_type")
-        locality = (self.locality or "").strip() or None
-        if locality and len(locality) > 200:
-            raise IncidentError("The locality must be 200 characters or fewer", "locality")
+        try:
+            locality = localities.resolve(self.locality, keeping=locality_was)
+        except localities.LocalityError as e:
+            raise IncidentError(str(e), "locality") from None
         if self.area_id is not None and db.session.get(Area, self.area_id) is None:
             raise IncidentError("Select a designated area from the list", "area_id")
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -112,7 +115,7 @@ def update(*, incident: Incident, details: IncidentDetails, version: int | None,
     """Save an incident's details over `version` (StaleEdit when someone saved since)."""
     if not policy.can_edit(by, incident):
         raise IncidentError("You cannot change this incident")
-    details = details.cleaned()
+    details = details.cleaned(locality_was=incident.locality)
     versioning.check_version(incident, version, action_prefix="incident")
     _apply(incident, details)
     changed = audit.changed_fields(incident)
