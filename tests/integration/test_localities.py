@@ -23,6 +23,7 @@ from casework.models import AgencyKind, Area, AuditEntry, Category, Incident, Lo
 from casework.services import localities
 from tests.conftest import Page
 from tests.factories import AgencyFactory
+from tests.fixtures_auth import make_user, sign_in
 from tests.integration.people_support import dob_fields, make_world
 from tests.integration.test_measures_engine import Records
 from tests.integration.test_measures_marks import exact
@@ -68,6 +69,34 @@ def test_a_breakdown_counts_a_locality_outside_the_list_without_showing_its_text
     for fmt in ("csv", "xlsx", "ods"):
         exported = manager_client.get(f"/measures/ASB1/export.{fmt}?period=2024/25")
         assert exported.status_code == 200 and b"Smith Street" not in exported.data
+
+
+def test_with_suppression_a_locality_of_small_numbers_goes_unless_the_viewer_may_see_its_records(
+        manager_client, places, app_ctx):
+    url = "/measures/ASB1?period=2024/25&suppress=1"
+    # The home agency's manager sees their own Dorchester (3 records) as <5; the other agency's
+    # Bridport and unrecognised locality are left out, names and all.
+    assert breakdown(manager_client, url) == {"Dorchester": "<5", "Weymouth": "6"}
+    page = Page(manager_client.get(url))
+    assert "Localities whose figures are small numbers (1 to 4) are left out" in \
+        page.select_one("#localities-left-out").get_text(" ", strip=True)
+    assert "Bridport" not in page.select_one("#localities").find_next("table").get_text()
+
+    text = manager_client.get("/measures/ASB1/export.csv?period=2024/25&suppress=1").data.decode("utf-8-sig")
+    assert "Bridport" not in text and "Unrecognised" not in text and "Dorchester" in text
+
+    # The other agency's manager may see the Bridport records and their own unrecognised one.
+    _, theirs = places
+    other = sign_in(app_ctx, make_user(roles=("manager",), agency=theirs.agency))
+    assert breakdown(other, url) == {"Bridport": "<5", "Weymouth": "6", "Unrecognised locality": "<5"}
+
+
+def test_a_restricted_record_behind_a_locality_hides_it_from_its_own_agency_too(manager_client, places, session):
+    mine, _ = places
+    mine.incident(D(2024, 7, 20), category=Category.ASB, locality="Dorchester", restricted=True)
+    session.commit()
+    assert breakdown(manager_client, "/measures/ASB1?period=2024/25&suppress=1") == {"Weymouth": "6"}
+    assert breakdown(manager_client, "/measures/ASB1?period=2024/25")["Dorchester"] == "4"
 
 
 def test_the_computed_and_stored_breakdowns_agree_on_the_unrecognised_row(places, session):
