@@ -187,6 +187,12 @@ UNRECOGNISED_LOCALITY = "Unrecognised locality"  # values recorded before the li
 NO_LOCALITY = "No locality recorded"
 
 
+def locality_row(group: Any) -> str | None:
+    """The breakdown's row of a locality as `figures.listed_locality` groups it: its name,
+    UNRECOGNISED_LOCALITY, or None for no locality."""
+    return UNRECOGNISED_LOCALITY if group == UNRECOGNISED else group or None
+
+
 # --- the queries ------------------------------------------------------------------------
 
 
@@ -305,8 +311,7 @@ def by_locality(conn: Session | Connection, measure: Measure, period: Period, *,
     else:
         raw = raw_figures(conn, ByLocality(period), keys)
     # Localities with none of the measure's records (only other incidents) are left out.
-    rows = [(UNRECOGNISED_LOCALITY if loc == UNRECOGNISED else loc, figure(measure, values))
-            for loc, values in raw.items() if any(values.values())]
+    rows = [(locality_row(loc), figure(measure, values)) for loc, values in raw.items() if any(values.values())]
     return sorted(rows, key=lambda item: (item[0] is None, item[0] == UNRECOGNISED_LOCALITY, item[0] or ""))  # type: ignore[misc]
 
 
@@ -318,19 +323,16 @@ def _merge(*parts: dict[Hashable, dict[str, int]]) -> dict[Hashable, dict[str, i
     return merged
 
 
-LOCALITY_ROWS = object()  # records_behind: any locality
-
-
-def records_behind(raw: Raw, period: Period, *, locality: Any = LOCALITY_ROWS) -> tuple[str, Any]:
+def records_behind(raw: Raw, period: Period, *, with_locality: bool = False) -> tuple[str, Any]:
     """The records behind a raw figure in a period: their kind ("incident" or "referral") and a
-    SELECT of their distinct ids (for a figure of people: the records that put them in it). With
-    `locality` (a row of `by_locality`: a name, UNRECOGNISED_LOCALITY or None), of that row alone."""
-    f = frame(raw.source, period.first_day, period.last_day, locality=locality is not LOCALITY_ROWS)
-    query = select(f.record.label("record_id")).select_from(f.from_).where(
-        *f.where, f.date.between(period.first_day, period.last_day))
-    if locality is not LOCALITY_ROWS and f.locality is not None:
-        bucket = "" if locality is None else UNRECOGNISED if locality == UNRECOGNISED_LOCALITY else locality
-        query = query.where(listed_locality(f.locality) == bucket)
+    SELECT of their distinct ids (for a figure of people: the records that put them in it);
+    `with_locality`: and the locality each counts in (as `by_locality` groups it: `locality_row`
+    names its row), for a source with localities."""
+    f = frame(raw.source, period.first_day, period.last_day, locality=with_locality)
+    columns = [f.record.label("record_id")]
+    if with_locality and f.locality is not None:
+        columns.append(listed_locality(f.locality).label("locality"))
+    query = select(*columns).select_from(f.from_).where(*f.where, f.date.between(period.first_day, period.last_day))
     if raw.condition is not None:
         query = query.where(raw.condition(f.c))
     return f.record_kind, query.distinct()

@@ -152,9 +152,9 @@ def remove(*, locality: Locality, by: Any = None) -> None:
 def unrecognised() -> list[tuple[str, int]]:
     """The values records hold that are not in the list (from before it), with how many records
     hold each, most first."""
-    values = union_all(*(select(model.locality.label("value")).where(model.locality.is_not(None),
-                                                                     model.locality.not_in(select(Locality.name)))
-                         for model in USERS)).subquery()
+    values = union_all(*(select(model.locality.label("value")).where(
+        model.locality.is_not(None), model.locality != "", model.locality.not_in(select(Locality.name)))
+        for model in USERS)).subquery()
     rows = db.session.execute(select(values.c.value, func.count()).group_by(values.c.value)
                               .order_by(func.count().desc(), values.c.value)).all()
     return [(value, count) for value, count in rows]

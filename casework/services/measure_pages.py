@@ -157,9 +157,10 @@ def measure_page(*, measure: Measure, period: Period, suppress: bool, viewer: An
     months = engine.monthly(db.session, measure, first=first, last=period.last_day)
     localities = engine.by_locality(db.session, measure, period)
     left_out = 0
-    if suppress and localities is not None:
+    if suppress and localities is not None and any(_suppressed(measure, fig) for _, fig in localities):
+        unseen = _localities_not_wholly_seen(measure, period, viewer)
         kept = [(place, fig) for place, fig in localities
-                if not _suppressed(measure, fig) or _sees_every_record(measure, period, place, viewer)]
+                if not _suppressed(measure, fig) or (unseen is not None and place not in unseen)]
         left_out, localities = len(localities) - len(kept), kept
     now = figure_fields(measure, figures[period], suppress)
     before = figure_fields(measure, figures[period.previous], suppress)
@@ -173,19 +174,20 @@ def _suppressed(measure: Measure, figure: engine.Figure) -> bool:
     return "<5" in (fields.get("value"), fields.get("numerator"), fields.get("denominator"))
 
 
-def _sees_every_record(measure: Measure, period: Period, place: str | None, viewer: Any) -> bool:
-    """Whether `viewer` may see every record behind a locality's figures (then its row tells them
-    nothing they could not read)."""
+def _localities_not_wholly_seen(measure: Measure, period: Period, viewer: Any) -> set[str | None] | None:
+    """The breakdown's localities with a record behind them that `viewer` may not see (None: every
+    locality, for a viewer who sees no records). A row of the others tells them nothing they could
+    not read."""
     if not policy.can(viewer, Permission.VIEW_RECORDS):
-        return False
+        return None
+    unseen: set[str | None] = set()
     for raw in engine.parts_of(measure).values():
-        kind, ids = engine.records_behind(raw, period, locality=place)
-        model = RECORD_KINDS[kind]
-        unseen = select(model.id).where(model.id.in_(select(ids.subquery().c.record_id)),
-                                        not_(policy.visible_filter(viewer, model)))
-        if db.session.scalar(select(unseen.exists())):
-            return False
-    return True
+        kind, rows = engine.records_behind(raw, period, with_locality=True)
+        model, behind = RECORD_KINDS[kind], rows.subquery("behind")
+        query = (select(behind.c.locality).distinct().join(model, model.id == behind.c.record_id)
+                 .where(not_(policy.visible_filter(viewer, model))))
+        unseen.update(engine.locality_row(group) for group in db.session.scalars(query))
+    return unseen
 
 
 def chart_value(measure: Measure, figure: engine.Figure, suppress: bool) -> float | None:
