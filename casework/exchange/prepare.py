@@ -78,7 +78,8 @@ class PrepareApart:
     def start(self, *, ring: crypto.Keyring, agency_id: uuid.UUID, now: dt.datetime, areas: dict[str, uuid.UUID],
               localities: dict[str, str], driver: str) -> None:
         """Begin, with what the rows need: the keys, the agency, the instant, the areas by name, the
-        partnership's localities (`Records.locality`) and the database driver (`sqlite`, `postgresql+psycopg`) the values are converted for.
+        partnership's localities (`Records.locality`) and the database driver (`sqlite`,
+        `postgresql+psycopg`) the values are converted for.
 
         A thread receives what the child sends into a queue of up to `AHEAD` messages: the child
         goes on preparing while this process is busy in the database (building a table's indexes,
