@@ -28,7 +28,7 @@ from .importer import Writer
 from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, open_data_file
 from .report import FileCounts, ImportReport
-from .validate import Lookup, check_dataset, find_files
+from .validate import Lookup, check_dataset, find_files, locality_keys
 
 __all__ = ["ExportRefused", "ExportReport", "FileCounts", "ImportFailed", "ImportReport", "export_dataset", "import_dataset"]
 
@@ -95,7 +95,7 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
     # The check is wanted only once everything is written: it runs at a lower priority, on what the
     # writing leaves of the cores (the end of an import is the database's work alone, on one core).
     fresh = not db.session.scalar(select(exists().where(SourceRef.agency_id == agency.id)))
-    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))))
+    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))), localities=locality_keys())
     prepared: PrepareApart | None = None
     finished = False
 

@@ -38,10 +38,10 @@ class CheckStopped(RuntimeError):
 class CheckApart:
     """The check of `files` running in a child process (started at once)."""
 
-    def __init__(self, files: dict[str, Path], *, area_names: set[str]) -> None:
+    def __init__(self, files: dict[str, Path], *, area_names: set[str], localities: set[str]) -> None:
         context = multiprocessing.get_context("spawn")
         self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=_check, args=(files, area_names, send), daemon=True,
+        self.process = context.Process(target=_check, args=(files, area_names, localities, send), daemon=True,
                                        name="casework import check")
         self.process.start()
         send.close()  # the child holds the sending end: end-of-file here when it stops
@@ -71,7 +71,7 @@ class CheckApart:
         self.receive.close()
 
 
-def _check(files: dict[str, Path], area_names: set[str], send: Connection) -> None:
+def _check(files: dict[str, Path], area_names: set[str], localities: set[str], send: Connection) -> None:
     """The child process: check the files, send the references to look up, then the problems. At a
     lower priority: the importing process waits for it only once it has written everything."""
     _die_with_parent()
@@ -84,7 +84,7 @@ def _check(files: dict[str, Path], area_names: set[str], send: Connection) -> No
         def settle(kind: RecordKind, waiting: Waiting) -> None:
             send.send(("refs", kind.value, waiting))
 
-        check_files(files, problems=problems, area_names=area_names, settle=settle)
+        check_files(files, problems=problems, area_names=area_names, localities=localities, settle=settle)
         send.send(("done", problems.found, problems.count))
     except BaseException:  # noqa: BLE001 - reported to the parent, which fails the import
         send.send(("error", traceback.format_exc()))

@@ -51,6 +51,7 @@ from ..db import db
 from ..models import (
     Agency,
     Area,
+    Locality,
     RecordKind,
 )
 from ..models.base import utcnow
@@ -75,6 +76,7 @@ SPECS = {spec.name: spec for spec in FILES}
 BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are built after loading
 
 AREA = Area.__table__
+LOCALITY = Locality.__table__
 
 
 def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
@@ -103,7 +105,9 @@ class Writer:
         self.session = db.session
         self.new_id = Ids()
         self.areas: dict[str, uuid.UUID] = {}
-        self.make = Records(crypto.current(), agency_id=agency.id, now=self.now, areas=self.areas, new_id=self.new_id)
+        self.localities = dict(self.session.execute(select(LOCALITY.c.key, LOCALITY.c.name)).all())
+        self.make = Records(crypto.current(), agency_id=agency.id, now=self.now, areas=self.areas,
+                            localities=self.localities, new_id=self.new_id)
         self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.person_ids: dict[str, uuid.UUID] = {}
         self.incident_ids: dict[str, uuid.UUID] = {}
@@ -194,7 +198,7 @@ class Writer:
         inserts: list[dict[str, Any]] = []
         for row in self._rows(AREAS):
             v = row.values
-            values = {"locality": v["locality"], "asb_priority": v["asb_priority"],
+            values = {"locality": self.make.locality(v["locality"]), "asb_priority": v["asb_priority"],
                       "sv_hotspot": v["sv_hotspot"], "rural_hotspot": v["rural_hotspot"]}
             old = current.get(v["area"])
             if old is None:
@@ -222,6 +226,7 @@ class Writer:
         loading: Table | None = None
         assert not any(self.prior.values()), "a data set is prepared apart only for an agency's first import"
         prepared.start(ring=self.make.ring, agency_id=self.agency_id, now=self.now, areas=self.areas,
+                       localities=self.localities,
                        driver=self.session.connection().engine.url.drivername)
         for message in prepared.messages():
             what = message[0]

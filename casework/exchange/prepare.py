@@ -76,16 +76,17 @@ class PrepareApart:
         self.thread: threading.Thread | None = None
 
     def start(self, *, ring: crypto.Keyring, agency_id: uuid.UUID, now: dt.datetime, areas: dict[str, uuid.UUID],
-              driver: str) -> None:
-        """Begin, with what the rows need: the keys, the agency, the instant, the areas by name and
-        the database driver (`sqlite`, `postgresql+psycopg`) the values are converted for.
+              localities: dict[str, str], driver: str) -> None:
+        """Begin, with what the rows need: the keys, the agency, the instant, the areas by name, the
+        partnership's localities (`Records.locality`) and the database driver (`sqlite`,
+        `postgresql+psycopg`) the values are converted for.
 
         A thread receives what the child sends into a queue of up to `AHEAD` messages: the child
         goes on preparing while this process is busy in the database (building a table's indexes,
         say), and the unpickling overlaps the inserting (the database works without Python's lock)."""
         try:
             self.send.send({"ring": ring.to_json(), "agency_id": agency_id, "now": now, "areas": dict(areas),
-                            "driver": driver})
+                            "localities": dict(localities), "driver": driver})
         except OSError:
             pass  # the child has stopped: `messages` says so
         self.thread = threading.Thread(target=self._receive, daemon=True, name="casework import receiver")
@@ -152,10 +153,11 @@ def _prepare(files: dict[str, Path], receive: Connection, send: Connection) -> N
 
 class _Preparer:
     def __init__(self, files: dict[str, Path], send: Connection, *, ring: str, agency_id: uuid.UUID,
-                 now: dt.datetime, areas: dict[str, uuid.UUID], driver: str) -> None:
+                 now: dt.datetime, areas: dict[str, uuid.UUID], localities: dict[str, str], driver: str) -> None:
         self.files = files
         self.send = send
-        self.make = Records(crypto.Keyring.from_json(ring), agency_id=agency_id, now=now, areas=areas)
+        self.make = Records(crypto.Keyring.from_json(ring), agency_id=agency_id, now=now, areas=areas,
+                            localities=localities)
         self.dialect = make_url(f"{driver}://").get_dialect()()
         # The ids of the data set's refs, as integers (a UUID object would double the memory they take).
         self.people: dict[str, int] = {}

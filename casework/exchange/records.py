@@ -22,6 +22,7 @@ from ..models import (
     Referral,
     ReferralStatus,
     SourceRef,
+    locality_key,
 )
 from ..models.person import INDEX_FIELDS
 from ..models.reference import new_reference
@@ -51,14 +52,20 @@ class Records:
     """The columns of one agency's records, from a data set's rows, and the rows of new records."""
 
     def __init__(self, ring: crypto.Keyring, *, agency_id: uuid.UUID, now: dt.datetime,
-                 areas: dict[str, uuid.UUID], new_id: Callable[[], uuid.UUID] | None = None) -> None:
+                 areas: dict[str, uuid.UUID], localities: dict[str, str] | None = None,
+                 new_id: Callable[[], uuid.UUID] | None = None) -> None:
         self.ring = ring
         self.agency_id = agency_id
         self.now = now
         self.areas = areas  # area name -> id
+        self.localities = localities or {}  # the partnership's localities: locality_key(name) -> name
         self.new_id = new_id or Ids()
 
     # --- the row's values, as the record's columns --------------------------------
+
+    def locality(self, value: str | None) -> str | None:
+        """A locality as the partnership's list spells it (the check refuses one not in the list)."""
+        return None if value is None else self.localities.get(locality_key(value), value)
 
     def person(self, v: dict[str, Any]) -> dict[str, Any]:
         return {"surname": v["surname"], "forenames": v["forenames"], "date_of_birth": v["date_of_birth"],
@@ -67,7 +74,7 @@ class Records:
 
     def incident(self, v: dict[str, Any]) -> dict[str, Any]:
         return {"occurred_on": v["occurred_on"], "category": v["category"], "domestic_abuse": v["domestic_abuse"],
-                "recorded_by": v["recorded_by"], "locality": v["locality"],
+                "recorded_by": v["recorded_by"], "locality": self.locality(v["locality"]),
                 "area_id": self.areas[v["area"]] if v["area"] is not None else None,
                 "rural": v["rural"], "alcohol": v["alcohol"], "drugs": v["drugs"],
                 "mental_health": v["mental_health"], "asb_type": v["asb_type"]}

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, select
 
 from ..db import db
-from ..models import Agency, Area, Incident, Person, RecordKind, SourceRef
+from ..models import Agency, Area, Incident, Locality, Person, RecordKind, SourceRef, locality_key
 from .bulk import generated_id
 from .reader import NO_COLUMN, Problems, Progress, read_rows, regular_file_problem
 from .schema import AREAS, BY_NAME, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS
@@ -148,13 +148,25 @@ def check_dataset(files: dict[str, Path], *, agency: Agency, problems: Problems,
     """Check every row of every file (given by `find_files`), and the references to records outside
     the data set in the database; problems go to `problems`. Writes nothing."""
     return check_files(files, problems=problems, area_names=set(db.session.scalars(select(Area.name))),
-                       settle=Lookup(agency, problems), progress=progress)
+                       localities=locality_keys(), settle=Lookup(agency, problems), progress=progress)
 
 
-def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[str],
+def locality_keys() -> set[str]:
+    """The partnership's localities, folded as `locality_key` folds a name to match it."""
+    return set(db.session.scalars(select(Locality.key)))
+
+
+def _check_locality(file: str, row: Any, localities: set[str], problems: Problems) -> None:
+    value = row.values["locality"]
+    if value is not None and locality_key(value) not in localities:
+        problems.add(file, row.line, "locality", f"{value!r} is not a locality in the partnership's list "
+                                                 f"(`casework localities list`; case and spacing do not count)")
+
+
+def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[str], localities: set[str],
                 settle: Callable[[RecordKind, Waiting], None], progress: Progress | None = None) -> Checked:
     """Check every row of every file (given by `find_files`), without the database: the areas
-    that exist are `area_names`, and references to people and incidents outside the data set
+    that exist are `area_names`, the localities' keys `localities`, and references to people and incidents outside the data set
     go to `settle`, a batch at a time."""
     checked = Checked(files)
     if progress is not None:
@@ -185,6 +197,7 @@ def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[s
         if name in dataset_areas:
             problems.add(AREAS.name, row.line, "area", f"{name} is given more than once")
         dataset_areas.add(name)
+        _check_locality(AREAS.name, row, localities, problems)
     area_names |= dataset_areas
 
     for _row in _unique_refs(rows(PEOPLE), PEOPLE.name, "person_ref", problems, people):
@@ -194,6 +207,7 @@ def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[s
         area = row.values["area"]
         if area is not None and area not in area_names and AREAS.name not in unusable:
             problems.add(INCIDENTS.name, row.line, "area", f"no area called {area!r} in areas.csv or the system")
+        _check_locality(INCIDENTS.name, row, localities, problems)
 
     def person(ref: str | None, file: str, line: int) -> None:
         if ref is not None and ref not in people and PEOPLE.name not in unusable:

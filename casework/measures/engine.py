@@ -32,7 +32,7 @@ from sqlalchemy.types import String
 from ..risk.repeats import unindexed
 from . import stored
 from .definitions import MEASURES, Measure
-from .figures import BY_KEY, FOLLOW_UP_DAYS, LOCALITY_SOURCES, RAW, Frame, Raw, frame
+from .figures import BY_KEY, FOLLOW_UP_DAYS, LOCALITY_SOURCES, RAW, UNRECOGNISED, Frame, Raw, frame, listed_locality
 from .periods import Period
 
 
@@ -167,16 +167,30 @@ class ByMonthAndLocality(Grouping):
 
 
 class ByLocality(Grouping):
+    """The localities of the partnership's list (`figures.listed_locality`)."""
+
     locality = True
 
     def __init__(self, period: Period) -> None:
         self.first, self.last = period.first_day, period.last_day
 
     def key(self, f: Frame) -> ColumnElement[Any] | None:
-        return None if f.locality is None else func.coalesce(f.locality, "")
+        return None if f.locality is None else listed_locality(f.locality)
 
     def label(self, value: Any) -> Hashable:
         return value or None  # None: no locality recorded
+
+
+# What a breakdown's rows are called besides the list's localities (a locality of either name is
+# refused: `casework.services.localities`).
+UNRECOGNISED_LOCALITY = "Unrecognised locality"  # values recorded before the list, matching none of it
+NO_LOCALITY = "No locality recorded"
+
+
+def locality_row(group: Any) -> str | None:
+    """The breakdown's row of a locality as `figures.listed_locality` groups it: its name,
+    UNRECOGNISED_LOCALITY, or None for no locality."""
+    return UNRECOGNISED_LOCALITY if group == UNRECOGNISED else group or None
 
 
 # --- the queries ------------------------------------------------------------------------
@@ -284,7 +298,10 @@ def monthly(conn: Session | Connection, measure: Measure, *, first: dt.date, las
 def by_locality(conn: Session | Connection, measure: Measure, period: Period, *,
                 precomputed: bool = True) -> list[tuple[str | None, Figure]] | None:
     """The measure per locality of its incidents in the period (None when its records have no
-    locality); a person counted in a measure of people counts in each locality they were in."""
+    locality); a person counted in a measure of people counts in each locality they were in.
+
+    Only the partnership's localities are named: a value recorded before the list that matches
+    none of it counts under UNRECOGNISED_LOCALITY, its text never shown; None: no locality."""
     if not has_locality(measure):
         return None
     keys = PARTS[measure.id].values()
@@ -294,8 +311,8 @@ def by_locality(conn: Session | Connection, measure: Measure, period: Period, *,
     else:
         raw = raw_figures(conn, ByLocality(period), keys)
     # Localities with none of the measure's records (only other incidents) are left out.
-    return sorted(((loc, figure(measure, values)) for loc, values in raw.items() if any(values.values())),  # type: ignore[misc]
-                  key=lambda item: (item[0] is None, item[0] or ""))
+    rows = [(locality_row(loc), figure(measure, values)) for loc, values in raw.items() if any(values.values())]
+    return sorted(rows, key=lambda item: (item[0] is None, item[0] == UNRECOGNISED_LOCALITY, item[0] or ""))  # type: ignore[misc]
 
 
 def _merge(*parts: dict[Hashable, dict[str, int]]) -> dict[Hashable, dict[str, int]]:
@@ -306,12 +323,16 @@ def _merge(*parts: dict[Hashable, dict[str, int]]) -> dict[Hashable, dict[str, i
     return merged
 
 
-def records_behind(raw: Raw, period: Period) -> tuple[str, Any]:
+def records_behind(raw: Raw, period: Period, *, with_locality: bool = False) -> tuple[str, Any]:
     """The records behind a raw figure in a period: their kind ("incident" or "referral") and a
-    SELECT of their distinct ids (for a figure of people: the records that put them in it)."""
-    f = frame(raw.source, period.first_day, period.last_day)
-    query = select(f.record.label("record_id")).select_from(f.from_).where(
-        *f.where, f.date.between(period.first_day, period.last_day))
+    SELECT of their distinct ids (for a figure of people: the records that put them in it);
+    `with_locality`: and the locality each counts in (as `by_locality` groups it: `locality_row`
+    names its row), for a source with localities."""
+    f = frame(raw.source, period.first_day, period.last_day, locality=with_locality)
+    columns = [f.record.label("record_id")]
+    if with_locality and f.locality is not None:
+        columns.append(listed_locality(f.locality).label("locality"))
+    query = select(*columns).select_from(f.from_).where(*f.where, f.date.between(period.first_day, period.last_day))
     if raw.condition is not None:
         query = query.where(raw.condition(f.c))
     return f.record_kind, query.distinct()

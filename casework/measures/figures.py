@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, exists, func, select
+from sqlalchemy import Date, Integer, and_, case, exists, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import FromClause
 
-from ..models import Area, PreventionActivity
+from ..models import Area, Locality, PreventionActivity
 from ..models.mark import party_mark
 from ..models.vocab import (
     AgencyKind,
@@ -45,10 +45,23 @@ from ..risk.repeats import (
 
 FOLLOW_UP_DAYS = 365  # DA4 follows each starter for a year
 area_table = Area.__table__
+locality_table = Locality.__table__
 prevention_table = PreventionActivity.__table__
 
 INCIDENT, MARK, SO_VICTIM, HRDA, STARTER, ACTIVITY = "incident", "mark", "so_victim", "hrda", "starter", "activity"
 LOCALITY_SOURCES = frozenset({INCIDENT, MARK, SO_VICTIM})  # incidents have a locality; the others not
+
+
+# The breakdowns' group of the values recorded before the list that match none of it (no name of
+# the list starts with a space: `casework.services.localities` trims them).
+UNRECOGNISED = " unrecognised"
+
+
+def listed_locality(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A stored locality as the breakdowns group it: a name of the partnership's list as it is, ""
+    for none, and UNRECOGNISED for any other value, whose text is never shown to anyone there."""
+    return case((column.in_(select(locality_table.c.name)), column),
+                (func.coalesce(column, "") == "", literal("")), else_=literal(UNRECOGNISED))
 
 
 @dataclass(frozen=True)

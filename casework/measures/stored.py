@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..models.mark import measure_month, person_month_mark, person_year_count, person_year_mark
-from .figures import BY_KEY, MARK
+from .figures import BY_KEY, MARK, listed_locality
 from .periods import Period
 
 mm, py, pm, yc = measure_month, person_year_mark, person_month_mark, person_year_count
@@ -72,12 +72,14 @@ def month_figures(conn: Session | Connection, first: dt.date, last: dt.date,
 
 
 def locality_figures(conn: Session | Connection, period: Period, keys: Iterable[str]) -> dict[Hashable, dict[str, int]]:
-    """A period's raw figures (only those stored month by month) per locality (None: none recorded)."""
+    """A period's raw figures (only those stored month by month) per locality of the list (None:
+    none recorded; `figures.UNRECOGNISED`: a value not in the list)."""
     result: dict[Hashable, dict[str, int]] = defaultdict(dict)
-    query = (select(mm.c.locality, mm.c.figure, func.sum(mm.c.value).label("value"))
+    locality = listed_locality(mm.c.locality).label("locality")
+    query = (select(locality, mm.c.figure, func.sum(mm.c.value).label("value"))
              .where(mm.c.figure.in_([k for k in keys if is_monthly(k)]),
                     mm.c.month.between(period.first_day, period.last_day))
-             .group_by(mm.c.locality, mm.c.figure))
+             .group_by(locality, mm.c.figure))
     for row in conn.execute(query):
         result[row.locality or None][row.figure] = int(row.value)
     return result
@@ -89,7 +91,7 @@ def people_figures(conn: Session | Connection, keys: Iterable[str], *, first: dt
     span (`by="locality"`; a person counts in each locality they were in), from
     `person_month_mark`."""
     result: dict[Hashable, dict[str, int]] = defaultdict(dict)
-    group = pm.c.month if by == "month" else pm.c.locality
+    group = pm.c.month if by == "month" else listed_locality(pm.c.locality)
     for key in keys:
         raw = BY_KEY[key]
         if is_monthly(key) or raw.person_year is None:

@@ -1,7 +1,7 @@
 """The data model: one aggregate per module. Importing this package registers every table."""
 
 from .agency import Agency
-from .area import Area
+from .area import Area, Locality, locality_key
 from .assessment import AssessmentStatus, RiskAssessment
 from .audit import AuditEntry
 from .base import Base, Secret, secret_columns
@@ -52,6 +52,7 @@ __all__ = [
     "Gender",
     "HrdaCriteria",
     "Incident",
+    "Locality",
     "Party",
     "PartyRole",
     "PendingSignIn",
@@ -73,6 +74,7 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "locality_key",
     "secret_columns",
 ]
 

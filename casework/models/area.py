@@ -19,3 +19,20 @@ class Area(Base):
     sv_hotspot: Mapped[bool] = mapped_column(default=False)
     rural_hotspot: Mapped[bool] = mapped_column(default=False)
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"))
+
+
+class Locality(Base):
+    """A town or parish of the partnership's list: the only localities an incident (or an area) may
+    name, and so the only ones the measures' breakdowns show (`casework.services.localities`).
+
+    `key` is the name folded for matching (`locality_key`: "  west   MOORS" finds West Moors)."""
+
+    __tablename__ = "locality"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+def locality_key(name: str) -> str:
+    """A locality's name folded for matching: case and runs of spaces do not count."""
+    return " ".join(name.split()).casefold()

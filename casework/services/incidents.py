@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..risk import repeats
 from ..risk.repeats import RepeatKind
-from . import audit, versioning
+from . import audit, localities, versioning
 
 
 class IncidentError(Exception):
@@ -63,8 +63,11 @@ class IncidentDetails:
     def of(cls, incident: Incident) -> IncidentDetails:
         return cls(**{f.name: getattr(incident, f.name) for f in fields(cls)})
 
-    def cleaned(self, *, today: dt.date | None = None) -> IncidentDetails:
-        """Checked details: IncidentError names the first thing wrong, and in `problems` all of them."""
+    def cleaned(self, *, today: dt.date | None = None, locality_was: str | None = None) -> IncidentDetails:
+        """Checked details: IncidentError names the first thing wrong, and in `problems` all of them.
+        The locality is one of the partnership's list, as the list spells it; `locality_was`, the
+        incident's from before the list, is kept when it is given unchanged
+        (`casework.services.localities`)."""
         problems: list[tuple[str | None, str]] = []
         if self.occurred_on is None:
             problems.append(("occurred_on", "Enter the date of the incident"))
@@ -77,9 +80,11 @@ class IncidentDetails:
         elif self.category != Category.ASB and self.asb_type is not None:
             problems.append(("asb_type", ("Only anti-social behaviour has an ASB type: choose the category "
                                           "Anti-social behaviour or no ASB type")))
-        locality = (self.locality or "").strip() or None
-        if locality and len(locality) > 200:
-            problems.append(("locality", "The locality must be 200 characters or fewer"))
+        locality = None
+        try:
+            locality = localities.resolve(self.locality, keeping=locality_was)
+        except localities.LocalityError as e:
+            problems.append(("locality", str(e)))
         if self.area_id is not None and db.session.get(Area, self.area_id) is None:
             problems.append(("area_id", "Select a designated area from the list"))
         if problems:
@@ -119,7 +124,7 @@ def update(*, incident: Incident, details: IncidentDetails, version: int | None,
     """Save an incident's details over `version` (StaleEdit when someone saved since)."""
     if not policy.can_edit(by, incident):
         raise IncidentError("You cannot change this incident")
-    details = details.cleaned()
+    details = details.cleaned(locality_was=incident.locality)
     versioning.check_version(incident, version, action_prefix="incident")
     _apply(incident, details)
     changed = audit.changed_fields(incident)

@@ -2,7 +2,10 @@
 behind a figure (only those the viewer may see, saying how many are left out), and exports.
 
 The figures are partnership figures: every agency's records count, whoever asks.
-Only the lists of records follow the viewer's access (`policy.visible_filter`).
+Only the lists of records follow the viewer's access (`policy.visible_filter`), and, with small
+numbers suppressed, the localities: a locality whose figures are suppressed is left out of the
+breakdown (its name beside a small number could point at someone), unless the viewer may see every
+record behind it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 
 from .. import policy, words
 from ..db import db
@@ -154,21 +157,50 @@ class MeasurePage:
     months: list[tuple[dt.date, engine.Figure]]
     localities: list[tuple[str | None, engine.Figure]] | None
     figures: dict[Period, engine.Figure]
+    localities_left_out: int = 0  # suppressed: left out of the breakdown
 
 
-def measure_page(*, measure: Measure, period: Period, suppress: bool) -> MeasurePage:
+def measure_page(*, measure: Measure, period: Period, suppress: bool, viewer: Any) -> MeasurePage:
     """A measure's figures for the period and the previous one, month by month over the three years
-    to the period's end, and by locality where its records have one."""
+    to the period's end, and by locality where its records have one (`suppress`: those with small
+    numbers left out, unless `viewer` may see their records)."""
     figures = engine.measure_figures(db.session, measure, [period, period.previous])
     first = dt.date(period.start_year - 2, 4, 1)
     months = engine.monthly(db.session, measure, first=first, last=period.last_day)
     localities = engine.by_locality(db.session, measure, period)
+    left_out = 0
+    if suppress and localities is not None and any(_suppressed(measure, fig) for _, fig in localities):
+        unseen = _localities_not_wholly_seen(measure, period, viewer)
+        kept = [(place, fig) for place, fig in localities
+                if not _suppressed(measure, fig) or (unseen is not None and place not in unseen)]
+        left_out, localities = len(localities) - len(kept), kept
     now = figure_fields(measure, figures[period], suppress)
     before = figure_fields(measure, figures[period.previous], suppress)
     change = change_text(measure, now, before)
     return MeasurePage(measure, period, shown(measure, now), shown(measure, before), change,
                        shown_trend(change, trend(measure.target, figures[period].value, figures[period.previous].value)),
-                       months, localities, figures)
+                       months, localities, figures, left_out)
+
+
+def _suppressed(measure: Measure, figure: engine.Figure) -> bool:
+    fields = figure_fields(measure, figure, True)
+    return "<5" in (fields.get("value"), fields.get("numerator"), fields.get("denominator"))
+
+
+def _localities_not_wholly_seen(measure: Measure, period: Period, viewer: Any) -> set[str | None] | None:
+    """The breakdown's localities with a record behind them that `viewer` may not see (None: every
+    locality, for a viewer who sees no records). A row of the others tells them nothing they could
+    not read."""
+    if not policy.can(viewer, Permission.VIEW_RECORDS):
+        return None
+    unseen: set[str | None] = set()
+    for raw in engine.parts_of(measure).values():
+        kind, rows = engine.records_behind(raw, period, with_locality=True)
+        model, behind = RECORD_KINDS[kind], rows.subquery("behind")
+        query = (select(behind.c.locality).distinct().join(model, model.id == behind.c.record_id)
+                 .where(not_(policy.visible_filter(viewer, model))))
+        unseen.update(engine.locality_row(group) for group in db.session.scalars(query))
+    return unseen
 
 
 def chart_value(measure: Measure, figure: engine.Figure, suppress: bool) -> float | None:
@@ -240,7 +272,7 @@ def export_dashboard(*, period: Period, as_of: dt.date, suppress: bool, fmt: str
 def export_measure(*, measure: Measure, period: Period, suppress: bool, fmt: str,
                    viewer: Any) -> tuple[bytes, str, str]:
     """A measure's months and localities as CSV, XLSX or ODS."""
-    page = measure_page(measure=measure, period=period, suppress=suppress)
+    page = measure_page(measure=measure, period=period, suppress=suppress, viewer=viewer)
     tables = [monthly_table(measure, page.months, suppress=suppress)]
     if page.localities is not None:
         tables.append(locality_table(measure, page.localities, suppress=suppress))

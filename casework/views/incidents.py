@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField
 
 from .. import policy
 from ..auth import navigation
@@ -31,7 +31,7 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
 from ..policy import Permission
-from ..services import audit, incidents, versioning
+from ..services import audit, incidents, localities, versioning
 from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, agency_names, page_number, stale_page
@@ -55,17 +55,17 @@ class IncidentForm(Form):
     domestic_abuse = BooleanField("Domestic abuse")
     asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
                            default="")
-    locality = StringField("Locality")
+    locality = SelectField("Locality", default="", validate_choice=False)  # the service says what is wrong
     area = SelectField("Designated area", default="", validate_choice=False)  # the service checks it
     rural = BooleanField("Rural")
     factors = MultiCheckbox("Factors", choices=choices(FACTORS))
     version = HiddenField()
 
-    def check(self) -> bool:
+    def check(self, *, locality_was: str | None = None) -> bool:
         """The form's own checks and the service's, every problem on its field at once."""
         valid = self.validate()
         try:
-            self.details().cleaned()
+            self.details().cleaned(locality_was=locality_was)
         except incidents.IncidentError as e:
             for name, message in e.problems:
                 field = _field(self, name)
@@ -87,7 +87,7 @@ class IncidentForm(Form):
     def of(cls, incident: Incident) -> IncidentForm:
         return cls(data={
             "occurred_on": incident.occurred_on, "category": incident.category.value,
-            "domestic_abuse": incident.domestic_abuse, "locality": incident.locality,
+            "domestic_abuse": incident.domestic_abuse, "locality": incident.locality or "",
             "area": str(incident.area_id) if incident.area_id else "", "rural": incident.rural,
             "factors": [name for name, _ in FACTORS if getattr(incident, name)],
             "asb_type": incident.asb_type.value if incident.asb_type else "", "version": incident.version})
@@ -114,9 +114,15 @@ class RemoveForm(Form):
     pass
 
 
-def _area_choices(form: IncidentForm) -> None:
+def _area_choices(form: IncidentForm, incident: Incident | None = None) -> None:
+    """The designated areas and the partnership's localities; an incident's locality from before the
+    list (not in it) is offered too, so that saving the incident unchanged keeps it."""
     areas = db.session.scalars(select(Area).order_by(Area.name))
     form.area.choices = choices([("", "None")] + [(str(a.id), a.name) for a in areas])
+    places = [(name, name) for name in localities.names()]
+    if incident is not None and incident.locality and incident.locality not in dict(places):
+        places.insert(0, (incident.locality, f"{incident.locality} (not in the list: choose a locality)"))
+    form.locality.choices = choices([("", "Not recorded")] + places)
 
 
 def _editable(incident_id: uuid.UUID) -> Incident:
@@ -184,11 +190,11 @@ def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
     incident = _editable(incident_id)
     if request.method == "GET":
         form = IncidentForm.of(incident)
-        _area_choices(form)
+        _area_choices(form, incident)
         return _form_page("incidents/edit.html", form, 200, incident=incident)
     form = IncidentForm()
-    _area_choices(form)
-    if form.check():
+    _area_choices(form, incident)
+    if form.check(locality_was=incident.locality):
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             changed = incidents.update(incident=incident, details=form.details(), version=version, by=current_user)

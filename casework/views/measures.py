@@ -79,7 +79,7 @@ def show(measure_id: str):  # type: ignore[no-untyped-def]
     measure = _measure(measure_id)
     period, errors = _period()
     suppress = _suppress()
-    page = pages.measure_page(measure=measure, period=period, suppress=suppress)
+    page = pages.measure_page(measure=measure, period=period, suppress=suppress, viewer=current_user)
     fmt = _formatter(measure)
     points = [(month, pages.chart_value(measure, figure, suppress)) for month, figure in page.months]
     what = measure.name.lower() if measure.type is not MeasureType.PROPORTION else f"{measure.name.lower()} (%)"

@@ -185,7 +185,7 @@ def test_a_concurrent_save_caught_by_the_version_counter_is_refused(world):
     from casework.services import incidents, versioning
 
     details = incidents.IncidentDetails.of(incident)
-    details.locality = "Mine"
+    details.locality = "Weymouth"
     # Someone else's save lands between the version check and the UPDATE.
     db.session.execute(update(Incident).where(Incident.id == incident.id).values(version=Incident.version + 1)
                        .execution_options(synchronize_session=False))
