@@ -5,7 +5,7 @@ never be what someone typed: an incident names a locality of this list, or none.
 form or an import is matched whatever its case and spacing ("  west   MOORS" is West Moors) and
 stored as the list spells it; a name that matches none is refused, naming it.
 
-Values recorded before the list (migration 0016) that matched none of it stay on their records as
+Values recorded before the list (migration 0017) that matched none of it stay on their records as
 they were; the breakdowns count them as "Unrecognised locality" and never show their text
 (`casework.measures.engine.by_locality`). `unrecognised` lists them for an administrator, and
 `map_value` or `add` settles them. Records keep such a value when edited without changing it.

@@ -1,4 +1,4 @@
-"""Migration 0016 (issue 20, finding 6): the list of localities, and the localities already recorded.
+"""Migration 0017 (issue 20, finding 6): the list of localities, and the localities already recorded.
 
 A value that is a locality of the list whatever its case and spacing takes the list's name, and the
 stored monthly figures and per-person marks keyed by it move with it (the figures stay exact); a
@@ -30,21 +30,21 @@ D = dt.date
 
 
 @pytest.fixture()
-def at_0012(db_kind: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app on a database of its own, migrated up to 0012 (before the list)."""
+def before_the_list(db_kind: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a database of its own, migrated up to 0016 (just before the list)."""
     urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'casework.db'}"]) if db_kind == "sqlite" else (
         fresh_postgres_database())
     app = make_test_app(next(urls), tmp_path)
     with app.app_context():
-        command.upgrade(alembic_config(), "0012")
+        command.upgrade(alembic_config(), "0016")
     yield app
     app.extensions["casework.engine"].dispose()
     for _ in urls:  # let the PostgreSQL generator drop its database
         pass
 
 
-def test_the_migration_gives_recorded_localities_the_lists_names_and_keeps_the_figures_exact(at_0012):
-    with at_0012.app_context():
+def test_the_migration_gives_recorded_localities_the_lists_names_and_keeps_the_figures_exact(before_the_list):
+    with before_the_list.app_context():
         agency = Agency(name="Dorset Council", kind=AgencyKind.COUNCIL, active=True)
         db.session.add(agency)
         db.session.flush()
@@ -64,9 +64,9 @@ def test_the_migration_gives_recorded_localities_the_lists_names_and_keeps_the_f
         assert {"Weymouth", "weymouth ", "WEYMOUTH"} <= spellings
         db.session.rollback()
 
-        command.upgrade(alembic_config(), "head")
+        command.upgrade(alembic_config(), "0017")
         db.session.rollback()
-        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0016"
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0017"
         by_value = dict(db.session.execute(select(Incident.locality, func.count()).group_by(Incident.locality)).all())
         assert by_value == {"Weymouth": 3, "Flat 2, 14 Smith Street": 1, None: 1}
         assert db.session.scalar(select(Area.locality)) == "Weymouth"
@@ -82,6 +82,6 @@ def test_the_migration_gives_recorded_localities_the_lists_names_and_keeps_the_f
         assert dict(engine.by_locality(db.session, BY_ID["ASB1"], Period(2024)))["Weymouth"].value == 3
 
         db.session.rollback()
-        command.downgrade(alembic_config(), "0012")
+        command.downgrade(alembic_config(), "0016")
         assert not db.session.connection().dialect.has_table(db.session.connection(), "locality")
         db.session.rollback()

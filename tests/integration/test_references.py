@@ -24,7 +24,7 @@ REFERENCE = re.compile(r"[PNCR]-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}")
 
 
 def test_the_migration_gives_existing_records_references_and_their_name_parts_indexes(db_kind, tmp_path):
-    """Rows made before 0017 get a unique reference each, and people their parts' and forename's indexes."""
+    """Rows made before 0015 get a unique reference each, and people their parts' and forename's indexes."""
     if db_kind == "sqlite":
         database = contextlib.nullcontext(f"sqlite:///{tmp_path / 'refs.db'}")
     else:

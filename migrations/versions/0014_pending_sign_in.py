@@ -1,6 +1,6 @@
 """accounts: the state between the password and the second factor is kept on the server (pending_sign_in)
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 00:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-07 00:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """short references for people, incidents, cases and referrals; blind indexes of a surname's parts and the first forename
 
-Revision ID: 0017
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 00:50:00
 
 Every existing person, incident, case and referral is given a reference (`P-`, `N-`, `C-`, `R-` and
@@ -23,8 +23,8 @@ import warnings
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

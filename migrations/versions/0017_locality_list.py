@@ -1,7 +1,7 @@
 """localities: the partnership's list of localities (towns and parishes); incidents and areas name them
 
-Revision ID: 0016
-Revises: 0012
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 00:30:00
 
 The measures' breakdowns by locality showed an incident's locality as it was typed, to every
@@ -21,8 +21,8 @@ from alembic import op
 
 import casework.models.base
 
-revision = '0016'
-down_revision = '0012'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

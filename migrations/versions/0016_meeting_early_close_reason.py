@@ -1,15 +1,15 @@
 """meetings: why the chair closed a meeting before its date (meeting.early_close_reason, sealed)
 
-Revision ID: 0108
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 00:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0108'
-down_revision = '0012'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
