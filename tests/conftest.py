@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, settings
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -20,6 +21,11 @@ from casework import create_app
 from casework.db import db
 
 pytest_plugins = ["tests.fixtures_auth"]
+
+# Property tests judge what the code gives, not how fast examples are made: on a busy two-core
+# machine Hypothesis's own timing checks (a slow example, slow generation) fail a correct test.
+settings.register_profile("casework", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("casework")
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE / "data" / "sample"

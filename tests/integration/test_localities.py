@@ -235,21 +235,21 @@ def test_administrators_keep_the_list_and_the_records_and_figures_follow(runner,
 
     listed = runner.invoke(["localities", "unrecognised"])
     assert listed.exit_code == 0
-    assert listed.output.splitlines() == ["'  kingston  lacy'\t1", f"'{STREET}'\t1", "'KINGSTON LACY'\t1"]
+    assert listed.stdout.splitlines() == ["'  kingston  lacy'\t1", f"'{STREET}'\t1", "'KINGSTON LACY'\t1"]
 
     added = runner.invoke(["localities", "add", " Kingston   Lacy "])
     assert added.exit_code == 0, added.output
-    assert added.output.strip() == "Added Kingston Lacy; 2 records given it"
+    assert added.stdout.strip() == "Added Kingston Lacy; 2 records given it"
     assert session.scalar(select(func.count()).select_from(Incident)
                           .where(Incident.locality == "Kingston Lacy")) == 2
     assert exact(session)
 
     mapped = runner.invoke(["localities", "map", STREET, "--to", "wool"])
-    assert mapped.exit_code == 0 and mapped.output.strip() == "1 record given the locality Wool"
-    assert runner.invoke(["localities", "unrecognised"]).output.strip() == "Every record's locality is in the list."
+    assert mapped.exit_code == 0 and mapped.stdout.strip() == "1 record given the locality Wool"
+    assert runner.invoke(["localities", "unrecognised"]).stdout.strip() == "Every record's locality is in the list."
 
     renamed = runner.invoke(["localities", "rename", "Wool", "Wool and Bovington"])
-    assert renamed.exit_code == 0 and renamed.output.strip() == "Renamed to Wool and Bovington; 2 records changed"
+    assert renamed.exit_code == 0 and renamed.stdout.strip() == "Renamed to Wool and Bovington; 2 records changed"
     assert set(session.scalars(select(Incident.locality))) == {"Kingston Lacy", "Wool and Bovington"}
     assert exact(session)
 

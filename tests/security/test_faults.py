@@ -92,26 +92,32 @@ def serving(url: str, folder: Path, *, workers: int = 1) -> Iterator[Server]:
         process.wait(timeout=60)
 
 
-def record_incident(b: Browser, locality: str) -> tuple[int, str]:
-    """Record an incident through the form; (status, the new incident's id or '')."""
-    day = dt.date.today() - dt.timedelta(days=3)
+# A locality from the partnership's list; a write to find again afterwards is marked by its date.
+LOCALITY = "Weymouth"
+KILLED_ON = dt.date(2001, 2, 3)
+
+
+def record_incident(b: Browser, label: str, day: dt.date | None = None) -> tuple[int, str]:
+    """Record an incident through the form (`label` names it in a failure's message only); (status,
+    the new incident's id or '')."""
+    day = day or dt.date.today() - dt.timedelta(days=3)
     token = b.csrf("/incidents/new")
     r = b.post("/incidents/new", {"csrf_token": token, "occurred_on-day": str(day.day),
                                   "occurred_on-month": str(day.month), "occurred_on-year": str(day.year),
-                                  "category": "criminal_damage", "locality": locality})
+                                  "category": "criminal_damage", "locality": LOCALITY})
     found = re.search(r"/incidents/([0-9a-f-]{36})", r.location)
     return r.status, found.group(1) if found else ""
 
 
-def record_once(b: Browser, locality: str) -> tuple[int, str]:
+def record_once(b: Browser, label: str, day: dt.date | None = None) -> tuple[int, str]:
     """record_incident on a connection of its own that is never retried (the bench's browser sends a
     request again once when the server drops the connection)."""
     token = b.csrf("/incidents/new")
-    day = dt.date.today() - dt.timedelta(days=3)
+    day = day or dt.date.today() - dt.timedelta(days=3)
     conn = http.client.HTTPConnection(HOST, b.port, timeout=30)
     body = urllib.parse.urlencode({"csrf_token": token, "occurred_on-day": str(day.day),
                                    "occurred_on-month": str(day.month), "occurred_on-year": str(day.year),
-                                   "category": "criminal_damage", "locality": locality})
+                                   "category": "criminal_damage", "locality": LOCALITY})
     conn.request("POST", "/incidents/new", body=body, headers={
         "Content-Type": "application/x-www-form-urlencoded",
         "Cookie": "; ".join(f"{k}={v}" for k, v in b.cookies.items())})
@@ -268,7 +274,7 @@ def test_a_worker_killed_while_its_write_waits_on_postgresql_leaves_nothing(db_k
         with engine.connect() as conn:
             conn.execute(text("LOCK TABLE audit_entry IN ACCESS EXCLUSIVE MODE"))
             result: list[object] = []
-            writer = threading.Thread(target=lambda: result.append(_try(record_once, b, "Killed mid-write")))
+            writer = threading.Thread(target=lambda: result.append(_try(record_once, b, "Killed mid-write", KILLED_ON)))
             writer.start()
             deadline = time.monotonic() + 20
             while not conn.execute(text(
@@ -282,7 +288,7 @@ def test_a_worker_killed_while_its_write_waits_on_postgresql_leaves_nothing(db_k
         engine.dispose()
         writer.join(timeout=30)
         assert isinstance(result[0], Exception), result  # the connection dropped: no answer, no retry
-        assert rows(database, "SELECT count(*) FROM incident WHERE locality = 'Killed mid-write'") == [(0,)]
+        assert rows(database, f"SELECT count(*) FROM incident WHERE occurred_on = '{KILLED_ON.isoformat()}'") == [(0,)]
         wait_until_serving(HOST, server.port, timeout=60)
         again = server.browser()
         assert record_incident(again, "After the kill")[0] == 302

@@ -44,7 +44,7 @@ def test_views_read_no_post_field_but_their_forms_and_a_known_few():
         text = source.read_text()
         assert not re.search(r"request\.form\.(to_dict|items|keys|values)\(|\*\*request\.form", text), source.name
         read |= set(re.findall(r'request\.form\.get\(f?"([\w-]+)', text))
-    assert read <= {"action", "confirm", "back", "keep", "survivor_version", "merged_version", "field-"}, read
+    assert read <= {"action", "confirm", "back", "keep", "version", "survivor_version", "merged_version", "field-"}, read
 
 
 def test_extra_fields_on_the_forms_that_make_records_are_ignored(world):
