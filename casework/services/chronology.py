@@ -1,0 +1,320 @@
+"""A person's or a case's whole story in one list: incidents, notes, DASH checklists, referrals and
+their decisions, HRDA meetings and their actions, tasks, restrictions and merges, newest first.
+
+Each kind is read with one query (whatever the number of items), with the viewer's visibility in
+its SQL condition, so nothing the viewer may not see is ever fetched; then the kinds are merged,
+sorted and paged here. Only the page's items are decrypted (encrypted values are read when shown).
+What an item shows is `casework.policy`'s: an incident of another agency the viewer may not open
+shows as "an incident recorded by <agency> on <date>" (`policy.incident_shown`); a record the viewer
+may not see at all (a restricted one they are not named on, another agency's unshared case or
+referral) adds nothing. See docs/visibility.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+
+from .. import policy
+from ..db import db
+from ..models import (
+    Agency,
+    AuditEntry,
+    Case,
+    CaseNote,
+    CasePerson,
+    CaseTask,
+    Incident,
+    Party,
+    Person,
+    Referral,
+    RiskAssessment,
+    User,
+)
+from ..models.meeting import Meeting, MeetingAction, MeetingAgency, MeetingCase
+
+LONDON = ZoneInfo("Europe/London")
+
+# The kinds a chronology may be filtered by, in the order the filter lists them.
+KINDS: dict[str, str] = {
+    "incident": "Incidents",
+    "note": "Notes",
+    "dash": "DASH checklists",
+    "referral": "Referrals and decisions",
+    "meeting": "HRDA meetings and actions",
+    "task": "Tasks",
+    "restriction": "Restrictions",
+    "merge": "Merges",
+}
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry: when, of which kind, what it says, and the record it links to (`link`: a record
+    kind and id, None when the viewer may not open it)."""
+
+    kind: str
+    at: dt.datetime  # the sort key (UTC); a date alone is taken as its start
+    on: dt.date  # the day shown
+    title: str
+    detail: Callable[[], str | None] | None = field(default=None, compare=False)
+    link: tuple[str, uuid.UUID] | None = None
+    identity_only: bool = False
+    key: str = ""  # ties broken by it, so the order never changes between pages
+
+    @property
+    def text(self) -> str | None:
+        """The item's detail (decrypted only when a page shows it)."""
+        return self.detail() if self.detail is not None else None
+
+
+@dataclass(frozen=True)
+class Chronology:
+    items: list[Item]  # this page's
+    total: int
+    page: int
+    pages: int
+    size: int
+    kinds: frozenset[str]  # the kinds shown (every kind when not filtered)
+
+
+def _day(value: dt.date) -> dt.datetime:
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+
+
+def _local_day(value: dt.datetime) -> dt.date:
+    return value.astimezone(LONDON).date()
+
+
+def parse_kinds(values: Iterable[str]) -> frozenset[str]:
+    """The kinds asked for (unknown ones ignored); every kind when none is."""
+    chosen = frozenset(v for v in values if v in KINDS)
+    return chosen or frozenset(KINDS)
+
+
+@dataclass
+class _Scope:
+    """Whose story: the person's (`person_id`) or the case's (`case_id`)."""
+
+    viewer: Any
+    person_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    names: dict[uuid.UUID, str] = field(default_factory=dict)  # agency names
+
+    def visible_case_ids(self) -> Select[Any]:
+        """The cases in scope the viewer may see."""
+        query = select(Case.id).where(policy.visible_filter(self.viewer, Case))
+        if self.case_id is not None:
+            return query.where(Case.id == self.case_id)
+        return query.where(Case.id.in_(select(CasePerson.case_id).where(CasePerson.person_id == self.person_id)))
+
+    def visible_referral_ids(self) -> Select[Any]:
+        query = select(Referral.id).where(policy.visible_filter(self.viewer, Referral))
+        if self.case_id is not None:
+            return query.where(Referral.case_id == self.case_id)
+        return query.where(Referral.person_id == self.person_id)
+
+    def person_ids(self) -> Select[Any]:
+        if self.case_id is not None:
+            return select(CasePerson.person_id).where(CasePerson.case_id == self.case_id)
+        return select(Person.id).where(Person.id == self.person_id)
+
+
+def _incidents(scope: _Scope) -> list[Item]:
+    viewer = scope.viewer
+    visible = policy.visible_filter(viewer, Incident).label("visible")
+    query = (select(Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id,
+                    Incident.restricted, Party.role, visible)
+             .join(Party, Party.incident_id == Incident.id)
+             .where(policy.incident_identity_filter(viewer)))
+    if scope.case_id is not None:
+        # A case's incidents are the ones linked to it, with the roles of the case's people in them.
+        from ..models import CaseIncident
+
+        query = (select(Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id,
+                        Incident.restricted, visible)
+                 .join(CaseIncident, CaseIncident.incident_id == Incident.id)
+                 .where(CaseIncident.case_id == scope.case_id, policy.incident_identity_filter(viewer)))
+    else:
+        query = query.where(Party.person_id == scope.person_id)
+    by_incident: dict[uuid.UUID, dict[str, Any]] = {}
+    for row in db.session.execute(query):
+        entry = by_incident.setdefault(row.id, {"row": row, "roles": set()})
+        role = getattr(row, "role", None)
+        if role is not None:
+            entry["roles"].add(role)
+    items = []
+    for incident_id, entry in by_incident.items():
+        row = entry["row"]
+        shown = policy.incident_shown(viewer, visible=bool(row.visible), restricted=bool(row.restricted))
+        if shown is None:
+            continue
+        date_text = f"{row.occurred_on.day} {row.occurred_on:%B %Y}"
+        agency = scope.names.get(row.owner_agency_id, "another agency")
+        if shown is policy.Shown.IDENTITY:
+            items.append(Item(kind="incident", at=_day(row.occurred_on), on=row.occurred_on,
+                              title=f"An incident recorded by {agency} on {date_text}", identity_only=True,
+                              key=str(incident_id)))
+            continue
+        roles = " and ".join(sorted(r.label.lower() for r in entry["roles"]))
+        title = f"Incident: {row.category.label}" + (f" (as {roles})" if roles else "")
+        items.append(Item(kind="incident", at=_day(row.occurred_on), on=row.occurred_on, title=title,
+                          detail=(lambda a=agency: f"Recorded by {a}"), link=("incident", incident_id),
+                          key=str(incident_id)))
+    return items
+
+
+def _notes(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
+    notes = db.session.scalars(select(CaseNote).where(CaseNote.case_id.in_(scope.visible_case_ids())))
+    return [Item(kind="note", at=note.at, on=_local_day(note.at),
+                 title=f"Note by {users.get(note.author_id, 'someone')}",
+                 detail=(lambda n=note: n.text), link=("case", note.case_id), key=str(note.id))
+            for note in notes]
+
+
+def _assessments(scope: _Scope) -> list[Item]:
+    query = select(RiskAssessment).where(policy.assessment_filter(scope.viewer, RiskAssessment))
+    if scope.case_id is not None:
+        query = query.where(RiskAssessment.case_id == scope.case_id)
+    else:
+        query = query.where(RiskAssessment.person_id == scope.person_id)
+    items = []
+    for a in db.session.scalars(query):
+        state = (f"complete, score {a.score}, {a.level.label.lower()} risk" if a.complete else "draft")
+        items.append(Item(kind="dash", at=_day(a.assessed_on), on=a.assessed_on,
+                          title=f"DASH checklist ({state})", link=("assessment", a.id), key=str(a.id)))
+    return items
+
+
+def _referrals(scope: _Scope) -> list[Item]:
+    items = []
+    query = select(Referral).where(Referral.id.in_(scope.visible_referral_ids()))
+    for r in db.session.scalars(query):
+        to = scope.names.get(r.receiving_agency_id) if r.receiving_agency_id else None
+        items.append(Item(kind="referral", at=_day(r.referred_on), on=r.referred_on,
+                          title=f"{r.type.label} referral made" + (f" to {to}" if to else ""),
+                          detail=(lambda ref=r: f"Status: {ref.status.label}"), link=("referral", r.id),
+                          key=f"{r.id}"))
+        if r.decided_at is not None and r.status.value in ("accepted", "declined"):
+            items.append(Item(kind="referral", at=r.decided_at, on=_local_day(r.decided_at),
+                              title=f"{r.type.label} referral {r.status.label.lower()}",
+                              detail=(lambda ref=r: ref.decision_reason), link=("referral", r.id),
+                              key=f"{r.id}-decision"))
+    return items
+
+
+def _meetings(scope: _Scope) -> list[Item]:
+    """Each meeting a visible referral was heard at (its date); the actions agreed there only for those
+    who take part in the meeting (`policy.takes_part_in_meeting`)."""
+    referral_ids = scope.visible_referral_ids()
+    items = []
+    heard = db.session.execute(select(MeetingCase.id, MeetingCase.referral_id, Meeting.starts_at)
+                               .join(Meeting, Meeting.id == MeetingCase.meeting_id)
+                               .where(MeetingCase.referral_id.in_(referral_ids)))
+    for row in heard:
+        on = _local_day(row.starts_at)
+        items.append(Item(kind="meeting", at=row.starts_at, on=on,
+                          title=f"Heard at the HRDA meeting on {on.day} {on:%B %Y}",
+                          link=("referral", row.referral_id), key=str(row.id)))
+    actions = db.session.scalars(
+        select(MeetingAction).join(MeetingCase, MeetingCase.id == MeetingAction.meeting_case_id)
+        .join(Meeting, Meeting.id == MeetingCase.meeting_id)
+        .where(MeetingCase.referral_id.in_(referral_ids),
+               policy.meeting_content_filter(scope.viewer, Meeting, MeetingAgency)))
+    for action in actions:
+        agency = scope.names.get(action.agency_id, "an agency")
+        items.append(Item(kind="meeting", at=action.created_at, on=_local_day(action.created_at),
+                          title=f"HRDA action for {agency}, due {action.due_on.day} {action.due_on:%B %Y} "
+                                f"({action.status.label.lower()})",
+                          detail=(lambda a=action: a.text), key=str(action.id)))
+    return items
+
+
+def _tasks(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
+    items = []
+    for task in db.session.scalars(select(CaseTask).where(CaseTask.case_id.in_(scope.visible_case_ids()))):
+        due = f"{task.due_on.day} {task.due_on:%B %Y}"
+        state = "done" if task.done_at is not None else f"due {due}"
+        items.append(Item(kind="task", at=task.created_at, on=_local_day(task.created_at),
+                          title=f"Task for {users.get(task.owner_id, 'someone')} ({state})",
+                          detail=(lambda t=task: t.title), link=("case", task.case_id), key=str(task.id)))
+    return items
+
+
+RESTRICTION_ACTIONS = {"person.restrict": "Person's record restricted", "person.unrestrict": "Person's restriction lifted",
+                       "case.restrict": "Case restricted", "case.unrestrict": "Case's restriction lifted"}
+
+
+def _restrictions(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
+    record_id = scope.case_id or scope.person_id
+    rows = db.session.execute(select(AuditEntry.id, AuditEntry.at, AuditEntry.action, AuditEntry.user_id)
+                              .where(AuditEntry.record_id == record_id,
+                                     AuditEntry.action.in_(RESTRICTION_ACTIONS)))
+    return [Item(kind="restriction", at=row.at, on=_local_day(row.at),
+                 title=f"{RESTRICTION_ACTIONS[row.action]} by {users.get(row.user_id, 'someone')}",
+                 key=str(row.id)) for row in rows]
+
+
+def _merges(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
+    visible_people = select(Person.id).where(Person.id.in_(scope.person_ids()),
+                                             policy.visible_filter(scope.viewer, Person))
+    rows = db.session.execute(select(AuditEntry.id, AuditEntry.at, AuditEntry.user_id, AuditEntry.record_id)
+                              .where(AuditEntry.action == "person.merge",
+                                     AuditEntry.record_id.in_(visible_people)))
+    return [Item(kind="merge", at=row.at, on=_local_day(row.at),
+                 title=f"Another record of this person merged into theirs by {users.get(row.user_id, 'someone')}",
+                 link=("person", row.record_id), key=str(row.id)) for row in rows]
+
+
+def _build(scope: _Scope, *, kinds: frozenset[str], page: int, size: int) -> Chronology:
+    scope.names = {i: n for i, n in db.session.execute(select(Agency.id, Agency.name))}
+    users: dict[uuid.UUID, str] = {}
+    if kinds & {"note", "task", "restriction", "merge"}:
+        # Names of the people who wrote, own or did things: one query, only of users of agencies
+        # the records are open to would be tidier, but a user's name is no case data.
+        users = {i: n for i, n in db.session.execute(select(User.id, User.name))}
+    readers: dict[str, Callable[[], list[Item]]] = {
+        "incident": lambda: _incidents(scope),
+        "note": lambda: _notes(scope, users),
+        "dash": lambda: _assessments(scope),
+        "referral": lambda: _referrals(scope),
+        "meeting": lambda: _meetings(scope),
+        "task": lambda: _tasks(scope, users),
+        "restriction": lambda: _restrictions(scope, users),
+        "merge": lambda: _merges(scope, users),
+    }
+    items: list[Item] = []
+    for kind in KINDS:
+        if kind in kinds:
+            items.extend(readers[kind]())
+    items.sort(key=lambda i: (i.at, i.kind, i.key), reverse=True)
+    total = len(items)
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    return Chronology(items=items[(page - 1) * size:page * size], total=total, page=page, pages=pages, size=size,
+                      kinds=kinds)
+
+
+def of_person(person: Person, *, viewer: Any, kinds: frozenset[str] | None = None, page: int = 1,
+              size: int = PAGE_SIZE) -> Chronology:
+    """The chronology of `person` as `viewer` may see it (the caller has checked they may see the
+    person): every kind, or those in `kinds`, newest first, page `page` of `size` items."""
+    if not policy.can_view(viewer, person):
+        raise PermissionError("The viewer may not see this person")
+    return _build(_Scope(viewer=viewer, person_id=person.id), kinds=kinds or frozenset(KINDS), page=page, size=size)
+
+
+def of_case(case: Case, *, viewer: Any, kinds: frozenset[str] | None = None, page: int = 1,
+            size: int = PAGE_SIZE) -> Chronology:
+    """The chronology of `case` as `viewer` may see it: its incidents, notes, DASH checklists,
+    referrals and their meetings, tasks, its restrictions and the merges of its people."""
+    if not policy.can_view(viewer, case):
+        raise PermissionError("The viewer may not see this case")
+    return _build(_Scope(viewer=viewer, case_id=case.id), kinds=kinds or frozenset(KINDS), page=page, size=size)
