@@ -27,6 +27,7 @@ from ..models import (
     Agency,
     AuditEntry,
     Case,
+    CaseIncident,
     CaseNote,
     CasePerson,
     CaseTask,
@@ -128,22 +129,18 @@ class _Scope:
 
 
 def _incidents(scope: _Scope) -> list[Item]:
+    """A person's incidents with their role in each; a case's, the incidents linked to it."""
     viewer = scope.viewer
-    visible = policy.visible_filter(viewer, Incident).label("visible")
-    query = (select(Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id,
-                    Incident.restricted, Party.role, visible)
-             .join(Party, Party.incident_id == Incident.id)
-             .where(policy.incident_identity_filter(viewer)))
+    columns = (Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id, Incident.restricted,
+               policy.visible_filter(viewer, Incident).label("visible"))
+    query: Select[Any]
     if scope.case_id is not None:
-        # A case's incidents are the ones linked to it, with the roles of the case's people in them.
-        from ..models import CaseIncident
-
-        query = (select(Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id,
-                        Incident.restricted, visible)
-                 .join(CaseIncident, CaseIncident.incident_id == Incident.id)
-                 .where(CaseIncident.case_id == scope.case_id, policy.incident_identity_filter(viewer)))
+        query = (select(*columns).join(CaseIncident, CaseIncident.incident_id == Incident.id)
+                 .where(CaseIncident.case_id == scope.case_id))
     else:
-        query = query.where(Party.person_id == scope.person_id)
+        query = (select(*columns, Party.role).join(Party, Party.incident_id == Incident.id)
+                 .where(Party.person_id == scope.person_id))
+    query = query.where(policy.incident_identity_filter(viewer))
     by_incident: dict[uuid.UUID, dict[str, Any]] = {}
     for row in db.session.execute(query):
         entry = by_incident.setdefault(row.id, {"row": row, "roles": set()})
@@ -277,8 +274,8 @@ def _build(scope: _Scope, *, kinds: frozenset[str], page: int, size: int) -> Chr
     scope.names = {i: n for i, n in db.session.execute(select(Agency.id, Agency.name))}
     users: dict[uuid.UUID, str] = {}
     if kinds & {"note", "task", "restriction", "merge"}:
-        # Names of the people who wrote, own or did things: one query, only of users of agencies
-        # the records are open to would be tidier, but a user's name is no case data.
+        # The names of who wrote, owns or did something, in one query whatever the number of items
+        # (a user's name is no case data; the partnership has hundreds of users, not millions).
         users = {i: n for i, n in db.session.execute(select(User.id, User.name))}
     readers: dict[str, Callable[[], list[Item]]] = {
         "incident": lambda: _incidents(scope),
