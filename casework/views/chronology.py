@@ -8,10 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from .. import policy
 from ..auth.guard import require, visible_or_404
+from ..db import db
 from ..models import Case, Person
 from ..policy import Permission
 from ..services import audit, chronology
@@ -61,8 +64,13 @@ def _options() -> tuple[frozenset[str], int, int, bool]:
 
 @bp.get("/people/<uuid:person_id>/chronology")
 @require(Permission.VIEW_RECORDS)
-def person(person_id: uuid.UUID) -> str:
+def person(person_id: uuid.UUID) -> ResponseReturnValue:
     record = visible_or_404(Person, person_id)
+    if record.merged_into_id is not None:  # as the person's page: the kept record's story is the whole one
+        survivor = db.session.get(Person, record.merged_into_id)
+        if survivor is None or not policy.can_view(current_user, survivor):
+            abort(404)
+        return redirect(url_for("chronology.person", person_id=survivor.id, **request.args.to_dict(flat=False)))
     kinds, page, size, printing = _options()
     built = chronology.of_person(record, viewer=current_user, kinds=kinds, page=page, size=size)
     audit.record_view(record, part="chronology")
@@ -72,7 +80,7 @@ def person(person_id: uuid.UUID) -> str:
 
 @bp.get("/cases/<uuid:case_id>/chronology")
 @require(Permission.VIEW_RECORDS)
-def case(case_id: uuid.UUID) -> str:
+def case(case_id: uuid.UUID) -> ResponseReturnValue:
     record = visible_or_404(Case, case_id)
     kinds, page, size, printing = _options()
     built = chronology.of_case(record, viewer=current_user, kinds=kinds, page=page, size=size)

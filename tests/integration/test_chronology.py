@@ -291,6 +291,18 @@ def test_the_filter_and_pages_are_links_that_keep_each_other(app_ctx, person, ou
     assert printing.select_one(".govuk-pagination") is None
 
 
+def test_a_merged_record_s_chronology_is_the_kept_record_s(app_ctx, person, ours, worker):  # type: ignore[no-untyped-def]
+    from casework.services import merge
+
+    other = PersonFactory(owner_agency_id=ours.id, surname="Harding", forenames="Alex")
+    merge.merge(survivor=person, merged=other, choices={}, survivor_version=person.version,
+                merged_version=other.version, by=worker)
+    client = _sign_in(app_ctx, worker)
+    response = client.get(f"/people/{other.id}/chronology?kind=merge")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/people/{person.id}/chronology?kind=merge")
+
+
 def test_a_person_the_viewer_may_not_see_has_no_chronology(app_ctx, person, dorset):  # type: ignore[no-untyped-def]
     stranger = make_user(roles=("caseworker",), agency=dorset)
     client = _sign_in(app_ctx, stranger)
