@@ -409,11 +409,13 @@ def incident_shown(user: Actor | None, *, visible: bool, restricted: bool) -> Sh
     return None if restricted else Shown.IDENTITY
 
 
-def incident_identity_filter(user: Actor | None) -> ColumnElement[bool]:
-    """A SQL condition on Incident rows for which `incident_shown` shows at least the identity."""
+def incident_identity_filter(user: Actor | None, *, visible: ColumnElement[bool] | None = None
+                             ) -> ColumnElement[bool]:
+    """A SQL condition on Incident rows for which `incident_shown` shows at least the identity
+    (`visible`: `visible_filter(user, Incident)` when the caller has made it already)."""
     if not can(user, Permission.VIEW_RECORDS):
         return false()
-    return or_(Incident.restricted.is_(False), visible_filter(user, Incident))
+    return or_(Incident.restricted.is_(False), visible if visible is not None else visible_filter(user, Incident))
 
 
 # --- identity-only matches ---------------------------------------------------

@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,9 +36,11 @@ from ..models import (
     Party,
     Person,
     Referral,
+    ReferralStatus,
     RiskAssessment,
     User,
 )
+from ..models.assessment import AssessmentStatus
 from ..models.meeting import Meeting, MeetingAction, MeetingAgency, MeetingCase
 
 LONDON = ZoneInfo("Europe/London")
@@ -59,21 +62,19 @@ PAGE_SIZE = 25
 @dataclass(frozen=True)
 class Item:
     """One entry: when, of which kind, what it says, and the record it links to (`link`: a record
-    kind and id, None when the viewer may not open it)."""
+    kind and id, None when the viewer may not open it). `sealed` names an encrypted value to show
+    as its text (a note's, a task's, a decision's reason, an action's): only the page's are read and
+    decrypted, one query a kind."""
 
     kind: str
     at: dt.datetime  # the sort key (UTC); a date alone is taken as its start
     on: dt.date  # the day shown
     title: str
-    detail: Callable[[], str | None] | None = field(default=None, compare=False)
+    text: str | None = None
     link: tuple[str, uuid.UUID] | None = None
     identity_only: bool = False
     key: str = ""  # ties broken by it, so the order never changes between pages
-
-    @property
-    def text(self) -> str | None:
-        """The item's detail (decrypted only when a page shows it)."""
-        return self.detail() if self.detail is not None else None
+    sealed: tuple[str, uuid.UUID] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class _Scope:
     case_id: uuid.UUID | None = None
     names: dict[uuid.UUID, str] = field(default_factory=dict)  # agency names
 
+    @cached_property
     def visible_case_ids(self) -> Select[Any]:
         """The cases in scope the viewer may see."""
         query = select(Case.id).where(policy.visible_filter(self.viewer, Case))
@@ -116,6 +118,7 @@ class _Scope:
             return query.where(Case.id == self.case_id)
         return query.where(Case.id.in_(select(CasePerson.case_id).where(CasePerson.person_id == self.person_id)))
 
+    @cached_property
     def visible_referral_ids(self) -> Select[Any]:
         query = select(Referral.id).where(policy.visible_filter(self.viewer, Referral))
         if self.case_id is not None:
@@ -131,8 +134,9 @@ class _Scope:
 def _incidents(scope: _Scope) -> list[Item]:
     """A person's incidents with their role in each; a case's, the incidents linked to it."""
     viewer = scope.viewer
+    visible = policy.visible_filter(viewer, Incident)
     columns = (Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id, Incident.restricted,
-               policy.visible_filter(viewer, Incident).label("visible"))
+               visible.label("visible"))
     query: Select[Any]
     if scope.case_id is not None:
         query = (select(*columns).join(CaseIncident, CaseIncident.incident_id == Incident.id)
@@ -140,7 +144,7 @@ def _incidents(scope: _Scope) -> list[Item]:
     else:
         query = (select(*columns, Party.role).join(Party, Party.incident_id == Incident.id)
                  .where(Party.person_id == scope.person_id))
-    query = query.where(policy.incident_identity_filter(viewer))
+    query = query.where(policy.incident_identity_filter(viewer, visible=visible))
     by_incident: dict[uuid.UUID, dict[str, Any]] = {}
     for row in db.session.execute(query):
         entry = by_incident.setdefault(row.id, {"row": row, "roles": set()})
@@ -163,54 +167,56 @@ def _incidents(scope: _Scope) -> list[Item]:
         roles = " and ".join(sorted(r.label.lower() for r in entry["roles"]))
         title = f"Incident: {row.category.label}" + (f" (as {roles})" if roles else "")
         items.append(Item(kind="incident", at=_day(row.occurred_on), on=row.occurred_on, title=title,
-                          detail=(lambda a=agency: f"Recorded by {a}"), link=("incident", incident_id),
+                          text=f"Recorded by {agency}", link=("incident", incident_id),
                           key=str(incident_id)))
     return items
 
 
 def _notes(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
-    notes = db.session.scalars(select(CaseNote).where(CaseNote.case_id.in_(scope.visible_case_ids())))
-    return [Item(kind="note", at=note.at, on=_local_day(note.at),
-                 title=f"Note by {users.get(note.author_id, 'someone')}",
-                 detail=(lambda n=note: n.text), link=("case", note.case_id), key=str(note.id))
-            for note in notes]
+    rows = db.session.execute(select(CaseNote.id, CaseNote.at, CaseNote.author_id, CaseNote.case_id)
+                              .where(CaseNote.case_id.in_(scope.visible_case_ids)))
+    return [Item(kind="note", at=row.at, on=_local_day(row.at), title=f"Note by {users.get(row.author_id, 'someone')}",
+                 link=("case", row.case_id), key=str(row.id), sealed=("note", row.id)) for row in rows]
 
 
 def _assessments(scope: _Scope) -> list[Item]:
-    query = select(RiskAssessment).where(policy.assessment_filter(scope.viewer, RiskAssessment))
+    query = (select(RiskAssessment.id, RiskAssessment.assessed_on, RiskAssessment.status, RiskAssessment.score,
+                    RiskAssessment.level)
+             .where(policy.assessment_filter(scope.viewer, RiskAssessment)))
     if scope.case_id is not None:
         query = query.where(RiskAssessment.case_id == scope.case_id)
     else:
         query = query.where(RiskAssessment.person_id == scope.person_id)
     items = []
-    for a in db.session.scalars(query):
-        state = (f"complete, score {a.score}, {a.level.label.lower()} risk" if a.complete else "draft")
-        items.append(Item(kind="dash", at=_day(a.assessed_on), on=a.assessed_on,
-                          title=f"DASH checklist ({state})", link=("assessment", a.id), key=str(a.id)))
+    for row in db.session.execute(query):
+        state = (f"complete, score {row.score}, {row.level.label.lower()} risk"
+                 if row.status is AssessmentStatus.COMPLETE else "draft")
+        items.append(Item(kind="dash", at=_day(row.assessed_on), on=row.assessed_on,
+                          title=f"DASH checklist ({state})", link=("assessment", row.id), key=str(row.id)))
     return items
 
 
 def _referrals(scope: _Scope) -> list[Item]:
     items = []
-    query = select(Referral).where(Referral.id.in_(scope.visible_referral_ids()))
-    for r in db.session.scalars(query):
-        to = scope.names.get(r.receiving_agency_id) if r.receiving_agency_id else None
-        items.append(Item(kind="referral", at=_day(r.referred_on), on=r.referred_on,
-                          title=f"{r.type.label} referral made" + (f" to {to}" if to else ""),
-                          detail=(lambda ref=r: f"Status: {ref.status.label}"), link=("referral", r.id),
-                          key=f"{r.id}"))
-        if r.decided_at is not None and r.status.value in ("accepted", "declined"):
-            items.append(Item(kind="referral", at=r.decided_at, on=_local_day(r.decided_at),
-                              title=f"{r.type.label} referral {r.status.label.lower()}",
-                              detail=(lambda ref=r: ref.decision_reason), link=("referral", r.id),
-                              key=f"{r.id}-decision"))
+    rows = db.session.execute(select(Referral.id, Referral.type, Referral.referred_on, Referral.status,
+                                     Referral.receiving_agency_id, Referral.decided_at)
+                              .where(Referral.id.in_(scope.visible_referral_ids)))
+    for row in rows:
+        to = scope.names.get(row.receiving_agency_id) if row.receiving_agency_id else None
+        items.append(Item(kind="referral", at=_day(row.referred_on), on=row.referred_on,
+                          title=f"{row.type.label} referral made" + (f" to {to}" if to else ""),
+                          text=f"Status: {row.status.label}", link=("referral", row.id), key=str(row.id)))
+        if row.decided_at is not None and row.status in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED):
+            items.append(Item(kind="referral", at=row.decided_at, on=_local_day(row.decided_at),
+                              title=f"{row.type.label} referral {row.status.label.lower()}",
+                              link=("referral", row.id), key=f"{row.id}-decision", sealed=("decision", row.id)))
     return items
 
 
 def _meetings(scope: _Scope) -> list[Item]:
     """Each meeting a visible referral was heard at (its date); the actions agreed there only for those
     who take part in the meeting (`policy.takes_part_in_meeting`)."""
-    referral_ids = scope.visible_referral_ids()
+    referral_ids = scope.visible_referral_ids
     items = []
     heard = db.session.execute(select(MeetingCase.id, MeetingCase.referral_id, Meeting.starts_at)
                                .join(Meeting, Meeting.id == MeetingCase.meeting_id)
@@ -220,29 +226,52 @@ def _meetings(scope: _Scope) -> list[Item]:
         items.append(Item(kind="meeting", at=row.starts_at, on=on,
                           title=f"Heard at the HRDA meeting on {on.day} {on:%B %Y}",
                           link=("referral", row.referral_id), key=str(row.id)))
-    actions = db.session.scalars(
-        select(MeetingAction).join(MeetingCase, MeetingCase.id == MeetingAction.meeting_case_id)
+    actions = db.session.execute(
+        select(MeetingAction.id, MeetingAction.created_at, MeetingAction.agency_id, MeetingAction.due_on,
+               MeetingAction.status)
+        .join(MeetingCase, MeetingCase.id == MeetingAction.meeting_case_id)
         .join(Meeting, Meeting.id == MeetingCase.meeting_id)
         .where(MeetingCase.referral_id.in_(referral_ids),
                policy.meeting_content_filter(scope.viewer, Meeting, MeetingAgency)))
-    for action in actions:
-        agency = scope.names.get(action.agency_id, "an agency")
-        items.append(Item(kind="meeting", at=action.created_at, on=_local_day(action.created_at),
-                          title=f"HRDA action for {agency}, due {action.due_on.day} {action.due_on:%B %Y} "
-                                f"({action.status.label.lower()})",
-                          detail=(lambda a=action: a.text), key=str(action.id)))
+    for row in actions:
+        agency = scope.names.get(row.agency_id, "an agency")
+        items.append(Item(kind="meeting", at=row.created_at, on=_local_day(row.created_at),
+                          title=f"HRDA action for {agency}, due {row.due_on.day} {row.due_on:%B %Y} "
+                                f"({row.status.label.lower()})",
+                          key=str(row.id), sealed=("action", row.id)))
     return items
 
 
 def _tasks(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
     items = []
-    for task in db.session.scalars(select(CaseTask).where(CaseTask.case_id.in_(scope.visible_case_ids()))):
-        due = f"{task.due_on.day} {task.due_on:%B %Y}"
-        state = "done" if task.done_at is not None else f"due {due}"
-        items.append(Item(kind="task", at=task.created_at, on=_local_day(task.created_at),
-                          title=f"Task for {users.get(task.owner_id, 'someone')} ({state})",
-                          detail=(lambda t=task: t.title), link=("case", task.case_id), key=str(task.id)))
+    rows = db.session.execute(select(CaseTask.id, CaseTask.created_at, CaseTask.due_on, CaseTask.done_at,
+                                     CaseTask.owner_id, CaseTask.case_id)
+                              .where(CaseTask.case_id.in_(scope.visible_case_ids)))
+    for row in rows:
+        state = "done" if row.done_at is not None else f"due {row.due_on.day} {row.due_on:%B %Y}"
+        items.append(Item(kind="task", at=row.created_at, on=_local_day(row.created_at),
+                          title=f"Task for {users.get(row.owner_id, 'someone')} ({state})",
+                          link=("case", row.case_id), key=str(row.id), sealed=("task", row.id)))
     return items
+
+
+# The encrypted value each kind of `Item.sealed` names.
+SEALED: dict[str, tuple[type, str]] = {"note": (CaseNote, "text"), "task": (CaseTask, "title"),
+                                      "decision": (Referral, "decision_reason"), "action": (MeetingAction, "text")}
+
+
+def _unseal(items: list[Item]) -> list[Item]:
+    """The page's items with their encrypted texts read: one query a kind of value, whatever the page's size."""
+    wanted: dict[str, list[uuid.UUID]] = {}
+    for item in items:
+        if item.sealed is not None:
+            wanted.setdefault(item.sealed[0], []).append(item.sealed[1])
+    texts: dict[tuple[str, uuid.UUID], str | None] = {}
+    for kind, ids in wanted.items():
+        model, attribute = SEALED[kind]
+        for record in db.session.scalars(select(model).where(model.id.in_(ids))):  # type: ignore[attr-defined]
+            texts[(kind, record.id)] = getattr(record, attribute)
+    return [replace(item, text=texts.get(item.sealed)) if item.sealed is not None else item for item in items]
 
 
 RESTRICTION_ACTIONS = {"person.restrict": "Person's record restricted", "person.unrestrict": "Person's restriction lifted",
@@ -295,7 +324,7 @@ def _build(scope: _Scope, *, kinds: frozenset[str], page: int, size: int) -> Chr
     total = len(items)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    return Chronology(items=items[(page - 1) * size:page * size], total=total, page=page, pages=pages, size=size,
+    return Chronology(items=_unseal(items[(page - 1) * size:page * size]), total=total, page=page, pages=pages, size=size,
                       kinds=kinds)
 
 
