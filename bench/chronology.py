@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import statistics
 import sys
@@ -165,6 +166,7 @@ def _p95(values: list[float]) -> float:
 
 
 def run(args: argparse.Namespace) -> None:
+    logging.disable(logging.INFO)  # the request log lines would bury the figures
     started = time.perf_counter()
     database, instance = prepare(args.database_url, args.incidents, args.seed)
     print(f"demo database ready in {time.perf_counter() - started:.0f} s", flush=True)
@@ -183,22 +185,25 @@ def run(args: argparse.Namespace) -> None:
     engine = "SQLite" if database.startswith("sqlite") else "PostgreSQL"
     print(f"\n{args.incidents:,}-incident demo, {engine}, a person with {written} items; "
           f"{args.runs} requests a page after {args.warmup} warm-up, audit entry included")
-    print(f"{'page':<18}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}")
-    worst = 0.0
+    print("wall: elapsed time of the request; cpu: this process's CPU time (other work on the machine excluded)")
+    print(f"{'page':<18}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'cpu median':>12}{'cpu p95':>9}")
+    worst = worst_cpu = 0.0
     for name, url in pages.items():
-        timings = []
+        timings, cpu = [], []
         for n in range(args.warmup + args.runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             response = client.get(url)
-            elapsed = (time.perf_counter() - t0) * 1000
+            elapsed, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
             if response.status_code != 200:
                 raise RuntimeError(f"{url} answered {response.status_code}")
             if n >= args.warmup:
                 timings.append(elapsed)
-        worst = max(worst, _p95(timings))
-        print(f"{name:<18}{statistics.median(timings):>10.1f}{_p95(timings):>9.1f}{max(timings):>9.1f}")
-    print(f"target p95 under {TARGET_MS:.0f} ms: {'met' if worst < TARGET_MS else 'NOT met'} "
-          f"(load average {os.getloadavg()[0]:.1f})")
+                cpu.append(cpu_ms)
+        worst, worst_cpu = max(worst, _p95(timings)), max(worst_cpu, _p95(cpu))
+        print(f"{name:<18}{statistics.median(timings):>10.1f}{_p95(timings):>9.1f}{max(timings):>9.1f}"
+              f"{statistics.median(cpu):>12.1f}{_p95(cpu):>9.1f}")
+    print(f"target p95 under {TARGET_MS:.0f} ms: wall {'met' if worst < TARGET_MS else 'NOT met'}, "
+          f"cpu {'met' if worst_cpu < TARGET_MS else 'NOT met'} (load average {os.getloadavg()[0]:.1f})")
 
 
 def main() -> None:
