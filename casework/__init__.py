@@ -116,6 +116,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(hrda.bp)
     app.register_blueprint(meetings.bp)
+    from .views import chronology  # a person's and a case's chronology (issue 14)
+
+    app.register_blueprint(chronology.bp)
 
 
 def _register_operations(app: Flask) -> None:

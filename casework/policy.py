@@ -389,6 +389,50 @@ def takes_part_in_meeting(user: Actor | None, meeting: Any) -> bool:
     return any(invited.agency_id == user.agency_id for invited in meeting.invited)
 
 
+def meeting_content_filter(user: Actor | None, meeting_model: type, invited_model: type) -> ColumnElement[bool]:
+    """`takes_part_in_meeting` as a SQL condition on `meeting_model` (with its invited agencies in
+    `invited_model`): its chairs, and the caseworkers and chairs of the agencies invited to it."""
+    if user is None or not can(user, Permission.ATTEND_HRDA):
+        return false()
+    invited = exists().where(invited_model.meeting_id == meeting_model.id,  # type: ignore[attr-defined]
+                             invited_model.agency_id == user.agency_id)  # type: ignore[attr-defined]
+    if can(user, Permission.CHAIR_HRDA):
+        return or_(meeting_model.agency_id == user.agency_id, invited)  # type: ignore[attr-defined]
+    return invited
+
+
+# --- a chronology ------------------------------------------------------------------
+
+
+class Shown(enum.Enum):
+    """How much of one of a person's records their chronology shows a viewer."""
+
+    RECORD = "record"  # the record itself, with a link
+    IDENTITY = "identity"  # only that it exists: which agency recorded it, and when
+
+
+def incident_shown(user: Actor | None, *, visible: bool, restricted: bool) -> Shown | None:
+    """What `user`, who may see a person, is shown in the person's chronology of an incident the person
+    is a party to: the incident when they may see it (`visible`: `visible_filter`); else, unless it is
+    restricted, its identity only (the agency that recorded it and its date, as identity matching shows
+    which agencies know a person: whom to ask); a restricted incident they are not named on, nothing.
+    See docs/visibility.md."""
+    if not can(user, Permission.VIEW_RECORDS):
+        return None
+    if visible:
+        return Shown.RECORD
+    return None if restricted else Shown.IDENTITY
+
+
+def incident_identity_filter(user: Actor | None, *, visible: ColumnElement[bool] | None = None
+                             ) -> ColumnElement[bool]:
+    """A SQL condition on Incident rows for which `incident_shown` shows at least the identity
+    (`visible`: `visible_filter(user, Incident)` when the caller has made it already)."""
+    if not can(user, Permission.VIEW_RECORDS):
+        return false()
+    return or_(Incident.restricted.is_(False), visible if visible is not None else visible_filter(user, Incident))
+
+
 # --- identity-only matches ---------------------------------------------------
 
 
