@@ -96,3 +96,12 @@ class PreventionActivityFactory(_Factory):
     occurred_on = dt.date(2024, 6, 1)
     kind = PreventionKind.SCAM_INTERVENTION
     owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)
+
+
+def victim(person: Person, *, occurred_on: dt.date = dt.date(2020, 1, 15)) -> Person:
+    """Make the person a victim (a DASH checklist and an HRDA referral are only for victims): a party
+    as victim to an old incident that is not domestic abuse, so no DA count or flag changes."""
+    PartyFactory(incident=IncidentFactory(occurred_on=occurred_on, domestic_abuse=False,
+                                          category=Category.THEFT, owner_agency_id=person.owner_agency_id),
+                 person_id=person.id, role=PartyRole.VICTIM)
+    return person

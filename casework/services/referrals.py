@@ -64,6 +64,17 @@ class AlreadyReferred(ReferralError):
         self.shown = shown
 
 
+class NotAVictim(ReferralError):
+    """An HRDA referral of someone who is not a victim: refused whatever is posted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "type")
+
+
+NOT_A_VICTIM = ("{name} is not recorded as a victim in an incident or a case: an HRDA referral is only "
+                "made for a victim")
+
+
 class NotAllowed(Exception):
     """The user may see the referral but not do this to it."""
 
@@ -139,6 +150,8 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
         raise NotAllowed("You cannot refer this person")
     if open_referral(person.id, kind) is not None:
         raise AlreadyReferred(person, open_referral_seen_by(person, kind, viewer=by))
+    if kind is ReferralType.HRDA and not assessments.is_victim(person.id):
+        raise NotAVictim(NOT_A_VICTIM.format(name=person.display_name))
     if receiving_agency is None:
         raise ReferralError("Select the agency receiving the referral", "receiving_agency")
     if not receiving_agency.active:

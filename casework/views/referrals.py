@@ -29,6 +29,7 @@ from ..models import (
 from ..policy import Permission
 from ..risk.dash import Criterion
 from ..services import agencies, assessments, audit, cases, referrals, versioning
+from .assessments import not_a_victim
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
 from .record_pages import (
@@ -149,8 +150,12 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     person = visible_or_404(Person, person_id)
     if request.method == "GET":
         kind = _kind(request.args.get("type"))
+        victim = assessments.is_victim(person.id)
         if kind is None:
-            return render_template("referrals/choose.html", person=person, kinds=ReferralType)
+            return render_template("referrals/choose.html", person=person, victim=victim,
+                                   kinds=[k for k in ReferralType if victim or k is not ReferralType.HRDA])
+        if kind is ReferralType.HRDA and not victim:
+            return not_a_victim(person, referrals.NOT_A_VICTIM.format(name=person.display_name))
         form = ReferralForm(formdata=None, data={"type": kind.value, "assessment": request.args.get("assessment", ""),
                                                  "case": request.args.get("case", "")})
         _form_choices(form, person)
@@ -184,6 +189,8 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 **numbers)
         except referrals.NotAllowed:
             abort(403)
+        except referrals.NotAVictim as e:
+            return not_a_victim(person, str(e))
         except referrals.AlreadyReferred as e:
             return _new_page(form, person, kind, 400, extra_errors=[{"text": str(e), "href": "#existing"}])
         except referrals.ReferralError as e:

@@ -23,7 +23,7 @@ from casework.models import (
 )
 from casework.services import cases
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -39,7 +39,7 @@ def client(app_ctx, worker):
 
 @pytest.fixture()
 def person(app_ctx, home_agency):
-    return PersonFactory(owner_agency_id=home_agency.id)
+    return victim(PersonFactory(owner_agency_id=home_agency.id))
 
 
 @pytest.fixture()
