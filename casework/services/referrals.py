@@ -1,6 +1,7 @@
 """Referrals to HRDA, an IDVA service, MAPPA and a perpetrator programme.
 
-Every referral names the receiving agency and records consent (given, refused or not sought, and
+Every referral goes along a route of its type (`referral_routes`) to a receiving agency where an
+active user can decide it, and records consent (given, refused or not sought, and
 without consent the lawful basis for sharing). It is submitted, then accepted or declined (with a
 reason the referrer sees) by the receiving side: an HRDA chair of the receiving agency for HRDA, a
 caseworker of it for the others (`policy.can_decide_referral`), then closed. Accepting shares the
@@ -26,13 +27,14 @@ from ..models import (
     Person,
     ProgrammeOutcome,
     Referral,
+    ReferralRoute,
     ReferralStatus,
     ReferralType,
     RiskAssessment,
 )
 from ..models.base import utcnow
 from ..risk.dash import Criterion
-from . import assessments, audit, sharing, versioning
+from . import assessments, audit, referral_routes, sharing, versioning
 
 OPEN = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED)
 TEXT_MAX = 2000
@@ -140,6 +142,29 @@ def _hrda_criteria(person: Person, *, chosen: Iterable[str], dash_score: int | N
     return [c for c in Criterion if c in picked]
 
 
+def _destination(kind: ReferralType, chosen: Agency | None) -> Agency:
+    """The receiving agency along a route of `kind` (`referral_routes`): the one chosen, or the only
+    service when there is one; refused when nobody there could decide on the referral."""
+    services = referral_routes.services(kind)
+    if not services:
+        raise ReferralError(f"No service can receive {kind.label} referrals now: ask an administrator to set "
+                            "the referral route", "receiving_agency")
+    if chosen is None and len(services) == 1:
+        return services[0].agency
+    if chosen is None:
+        raise ReferralError(f"Select the service receiving the {kind.label} referral", "receiving_agency")
+    route = referral_routes.route_to(kind, chosen.id)
+    if route is None:
+        raise ReferralError(f"{chosen.name} does not receive {kind.label} referrals: select one of the services "
+                            "listed", "receiving_agency")
+    if not chosen.active:
+        raise ReferralError(f"{chosen.name} is no longer an active agency: choose another", "receiving_agency")
+    if not referral_routes.usable(route):
+        raise ReferralError(f"Nobody at {chosen.name} can decide {kind.label} referrals now: select another "
+                            "service, or ask an administrator", "receiving_agency")
+    return chosen
+
+
 def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None, consent: Consent | None,
           lawful_basis: str | None, reason: str | None, by: Any, today: dt.date, case: Case | None = None,
           assessment: RiskAssessment | None = None, criteria: Iterable[str] = (), dash_score: int | None = None,
@@ -152,11 +177,7 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
         raise AlreadyReferred(person, open_referral_seen_by(person, kind, viewer=by))
     if kind is ReferralType.HRDA and not assessments.is_victim(person.id):
         raise NotAVictim(NOT_A_VICTIM.format(name=person.display_name))
-    if receiving_agency is None:
-        raise ReferralError("Select the agency receiving the referral", "receiving_agency")
-    if not receiving_agency.active:
-        raise ReferralError(f"{receiving_agency.name} is no longer an active agency: choose another",
-                            "receiving_agency")
+    receiving_agency = _destination(kind, receiving_agency)
     if consent is None:
         raise ReferralError("Select whether the person gave consent", "consent")
     basis = _text(lawful_basis, what="the lawful basis for sharing without consent", field="lawful_basis",
@@ -308,18 +329,25 @@ def of_case(case: Case, *, viewer: Any) -> list[Referral]:
 
 
 def awaiting_decision(user: Any) -> list[Referral]:
-    """Submitted referrals to the user's agency that the user may decide, oldest first (never
-    imported history)."""
-    kinds = []
-    if policy.can(user, policy.Permission.CHAIR_HRDA):
-        kinds.append(ReferralType.HRDA)
-    if policy.can(user, policy.Permission.DECIDE_REFERRALS):
-        kinds += [ReferralType.IDVA, ReferralType.MAPPA, ReferralType.PERPETRATOR_PROGRAMME]
+    """Submitted referrals to the user's agency that the user may decide, oldest first: those of the
+    types routed to the agency with a role the user holds (`referral_routes`), never imported history."""
+    kinds = [r.type for r in db.session.scalars(select(ReferralRoute).where(
+        ReferralRoute.agency_id == user.agency_id, ReferralRoute.role.in_(list(user.roles))))
+        if policy.can(user, referral_routes.needed_permission(r.type))]
     if not kinds:
         return []
     return list(db.session.scalars(
         select(Referral).where(Referral.receiving_agency_id == user.agency_id, Referral.imported.is_(False),
                                Referral.status == ReferralStatus.SUBMITTED, Referral.type.in_(kinds))
+        .order_by(Referral.referred_on, Referral.created_at)))
+
+
+def awaiting_from(user: Any) -> list[Referral]:
+    """The user's own referrals still waiting for a decision, oldest first (the home page marks the
+    overdue ones)."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.referred_by_id == user.id, Referral.imported.is_(False),
+                               Referral.status == ReferralStatus.SUBMITTED)
         .order_by(Referral.referred_on, Referral.created_at)))
 
 

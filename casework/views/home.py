@@ -1,5 +1,6 @@
 """The start page. A caseworker's shows their work: open cases, reviews due, tasks due, referrals
-awaiting a decision by them or their agency, and the decisions on their own recent referrals. An
+awaiting a decision by them or their agency (overdue after 2 working days for HRDA, 5 for the
+others), their own referrals still waiting, and the decisions on their own recent referrals. An
 HRDA chair sees the HRDA referrals awaiting them; other roles the service's start page."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .. import policy
 from ..auth.guard import signed_in
 from ..models.base import utcnow
 from ..policy import Permission
-from ..services import cases, referrals
+from ..services import cases, referral_routes, referrals
 
 bp = Blueprint("home", __name__)
 
@@ -36,12 +37,15 @@ def index():  # type: ignore[no-untyped-def]
             "reviews": cases.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
             "tasks": cases.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
             "awaiting": referrals.awaiting_decision(current_user),
+            "sent": referrals.awaiting_from(current_user),
             "decisions": referrals.recent_decisions(
                 current_user, since=utcnow() - dt.timedelta(days=DECISIONS_WITHIN_DAYS)),
             "today": day, "agencies": agency_names(),
             "can_refer": policy.can(current_user, Permission.REFER),
         }
         work["names"] = user_names({c.caseworker_id for c in work["reviews"]})
+        work["overdue"] = {r.id for r in work["awaiting"] + work["sent"]
+                           if referral_routes.is_overdue(r, today=day)}
     # The way to the agency's restricted records that nobody named can manage any more (after a leaver
     # was deactivated, say), for those who may recover them. Not counted here: finding them reads
     # every restricted record, too much for every home page.

@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..policy import Permission
 from ..risk.dash import Criterion
-from ..services import agencies, assessments, audit, cases, referrals, versioning
+from ..services import assessments, audit, cases, referral_routes, referrals, versioning
 from .assessments import not_a_victim
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
@@ -56,7 +56,7 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 class ReferralForm(Form):
     type = HiddenField()
     assessment = HiddenField()
-    receiving_agency = SelectField("Receiving agency", validate_choice=False)
+    receiving_agency = RadioField("Which service should receive the referral?", validate_choice=False)
     consent = RadioField("Did the person consent to the referral?", choices=choices(Consent.choices()),
                          validate_choice=False)
     lawful_basis = TextAreaField("Lawful basis for sharing without consent")
@@ -114,9 +114,10 @@ def _kind(value: str | None) -> ReferralType | None:
         return None
 
 
-def _form_choices(form: ReferralForm, person: Person) -> None:
-    form.receiving_agency.choices = choices([("", "Select an agency")] + [
-        (str(a.id), a.name) for a in agencies.offered()])
+def _form_choices(form: ReferralForm, person: Person, kind: ReferralType | None) -> None:
+    """The destination follows from the referral routes: only services someone can act on, by name."""
+    services = referral_routes.services(kind) if kind is not None else []
+    form.receiving_agency.choices = choices([(str(r.agency_id), r.agency.name) for r in services])
     form.case.choices = choices([("", "Not within a case")] + [
         (str(c.id), f"{c.kind.label} case opened {c.created_at:%-d %B %Y}")
         for c in cases.cases_of_person(person, viewer=current_user)])
@@ -158,7 +159,7 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
             return not_a_victim(person, referrals.NOT_A_VICTIM.format(name=person.display_name))
         form = ReferralForm(formdata=None, data={"type": kind.value, "assessment": request.args.get("assessment", ""),
                                                  "case": request.args.get("case", "")})
-        _form_choices(form, person)
+        _form_choices(form, person, kind)
         assessment = _assessment_for(person, form.assessment.data)
         if kind is ReferralType.HRDA:
             proposal = assessments.hrda_proposal(person, assessment=assessment, today=today())
@@ -167,10 +168,10 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 form.dash_score.data = str(assessment.score)
         return _new_page(form, person, kind, 200)
     form = ReferralForm()
-    _form_choices(form, person)
     kind = _kind(form.type.data)
     if kind is None:
         abort(400)
+    _form_choices(form, person, kind)
     try:
         numbers = {"dash_score": _int(form.dash_score.data, form.dash_score, "The DASH score"),
                    "mappa_category": _int(form.mappa_category.data, form.mappa_category, "The MAPPA category"),

@@ -23,7 +23,7 @@ from casework.models import (
 )
 from casework.services import cases
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -48,6 +48,8 @@ def idva(app_ctx):
 
 
 def _refer(client, person, kind: str, agency, **data):  # type: ignore[no-untyped-def]
+    routed(kind, agency)
+    db.session.commit()
     form = {"type": kind, "receiving_agency": str(agency.id), "consent": "given", **data}
     return client.post(f"/people/{person.id}/referrals/new", data=form)
 
@@ -82,10 +84,12 @@ def test_without_consent_a_lawful_basis_is_required(client, person, idva, consen
     assert referral.consent is Consent(consent) and referral.lawful_basis.startswith("Preventing serious harm")
 
 
-def test_consent_and_the_receiving_agency_are_required(client, person):
+def test_consent_and_the_receiving_agency_are_required(client, person, idva):
+    routed("idva", idva)
+    routed("idva", AgencyFactory(name="Second IDVA Service"))
     db.session.commit()
     page = Page(client.post(f"/people/{person.id}/referrals/new", data={"type": "idva"}))
-    assert page.status_code == 400 and "Select the agency receiving the referral" in page.text
+    assert page.status_code == 400 and "Select the service receiving the IDVA referral" in page.text
     assert _count(person) == 0
 
 
