@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -360,3 +361,36 @@ def recent_decisions(user: Any, *, since: dt.datetime) -> list[Referral]:
                                    Referral.status == ReferralStatus.DECLINED,
                                    Referral.status == ReferralStatus.CLOSED))
         .order_by(Referral.decided_at.desc())))
+
+
+# --- what became of a referral, for its sender --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the viewer may be told of what became of a referral: the HRDA meeting it goes to (its
+    date; `meeting` itself only for those taking part), and the actions agreed there that the viewer
+    may see (all of them for those taking part; otherwise those given to the viewer's agency when it
+    made the referral)."""
+
+    meeting_starts_at: dt.datetime | None
+    meeting: Any
+    actions: list[Any]
+
+
+def outcome_of(referral: Referral, *, viewer: Any) -> Outcome:
+    from ..models.meeting import MeetingAction, MeetingCase
+    from . import meetings
+
+    item = db.session.scalar(select(MeetingCase).where(MeetingCase.referral_id == referral.id))
+    if item is None or not policy.can_view(viewer, referral):
+        return Outcome(None, None, [])
+    meeting = meetings.meeting_of(item)
+    taking_part = policy.takes_part_in_meeting(viewer, meeting)
+    query = select(MeetingAction).where(MeetingAction.meeting_case_id == item.id)
+    if not taking_part:
+        if referral.owner_agency_id != getattr(viewer, "agency_id", None):
+            return Outcome(meetings.local_time(meeting), None, [])
+        query = query.where(MeetingAction.agency_id == viewer.agency_id)
+    actions = list(db.session.scalars(query.order_by(MeetingAction.due_on, MeetingAction.id)))
+    return Outcome(meetings.local_time(meeting), meeting if taking_part else None, actions)

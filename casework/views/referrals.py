@@ -222,6 +222,8 @@ def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionF
         case=case if case is not None and policy.can_view(viewer, case) else None,
         criteria=referrals.criteria_of(referral), agencies=agency_names(),
         names=user_names({referral.referred_by_id, referral.decided_by_id}), can_decide=can_decide,
+        outcome=referrals.outcome_of(referral, viewer=viewer),
+        overdue=referral_routes.is_overdue(referral, today=today()),
         decision=decision, programme=programme, errors=errors,
         can_record_programme=follow_up and referral.type is ReferralType.PERPETRATOR_PROGRAMME
         and referral.status is ReferralStatus.ACCEPTED,
