@@ -193,3 +193,14 @@ def test_referrals_to_an_agency_with_no_route_are_listed_and_moved_with_an_audit
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "referral.reroute"))
     assert entry is not None and str(stray_agency.id) in str(entry.details)
     assert on_route.receiving_agency_id == route.agency_id
+
+
+def test_the_demo_sets_dorsets_routes_each_with_someone_to_decide(app_ctx):
+    from casework.demo import loader
+
+    partners, _ = loader.ensure_partners()
+    loader.add_demo_users(agencies=partners)
+    db.session.commit()
+    routes = {(r.type.value, r.agency.name, r.role.value) for r in referral_routes.listing()}
+    assert routes == set(loader.DEMO_ROUTES)
+    assert all(referral_routes.usable(r) for r in referral_routes.listing())
