@@ -394,3 +394,36 @@ def outcome_of(referral: Referral, *, viewer: Any) -> Outcome:
         query = query.where(MeetingAction.agency_id == viewer.agency_id)
     actions = list(db.session.scalars(query.order_by(MeetingAction.due_on, MeetingAction.id)))
     return Outcome(meetings.local_time(meeting), meeting if taking_part else None, actions)
+
+
+def summaries(found: list[Referral], *, today: dt.date) -> dict[Any, str]:
+    """A line on what became of each referral, for the lists on the person and case pages: overdue for
+    a decision, declined and why, the HRDA meeting it was heard at, the programme's progress. The
+    referrals are ones the viewer may see, and each line says only what their referral page shows
+    every viewer of it. One query for the meetings, whatever the number."""
+    from ..models.meeting import Meeting, MeetingCase
+    from . import meetings
+
+    ids = [r.id for r in found]
+    heard: dict[Any, Meeting] = {}
+    if ids:
+        rows = db.session.execute(select(MeetingCase.referral_id, Meeting).join(
+            Meeting, Meeting.id == MeetingCase.meeting_id).where(MeetingCase.referral_id.in_(ids)))
+        heard = {referral_id: meeting for referral_id, meeting in rows}
+    lines: dict[Any, str] = {}
+    for r in found:
+        parts = []
+        if referral_routes.is_overdue(r, today=today):
+            parts.append("overdue for a decision")
+        if r.status is ReferralStatus.DECLINED and r.decision_reason:
+            parts.append(f"declined: {r.decision_reason}")
+        if r.id in heard:
+            parts.append(f"heard at the HRDA meeting of {meetings.local_time(heard[r.id]):%-d %B %Y}")
+        if r.started_on:
+            parts.append(f"programme started {r.started_on:%-d %B %Y}")
+        if r.ended_on:
+            parts.append(f"ended {r.ended_on:%-d %B %Y}" + (f": {r.outcome.label.lower()}" if r.outcome else ""))
+        if parts:
+            text = "; ".join(parts)
+            lines[r.id] = text[0].upper() + text[1:]
+    return lines

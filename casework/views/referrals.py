@@ -341,7 +341,8 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _person_referrals(person: Person, viewer: Any) -> dict[str, Any]:
-    return {"referrals": referrals.of_person(person, viewer=viewer),
+    found = referrals.of_person(person, viewer=viewer)
+    return {"referrals": found, "outcomes": referrals.summaries(found, today=today()),
             "can_refer": policy.can(viewer, Permission.REFER)}
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from casework.db import db
-from casework.models import AgencyKind
+from casework.models import AgencyKind, ReferralStatus, ReferralType
 from casework.services import hrda, meeting_records, meetings
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
@@ -67,3 +67,16 @@ def test_who_is_not_at_the_meeting_sees_its_date_but_not_its_actions(app_ctx, wo
     assert not page.select("#actions") and "Flag the address" not in page.text
     response = sign_in(app_ctx, world["outsider"]).get(f"/referrals/{world['referral'].id}")
     assert response.status_code == 404
+
+
+def test_the_person_page_says_what_became_of_each_referral(app_ctx, world):
+    referral = world["referral"]
+    declined = ReferralFactory(person_id=referral.person_id, type=ReferralType.IDVA, referred_on=dt.date(2026, 11, 2),
+                               owner_agency_id=referral.owner_agency_id, receiving_agency_id=AgencyFactory().id,
+                               status=ReferralStatus.DECLINED)
+    declined.decision_reason = "Already supported by another IDVA"
+    db.session.commit()
+    page = Page(sign_in(app_ctx, world["officer"]).get(f"/people/{referral.person_id}"))
+    rows = {row.select_one("a")["href"]: row.text for row in page.select("#referrals tbody tr")}
+    assert "Heard at the HRDA meeting of 1 December 2026" in rows[f"/referrals/{referral.id}"]
+    assert "Declined: Already supported by another IDVA" in rows[f"/referrals/{declined.id}"]
