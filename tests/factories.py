@@ -19,6 +19,7 @@ from casework.models import (
     PreventionActivity,
     PreventionKind,
     Referral,
+    ReferralRoute,
     ReferralStatus,
     ReferralType,
 )
@@ -96,3 +97,32 @@ class PreventionActivityFactory(_Factory):
     occurred_on = dt.date(2024, 6, 1)
     kind = PreventionKind.SCAM_INTERVENTION
     owner_agency_id = factory.LazyFunction(lambda: AgencyFactory().id)
+
+
+def victim(person: Person, *, occurred_on: dt.date = dt.date(2020, 1, 15)) -> Person:
+    """Make the person a victim (a DASH checklist and an HRDA referral are only for victims): a party
+    as victim to an old incident that is not domestic abuse, so no DA count or flag changes."""
+    PartyFactory(incident=IncidentFactory(occurred_on=occurred_on, domestic_abuse=False,
+                                          category=Category.THEFT, owner_agency_id=person.owner_agency_id),
+                 person_id=person.id, role=PartyRole.VICTIM)
+    return person
+
+
+def routed(kind: ReferralType | str, agency: Agency, *, role: str | None = None) -> ReferralRoute:
+    """A referral route of `kind` to `agency` (the type's usual deciding role unless `role`), with an
+    active user there who can decide along it, as `referral_routes.services` needs."""
+    from casework.models import Role, User, UserRole
+    from casework.services import referral_routes
+    from tests.fixtures_auth import make_user
+
+    kind = ReferralType(kind)
+    chosen = Role(role) if role else referral_routes.default_role(kind)
+    route = referral_routes.route_to(kind, agency.id)
+    if route is None:
+        route = ReferralRoute(type=kind, agency_id=agency.id, role=chosen)
+        db.session.add(route)
+        db.session.flush()
+    if db.session.query(User).join(UserRole).filter(User.agency_id == agency.id, User.active.is_(True),
+                                                    UserRole.role == route.role).first() is None:
+        make_user(roles=(route.role.value,), agency=agency)
+    return route

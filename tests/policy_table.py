@@ -90,6 +90,14 @@ POLICY: dict[tuple[str, str], Route] = {
                                          args=lambda ctx: {"reminder_id": "00000000-0000-4000-8000-000000000000"}),
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
     ("GET", "admin.agencies_list"): Route(roles("admin")),
+    ("GET", "admin.referral_routes_page"): Route(roles("admin")),
+    ("POST", "admin.referral_routes_page"): Route(roles("admin")),
+    ("POST", "admin.remove_referral_route"): Route(roles("admin"), also_ok=frozenset({404}), args=lambda ctx: {
+        "route_id": "00000000-0000-4000-8000-000000000000"}),
+    ("GET", "admin.reroute_referral"): Route(roles("admin"), also_ok=frozenset({404}), args=lambda ctx: {
+        "referral_id": "00000000-0000-4000-8000-000000000000"}),
+    ("POST", "admin.reroute_referral"): Route(roles("admin"), also_ok=frozenset({404}), args=lambda ctx: {
+        "referral_id": "00000000-0000-4000-8000-000000000000"}),
     ("POST", "admin.agencies_list"): Route(roles("admin")),
     # The target user's agency has active users: deactivating it is refused (400), as is
     # reactivating an active agency.

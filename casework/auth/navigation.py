@@ -36,6 +36,7 @@ def add(text: str, endpoint: str, permission: Permission | None = None, *, order
 add("Home", "home.index", None, order=0)
 add("Users", "admin.users_list", Permission.MANAGE_USERS, order=80)
 add("Agencies", "admin.agencies_list", Permission.MANAGE_AGENCIES, order=81)
+add("Referral routes", "admin.referral_routes_page", Permission.MANAGE_AGENCIES, order=82)
 add("Audit trail", "audit.index", Permission.VIEW_AUDIT, order=85)
 add("Your account", "account.index", None, order=90)
 add("Sign out", "auth.sign_out_page", None, order=99)

@@ -77,6 +77,29 @@ def add_demo_users(*, agencies: Mapping[str, Agency]) -> None:
     from ..services.users import create_demo_users
 
     create_demo_users(agencies=agencies)
+    set_demo_routes(agencies=agencies)
+
+
+# Dorset's referral routes: HRDA to the council's HRDA chair (the HRDA coordinator), IDVA to the
+# Domestic Abuse Forum's IDVA service, MAPPA and the perpetrator programme to the Probation Service.
+DEMO_ROUTES = (
+    ("hrda", "Dorset Council", "hrda_chair"),
+    ("idva", "Dorset Domestic Abuse Forum", "caseworker"),
+    ("mappa", "Probation Service (Dorset)", "caseworker"),
+    ("perpetrator_programme", "Probation Service (Dorset)", "caseworker"),
+)
+
+
+def set_demo_routes(*, agencies: Mapping[str, Agency]) -> None:
+    """Set the demo's referral routes (`DEMO_ROUTES`), leaving any route already set as it is."""
+    from ..models import ReferralType, Role
+    from ..services import referral_routes
+
+    for kind, agency_name, role in DEMO_ROUTES:
+        agency = agencies.get(agency_name) or agency_service.by_name(agency_name)
+        if agency is None or referral_routes.route_to(ReferralType(kind), agency.id) is not None:
+            continue
+        referral_routes.set_route(ReferralType(kind), agency=agency, role=Role(role), by=None)
 
 
 def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress: bool = False) -> DemoSummary:

@@ -9,7 +9,7 @@ from .case import Case, CaseIncident, CaseNote, CasePerson, CaseTask
 from .incident import Incident, Party
 from .person import Person
 from .prevention import PreventionActivity
-from .referral import Consent, Referral
+from .referral import Consent, Referral, ReferralRoute
 from .sharing import RestrictedAccess, Share
 from .source_ref import SourceRef
 from .user import FormStash, PendingSignIn, RecoveryCode, Role, User, UserRole, UserSession
@@ -63,6 +63,7 @@ __all__ = [
     "RecordKind",
     "RecoveryCode",
     "Referral",
+    "ReferralRoute",
     "ReferralStatus",
     "ReferralType",
     "RestrictedAccess",

@@ -3,11 +3,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Secret, enum_column
 from .reference import COLUMN_LENGTH, default_for
+from .user import Role
 from .vocab import HrdaCriteria, Labelled, ProgrammeOutcome, ReferralStatus, ReferralType
 
 
@@ -69,3 +70,18 @@ class Referral(Base):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ReferralRoute(Base):
+    """Where a referral of a type goes: a receiving service (an agency) and the role of its people who
+    act on it (the HRDA chair for HRDA, a caseworker for the others). A type may have several services;
+    the referrer then chooses one by its name."""
+
+    __tablename__ = "referral_route"
+    __table_args__ = (UniqueConstraint("type", "agency_id"),)
+
+    type: Mapped[ReferralType] = enum_column(ReferralType)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    role: Mapped[Role] = enum_column(Role)
+
+    agency = relationship("Agency")

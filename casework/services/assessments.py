@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from .. import policy
 from ..db import db
 from ..models import (
     AssessmentStatus,
     Case,
+    CasePerson,
     Incident,
     Party,
     PartyRole,
@@ -42,6 +43,10 @@ class AssessmentError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class NotAVictim(AssessmentError):
+    """A DASH checklist (or an HRDA referral) for someone who is not a victim: refused whatever is posted."""
 
 
 def bands() -> dash.Bands:
@@ -87,6 +92,30 @@ def _apply(assessment: RiskAssessment, *, answers: Mapping[int, str | None], not
         assessment.completed_at = utcnow()
 
 
+def is_victim(person_id: Any) -> bool:
+    """Whether the person is a victim: a party to an incident as victim, or on a case with the victim
+    role. Only a victim has a DASH checklist or an HRDA referral."""
+    return bool(db.session.scalar(select(or_(
+        exists().where(Party.person_id == person_id, Party.role == PartyRole.VICTIM),
+        exists().where(CasePerson.person_id == person_id, CasePerson.role == PartyRole.VICTIM)))))
+
+
+def victims_among(person_ids: Any) -> set[Any]:
+    """Which of these people are victims (`is_victim`), in two queries whatever their number."""
+    ids = list(person_ids)
+    if not ids:
+        return set()
+    found = set(db.session.scalars(select(Party.person_id).where(
+        Party.person_id.in_(ids), Party.role == PartyRole.VICTIM).distinct()))
+    found |= set(db.session.scalars(select(CasePerson.person_id).where(
+        CasePerson.person_id.in_(ids), CasePerson.role == PartyRole.VICTIM).distinct()))
+    return found
+
+
+NOT_A_VICTIM = ("{name} is not recorded as a victim in an incident or a case: a DASH checklist is only "
+                "completed for a victim")
+
+
 def start(person: Person, *, by: Any, answers: Mapping[int, str | None], notes: Mapping[int, str | None],
           judged_high: bool, reason: str | None, complete: bool, today: dt.date,
           case: Case | None = None) -> RiskAssessment:
@@ -95,6 +124,8 @@ def start(person: Person, *, by: Any, answers: Mapping[int, str | None], notes: 
         raise AssessmentError("You cannot see this person")
     if case is not None and not policy.can_view(by, case):
         raise AssessmentError("You cannot see this case", "case")
+    if not is_victim(person.id):
+        raise NotAVictim(NOT_A_VICTIM.format(name=person.display_name))
     assessment = RiskAssessment(person_id=person.id, case_id=case.id if case else None, assessor_id=by.id,
                                 owner_agency_id=by.agency_id, status=AssessmentStatus.DRAFT, assessed_on=today)
     _apply(assessment, answers=answers, notes=notes, judged_high=judged_high, reason=reason, complete=complete,
@@ -112,6 +143,8 @@ def save_draft(assessment: RiskAssessment, *, version: int | None, by: Any, answ
     if not policy.can_edit_assessment(by, assessment):
         raise AssessmentError("Only a draft of your agency can be changed; start a new checklist instead")
     versioning.check_version(assessment, version, action_prefix="assessment")
+    if not is_victim(assessment.person_id):
+        raise NotAVictim(NOT_A_VICTIM.format(name=assessment.person.display_name))
     _apply(assessment, answers=answers, notes=notes, judged_high=judged_high, reason=reason, complete=complete,
            today=today)
     # The assessor is whoever completes or last saved the checklist.

@@ -1,6 +1,7 @@
 """Referrals to HRDA, an IDVA service, MAPPA and a perpetrator programme.
 
-Every referral names the receiving agency and records consent (given, refused or not sought, and
+Every referral goes along a route of its type (`referral_routes`) to a receiving agency where an
+active user can decide it, and records consent (given, refused or not sought, and
 without consent the lawful basis for sharing). It is submitted, then accepted or declined (with a
 reason the referrer sees) by the receiving side: an HRDA chair of the receiving agency for HRDA, a
 caseworker of it for the others (`policy.can_decide_referral`), then closed. Accepting shares the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -26,13 +28,14 @@ from ..models import (
     Person,
     ProgrammeOutcome,
     Referral,
+    ReferralRoute,
     ReferralStatus,
     ReferralType,
     RiskAssessment,
 )
 from ..models.base import utcnow
 from ..risk.dash import Criterion
-from . import assessments, audit, sharing, versioning
+from . import assessments, audit, referral_routes, sharing, versioning
 
 OPEN = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED)
 TEXT_MAX = 2000
@@ -62,6 +65,17 @@ class AlreadyReferred(ReferralError):
             message = "This referral cannot be made"
         super().__init__(message, "type")
         self.shown = shown
+
+
+class NotAVictim(ReferralError):
+    """An HRDA referral of someone who is not a victim: refused whatever is posted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "type")
+
+
+NOT_A_VICTIM = ("{name} is not recorded as a victim in an incident or a case: an HRDA referral is only "
+                "made for a victim")
 
 
 class NotAllowed(Exception):
@@ -129,6 +143,29 @@ def _hrda_criteria(person: Person, *, chosen: Iterable[str], dash_score: int | N
     return [c for c in Criterion if c in picked]
 
 
+def _destination(kind: ReferralType, chosen: Agency | None) -> Agency:
+    """The receiving agency along a route of `kind` (`referral_routes`): the one chosen, or the only
+    service when there is one; refused when nobody there could decide on the referral."""
+    services = referral_routes.services(kind)
+    if not services:
+        raise ReferralError(f"No service can receive {kind.label} referrals now: ask an administrator to set "
+                            "the referral route", "receiving_agency")
+    if chosen is None and len(services) == 1:
+        return services[0].agency
+    if chosen is None:
+        raise ReferralError(f"Select the service receiving the {kind.label} referral", "receiving_agency")
+    route = referral_routes.route_to(kind, chosen.id)
+    if route is None:
+        raise ReferralError(f"{chosen.name} does not receive {kind.label} referrals: select one of the services "
+                            "listed", "receiving_agency")
+    if not chosen.active:
+        raise ReferralError(f"{chosen.name} is no longer an active agency: choose another", "receiving_agency")
+    if not referral_routes.usable(route):
+        raise ReferralError(f"Nobody at {chosen.name} can decide {kind.label} referrals now: select another "
+                            "service, or ask an administrator", "receiving_agency")
+    return chosen
+
+
 def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None, consent: Consent | None,
           lawful_basis: str | None, reason: str | None, by: Any, today: dt.date, case: Case | None = None,
           assessment: RiskAssessment | None = None, criteria: Iterable[str] = (), dash_score: int | None = None,
@@ -139,11 +176,9 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
         raise NotAllowed("You cannot refer this person")
     if open_referral(person.id, kind) is not None:
         raise AlreadyReferred(person, open_referral_seen_by(person, kind, viewer=by))
-    if receiving_agency is None:
-        raise ReferralError("Select the agency receiving the referral", "receiving_agency")
-    if not receiving_agency.active:
-        raise ReferralError(f"{receiving_agency.name} is no longer an active agency: choose another",
-                            "receiving_agency")
+    if kind is ReferralType.HRDA and not assessments.is_victim(person.id):
+        raise NotAVictim(NOT_A_VICTIM.format(name=person.display_name))
+    receiving_agency = _destination(kind, receiving_agency)
     if consent is None:
         raise ReferralError("Select whether the person gave consent", "consent")
     basis = _text(lawful_basis, what="the lawful basis for sharing without consent", field="lawful_basis",
@@ -295,18 +330,25 @@ def of_case(case: Case, *, viewer: Any) -> list[Referral]:
 
 
 def awaiting_decision(user: Any) -> list[Referral]:
-    """Submitted referrals to the user's agency that the user may decide, oldest first (never
-    imported history)."""
-    kinds = []
-    if policy.can(user, policy.Permission.CHAIR_HRDA):
-        kinds.append(ReferralType.HRDA)
-    if policy.can(user, policy.Permission.DECIDE_REFERRALS):
-        kinds += [ReferralType.IDVA, ReferralType.MAPPA, ReferralType.PERPETRATOR_PROGRAMME]
+    """Submitted referrals to the user's agency that the user may decide, oldest first: those of the
+    types routed to the agency with a role the user holds (`referral_routes`), never imported history."""
+    kinds = [r.type for r in db.session.scalars(select(ReferralRoute).where(
+        ReferralRoute.agency_id == user.agency_id, ReferralRoute.role.in_(list(user.roles))))
+        if policy.can(user, referral_routes.needed_permission(r.type))]
     if not kinds:
         return []
     return list(db.session.scalars(
         select(Referral).where(Referral.receiving_agency_id == user.agency_id, Referral.imported.is_(False),
                                Referral.status == ReferralStatus.SUBMITTED, Referral.type.in_(kinds))
+        .order_by(Referral.referred_on, Referral.created_at)))
+
+
+def awaiting_from(user: Any) -> list[Referral]:
+    """The user's own referrals still waiting for a decision, oldest first (the home page marks the
+    overdue ones)."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.referred_by_id == user.id, Referral.imported.is_(False),
+                               Referral.status == ReferralStatus.SUBMITTED)
         .order_by(Referral.referred_on, Referral.created_at)))
 
 
@@ -319,3 +361,69 @@ def recent_decisions(user: Any, *, since: dt.datetime) -> list[Referral]:
                                    Referral.status == ReferralStatus.DECLINED,
                                    Referral.status == ReferralStatus.CLOSED))
         .order_by(Referral.decided_at.desc())))
+
+
+# --- what became of a referral, for its sender --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the viewer may be told of what became of a referral: the HRDA meeting it goes to (its
+    date; `meeting` itself only for those taking part), and the actions agreed there that the viewer
+    may see (all of them for those taking part; otherwise those given to the viewer's agency when it
+    made the referral)."""
+
+    meeting_starts_at: dt.datetime | None
+    meeting: Any
+    actions: list[Any]
+
+
+def outcome_of(referral: Referral, *, viewer: Any) -> Outcome:
+    from ..models.meeting import MeetingAction, MeetingCase
+    from . import meetings
+
+    item = db.session.scalar(select(MeetingCase).where(MeetingCase.referral_id == referral.id))
+    if item is None or not policy.can_view(viewer, referral):
+        return Outcome(None, None, [])
+    meeting = meetings.meeting_of(item)
+    taking_part = policy.takes_part_in_meeting(viewer, meeting)
+    query = select(MeetingAction).where(MeetingAction.meeting_case_id == item.id)
+    if not taking_part:
+        if referral.owner_agency_id != getattr(viewer, "agency_id", None):
+            return Outcome(meetings.local_time(meeting), None, [])
+        query = query.where(MeetingAction.agency_id == viewer.agency_id)
+    actions = list(db.session.scalars(query.order_by(MeetingAction.due_on, MeetingAction.id)))
+    return Outcome(meetings.local_time(meeting), meeting if taking_part else None, actions)
+
+
+def summaries(found: list[Referral], *, today: dt.date) -> dict[Any, str]:
+    """A line on what became of each referral, for the lists on the person and case pages: overdue for
+    a decision, declined and why, the HRDA meeting it was heard at, the programme's progress. The
+    referrals are ones the viewer may see, and each line says only what their referral page shows
+    every viewer of it. One query for the meetings, whatever the number."""
+    from ..models.meeting import Meeting, MeetingCase
+    from . import meetings
+
+    ids = [r.id for r in found]
+    heard: dict[Any, Meeting] = {}
+    if ids:
+        rows = db.session.execute(select(MeetingCase.referral_id, Meeting).join(
+            Meeting, Meeting.id == MeetingCase.meeting_id).where(MeetingCase.referral_id.in_(ids)))
+        heard = {referral_id: meeting for referral_id, meeting in rows}
+    lines: dict[Any, str] = {}
+    for r in found:
+        parts = []
+        if referral_routes.is_overdue(r, today=today):
+            parts.append("overdue for a decision")
+        if r.status is ReferralStatus.DECLINED and r.decision_reason:
+            parts.append(f"declined: {r.decision_reason}")
+        if r.id in heard:
+            parts.append(f"heard at the HRDA meeting of {meetings.local_time(heard[r.id]):%-d %B %Y}")
+        if r.started_on:
+            parts.append(f"programme started {r.started_on:%-d %B %Y}")
+        if r.ended_on:
+            parts.append(f"ended {r.ended_on:%-d %B %Y}" + (f": {r.outcome.label.lower()}" if r.outcome else ""))
+        if parts:
+            text = "; ".join(parts)
+            lines[r.id] = text[0].upper() + text[1:]
+    return lines

@@ -18,7 +18,7 @@ from ..db import db
 from ..models import Agency, RecoveryCode, Role, User
 from ..models.base import utcnow
 from . import agencies as agency_service
-from . import audit, restricted
+from . import audit, referral_routes, restricted
 
 SETUP_LINK_LIFETIME = dt.timedelta(hours=72)
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
@@ -186,6 +186,11 @@ def set_roles(*, user: User, roles: Iterable[Role | str], by: Any) -> int:
         audit.record("user.roles_refused", user=by, record=user,
                      details={"reason": "administrator with case data", "roles": sorted(r.value for r in role_set)})
         raise UserError(problem, "roles")
+    try:
+        referral_routes.guard_user_change(user, roles_after=role_set, active_after=user.active)
+    except referral_routes.RouteError as e:
+        audit.record("user.roles_refused", user=by, record=user, details={"reason": "last decider of a route"})
+        raise UserError(str(e), "roles") from None
     user.set_roles(role_set)
     db.session.flush()
     audit.record("user.roles", user=by, record=user, details={"roles": sorted(r.value for r in role_set)})
@@ -200,6 +205,10 @@ def deactivate(*, user: User, by: Any = None) -> int:
 
     if by is not None and user.id == by.id:
         raise UserError("You cannot deactivate yourself")
+    try:
+        referral_routes.guard_user_change(user, roles_after=user.roles, active_after=False)
+    except referral_routes.RouteError as e:
+        raise UserError(str(e)) from None
     user.active = False
     sessions.end_all(user_id=user.id, reason="deactivated")
     db.session.flush()
@@ -282,6 +291,9 @@ DEMO_USERS = (
     ("chair@demo.casework.test", "Harriet Chair", Role.HRDA_CHAIR, "Dorset Council"),
     ("manager@demo.casework.test", "Morgan Manager", Role.MANAGER, "Dorset Police"),
     ("admin@demo.casework.test", "Ada Admin", Role.ADMIN, "Dorset Council"),
+    # who decides the IDVA, MAPPA and perpetrator programme referrals of the demo's routes
+    ("idva@demo.casework.test", "Ines Advocate", Role.CASEWORKER, "Dorset Domestic Abuse Forum"),
+    ("probation@demo.casework.test", "Pat Probation", Role.CASEWORKER, "Probation Service (Dorset)"),
 )
 
 

@@ -1,6 +1,7 @@
 """Administrators: users (create with a one-time set-up link, roles, deactivate, reset the second
-factor) and agencies (add, rename, change kind, deactivate, reactivate: see
-`casework.services.agencies`). No case data is shown here."""
+factor), agencies (add, rename, change kind, deactivate, reactivate: see
+`casework.services.agencies`) and referral routes (`casework.services.referral_routes`). No case data
+is shown here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -17,9 +18,9 @@ from ..auth.guard import require
 from ..db import db
 from ..forms import Form, choices
 from ..links import LinkError, public_url_for
-from ..models import Agency, AgencyKind, Role, User
+from ..models import Agency, AgencyKind, Referral, ReferralRoute, ReferralType, Role, User
 from ..policy import Permission
-from ..services import agencies, users
+from ..services import agencies, referral_routes, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -232,3 +233,102 @@ def deactivate_agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @require(Permission.MANAGE_AGENCIES)
 def reactivate_agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return _agency_action(agency_id, agencies.reactivate, "{name} is active again")
+
+
+# --- referral routes ---------------------------------------------------------------------------
+
+
+class RouteForm(Form):
+    type = RadioField("Type of referral", choices=choices(ReferralType.choices()), validate_choice=False)
+    agency = SelectField("Receiving agency", validate_choice=False)
+    role = SelectField("Role that decides the referrals", validate_choice=False,
+                       choices=choices([("", "The usual role (HRDA chair for HRDA, caseworker for the others)")]
+                                       + [(r.value, r.label) for r in (Role.HRDA_CHAIR, Role.CASEWORKER)]))
+
+
+class RerouteForm(Form):
+    route = RadioField("Move the referral to", validate_choice=False)
+
+
+def _routes_page(form: RouteForm | None = None, *, status: int = 200, action_error: str | None = None):  # type: ignore[no-untyped-def]
+    form = form or RouteForm(formdata=None)
+    form.agency.choices = _agency_choices()
+    routes = referral_routes.listing()
+    return render_template("admin/referral_routes.html", form=form, routes=routes, kinds=ReferralType,
+                           deciders={r.id: len(referral_routes.deciders(r)) for r in routes},
+                           unrouted=referral_routes.unrouted(), agency_names={a.id: a.name for a in agencies.listing()},
+                           action_error=action_error, errors=form.error_list()), status
+
+
+@bp.route("/referral-routes", methods=["GET", "POST"])
+@require(Permission.MANAGE_AGENCIES)
+def referral_routes_page():  # type: ignore[no-untyped-def]
+    """Where each type of referral goes; referrals waiting at an agency with no route, to move."""
+    if request.method == "GET":
+        return _routes_page()
+    form = RouteForm()
+    form.agency.choices = _agency_choices()
+    kind = ReferralType(form.type.data) if form.type.data in {k.value for k in ReferralType} else None
+    if kind is None:
+        form.type.errors = ["Select the type of referral"]
+        return _routes_page(form, status=400)
+    agency = None
+    if form.agency.data:
+        try:
+            agency = agencies.get(uuid.UUID(form.agency.data))
+        except ValueError:
+            agency = None
+    role = Role(form.role.data) if form.role.data in {r.value for r in Role} else None
+    try:
+        route = referral_routes.set_route(kind, agency=agency, role=role, by=current_user)
+    except referral_routes.RouteError as e:
+        db.session.rollback()
+        getattr(form, e.field or "agency").errors = [str(e)]
+        return _routes_page(form, status=400)
+    flash(f"Routed {referral_routes.describe(route)}")
+    return redirect(url_for("admin.referral_routes_page"))
+
+
+@bp.post("/referral-routes/<uuid:route_id>/remove")
+@require(Permission.MANAGE_AGENCIES)
+def remove_referral_route(route_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    route = db.session.get(ReferralRoute, route_id)
+    if route is None:
+        abort(404)
+    described = referral_routes.describe(route)
+    referral_routes.remove_route(route, by=current_user)
+    flash(f"Removed the route of {described}")
+    return redirect(url_for("admin.referral_routes_page"))
+
+
+@bp.route("/referral-routes/referrals/<uuid:referral_id>", methods=["GET", "POST"])
+@require(Permission.MANAGE_AGENCIES)
+def reroute_referral(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Move a submitted referral from an agency with no route for its type to one of its services.
+    Only the referral's type, date and agencies are shown: no case data."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral not in referral_routes.unrouted():
+        abort(404)
+    services = referral_routes.services(referral.type)
+    form = RerouteForm() if request.method == "POST" else RerouteForm(formdata=None)
+    form.route.choices = choices([(str(r.id), r.agency.name) for r in services])
+    status = 200
+    if request.method == "POST":
+        route = None
+        if form.route.data:
+            try:
+                route = db.session.get(ReferralRoute, uuid.UUID(form.route.data))
+            except ValueError:
+                route = None
+        try:
+            referral_routes.reroute(referral, route=route, by=current_user)
+        except referral_routes.RouteError as e:
+            form.route.errors = [str(e)]
+            status = 400
+        else:
+            flash(f"The {referral.type.label} referral of {referral.referred_on:%-d %B %Y} now goes to "
+                  f"{route.agency.name if route else ''}")
+            return redirect(url_for("admin.referral_routes_page"))
+    return render_template("admin/reroute.html", referral=referral, form=form, services=services,
+                           agency_names={a.id: a.name for a in agencies.listing()},
+                           errors=form.error_list()), status

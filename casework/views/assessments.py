@@ -80,10 +80,19 @@ def _page(template: str, form: ChecklistForm, person: Person, status: int, **con
                            bands=assessments.bands(), **context), status
 
 
+def not_a_victim(person: Person, message: str):  # type: ignore[no-untyped-def]
+    """The page refusing a DASH checklist or an HRDA referral for someone who is not a victim."""
+    return render_template("refused.html", heading=f"{person.display_name} is not a victim",
+                           message=message, back=(url_for("people.show", person_id=person.id),
+                                                  f"Back to {person.display_name}")), 409
+
+
 @bp.route("/people/<uuid:person_id>/risk-assessments/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
 def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     person = visible_or_404(Person, person_id)
+    if not assessments.is_victim(person.id):
+        return not_a_victim(person, assessments.NOT_A_VICTIM.format(name=person.display_name))
     if request.method == "GET":
         form = ChecklistForm(formdata=None, data={"case": request.args.get("case", "")})
         case = _case_of(form.case.data)
@@ -96,6 +105,8 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
             assessment = assessments.start(person, by=current_user, answers=form.answers(), notes=form.notes(),
                                            judged_high=bool(form.judged_high.data), reason=form.reason.data,
                                            complete=complete, today=today(), case=case)
+        except assessments.NotAVictim as e:
+            return not_a_victim(person, str(e))
         except assessments.AssessmentError as e:
             _save_error(form, e)
         else:
@@ -129,7 +140,7 @@ def show(assessment_id: uuid.UUID):  # type: ignore[no-untyped-def]
         "assessments/show.html", assessment=assessment, person=person, answer_rows=rows, proposal=proposal,
         open_hrda=open_hrda, names=user_names({assessment.assessor_id}), bands=assessments.bands(),
         can_edit=policy.can_edit_assessment(current_user, assessment),
-        can_refer=policy.can(current_user, Permission.REFER))
+        can_refer=policy.can(current_user, Permission.REFER) and assessments.is_victim(person.id))
 
 
 @bp.route("/risk-assessments/<uuid:assessment_id>/edit", methods=["GET", "POST"])
@@ -154,6 +165,9 @@ def edit(assessment_id: uuid.UUID):  # type: ignore[no-untyped-def]
             return stale_page(e, kind="risk assessment", labels=STALE_LABELS,
                               back=url_for("assessments.show", assessment_id=assessment.id),
                               shown={"answers": "changed", "notes": "changed"})
+        except assessments.NotAVictim as e:
+            db.session.rollback()
+            return not_a_victim(person, str(e))
         except assessments.AssessmentError as e:
             _save_error(form, e)
         else:
@@ -173,7 +187,7 @@ STALE_LABELS = {"answers": "Answers", "notes": "Notes", "score": "Score", "level
 def _person_assessments(person: Person, viewer: Any) -> dict[str, Any]:
     found = assessments.history(person, viewer=viewer)
     return {"assessments": found, "assessors": user_names({a.assessor_id for a in found}),
-            "can_assess": policy.can_edit(viewer, person)}
+            "can_assess": policy.can_edit(viewer, person) and assessments.is_victim(person.id)}
 
 
 add_section("assessments/_person_section.html", _person_assessments, order=30)

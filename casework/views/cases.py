@@ -203,7 +203,9 @@ def _case_page(case: Case, *, status: int = 200, **forms: Any):  # type: ignore[
         link_person=link_person, link_incident=link_incident, by_reference=by_reference,
         search_form=SearchForm(formdata=None), task_form=task, note_form=note, errors=errors,
         transitions=cases.TRANSITIONS[case.status], statuses=CaseStatus, referrals=case_referrals,
-        assessments=assessments.of_case(case, viewer=viewer), today=today()), status
+        assessments=assessments.of_case(case, viewer=viewer), today=today(),
+        victims=assessments.victims_among(p.id for _, p in people if p is not None),
+        referral_outcomes=referrals.summaries(case_referrals, today=today())), status
 
 
 @bp.get("/cases/<uuid:case_id>")

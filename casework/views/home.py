@@ -1,5 +1,6 @@
 """The start page. A caseworker's shows their work: open cases, reviews due, tasks due, referrals
-awaiting a decision by them or their agency, and the decisions on their own recent referrals. An
+awaiting a decision by them or their agency (overdue after 2 working days for HRDA, 5 for the
+others), their own referrals still waiting, and the decisions on their own recent referrals. An
 HRDA chair sees the HRDA referrals awaiting them. A manager's shows what needs them first: the
 measures that worsened, their agency's overdue case reviews and the referrals waiting for it. Other
 roles see the service's start page."""
@@ -15,7 +16,7 @@ from .. import policy
 from ..auth.guard import signed_in
 from ..models.base import utcnow
 from ..policy import Permission
-from ..services import cases, referrals
+from ..services import cases, referral_routes, referrals
 from ..services import oversight as manager
 
 bp = Blueprint("home", __name__)
@@ -39,12 +40,15 @@ def index():  # type: ignore[no-untyped-def]
             "reviews": cases.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
             "tasks": cases.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
             "awaiting": referrals.awaiting_decision(current_user),
+            "sent": referrals.awaiting_from(current_user),
             "decisions": referrals.recent_decisions(
                 current_user, since=utcnow() - dt.timedelta(days=DECISIONS_WITHIN_DAYS)),
             "today": day, "agencies": agency_names(),
             "can_refer": policy.can(current_user, Permission.REFER),
         }
         work["names"] = user_names({c.caseworker_id for c in work["reviews"]})
+        work["overdue"] = {r.id for r in work["awaiting"] + work["sent"]
+                           if referral_routes.is_overdue(r, today=day)}
     oversight = None
     if policy.can(current_user, Permission.OVERSEE_AGENCY):
         day = today()

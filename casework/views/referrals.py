@@ -28,7 +28,8 @@ from ..models import (
 )
 from ..policy import Permission
 from ..risk.dash import Criterion
-from ..services import agencies, assessments, audit, cases, referrals, versioning
+from ..services import assessments, audit, cases, referral_routes, referrals, versioning
+from .assessments import not_a_victim
 from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, add_section
@@ -56,8 +57,7 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 class ReferralForm(Form):
     type = HiddenField()
     assessment = HiddenField()
-    receiving_agency = SelectField("Receiving agency", validate_choice=False,
-                                   validators=[Required("Select the agency receiving the referral")])
+    receiving_agency = RadioField("Which service should receive the referral?", validate_choice=False)
     consent = RadioField("Did the person consent to the referral?", choices=choices(Consent.choices()),
                          validate_choice=False, validators=[Required("Select whether the person gave consent")])
     # Asked under each answer without consent (a reveal each, so each has its own box).
@@ -129,9 +129,12 @@ def _kind(value: str | None) -> ReferralType | None:
         return None
 
 
-def _form_choices(form: ReferralForm, person: Person) -> None:
-    form.receiving_agency.choices = choices([("", "Select an agency")] + [
-        (str(a.id), a.name) for a in agencies.offered()])
+def _form_choices(form: ReferralForm, person: Person, kind: ReferralType | None) -> None:
+    """The destination follows from the referral routes: only services someone can act on, by name."""
+    services = referral_routes.services(kind) if kind is not None else []
+    form.receiving_agency.choices = choices([(str(r.agency_id), r.agency.name) for r in services])
+    if kind is not None and len(services) > 1:  # a choice to make: asked with the form's other questions
+        form.receiving_agency.validators = [Required(f"Select the service receiving the {kind.label} referral")]
     form.case.choices = choices([("", "Not within a case")] + [
         (str(c.id), f"{c.kind.label} case opened {words.day(c.created_at)}")
         for c in cases.cases_of_person(person, viewer=current_user)])
@@ -165,11 +168,15 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
     person = visible_or_404(Person, person_id)
     if request.method == "GET":
         kind = _kind(request.args.get("type"))
+        victim = assessments.is_victim(person.id)
         if kind is None:
-            return render_template("referrals/choose.html", person=person, kinds=ReferralType)
+            return render_template("referrals/choose.html", person=person, victim=victim,
+                                   kinds=[k for k in ReferralType if victim or k is not ReferralType.HRDA])
+        if kind is ReferralType.HRDA and not victim:
+            return not_a_victim(person, referrals.NOT_A_VICTIM.format(name=person.display_name))
         form = ReferralForm(formdata=None, data={"type": kind.value, "assessment": request.args.get("assessment", ""),
                                                  "case": request.args.get("case", "")})
-        _form_choices(form, person)
+        _form_choices(form, person, kind)
         assessment = _assessment_for(person, form.assessment.data)
         if kind is ReferralType.HRDA:
             proposal = assessments.hrda_proposal(person, assessment=assessment, today=today())
@@ -178,10 +185,10 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 form.dash_score.data = str(assessment.score)
         return _new_page(form, person, kind, 200)
     form = ReferralForm()
-    _form_choices(form, person)
     kind = _kind(form.type.data)
     if kind is None:
         abort(400)
+    _form_choices(form, person, kind)
     valid = form.validate()
     numbers: dict[str, int | None] = {}
     for name, what in (("dash_score", "The DASH score"), ("mappa_category", "The MAPPA category"),
@@ -196,13 +203,16 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
             referral = referrals.refer(
                 person, kind=kind, receiving_agency=_get(Agency, form.receiving_agency.data),
                 consent=Consent(form.consent.data) if form.consent.data in {c.value for c in Consent} else None,
-                lawful_basis=form.lawful_basis_refused.data or form.lawful_basis_not_sought.data, reason=form.reason.data, by=current_user, today=today(),
+                lawful_basis=form.lawful_basis_refused.data or form.lawful_basis_not_sought.data,
+                reason=form.reason.data, by=current_user, today=today(),
                 case=_get(Case, form.case.data), assessment=_get(RiskAssessment, form.assessment.data),
                 criteria=form.criteria.data or [],
                 children_in_household={"yes": True, "no": False}.get(form.children_in_household.data or ""),
                 **numbers)
         except referrals.NotAllowed:
             abort(403)
+        except referrals.NotAVictim as e:
+            return not_a_victim(person, str(e))
         except referrals.AlreadyReferred as e:
             return _new_page(form, person, kind, 400, extra_errors=[{"text": str(e), "href": "#existing"}])
         except referrals.ReferralError as e:
@@ -235,6 +245,8 @@ def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionF
         case=case if case is not None and policy.can_view(viewer, case) else None,
         criteria=referrals.criteria_of(referral), agencies=agency_names(),
         names=user_names({referral.referred_by_id, referral.decided_by_id}), can_decide=can_decide,
+        outcome=referrals.outcome_of(referral, viewer=viewer),
+        overdue=referral_routes.is_overdue(referral, today=today()),
         decision=decision, programme=programme, errors=errors,
         can_record_programme=follow_up and referral.type is ReferralType.PERPETRATOR_PROGRAMME
         and referral.status is ReferralStatus.ACCEPTED,
@@ -369,7 +381,8 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _person_referrals(person: Person, viewer: Any) -> dict[str, Any]:
-    return {"referrals": referrals.of_person(person, viewer=viewer),
+    found = referrals.of_person(person, viewer=viewer)
+    return {"referrals": found, "outcomes": referrals.summaries(found, today=today()),
             "can_refer": policy.can(viewer, Permission.REFER)}
 
 

@@ -20,6 +20,7 @@ from tests.factories import (
     IncidentFactory,
     PersonFactory,
     ReferralFactory,
+    victim,
 )
 from tests.fixtures_auth import make_user, sign_in
 from tests.policy_table import POLICY, ROLES, Route
@@ -39,7 +40,8 @@ def _case_maker(agency_id: uuid.UUID) -> Any:
 
 
 RECORD_MAKERS = {
-    "person": lambda agency_id: PersonFactory(owner_agency_id=agency_id),
+    # a victim, so the DASH checklist and HRDA referral routes are open to the roles that may use them
+    "person": lambda agency_id: victim(PersonFactory(owner_agency_id=agency_id)),
     "incident": lambda agency_id: IncidentFactory(owner_agency_id=agency_id),
     "case": _case_maker,
     "referral": lambda agency_id: ReferralFactory(owner_agency_id=agency_id),

@@ -14,7 +14,7 @@ from casework.db import db
 from casework.models import Agency, AgencyKind, AuditEntry, User
 from casework.services import agencies, meetings, referrals, sharing, users
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory
+from tests.factories import AgencyFactory, PersonFactory, routed, victim
 from tests.fixtures_auth import make_user
 
 
@@ -153,9 +153,11 @@ def test_an_inactive_agency_is_not_offered_for_referrals_or_meetings(app_ctx, ho
     from tests.fixtures_auth import sign_in
 
     gone, kept = _inactive(), AgencyFactory(name="Kept Agency")
+    routed("idva", kept)
+    routed("idva", gone)  # a route left to an agency that then left the partnership
     caseworker = make_user(roles=("caseworker",), agency=home_agency)
     chair = make_user(roles=("hrda_chair",), agency=home_agency)
-    person = PersonFactory(owner_agency_id=home_agency.id)
+    person = victim(PersonFactory(owner_agency_id=home_agency.id))
     db.session.commit()
     page = Page(sign_in(app_ctx, caseworker).get(f"/people/{person.id}/referrals/new?type=idva"))
     offered = _option_values(page, "receiving_agency")
@@ -171,6 +173,8 @@ def test_services_refuse_an_inactive_agency_where_one_is_chosen(app_ctx, home_ag
     from casework.models import Consent, ReferralType
 
     gone = _inactive()
+    routed("idva", gone)
+    routed("idva", AgencyFactory(name="Still Here"))
     caseworker = make_user(roles=("caseworker",), agency=home_agency)
     chair = make_user(roles=("hrda_chair",), agency=home_agency)
     person = PersonFactory(owner_agency_id=home_agency.id)

@@ -21,6 +21,7 @@ from tests.factories import (
     PartyFactory,
     PersonFactory,
     ReferralFactory,
+    victim,
 )
 from tests.fixtures_auth import make_user, sign_in
 
@@ -37,7 +38,7 @@ def client(app_ctx, worker):
 
 @pytest.fixture()
 def person(app_ctx, home_agency):
-    return PersonFactory(owner_agency_id=home_agency.id)
+    return victim(PersonFactory(owner_agency_id=home_agency.id))
 
 
 def answers(yes: int, *, answered: int = 24, **extra: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from casework.models import (
     ReferralType,
 )
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -41,6 +41,8 @@ def test_the_caseworker_home_lists_their_work(app_ctx, home_agency):
     far.title = "Quarterly check"
     db.session.add_all([task, far])
     person = PersonFactory(owner_agency_id=home_agency.id)
+    routed(ReferralType.IDVA, home_agency)
+    routed(ReferralType.HRDA, home_agency)
     waiting = ReferralFactory(person_id=person.id, type=ReferralType.IDVA, receiving_agency_id=home_agency.id,
                               owner_agency_id=AgencyFactory().id, referred_on=today_in_london())
     ReferralFactory(person_id=person.id, type=ReferralType.HRDA, receiving_agency_id=home_agency.id,
@@ -102,6 +104,7 @@ def test_the_manager_home_shows_worsened_measures_overdue_reviews_and_waiting_re
 
 def test_a_referral_already_decided_leaves_the_queue(app_ctx, home_agency):
     me = make_user(agency=home_agency)
+    routed(ReferralType.MAPPA, home_agency)
     person = PersonFactory(owner_agency_id=home_agency.id)
     ReferralFactory(person_id=person.id, type=ReferralType.MAPPA, receiving_agency_id=home_agency.id,
                     owner_agency_id=home_agency.id, status=ReferralStatus.ACCEPTED)

@@ -16,7 +16,7 @@ from casework.measures.periods import today_in_london
 from casework.models import AgencyKind, AuditEntry, MeetingCase, ReferralStatus
 from casework.services import meeting_records, meetings
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -35,7 +35,7 @@ def world(app_ctx):
 
 
 def _referral(world, person=None, days_ago=5, **kwargs):
-    person = person or PersonFactory(owner_agency_id=world["police"].id, surname="Smith")
+    person = person or victim(PersonFactory(owner_agency_id=world["police"].id, surname="Smith"))
     referral = ReferralFactory(person_id=person.id, referred_on=world["today"] - dt.timedelta(days=days_ago),
                                owner_agency_id=world["police"].id, receiving_agency_id=world["team"].id,
                                dash_score=16, children_in_household=True, criteria_held="dash",
@@ -54,7 +54,7 @@ def test_the_queue_is_oldest_first_and_sorts_on_the_server(app_ctx, world):
 
 
 def test_a_repeat_preselects_the_next_meeting_and_accepting_lists_it(app_ctx, world):
-    person = PersonFactory(owner_agency_id=world["police"].id)
+    person = victim(PersonFactory(owner_agency_id=world["police"].id))
     _referral(world, person, days_ago=100, status=ReferralStatus.CLOSED)
     repeat = _referral(world, person)
     chair = sign_in(app_ctx, world["chair"])
@@ -117,7 +117,7 @@ def test_research_is_saved_and_shown_to_other_participants(app_ctx, world):
 
 
 def test_the_agenda_csv_neutralises_formula_like_text(app_ctx, world):
-    person = PersonFactory(owner_agency_id=world["police"].id, forenames="=HYPERLINK(1)", surname="Jones")
+    person = victim(PersonFactory(owner_agency_id=world["police"].id, forenames="=HYPERLINK(1)", surname="Jones"))
     chair, _ = _accepted(app_ctx, world, person=person)
     response = chair.get(f"/meetings/{world['meeting'].id}/agenda?format=csv")
     assert response.mimetype == "text/csv"

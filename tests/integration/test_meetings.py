@@ -24,7 +24,7 @@ from casework.models import (
     Share,
 )
 from casework.services import hrda, meeting_records, meetings, referrals
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
 from tests.fixtures_auth import make_user
 
 TODAY = dt.date(2026, 11, 26)
@@ -49,7 +49,7 @@ def _meeting(world, day=dt.date(2026, 12, 1), **kwargs):
 
 
 def _referral(world, person=None, referred_on=dt.date(2026, 11, 20), **kwargs):
-    person = person or PersonFactory(owner_agency_id=world["police"].id)
+    person = person or victim(PersonFactory(owner_agency_id=world["police"].id))
     kwargs = {"owner_agency_id": world["police"].id, "children_in_household": True, **kwargs}
     return ReferralFactory(person_id=person.id, referred_on=referred_on, receiving_agency_id=world["hrda"].id,
                            dash_score=15, criteria_held="dash", **kwargs)
@@ -85,7 +85,7 @@ def test_only_a_chair_schedules(world):
 
 
 def test_the_queue_holds_submitted_referrals_oldest_first_with_repeats_flagged_and_no_history(world):
-    person = PersonFactory(owner_agency_id=world["police"].id)
+    person = victim(PersonFactory(owner_agency_id=world["police"].id))
     _referral(world, person, referred_on=dt.date(2026, 3, 1), status=ReferralStatus.CLOSED)
     repeat = _referral(world, person, referred_on=dt.date(2026, 11, 20))
     older = _referral(world, referred_on=dt.date(2026, 11, 10))
@@ -101,7 +101,7 @@ def test_the_queue_holds_submitted_referrals_oldest_first_with_repeats_flagged_a
 def test_a_repeat_referral_defaults_to_the_next_planned_meeting_and_listing_shares_the_person(world):
     later = _meeting(world, day=dt.date(2026, 12, 8))[0]
     first = _meeting(world, day=dt.date(2026, 12, 1))[0]
-    person = PersonFactory(owner_agency_id=world["police"].id)
+    person = victim(PersonFactory(owner_agency_id=world["police"].id))
     _referral(world, person, referred_on=dt.date(2026, 3, 1), status=ReferralStatus.CLOSED)
     repeat = _referral(world, person)
     fresh = _referral(world)
@@ -185,7 +185,7 @@ def test_overdue_and_outstanding_actions(world):
 def test_the_agenda_is_reordered_and_a_repeat_shows_the_previous_meetings_actions(world):
     first = _meeting(world, day=dt.date(2026, 12, 1))[0]
     second = _meeting(world, day=dt.date(2026, 12, 8))[0]
-    person = PersonFactory(owner_agency_id=world["police"].id)
+    person = victim(PersonFactory(owner_agency_id=world["police"].id))
     old = _referral(world, person, referred_on=dt.date(2026, 11, 2))
     earlier = hrda.accept(old, meeting=first, version=old.version, by=world["chair"])
     meeting_records.add_action(earlier, text="Visit", agency=world["police"], person_name=None,
@@ -202,7 +202,7 @@ def test_the_agenda_is_reordered_and_a_repeat_shows_the_previous_meetings_action
 
 
 def test_the_repeat_share_of_referrals_made_equals_measure_hrda1(world):
-    people = [PersonFactory(owner_agency_id=world["police"].id, gender=Gender.MALE) for _ in range(3)]
+    people = [victim(PersonFactory(owner_agency_id=world["police"].id, gender=Gender.MALE)) for _ in range(3)]
     dates = [(0, dt.date(2024, 3, 1)), (0, dt.date(2024, 6, 1)), (0, dt.date(2025, 3, 31)),
              (1, dt.date(2024, 5, 5)), (1, dt.date(2025, 5, 6)), (2, dt.date(2024, 12, 1))]
     for index, day in dates:

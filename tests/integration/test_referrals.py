@@ -24,7 +24,7 @@ from casework.models import (
 from casework.services import cases
 from tests.confirm_support import confirm
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -40,7 +40,7 @@ def client(app_ctx, worker):
 
 @pytest.fixture()
 def person(app_ctx, home_agency):
-    return PersonFactory(owner_agency_id=home_agency.id)
+    return victim(PersonFactory(owner_agency_id=home_agency.id))
 
 
 @pytest.fixture()
@@ -49,6 +49,8 @@ def idva(app_ctx):
 
 
 def _refer(client, person, kind: str, agency, **data):  # type: ignore[no-untyped-def]
+    routed(kind, agency)
+    db.session.commit()
     form = {"type": kind, "receiving_agency": str(agency.id), "consent": "given", **data}
     return client.post(f"/people/{person.id}/referrals/new", data=form)
 
@@ -102,10 +104,12 @@ def test_the_lawful_basis_is_revealed_under_each_answer_without_consent(client, 
     assert not page.select_one("input[name=consent][value=given]").get("data-aria-controls")
 
 
-def test_consent_and_the_receiving_agency_are_required(client, person):
+def test_consent_and_the_receiving_agency_are_required(client, person, idva):
+    routed("idva", idva)
+    routed("idva", AgencyFactory(name="Second IDVA Service"))
     db.session.commit()
     page = Page(client.post(f"/people/{person.id}/referrals/new", data={"type": "idva"}))
-    assert page.status_code == 400 and "Select the agency receiving the referral" in page.text
+    assert page.status_code == 400 and "Select the service receiving the IDVA referral" in page.text
     assert _count(person) == 0
 
 

@@ -13,7 +13,7 @@ from casework.db import db
 from casework.measures.periods import today_in_london
 from casework.models import AgencyKind, MeetingCase, ReferralStatus
 from casework.services import meeting_records, meetings, restricted, sharing
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed
 from tests.fixtures_auth import make_user, sign_in
 
 SECRET = ("Zebedeehidden", "Quillonsecret")  # surname, forenames: found nowhere else on the pages
@@ -26,6 +26,7 @@ def world(app_ctx):  # type: ignore[no-untyped-def]
     team = AgencyFactory(name="HRDA team", kind=AgencyKind.COUNCIL)
     housing = AgencyFactory(name="Housing", kind=AgencyKind.HOUSING)
     chair = make_user(roles=("hrda_chair",), agency=team)
+    routed("hrda", team)  # HRDA referrals reach this chair's home page
     officer = make_user(agency=police)  # named on the person
     colleague = make_user(agency=police)  # same agency, not named
     housing_worker = make_user(agency=housing)  # invited agency, not named

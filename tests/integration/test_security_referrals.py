@@ -16,7 +16,7 @@ import pytest
 from casework.db import db
 from casework.models import ReferralType, RiskAssessment, Share
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
 from tests.fixtures_auth import make_user, sign_in
 from tests.integration.test_assessments import answers
 
@@ -27,7 +27,7 @@ MADE_ON = dt.date(2026, 12, 6)
 def world(app_ctx, home_agency):  # type: ignore[no-untyped-def]
     """A person of the home agency shared with a second agency; a caseworker of each."""
     second = AgencyFactory(name="Dorset Probation")
-    person = PersonFactory(owner_agency_id=home_agency.id, surname="Ndlovu", forenames="Thandi")
+    person = victim(PersonFactory(owner_agency_id=home_agency.id, surname="Ndlovu", forenames="Thandi"))
     db.session.add(Share(record_kind="person", record_id=person.id, agency_id=second.id, via="explicit"))
     mine = make_user(agency=home_agency)
     theirs = make_user(agency=second)
