@@ -1,7 +1,7 @@
 """referrals: routes from a referral type to the services that act on it (referral_route)
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-07 01:35:00
 
 Each route names a receiving agency and the role of its people who decide the referral. Existing
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
