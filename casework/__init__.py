@@ -113,6 +113,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(hrda.bp)
     app.register_blueprint(meetings.bp)
+    from .views import worklists  # work lists (issue 14)
+
+    app.register_blueprint(worklists.bp)
 
 
 def _register_operations(app: Flask) -> None:

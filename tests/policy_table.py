@@ -59,6 +59,9 @@ POLICY: dict[tuple[str, str], Route] = {
     ("GET", "about.privacy"): Route(PUBLIC),
     ("GET", "health.healthz"): Route(PUBLIC, also_ok=frozenset({503})),
     ("GET", "home.index"): Route(SIGNED_IN),
+    ("GET", "worklists.cases"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "worklists.reviews"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "worklists.tasks"): Route(roles("caseworker", "hrda_chair")),
     # signing in and out
     ("GET", "auth.sign_in"): Route(PUBLIC),
     ("POST", "auth.sign_in"): Route(PUBLIC),

@@ -13,7 +13,7 @@ from .. import policy
 from ..auth.guard import signed_in
 from ..models.base import utcnow
 from ..policy import Permission
-from ..services import cases, referrals
+from ..services import referrals, worklists
 
 bp = Blueprint("home", __name__)
 
@@ -24,24 +24,22 @@ DECISIONS_WITHIN_DAYS = 30
 @bp.get("/")
 @signed_in
 def index():  # type: ignore[no-untyped-def]
-    from .record_pages import agency_names, today, user_names
+    from .record_pages import agency_names, today
 
     work = None
     if policy.can(current_user, Permission.VIEW_RECORDS) and (
             policy.can(current_user, Permission.REFER) or policy.can(current_user, Permission.CHAIR_HRDA)):
         day = today()
-        my_cases = cases.my_open_cases(current_user)
         work = {
-            "cases": my_cases,
-            "reviews": cases.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
-            "tasks": cases.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
+            "cases": worklists.open_cases(current_user, today=day),
+            "reviews": worklists.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
+            "tasks": worklists.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
             "awaiting": referrals.awaiting_decision(current_user),
             "decisions": referrals.recent_decisions(
                 current_user, since=utcnow() - dt.timedelta(days=DECISIONS_WITHIN_DAYS)),
             "today": day, "agencies": agency_names(),
             "can_refer": policy.can(current_user, Permission.REFER),
         }
-        work["names"] = user_names({c.caseworker_id for c in work["reviews"]})
     # The way to the agency's restricted records that nobody named can manage any more (after a leaver
     # was deactivated, say), for those who may recover them. Not counted here: finding them reads
     # every restricted record, too much for every home page.
