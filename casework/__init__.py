@@ -113,9 +113,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(hrda.bp)
     app.register_blueprint(meetings.bp)
-    from .views import worklists  # work lists (issue 14)
+    from .views import team, worklists  # work lists and the manager's team page (issue 14)
 
     app.register_blueprint(worklists.bp)
+    app.register_blueprint(team.bp)
 
 
 def _register_operations(app: Flask) -> None:

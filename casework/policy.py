@@ -62,6 +62,7 @@ class Permission(enum.Enum):
     MANAGE_AGENCIES = "manage_agencies"
     VIEW_JOBS = "view_jobs"  # the scheduled jobs: schedule, runs, errors (no case data)
     ATTEND_HRDA = "attend_hrda"  # take part in HRDA meetings one's agency is invited to (research, actions)
+    MANAGE_TEAM = "manage_team"  # the agency's caseworkers' workload; hand cases from one to another
 
 
 P = Permission
@@ -77,7 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     Role.MANAGER: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.VIEW_MEASURES, P.EXCHANGE_DATA, P.VIEW_AUDIT,
-        P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED,
+        P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED, P.MANAGE_TEAM,
     }),
     # No case data: no VIEW_RECORDS, SEARCH_PEOPLE or READ_SEARCH_TERMS.
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT, P.VIEW_JOBS}),

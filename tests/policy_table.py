@@ -62,6 +62,12 @@ POLICY: dict[tuple[str, str], Route] = {
     ("GET", "worklists.cases"): Route(roles("caseworker", "hrda_chair")),
     ("GET", "worklists.reviews"): Route(roles("caseworker", "hrda_chair")),
     ("GET", "worklists.tasks"): Route(roles("caseworker", "hrda_chair")),
+    ("POST", "worklists.handed_seen"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "team.index"): Route(roles("manager")),
+    ("GET", "team.member"): Route(roles("manager"), also_ok=frozenset({404}),
+                                  args=lambda ctx: {"user_id": ctx.users["caseworker"].id}),
+    ("POST", "team.member"): Route(roles("manager"), also_ok=frozenset({400, 404}),
+                                   args=lambda ctx: {"user_id": ctx.users["caseworker"].id}),
     # signing in and out
     ("GET", "auth.sign_in"): Route(PUBLIC),
     ("POST", "auth.sign_in"): Route(PUBLIC),

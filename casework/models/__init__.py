@@ -100,3 +100,8 @@ from .meeting import (
 )
 
 __all__ += ["ActionStatus", "Meeting", "MeetingAction", "MeetingAgency", "MeetingCase", "MeetingState", "Research"]
+
+# work lists: cases handed to another caseworker (issue 14)
+from .handover import CaseHandover
+
+__all__ += ["CaseHandover"]

@@ -73,7 +73,7 @@ def _page(query: Select[Any], *, page: int, size: int) -> tuple[list[Any], int, 
     return rows, total, page, pages
 
 
-def _overdue_first(column: Any, today: dt.date) -> list[Any]:
+def overdue_first(column: Any, today: dt.date) -> list[Any]:
     """Overdue dates first (the longest overdue at the top), then the rest by date, none last."""
     return [case((column < today, 0), (column.is_(None), 2), else_=1), column]
 
@@ -83,7 +83,7 @@ def open_cases(user: Any, *, today: dt.date, page: int = 1, size: int = PAGE_SIZ
     date, cases with no review date last."""
     query = (select(Case).where(Case.caseworker_id == user.id, Case.status != CaseStatus.CLOSED,
                                 policy.visible_filter(user, Case))
-             .order_by(*_overdue_first(Case.review_on, today), Case.created_at, Case.id))
+             .order_by(*overdue_first(Case.review_on, today), Case.created_at, Case.id))
     cases, total, page, pages = _page(query, page=page, size=size)
     people = people_of_cases((c.id for c in cases), viewer=user)
     rows = [CaseRow(case=c, people=people[c.id], overdue=c.review_on is not None and c.review_on < today)

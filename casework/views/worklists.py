@@ -3,13 +3,13 @@ the first page of each)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import policy
 from ..auth.guard import require
 from ..policy import Permission
-from ..services import worklists
+from ..services import team, worklists
 from .people import page_number
 from .record_pages import today
 
@@ -54,3 +54,27 @@ def tasks():  # type: ignore[no-untyped-def]
         abort(403)
     listing = worklists.tasks_due(current_user, today=today(), within_days=DUE_WITHIN_DAYS, page=page_number())
     return _page("tasks", listing, "Tasks due", "No tasks due in the next week.")
+
+
+@bp.app_template_global()
+def cases_handed_to_me() -> list[team.HandedOver]:
+    """For `templates/home/_my_work.html`: the cases handed to the signed-in user not yet seen."""
+    return team.handed_to(current_user) if has_work_lists(current_user) else []
+
+
+@bp.app_template_global()
+def my_team_summary() -> list[team.Workload] | None:
+    """For `templates/home/_team.html`: a manager's team's workload (None for anyone else)."""
+    if not policy.can(current_user, Permission.MANAGE_TEAM):
+        return None
+    return team.workload(current_user, today=today())
+
+
+@bp.post("/handed-to-me/seen")
+@require(Permission.VIEW_RECORDS)
+def handed_seen():  # type: ignore[no-untyped-def]
+    if not has_work_lists(current_user):
+        abort(403)
+    team.mark_seen(current_user)
+    flash("Cases handed to you marked as seen")
+    return redirect(url_for("home.index"))

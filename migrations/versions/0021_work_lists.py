@@ -1,0 +1,47 @@
+"""work lists: cases a manager hands from one caseworker to another (case_handover)
+
+Revision ID: 0021
+Revises: 0015
+Create Date: 2026-12-07 01:40:00
+
+A new table only: no existing data moves.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0021'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'case_handover',
+        sa.Column('case_id', sa.Uuid(), nullable=False),
+        sa.Column('from_user_id', sa.Uuid(), nullable=True),
+        sa.Column('to_user_id', sa.Uuid(), nullable=False),
+        sa.Column('by_user_id', sa.Uuid(), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('seen_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('id', sa.Uuid(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_case_handover_case_id_case'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['from_user_id'], ['user_account.id'],
+                                name=op.f('fk_case_handover_from_user_id_user_account')),
+        sa.ForeignKeyConstraint(['to_user_id'], ['user_account.id'],
+                                name=op.f('fk_case_handover_to_user_id_user_account'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['by_user_id'], ['user_account.id'],
+                                name=op.f('fk_case_handover_by_user_id_user_account')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_case_handover')),
+    )
+    with op.batch_alter_table('case_handover', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_handover_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_case_handover_to_seen', ['to_user_id', 'seen_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table('case_handover')
