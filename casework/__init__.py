@@ -117,6 +117,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(worklists.bp)
     app.register_blueprint(team.bp)
+    from .views import share_requests  # asking another agency to share a record (issue 14)
+
+    app.register_blueprint(share_requests.bp)
 
 
 def _register_operations(app: Flask) -> None:

@@ -105,3 +105,8 @@ __all__ += ["ActionStatus", "Meeting", "MeetingAction", "MeetingAgency", "Meetin
 from .handover import CaseHandover
 
 __all__ += ["CaseHandover"]
+
+# asking another agency to share a person's record (issue 14)
+from .share_request import ShareRequest
+
+__all__ += ["ShareRequest"]
