@@ -6,13 +6,14 @@ reason the requester sees. Each step is audited."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from .. import policy
+from .. import crypto, policy
 from ..db import db
 from ..models import Agency, Person, ShareRequest, User
 from ..models.base import utcnow
@@ -39,6 +40,25 @@ def askable(person: Person | None, *, by: Any) -> bool:
         return False
     # A restricted person they are not named on is never matched by identity: nothing to ask for here.
     return not person.restricted and not policy.can_view(by, person)
+
+
+def ask_token(person_id: uuid.UUID, *, viewer: Any) -> str:
+    """An opaque reference to a person seen by identity only, for the link that asks for their record:
+    a page showing a match gives no person's id (`services.person_names`), so the id is sealed, bound
+    to the viewer, and only they can use the link."""
+    sealed = crypto.seal(crypto.current(), person_id.bytes, table="share_request", column="ask",
+                         row_id=viewer.id)
+    return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+
+def person_of_token(token: str, *, viewer: Any) -> Person | None:
+    """The person an `ask_token` refers to, if it was made for `viewer` (else None)."""
+    try:
+        sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = crypto.unseal(crypto.current(), sealed, table="share_request", column="ask", row_id=viewer.id)
+        return db.session.get(Person, uuid.UUID(bytes=raw))
+    except (ValueError, crypto.DecryptionError):
+        return None
 
 
 def _reason(text: str | None, *, what: str, field: str) -> str:

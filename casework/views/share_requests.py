@@ -51,10 +51,19 @@ def share_requests_home() -> dict[str, Any]:
     return {"waiting": share_requests.waiting_for(current_user), "mine": mine}
 
 
-@bp.route("/people/<uuid:person_id>/ask-to-share", methods=["GET", "POST"])
+@bp.app_template_global()
+def ask_to_share_url(person_id: uuid.UUID | None) -> str | None:
+    """For the identity-only matches (people/_fields.html): the link asking for the record, if the
+    signed-in user may ask (the page checks the person is one they see by identity only)."""
+    if person_id is None or not can_ask_to_share():
+        return None
+    return url_for("share_requests.ask", token=share_requests.ask_token(person_id, viewer=current_user))
+
+
+@bp.route("/share-requests/new/<token>", methods=["GET", "POST"])
 @require(Permission.SHARE_RECORDS)
-def ask(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = db.session.get(Person, person_id)
+def ask(token: str):  # type: ignore[no-untyped-def]
+    person = share_requests.person_of_token(token, viewer=current_user)
     if not share_requests.askable(person, by=current_user):
         abort(404)
     assert person is not None
@@ -72,7 +81,7 @@ def ask(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
         status = 400
     waiting = share_requests.waiting_request(person, agency_id=current_user.agency_id)
     return render_template("share_requests/ask.html", form=form, errors=form.error_list(),
-                           person=person_names.for_viewer(current_user, person), person_id=person.id,
+                           person=person_names.for_viewer(current_user, person),
                            owner=_agency_name(person.owner_agency_id), waiting=waiting), status
 
 

@@ -137,3 +137,50 @@ def test_work_lists_and_handing_cases_on_through_the_pages(browser, live_server)
     assert bob.locator("#my-cases tbody tr").count() == 2
     context.close()
     assert len(seen) == 11
+
+
+def test_asking_another_agency_to_share_a_record_through_the_pages(browser, live_server):
+    from tests.factories import AgencyFactory, PersonFactory
+    from tests.fixtures_auth import PASSWORD, make_user
+
+    stamp = f"{dt.datetime.now().timestamp()}"
+    with live_server.app.app_context():
+        asking, owning = AgencyFactory(name=f"Asking Agency {stamp}"), AgencyFactory(name=f"Owning Agency {stamp}")
+        asker = make_user(agency=asking)
+        manager = make_user(roles=("manager",), agency=owning)
+        PersonFactory(owner_agency_id=owning.id, forenames="Cara", surname="Sharewanted")
+        db.session.commit()
+        users = {name: (u.email, PASSWORD, u.totp_secret) for name, u in (("asker", asker), ("manager", manager))}
+    seen: list[str] = []
+
+    context, page = _as(browser, live_server, users["asker"])
+    page.click("header a:has-text('People'), nav a:has-text('People')")
+    page.fill("#surname", "Sharewanted")
+    page.click("main button:has-text('Search')")
+    page.click("a:has-text('ask them to share the record')")
+    page.wait_for_selector("h1:has-text('Ask Owning Agency')")
+    check(page, seen)  # the request form
+    page.click("button:has-text('Send the request')")
+    page.wait_for_selector(".govuk-error-summary")
+    check(page, seen)  # no reason given
+    page.fill("#reason", "She is a victim in our stalking case")
+    page.click("button:has-text('Send the request')")
+    page.wait_for_selector("#my-share-requests")
+    assert "Waiting" in page.locator("#my-share-requests").inner_text()
+    check(page, seen)  # home with the request waiting
+    context.close()
+
+    context, boss = _as(browser, live_server, users["manager"])
+    boss.click("#share-requests a")
+    boss.wait_for_selector("h1:has-text('asks you to share a record')")
+    check(boss, seen)  # the decision page
+    boss.check("input[value=decline]")
+    boss.click("button:has-text('Save the decision')")
+    boss.wait_for_selector(".govuk-error-summary")
+    check(boss, seen)  # declined without a reason
+    boss.check("input[value=accept]")
+    boss.click("button:has-text('Save the decision')")
+    boss.wait_for_selector("text=The record is now shared with Asking Agency")
+    assert boss.locator("#share-requests").count() == 0
+    context.close()
+    assert len(seen) == 5

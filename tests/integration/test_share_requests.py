@@ -9,6 +9,7 @@ from sqlalchemy import select
 from casework import policy
 from casework.db import db
 from casework.models import AuditEntry, Person, Share, ShareRequest
+from casework.services import share_requests
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory
 from tests.fixtures_auth import make_user, sign_in
@@ -24,6 +25,10 @@ def _world(home_agency):  # type: ignore[no-untyped-def]
     return owner, asker, manager, person
 
 
+def _ask_url(person, user) -> str:  # type: ignore[no-untyped-def]
+    return f"/share-requests/new/{share_requests.ask_token(person.id, viewer=user)}"
+
+
 def _actions() -> list[str]:
     return [a.action for a in db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("share_request.%"))
                                                  .order_by(AuditEntry.position))]
@@ -33,8 +38,9 @@ def test_an_identity_only_match_asks_and_the_owner_accepts(app_ctx, home_agency)
     _owner, asker, manager, person = _world(home_agency)
     client = sign_in(app_ctx, asker)
     results = Page(client.get("/people?surname=Lowe"))
-    link = results.select_one(f"a[href='/people/{person.id}/ask-to-share']")
+    link = results.select_one("a[href^='/share-requests/new/']")
     assert link is not None and "ask them to share the record" in link.text
+    assert str(person.id) not in results.response.get_data(as_text=True)  # the link names no id
     page = Page(client.get(link["href"]))
     assert page.h1 == "Ask Dorset Council to share a record" and "Cara Lowe" in page.text
     response = client.post(link["href"], data={"reason": "She is a victim in our stalking case"})
@@ -63,7 +69,7 @@ def test_an_identity_only_match_asks_and_the_owner_accepts(app_ctx, home_agency)
 def test_the_owner_declines_with_a_reason_the_requester_sees(app_ctx, home_agency):
     _owner, asker, manager, person = _world(home_agency)
     client = sign_in(app_ctx, asker)
-    client.post(f"/people/{person.id}/ask-to-share", data={"reason": "Safeguarding"})
+    client.post(_ask_url(person, asker), data={"reason": "Safeguarding"})
     req = db.session.scalar(select(ShareRequest))
     boss = sign_in(app_ctx, manager)
     page = Page(boss.post(f"/share-requests/{req.id}", data={"decision": "decline", "decline_reason": " "}))
@@ -83,20 +89,23 @@ def test_the_owner_declines_with_a_reason_the_requester_sees(app_ctx, home_agenc
 
 
 def test_what_cannot_be_asked_is_refused_and_nothing_written(app_ctx, home_agency):
-    owner, asker, _manager, person = _world(home_agency)
+    owner, asker, manager, person = _world(home_agency)
     own = PersonFactory(owner_agency_id=home_agency.id)
     hidden = PersonFactory(owner_agency_id=owner.id, restricted=True)
     db.session.commit()
     client = sign_in(app_ctx, asker)
-    page = Page(client.post(f"/people/{person.id}/ask-to-share", data={"reason": "   "}))
+    page = Page(client.post(_ask_url(person, asker), data={"reason": "   "}))
     assert page.status_code == 400 and "Enter why your agency needs the record" in page.select_one(
         ".govuk-error-summary").text
     for who in (own, hidden):
-        assert client.get(f"/people/{who.id}/ask-to-share").status_code == 404
-        assert client.post(f"/people/{who.id}/ask-to-share", data={"reason": "x"}).status_code == 404
+        assert client.get(_ask_url(who, asker)).status_code == 404
+        assert client.post(_ask_url(who, asker), data={"reason": "x"}).status_code == 404
+    # A link made for another user, or altered, names no one.
+    assert client.get(_ask_url(person, manager)).status_code == 404
+    assert client.get(_ask_url(person, asker)[:-3] + "AAA").status_code == 404
     assert db.session.scalars(select(ShareRequest)).all() == []
     other_manager = sign_in(app_ctx, make_user(roles=("manager",), agency=home_agency))
-    client.post(f"/people/{person.id}/ask-to-share", data={"reason": "Safeguarding"})
+    client.post(_ask_url(person, asker), data={"reason": "Safeguarding"})
     req = db.session.scalar(select(ShareRequest))
     assert other_manager.get(f"/share-requests/{req.id}").status_code == 404  # not their agency's record
     assert sign_in(app_ctx, asker).get(f"/share-requests/{req.id}").status_code == 403
