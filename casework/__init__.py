@@ -119,6 +119,13 @@ def _register_blueprints(app: Flask) -> None:
     from .views import chronology  # a person's and a case's chronology (issue 14)
 
     app.register_blueprint(chronology.bp)
+    from .views import team, worklists  # work lists and the manager's team page (issue 14)
+
+    app.register_blueprint(worklists.bp)
+    app.register_blueprint(team.bp)
+    from .views import share_requests  # asking another agency to share a record (issue 14)
+
+    app.register_blueprint(share_requests.bp)
 
 
 def _register_operations(app: Flask) -> None:

@@ -65,6 +65,8 @@ class Permission(enum.Enum):
     VIEW_JOBS = "view_jobs"  # the scheduled jobs: schedule, runs, errors (no case data)
     ATTEND_HRDA = "attend_hrda"  # take part in HRDA meetings one's agency is invited to (research, actions)
     OVERSEE_AGENCY = "oversee_agency"  # the home page of a manager: worsened measures, the agency's overdue work
+    MANAGE_TEAM = "manage_team"  # the agency's caseworkers' workload; hand cases from one to another
+    DECIDE_SHARE_REQUESTS = "decide_share_requests"  # accept or decline another agency's request to share
 
 
 P = Permission
@@ -80,7 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     Role.MANAGER: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.VIEW_MEASURES, P.EXCHANGE_DATA, P.VIEW_AUDIT,
-        P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED, P.OVERSEE_AGENCY,
+        P.READ_SEARCH_TERMS, P.SEE_WHO_VIEWED, P.OVERSEE_AGENCY, P.MANAGE_TEAM, P.DECIDE_SHARE_REQUESTS,
     }),
     # No case data: no VIEW_RECORDS, SEARCH_PEOPLE or READ_SEARCH_TERMS.
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT, P.VIEW_JOBS}),

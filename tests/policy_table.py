@@ -14,6 +14,7 @@ To add a route: add `("METHOD", "blueprint.endpoint"): Route(...)`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,23 @@ POLICY: dict[tuple[str, str], Route] = {
     ("GET", "about.privacy"): Route(PUBLIC),
     ("GET", "health.healthz"): Route(PUBLIC, also_ok=frozenset({503})),
     ("GET", "home.index"): Route(SIGNED_IN),
+    ("GET", "worklists.cases"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "worklists.reviews"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "worklists.tasks"): Route(roles("caseworker", "hrda_chair")),
+    ("POST", "worklists.handed_seen"): Route(roles("caseworker", "hrda_chair")),
+    ("GET", "team.index"): Route(roles("manager")),
+    ("GET", "share_requests.ask"): Route(roles("caseworker", "hrda_chair"), also_ok=frozenset({404}),
+                                         args=lambda ctx: {"token": "not-a-reference"}),
+    ("POST", "share_requests.ask"): Route(roles("caseworker", "hrda_chair"), also_ok=frozenset({400, 404}),
+                                          args=lambda ctx: {"token": "not-a-reference"}),
+    ("GET", "share_requests.decide"): Route(roles("manager"), also_ok=frozenset({404}),
+                                            args=lambda ctx: {"request_id": uuid.uuid4()}),
+    ("POST", "share_requests.decide"): Route(roles("manager"), also_ok=frozenset({400, 404}),
+                                             args=lambda ctx: {"request_id": uuid.uuid4()}),
+    ("GET", "team.member"): Route(roles("manager"), also_ok=frozenset({404}),
+                                  args=lambda ctx: {"user_id": ctx.target_user.id}),
+    ("POST", "team.member"): Route(roles("manager"), also_ok=frozenset({400, 404}),
+                                   args=lambda ctx: {"user_id": ctx.target_user.id}),
     # signing in and out
     ("GET", "auth.sign_in"): Route(PUBLIC),
     ("POST", "auth.sign_in"): Route(PUBLIC),

@@ -103,3 +103,13 @@ from .meeting import (
 )
 
 __all__ += ["ActionStatus", "Meeting", "MeetingAction", "MeetingAgency", "MeetingCase", "MeetingState", "Research"]
+
+# work lists: cases handed to another caseworker (issue 14)
+from .handover import CaseHandover
+
+__all__ += ["CaseHandover"]
+
+# asking another agency to share a person's record (issue 14)
+from .share_request import ShareRequest
+
+__all__ += ["ShareRequest"]

@@ -21,7 +21,7 @@ class Share(Base):
     record_kind: Mapped[str] = mapped_column(String(16))  # person, incident, case, referral
     record_id: Mapped[uuid.UUID]
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
-    via: Mapped[str] = mapped_column(String(16))  # referral, hrda_meeting, explicit
+    via: Mapped[str] = mapped_column(String(16))  # referral, hrda_meeting, explicit, request
     reason = Secret(str)
     shared_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     revoked_at: Mapped[dt.datetime | None]

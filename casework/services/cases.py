@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select, true
+from sqlalchemy import Select, exists, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from .. import policy
@@ -315,34 +315,3 @@ def candidate_incidents(case: Case, *, viewer: Any) -> list[Incident]:
                                Incident.id.not_in(linked) if linked else true(),
                                policy.visible_filter(viewer, Incident))
         .order_by(Incident.occurred_on.desc()).limit(200)))
-
-
-def my_open_cases(user: Any) -> list[Case]:
-    """Cases assigned to the user that are not closed, by review date (none last)."""
-    return list(db.session.scalars(
-        select(Case).where(Case.caseworker_id == user.id, Case.status != CaseStatus.CLOSED,
-                           policy.visible_filter(user, Case))
-        .order_by(Case.review_on.is_(None), Case.review_on, Case.created_at)))
-
-
-def reviews_due(user: Any, *, today: dt.date, within_days: int = 7) -> list[Case]:
-    """The user's cases (or their agency's unassigned ones) due for review within `within_days`,
-    overdue ones included, earliest first."""
-    return list(db.session.scalars(
-        select(Case).where(
-            Case.status != CaseStatus.CLOSED, Case.review_on.is_not(None),
-            Case.review_on <= today + dt.timedelta(days=within_days),
-            or_(Case.caseworker_id == user.id,
-                and_(Case.caseworker_id.is_(None), Case.owner_agency_id == user.agency_id)),
-            policy.visible_filter(user, Case))
-        .order_by(Case.review_on)))
-
-
-def tasks_due(user: Any, *, today: dt.date, within_days: int = 7) -> list[CaseTask]:
-    """The user's open tasks due within `within_days` (overdue ones included), earliest first."""
-    return list(db.session.scalars(
-        select(CaseTask).join(Case, Case.id == CaseTask.case_id)
-        .where(CaseTask.owner_id == user.id, CaseTask.done_at.is_(None),
-               CaseTask.due_on <= today + dt.timedelta(days=within_days),
-               policy.visible_filter(user, Case))
-        .order_by(CaseTask.due_on)))

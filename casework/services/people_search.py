@@ -244,3 +244,11 @@ def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25) ->
     if terms.surname and not (terms.date_of_birth or terms.postcode or terms.reference):
         notices = identity.restricted_notices(viewer=viewer, surname=terms.surname)
     return SearchResults(rows=rows, total=total, page=page, size=size, restricted=notices)
+
+
+def name_condition(*, viewer: Any, surname: str, forenames: str | None = None) -> Any:
+    """A condition on `Person` for the people `viewer` may find by this name (through the blind
+    indexes, as `search` does): the same full name when forenames are given, else the same surname.
+    For lists filtered by a person's name (the cases list); SearchError for a name with no letter."""
+    terms = clean_terms(surname=surname, forenames=forenames, date_of_birth=None, postcode=None, reference=None)
+    return _tiers(terms, viewer, crypto.current())[0].within

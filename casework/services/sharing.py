@@ -12,7 +12,7 @@ from ..models import Agency, RestrictedAccess, Share
 from ..models.base import utcnow
 from . import audit
 
-VIA = ("referral", "hrda_meeting", "explicit")
+VIA = ("referral", "hrda_meeting", "explicit", "request")  # request: a share request accepted
 
 
 class SharingError(Exception):

@@ -34,14 +34,14 @@ from ..models import (
     User,
 )
 from ..policy import Permission
-from ..services import assessments, audit, cases, referrals, versioning
+from ..services import assessments, audit, cases, record_lists, referrals, versioning
+from . import list_filters
 from .confirm import confirmed
 from .fields import DateInputField
-from .people import SearchForm, add_section
+from .people import SearchForm, add_section, page_number
 from .record_pages import (
     agency_names,
     form_version,
-    paged,
     stale_page,
     today,
     user_names,
@@ -128,22 +128,24 @@ def _editable(case_id: uuid.UUID) -> Case:
 
 # --- list ----------------------------------------------------------------------------------
 
-CASE_SORTS = {"opened": Case.created_at, "kind": Case.kind, "status": Case.status, "review": Case.review_on}
-
-
 @bp.get("/cases")
 @require(Permission.VIEW_RECORDS)
 def index():  # type: ignore[no-untyped-def]
-    query = cases.visible_cases(current_user)
-    status = request.args.get("status", "")
-    if status in {s.value for s in CaseStatus}:
-        query = query.where(Case.status == CaseStatus(status))
-    if request.args.get("mine") == "yes":
-        query = query.where(Case.caseworker_id == current_user.id)
-    listing = paged(query, sorts=CASE_SORTS, default="-opened")
-    workers = user_names({c.caseworker_id for c in listing.rows})
-    return render_template("cases/index.html", listing=listing, workers=workers, agencies=agency_names(),
-                           status=status, statuses=CaseStatus, today=today())
+    """The cases the user may see, with their people, filtered by the form's values (kept in the address)."""
+    form, filters = list_filters.case_filters()
+    listing, status = None, 200
+    if filters is not None:
+        try:
+            listing = record_lists.find_cases(viewer=current_user, filters=filters, today=today(),
+                                              sort=request.args.get("sort", "-opened"), page=page_number(),
+                                              size=current_app.config["PAGE_SIZE"])
+        except record_lists.FilterError as e:
+            getattr(form, e.field).errors = [str(e)]
+    if listing is None:
+        status = 400
+    workers = user_names({row.case.caseworker_id for row in listing.rows}) if listing else {}
+    return render_template("cases/index.html", form=form, errors=form.error_list(), listing=listing,
+                           workers=workers, agencies=agency_names(), today=today()), status
 
 
 # --- open ----------------------------------------------------------------------------------

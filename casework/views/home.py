@@ -16,8 +16,8 @@ from .. import policy
 from ..auth.guard import signed_in
 from ..models.base import utcnow
 from ..policy import Permission
-from ..services import cases, referral_routes, referrals
 from ..services import oversight as manager
+from ..services import referral_routes, referrals, worklists
 
 bp = Blueprint("home", __name__)
 
@@ -34,11 +34,10 @@ def index():  # type: ignore[no-untyped-def]
     if policy.can(current_user, Permission.VIEW_RECORDS) and (
             policy.can(current_user, Permission.REFER) or policy.can(current_user, Permission.CHAIR_HRDA)):
         day = today()
-        my_cases = cases.my_open_cases(current_user)
         work = {
-            "cases": my_cases,
-            "reviews": cases.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
-            "tasks": cases.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
+            "cases": worklists.open_cases(current_user, today=day),
+            "reviews": worklists.reviews_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
+            "tasks": worklists.tasks_due(current_user, today=day, within_days=DUE_WITHIN_DAYS),
             "awaiting": referrals.awaiting_decision(current_user),
             "sent": referrals.awaiting_from(current_user),
             "decisions": referrals.recent_decisions(
@@ -46,7 +45,6 @@ def index():  # type: ignore[no-untyped-def]
             "today": day, "agencies": agency_names(),
             "can_refer": policy.can(current_user, Permission.REFER),
         }
-        work["names"] = user_names({c.caseworker_id for c in work["reviews"]})
         work["overdue"] = {r.id for r in work["awaiting"] + work["sent"]
                            if referral_routes.is_overdue(r, today=day)}
     oversight = None

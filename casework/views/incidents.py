@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, RadioField, SelectField
 
 from .. import policy
@@ -31,7 +31,8 @@ from ..db import db
 from ..forms import Form, choices
 from ..models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
 from ..policy import Permission
-from ..services import audit, incidents, localities, versioning
+from ..services import audit, incidents, localities, record_lists, versioning
+from . import list_filters
 from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 from .people import MultiCheckbox, agency_names, page_number, stale_page
@@ -41,12 +42,6 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 navigation.add("Incidents", "incidents.index", Permission.VIEW_RECORDS, order=20)
 
 FACTORS = [("alcohol", "Alcohol"), ("drugs", "Drugs"), ("mental_health", "Mental health")]
-SORTS = {
-    "date": (Incident.occurred_on.asc(), Incident.id),
-    "-date": (Incident.occurred_on.desc(), Incident.id),
-    "category": (Incident.category.asc(), Incident.occurred_on.desc(), Incident.id),
-    "-category": (Incident.category.desc(), Incident.occurred_on.desc(), Incident.id),
-}
 
 
 class IncidentForm(Form):
@@ -135,18 +130,20 @@ def _editable(incident_id: uuid.UUID) -> Incident:
 @bp.get("")
 @require(Permission.VIEW_RECORDS)
 def index():  # type: ignore[no-untyped-def]
-    """The incidents the user may see, sorted and paginated on the server."""
-    sort = request.args.get("sort", "-date")
-    sort = sort if sort in SORTS else "-date"
-    size = current_app.config["PAGE_SIZE"]
-    visible = policy.visible_filter(current_user, Incident)
-    total = db.session.scalar(select(func.count()).select_from(Incident).where(visible)) or 0
-    pages = max(1, -(-total // size))
-    page = min(page_number(), pages)
-    rows = list(db.session.scalars(select(Incident).where(visible).order_by(*SORTS[sort])
-                                   .limit(size).offset((page - 1) * size)))
-    return render_template("incidents/index.html", rows=rows, total=total, page=page, pages=pages, sort=sort,
-                           agencies=agency_names(), can_create=policy.can(current_user, Permission.EDIT_RECORDS))
+    """The incidents the user may see, filtered by the form's values (kept in the address), sorted
+    and paginated on the server."""
+    form, filters = list_filters.incident_filters()
+    listing = None
+    if filters is not None:
+        try:
+            listing = record_lists.find_incidents(viewer=current_user, filters=filters,
+                                                  sort=request.args.get("sort", "-date"), page=page_number(),
+                                                  size=current_app.config["PAGE_SIZE"])
+        except record_lists.FilterError as e:
+            getattr(form, e.field).errors = [str(e)]
+    return render_template("incidents/index.html", form=form, errors=form.error_list(), listing=listing,
+                           agencies=agency_names(),
+                           can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 200 if listing else 400
 
 
 def _form_page(template: str, form: IncidentForm, status: int, **context: Any):  # type: ignore[no-untyped-def]

@@ -114,7 +114,9 @@ def test_another_agencys_person_cannot_be_added_until_shared(world):
     db.session.commit()
     assert world.post(f"/incidents/{incident.id}/people/{theirs.id}", {"role": "victim"}).status_code == 404
     _s, soup = world.page(f"/incidents/{incident.id}/people?surname=elsewhere")
-    assert "Known to Dorset Council" in text_of(soup) and not soup.select("tbody a.govuk-link")
+    assert "Known to Dorset Council" in text_of(soup)
+    # No link to the record or to adding them: only the way to ask the owner to share it.
+    assert [a["href"].startswith("/share-requests/new/") for a in soup.select("tbody a.govuk-link")] == [True]
 
 
 def test_another_agencys_incident_is_not_found(world):

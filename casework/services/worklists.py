@@ -1,0 +1,122 @@
+"""A user's work lists: their open cases, the reviews and the tasks falling to them, each naming the
+people it is about (as the user may see them: `services.person_names`), paged. A page costs the same
+few queries whatever its length: the page, its count, and one query for the people of all its cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from .. import policy
+from ..db import db
+from ..models import Case, CasePerson, CaseStatus, CaseTask, Person
+from . import person_names
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    people: list[person_names.PersonName]
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: CaseTask
+    people: list[person_names.PersonName]
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def people_of_cases(case_ids: Iterable[uuid.UUID], *, viewer: Any) -> dict[uuid.UUID, list[person_names.PersonName]]:
+    """What `viewer` is shown of each case's people, by case id, in two queries for all the cases (a
+    merged record shows as the record it was merged into is not followed: the link names who was linked)."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return {}
+    links = list(db.session.execute(
+        select(CasePerson.case_id, Person).join(Person, Person.id == CasePerson.person_id)
+        .where(CasePerson.case_id.in_(ids)).order_by(CasePerson.created_at, CasePerson.id)))
+    shown = person_names.many_for_viewer(viewer, (person for _, person in links))
+    found: dict[uuid.UUID, list[person_names.PersonName]] = defaultdict(list)
+    for case_id, person in links:
+        found[case_id].append(shown[person.id])
+    return {case_id: found.get(case_id, []) for case_id in ids}
+
+
+def _page(query: Select[Any], *, page: int, size: int) -> tuple[list[Any], int, int, int]:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, math.ceil(total / size))
+    page = min(max(1, page), pages)
+    rows = list(db.session.scalars(query.limit(size).offset((page - 1) * size)))
+    return rows, total, page, pages
+
+
+def overdue_first(column: Any, today: dt.date) -> list[Any]:
+    """Overdue dates first (the longest overdue at the top), then the rest by date, none last."""
+    return [case((column < today, 0), (column.is_(None), 2), else_=1), column]
+
+
+def open_cases(user: Any, *, today: dt.date, page: int = 1, size: int = PAGE_SIZE) -> WorkPage:
+    """The user's cases that are not closed, with their people: overdue reviews first, then by review
+    date, cases with no review date last."""
+    query = (select(Case).where(Case.caseworker_id == user.id, Case.status != CaseStatus.CLOSED,
+                                policy.visible_filter(user, Case))
+             .order_by(*overdue_first(Case.review_on, today), Case.created_at, Case.id))
+    cases, total, page, pages = _page(query, page=page, size=size)
+    people = people_of_cases((c.id for c in cases), viewer=user)
+    rows = [CaseRow(case=c, people=people[c.id], overdue=c.review_on is not None and c.review_on < today)
+            for c in cases]
+    return WorkPage(rows=rows, total=total, page=page, pages=pages)
+
+
+def reviews_due(user: Any, *, today: dt.date, within_days: int, page: int = 1,
+                size: int = PAGE_SIZE) -> WorkPage:
+    """The user's cases (and their agency's unassigned ones) due for review within `within_days`,
+    overdue ones included, earliest first, with their people."""
+    query = (select(Case).where(
+        Case.status != CaseStatus.CLOSED, Case.review_on.is_not(None),
+        Case.review_on <= today + dt.timedelta(days=within_days),
+        or_(Case.caseworker_id == user.id,
+            and_(Case.caseworker_id.is_(None), Case.owner_agency_id == user.agency_id)),
+        policy.visible_filter(user, Case)).order_by(Case.review_on, Case.created_at, Case.id))
+    cases, total, page, pages = _page(query, page=page, size=size)
+    people = people_of_cases((c.id for c in cases), viewer=user)
+    rows = [CaseRow(case=c, people=people[c.id], overdue=c.review_on is not None and c.review_on < today)
+            for c in cases]
+    return WorkPage(rows=rows, total=total, page=page, pages=pages)
+
+
+def tasks_due(user: Any, *, today: dt.date, within_days: int, page: int = 1, size: int = PAGE_SIZE) -> WorkPage:
+    """The user's open tasks due within `within_days` (overdue ones included), earliest first, each
+    with the people of its case."""
+    query = (select(CaseTask).join(Case, Case.id == CaseTask.case_id)
+             .where(CaseTask.owner_id == user.id, CaseTask.done_at.is_(None),
+                    CaseTask.due_on <= today + dt.timedelta(days=within_days),
+                    policy.visible_filter(user, Case))
+             .order_by(CaseTask.due_on, CaseTask.created_at, CaseTask.id))
+    tasks, total, page, pages = _page(query, page=page, size=size)
+    people = people_of_cases((t.case_id for t in tasks), viewer=user)
+    rows = [TaskRow(task=t, people=people[t.case_id], overdue=t.due_on < today) for t in tasks]
+    return WorkPage(rows=rows, total=total, page=page, pages=pages)
