@@ -6,6 +6,7 @@ Each new page is checked with axe and at 320 CSS pixels (no sideways scrolling).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -143,7 +144,7 @@ def test_asking_another_agency_to_share_a_record_through_the_pages(browser, live
     from tests.factories import AgencyFactory, PersonFactory
     from tests.fixtures_auth import PASSWORD, make_user
 
-    stamp = f"{dt.datetime.now().timestamp()}"
+    stamp = uuid.uuid4().hex[:6]
     with live_server.app.app_context():
         asking, owning = AgencyFactory(name=f"Asking Agency {stamp}"), AgencyFactory(name=f"Owning Agency {stamp}")
         asker = make_user(agency=asking)
