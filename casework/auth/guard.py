@@ -67,18 +67,23 @@ def access_of(app: Flask, endpoint: str) -> Access | None:
     return getattr(view, ACCESS_ATTR, None)
 
 
-def visible_or_404(model: type, record_id: uuid.UUID | str, *, merged: bool = False) -> Any:
+def visible_or_404(model: type, record_id: uuid.UUID | str) -> Any:
     """The record, when the signed-in user may see it; otherwise 404 (and the refusal audited).
-    A record merged into another answers 404 as one that does not exist, unless `merged` (its own
-    page, which sends the user on to the survivor only when they may see it): nothing may be added
-    to a stub, and whether it exists must not show."""
+    A record merged into another the user may not see answers 404 as one that does not exist: that
+    it exists must not show, nor may anything be added to it (a merged record whose survivor they
+    see is theirs to be told about: its page sends them on, a form refuses it naming why)."""
     try:
         record_id = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
     except ValueError:
         abort(404)
     record = db.session.get(model, record_id)
-    if record is None or (not merged and getattr(record, "merged_into_id", None) is not None):
+    if record is None:
         abort(404)
+    survivor_id = getattr(record, "merged_into_id", None)
+    if survivor_id is not None:
+        survivor = db.session.get(model, survivor_id)
+        if survivor is None or not policy.can_view(current_user, survivor):
+            abort(404)
     if not policy.can_view(current_user, record):
         audit.record("access.refused", record=record, details={"reason": "record not visible"})
         abort(404)

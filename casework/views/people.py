@@ -253,7 +253,7 @@ def _show(person: Person, *, reveal: bool = False):  # type: ignore[no-untyped-d
 @bp.get("/<uuid:person_id>")
 @require(Permission.VIEW_RECORDS)
 def show(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _show(visible_or_404(Person, person_id, merged=True))
+    return _show(visible_or_404(Person, person_id))
 
 
 class RevealForm(Form):

@@ -18,6 +18,7 @@ from tests.browser.test_caseworker_journey import (  # noqa: F401  (journey_setu
     _fill_date,
     _record_incident,
     _sign_in,
+    choose_service,
     journey_setup,
 )
 from tests.browser.test_hrda_journey import _as, hrda_world  # noqa: F401  (hrda_world is a fixture)
@@ -33,12 +34,20 @@ CHART_LABELS = """() => [...document.querySelectorAll('main svg[role=img]')]
     (t) => parseFloat(t.getAttribute('font-size')) * svg.getScreenCTM().a))"""
 
 
+# The innermost elements reaching past the window's right edge: what a failure names.
+WIDEST = """() => [...document.querySelectorAll('main *')]
+  .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+    && ![...e.children].some((c) => c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+  .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}: ${e.textContent.trim().slice(0, 60)}`)"""
+
+
 def check(page, visited: list[str]) -> None:  # type: ignore[no-untyped-def]
     """The page as it is now: at 320 pixels no sideways scrolling, every chart label 14 pixels or more,
     no axe violation; at 1280 no axe violation."""
     page.set_viewport_size({"width": NARROW, "height": 800})
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= NARROW, f"{page.url} is {width} pixels wide at {NARROW}"
+    wide = page.evaluate(WIDEST) if width > NARROW else []
+    assert width <= NARROW, f"{page.url} is {width} pixels wide at {NARROW}: {wide}"
     small = [round(size, 1) for size in page.evaluate(CHART_LABELS) if size < 14]
     assert not small, f"{page.url}: chart labels of {small} pixels at {NARROW}"
     _axe(page)
@@ -80,7 +89,7 @@ def test_a_caseworkers_pages_reflow_at_320_pixels(page, journey_setup):  # noqa:
     check(page, seen)  # the checklist's result
     page.click("#proposal a")
     check(page, seen)  # the referral form
-    page.select_option("#receiving_agency", label=hrda_name)
+    choose_service(page, hrda_name)
     page.check("input[name=consent][value=given]")
     page.check("input[name=children_in_household][value=yes]")
     page.click("main button:has-text('Make the referral')")
