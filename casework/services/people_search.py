@@ -251,4 +251,4 @@ def name_condition(*, viewer: Any, surname: str, forenames: str | None = None) -
     indexes, as `search` does): the same full name when forenames are given, else the same surname.
     For lists filtered by a person's name (the cases list); SearchError for a name with no letter."""
     terms = clean_terms(surname=surname, forenames=forenames, date_of_birth=None, postcode=None, reference=None)
-    return _tiers(terms, viewer, crypto.current())[0].within
+    return _tiers(terms, viewer, crypto.current())[0].condition

@@ -57,7 +57,7 @@ def test_an_admin_routes_hrda_and_a_caseworkers_referral_reaches_the_chair(brows
     worker.click("a:has-text('Make a referral')")
     worker.check("input[name=type][value=hrda]")
     worker.click("main button:has-text('Continue')")
-    worker.wait_for_selector("h1:has-text('Make a HRDA referral')")
+    worker.wait_for_selector("h1:has-text('Make an HRDA referral')")
     choose_service(worker, w["council"])
     worker.check("input[name=consent][value=given]")
     worker.check("input[name=criteria][value=professional_judgement]")

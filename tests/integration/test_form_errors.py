@@ -18,7 +18,7 @@ from casework.measures.periods import today_in_london
 from casework.models import AgencyKind, CaseKind, ReferralStatus, ReferralType
 from casework.services import cases, meeting_records, meetings
 from tests.conftest import Page
-from tests.factories import AgencyFactory, IncidentFactory, PersonFactory, ReferralFactory
+from tests.factories import AgencyFactory, IncidentFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 INPUTS = ("input", "select", "textarea")
@@ -59,8 +59,12 @@ def world(app_ctx):
     worker = make_user(agency=police)
     chair = make_user(roles=("hrda_chair",), agency=team)
     admin = make_user(roles=("admin",), agency=police)
-    person = PersonFactory(owner_agency_id=police.id, forenames="Lisa", surname="Price")
+    person = victim(PersonFactory(owner_agency_id=police.id, forenames="Lisa", surname="Price"))
     incident = IncidentFactory(owner_agency_id=police.id)
+    second = AgencyFactory(name="Second service", kind=AgencyKind.OTHER)
+    for kind in ("idva", "hrda", "mappa"):  # two services each: the receiving service is a question
+        routed(kind, team)
+        routed(kind, second)
     submitted = ReferralFactory(person_id=person.id, owner_agency_id=team.id, receiving_agency_id=police.id,
                                 type=ReferralType.IDVA, referred_on=today)
     programme = ReferralFactory(person_id=PersonFactory(owner_agency_id=police.id).id, owner_agency_id=police.id,
@@ -124,18 +128,18 @@ FORMS: dict[str, tuple[str, Callable[[World], str], dict[str, str], list[str]]] 
     "person edited": ("worker", lambda w: f"/people/{w.ids['person']}/edit", _date("date_of_birth", "1", "", "1990"),
                       ["Enter the person's surname", "Date of birth must include a month"]),
     "IDVA referral": ("worker", lambda w: f"/people/{w.ids['person']}/referrals/new", {"type": "idva"},
-                      ["Select the agency receiving the referral", "Select whether the person gave consent"]),
+                      ["Select the service receiving the IDVA referral", "Select whether the person gave consent"]),
     "IDVA referral refused": ("worker", lambda w: f"/people/{w.ids['person']}/referrals/new",
                               {"type": "idva", "consent": "refused"},
-                              ["Select the agency receiving the referral",
+                              ["Select the service receiving the IDVA referral",
                                "Enter the lawful basis for sharing without consent"]),
     "HRDA referral": ("worker", lambda w: f"/people/{w.ids['person']}/referrals/new", {"type": "hrda",
                                                                                        "dash_score": "many"},
-                      ["Select the agency receiving the referral", "Select whether the person gave consent",
+                      ["Select the service receiving the HRDA referral", "Select whether the person gave consent",
                        "The DASH score must be a whole number",
                        "Select whether there are children in the household"]),
     "MAPPA referral": ("worker", lambda w: f"/people/{w.ids['person']}/referrals/new", {"type": "mappa"},
-                       ["Select the agency receiving the referral", "Select whether the person gave consent",
+                       ["Select the service receiving the MAPPA referral", "Select whether the person gave consent",
                         "Select the MAPPA category (1, 2 or 3)", "Select the MAPPA level (1, 2 or 3)"]),
     "decision": ("worker", lambda w: f"/referrals/{w.ids['submitted']}/decision", {},
                  ["Select whether you accept or decline the referral"]),
