@@ -78,12 +78,23 @@ def index():  # type: ignore[no-untyped-def]
         "position": e.position, "at": e.at, "user": people.get(e.user_id, "—") if e.user_id else "—",
         "action": e.action, "record": f"{e.record_kind} {e.record_id}" if e.record_id else (e.record_kind or ""),
         "details": _details(e.details), "terms": (e.terms if show_terms else "hidden") if e.terms_sealed else "",
+        "terms_label": terms_label(e.action),
         "results": e.result_count, "address": e.client_address or "",
     } for e in entries]
     pages = max(1, -(-total // size))
     query = {k: v for k, v in args.items() if k != "page" and v}
     return render_template("audit/index.html", rows=rows, total=total, page=page, pages=pages, query=query,
                            errors=errors, args=args), (400 if errors else 200)
+
+
+def terms_label(action: str) -> str:
+    """What the sealed words of an entry are: a search's terms, or the reason a person gave (for
+    recovering a restricted record, or erasing one)."""
+    if action == "restriction.recovered":
+        return "Reason for recovery"
+    if action.endswith(".erase"):
+        return "Reason for erasure"
+    return "Search terms"
 
 
 def _details(raw: str | None) -> str:

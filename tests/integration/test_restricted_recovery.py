@@ -107,6 +107,9 @@ def test_the_owning_agency_recovers_a_record_nobody_can_manage_and_managers_see_
     audit_page = Page(sign_in(app_ctx, world["manager"]).get(f"/audit?record={person.id}"))
     assert "restriction.recovered" in audit_page.text
     assert "PC Owner has left; the case is mine now" in audit_page.text
+    cell = next(td for td in audit_page.select("td") if "PC Owner has left" in td.text)
+    assert cell.text.strip().startswith("Reason for recovery:"), "a reason is not a search's terms"
+    assert "Words entered" in [th.text for th in audit_page.select("th")]
 
 
 def test_a_restricted_case_is_recovered_the_same_way(app_ctx, world):

@@ -139,6 +139,7 @@ def test_audit_page_filters_by_user_and_shows_search_terms_to_managers_only(app_
     manager = sign_in(app_ctx, make_user(roles=("manager",), agency=agency))
     page = Page(manager.get("/audit?user=worker@example.org"))
     assert page.status_code == 200 and "Pemberton" in page.text and "1 entries" in page.text
+    assert "Search terms: Pemberton" in " ".join(page.select_one("tbody").text.split())
     everyone = Page(manager.get("/audit"))
     assert "sign_in" not in [td.text for td in everyone.select("td")], "another agency's entries"
     admin = sign_in(app_ctx, make_user(roles=("admin",), agency=agency))
