@@ -150,4 +150,4 @@ def size_text(size: int) -> str:
         return f"{size} bytes"
     if size < 1_000_000:
         return f"{round(size / 1000)} KB"
-    return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000:.1f}".removesuffix(".0") + " MB"

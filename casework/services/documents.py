@@ -52,7 +52,7 @@ def max_bytes() -> int:
 
 
 def too_large_message() -> str:
-    return f"The selected file must be smaller than {size_text(max_bytes())}"
+    return f"The selected file must be {size_text(max_bytes())} or smaller"
 
 
 def kind_of_record(record: Any) -> str:

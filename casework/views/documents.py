@@ -45,7 +45,9 @@ from .confirm import confirm_page, confirmed
 from .fields import DateInputField
 
 bp = Blueprint("documents", __name__)
-FORM_ROOM = 64 * 1024  # the title, the date and the CSRF token besides the file
+FORM_ROOM = 64 * 1024  # the title, the date, the CSRF token and the parts' headers besides the file
+# (The fields themselves keep the app's MAX_FORM_MEMORY_SIZE: werkzeug counts its read-ahead buffer
+# against it, so it must stay well above the 64 KiB it reads at a time.)
 DOWNLOAD_CSP = "sandbox; default-src 'none'"
 
 
@@ -147,7 +149,6 @@ def _receive_upload() -> str | None:
     message to show when the body is too large, else None."""
     real = request._get_current_object()  # type: ignore[attr-defined]
     real.max_content_length = documents.max_bytes() + FORM_ROOM
-    real.max_form_memory_size = FORM_ROOM
     folder = current_app.config.get("DOCUMENT_SPOOL_DIR")
     real._get_file_stream = lambda *args, **kwargs: crypto.EphemeralSpool(folder)
     try:

@@ -105,10 +105,10 @@ def test_a_file_over_the_limit_gets_a_page_saying_so_not_a_bare_413(caseworker_c
     response = _post(caseworker_client, case.id, PDF + bytes(300_000))
     assert response.status_code == 413
     text = response.get_data(as_text=True)
-    assert "The selected file must be smaller than 100 KB" in text and "govuk-error-summary" in text
+    assert "The selected file must be 100 KB or smaller" in text and "govuk-error-summary" in text
     # Under the route's limit but over the form's room, refused by the service's own check.
     response = _post(caseworker_client, case.id, PDF + bytes(120_000))
-    assert response.status_code == 400 and "must be smaller than 100 KB" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "must be 100 KB or smaller" in response.get_data(as_text=True)
     assert db.session.scalar(select(Document).where(Document.record_id == case.id)) is None
 
 
