@@ -177,6 +177,7 @@ class Listed:
     added_by: str | None
     added_at: dt.datetime
     record_kind: str
+    record_id: uuid.UUID
 
 
 def of_records(record_kind: str, record_ids: Iterable[uuid.UUID]) -> list[Listed]:
@@ -192,7 +193,8 @@ def of_records(record_kind: str, record_ids: Iterable[uuid.UUID]) -> list[Listed
         .order_by(Document.document_date.desc(), Document.created_at.desc())).all()
     return [Listed(id=d.id, title=d.title or "", document_date=d.document_date,
                    kind=KINDS[d.media_type].label if d.media_type in KINDS else d.media_type,
-                   size=size_text(d.size), added_by=name, added_at=d.created_at, record_kind=d.record_kind)
+                   size=size_text(d.size), added_by=name, added_at=d.created_at, record_kind=d.record_kind,
+                   record_id=d.record_id)
             for d, name in rows]
 
 

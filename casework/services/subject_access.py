@@ -145,6 +145,7 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
     # Other people on the same incidents and cases: their role, never who they are.
     others = db.session.execute(select(Party.incident_id, Party.role).where(
         Party.incident_id.in_(incident_ids), Party.person_id.not_in(person_ids))).all() if incident_ids else []
+    held_documents = _documents(person_ids, incident_ids, case_ids)
     doc = {
         "format": FORMAT,
         "generated_at": _plain(utcnow()),
@@ -160,9 +161,10 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
         "cases": [row_document(c) for c in cases],
         "held_with_the_cases": _rows_referring(Case.__table__, case_ids, person_ids,
                                                skip=frozenset({"case_person"})),  # type: ignore[arg-type]
-        "documents": _documents(person_ids, incident_ids, case_ids),
+        "documents": held_documents,
         "shares": _shares("person", person_ids) + _shares("incident", incident_ids) + _shares("case", case_ids),
-        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids}),
+        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids,
+                         "document": [uuid.UUID(d["id"]) for d in held_documents]}),
     }
     audit.record("person.subject_access", user=by, record=person,
                  details={"counts": {"incidents": len(incidents), "cases": len(cases),

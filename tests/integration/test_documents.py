@@ -184,7 +184,11 @@ def test_erasing_a_person_deletes_their_documents_and_subject_access_lists_them(
     person = PersonFactory()
     referral = ReferralFactory(person_id=person.id)
     on_person, on_referral = _added(person, b"Letter to the person\n", user), _added(referral, b"Referral form\n", user)
-    listed = subject_access.document(person_id=person.id)["documents"]
+    db.session.commit()
+    held = subject_access.document(person_id=person.id)
+    listed = held["documents"]
+    assert {(a["action"], a["record_id"]) for a in held["audit"]} >= {
+        ("document.add", str(on_person.id)), ("document.add", str(on_referral.id))}
     assert {(d["id"], d["title"], d["media_type"]) for d in listed} == {
         (str(on_person.id), "Letter", "text/plain"), (str(on_referral.id), "Letter", "text/plain")}
     removed = retention.erase(kind="person", record_id=person.id, cause="request", reason="Asked")
