@@ -196,3 +196,28 @@ def test_erasing_a_person_deletes_their_documents_and_subject_access_lists_them(
     assert db.session.scalar(select(Document).where(Document.id.in_([on_person.id, on_referral.id]))) is None
     assert db.session.scalar(select(DocumentChunk).where(
         DocumentChunk.document_id.in_([on_person.id, on_referral.id]))) is None
+
+
+def test_an_hrda_meeting_case_takes_documents_from_those_taking_part_only(caseworker_client, home_agency, app_ctx):
+    from casework.models import Meeting, MeetingAgency, MeetingCase
+
+    meeting = Meeting(agency_id=home_agency.id, starts_at=dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC), place="Room 1")
+    meeting.invited = [MeetingAgency(agency_id=home_agency.id)]
+    referral = ReferralFactory(person_id=PersonFactory(owner_agency_id=home_agency.id).id,
+                               owner_agency_id=home_agency.id, status="accepted")
+    db.session.add(meeting)
+    db.session.flush()
+    item = MeetingCase(meeting_id=meeting.id, referral_id=referral.id, position=1)
+    db.session.add(item)
+    db.session.commit()
+    url = f"/meeting-cases/{item.id}/documents/new"
+    response = caseworker_client.post(url, content_type="multipart/form-data", data={
+        "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(100)), "door.jpg"), "title": "Photograph of the door",
+        "document_date-day": "1", "document_date-month": "2", "document_date-year": "2026"})
+    assert response.status_code == 302 and response.location.endswith(f"#case-{item.id.hex}")
+    document = db.session.scalar(select(Document).where(Document.record_id == item.id))
+    assert (document.record_kind, document.media_type, document.filename) == ("meeting_case", "image/png", "door.png")
+    assert "Photograph of the door" in caseworker_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    outsider = sign_in(app_ctx, make_user(roles=("caseworker",), agency=AgencyFactory()))
+    assert outsider.get(url).status_code == 404
+    assert outsider.get(f"/documents/{document.id}").status_code == 404
