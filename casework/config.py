@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     # that takes uploaded documents sets its own, larger limit for its requests alone (README).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    # The largest document kept with a record, in bytes (its upload route alone takes a body this
+    # large; docs/documents.md), and the folder an upload is received into (encrypted under a
+    # key of its own while it is checked; unset: the system's temporary folder).
+    "DOCUMENT_MAX_BYTES": 25_000_000,
+    "DOCUMENT_SPOOL_DIR": None,
     # From this many bytes of CSV, an import is checked in a process of its own while it is written
     # (casework.exchange.apart); below, it is checked before anything is written.
     "IMPORT_CHECK_APART_BYTES": 16 * 1024 * 1024,
@@ -85,6 +90,7 @@ DEMO_PARTNERSHIP_NAME = "Dorset Community Safety Partnership"
 # fail later, on some request, far from its cause.
 NUMERIC_RANGES: dict[str, tuple[int, int | None]] = {
     "PROXY_COUNT": (0, 10),
+    "DOCUMENT_MAX_BYTES": (1, 1 << 31),
     "SQLITE_BUSY_TIMEOUT_MS": (0, None),
     "DASH_HIGH_FROM": (1, 24),  # the DASH checklist has 24 questions
     "DASH_MEDIUM_FROM": (1, 24),

@@ -336,3 +336,28 @@ def _own_person(ctx: Any, name: str) -> dict[str, Any]:
     import uuid
 
     return {name: ctx.record_id("person", "own") if hasattr(ctx, "record_id") else uuid.uuid4()}
+
+
+# --- documents kept with a record (issue 16) ---
+def _meeting_case(ctx: Any) -> dict[str, Any]:
+    return {"meeting_case_id": _meeting(ctx, case=True)["case_id"]}
+
+
+def _no_document(ctx: Any) -> dict[str, Any]:
+    import uuid
+
+    return {"document_id": uuid.uuid4()}  # (tests/integration/test_documents.py: a real one, and another agency's)
+
+
+POLICY.update({
+    **{(method, f"documents.new_for_{kind}"): Route(roles("caseworker", "hrda_chair"), record=kind)
+       for method in ("GET", "POST") for kind in ("person", "case", "incident", "referral")},
+    ("GET", "documents.new_for_meeting_case"): Route(roles("caseworker", "hrda_chair"), args=_meeting_case),
+    ("POST", "documents.new_for_meeting_case"): Route(roles("caseworker", "hrda_chair"), args=_meeting_case),
+    ("GET", "documents.download"): Route(roles("caseworker", "hrda_chair", "manager"), args=_no_document,
+                                         also_ok=frozenset({404})),
+    ("GET", "documents.delete"): Route(roles("caseworker", "hrda_chair", "manager"), args=_no_document,
+                                       also_ok=frozenset({404})),
+    ("POST", "documents.delete"): Route(roles("caseworker", "hrda_chair", "manager"), args=_no_document,
+                                        also_ok=frozenset({400, 404})),
+})

@@ -113,3 +113,8 @@ __all__ += ["CaseHandover"]
 from .share_request import ShareRequest
 
 __all__ += ["ShareRequest"]
+
+# documents kept with a record (issue 16)
+from .document import Document, DocumentChunk
+
+__all__ += ["Document", "DocumentChunk"]

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 
 from .. import policy
 from ..db import db
@@ -32,6 +32,7 @@ from ..models import (
     CaseNote,
     CasePerson,
     CaseTask,
+    Document,
     Incident,
     Party,
     Person,
@@ -55,6 +56,7 @@ KINDS: dict[str, str] = {
     "task": "Tasks",
     "restriction": "Restrictions",
     "merge": "Merges",
+    "document": "Documents",
 }
 PAGE_SIZE = 25
 
@@ -257,7 +259,8 @@ def _tasks(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
 
 # The encrypted value each kind of `Item.sealed` names.
 SEALED: dict[str, tuple[type, str]] = {"note": (CaseNote, "text"), "task": (CaseTask, "title"),
-                                      "decision": (Referral, "decision_reason"), "action": (MeetingAction, "text")}
+                                      "decision": (Referral, "decision_reason"), "action": (MeetingAction, "text"),
+                                      "document": (Document, "title")}
 
 
 def _unseal(items: list[Item]) -> list[Item]:
@@ -299,10 +302,27 @@ def _merges(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
                  link=("person", row.record_id), key=str(row.id)) for row in rows]
 
 
+def _documents(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
+    """"Document added" for the documents kept with the person (or the case), and with the cases and
+    referrals in scope the viewer may see; the title shows as the item's text."""
+    own = ("case", scope.case_id) if scope.case_id is not None else ("person", scope.person_id)
+    where = [Document.record_kind == own[0], Document.record_id == own[1]]
+    conditions = [and_(*where), and_(Document.record_kind == "referral",
+                                     Document.record_id.in_(scope.visible_referral_ids))]
+    if scope.case_id is None:
+        conditions.append(and_(Document.record_kind == "case", Document.record_id.in_(scope.visible_case_ids)))
+    rows = db.session.execute(select(Document.id, Document.created_at, Document.added_by_id, Document.record_kind,
+                                     Document.record_id).where(or_(*conditions)))
+    return [Item(kind="document", at=row.created_at, on=_local_day(row.created_at),
+                 title=f"Document added to the {row.record_kind} by {users.get(row.added_by_id, 'someone')}",
+                 link=(row.record_kind, row.record_id), key=str(row.id), sealed=("document", row.id))
+            for row in rows]
+
+
 def _build(scope: _Scope, *, kinds: frozenset[str], page: int, size: int) -> Chronology:
     scope.names = {i: n for i, n in db.session.execute(select(Agency.id, Agency.name))}
     users: dict[uuid.UUID, str] = {}
-    if kinds & {"note", "task", "restriction", "merge"}:
+    if kinds & {"note", "task", "restriction", "merge", "document"}:
         # The names of who wrote, owns or did something, in one query whatever the number of items
         # (a user's name is no case data; the partnership has hundreds of users, not millions).
         users = {i: n for i, n in db.session.execute(select(User.id, User.name))}
@@ -315,6 +335,7 @@ def _build(scope: _Scope, *, kinds: frozenset[str], page: int, size: int) -> Chr
         "task": lambda: _tasks(scope, users),
         "restriction": lambda: _restrictions(scope, users),
         "merge": lambda: _merges(scope, users),
+        "document": lambda: _documents(scope, users),
     }
     items: list[Item] = []
     for kind in KINDS:

@@ -9,7 +9,9 @@ referrals, dates, categories, flags) and removes what identifies or describes a 
 - a person's blind indexes are removed, so no search finds them again;
 - unencrypted free text about a person (`PLAIN_PERSONAL`) is cleared;
 - the reasons given when it was shared, and the reminders about it, go;
-- a person's merged duplicates are erased with them.
+- a person's merged duplicates are erased with them;
+- the documents kept with the record (for a person, with their referrals and the HRDA meeting
+  cases of those too) are deleted, their bytes with them.
 
 An `Erasure` row and an audit entry record what was removed: the kinds, ids and field names,
 never the values. Erasure cannot be undone (database backups still hold the data until they
@@ -44,6 +46,7 @@ from ..models import (
     CaseStatus,
     Erasure,
     Incident,
+    MeetingCase,
     Party,
     Person,
     Referral,
@@ -51,7 +54,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.person import INDEX_FIELDS
-from . import audit, reminders
+from . import audit, documents, reminders
 from .keys import sealed_columns
 
 ERASED = "(erased)"  # what a required personal field holds once erased
@@ -143,8 +146,23 @@ def _erase_rows(table: Table, where: Any, removed: Removed, *, extra: dict[str, 
     return ids
 
 
+def _erase_documents(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
+    """The documents kept with the record go, bytes and all; a person's go with those kept with
+    their referrals and the HRDA meeting cases of those."""
+    gone = documents.erase_for(kind, [record_id])
+    if kind == "person":
+        referral_ids = list(db.session.scalars(select(Referral.id).where(Referral.person_id == record_id)))
+        gone += documents.erase_for("referral", referral_ids)
+        if referral_ids:
+            gone += documents.erase_for("meeting_case", db.session.scalars(
+                select(MeetingCase.id).where(MeetingCase.referral_id.in_(referral_ids))))
+    if gone:
+        removed.rows["document (deleted)"] = removed.rows.get("document (deleted)", 0) + gone
+
+
 def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     model = RECORDS[kind]
+    _erase_documents(kind, record_id, removed)
     table: Table = model.__table__  # type: ignore[attr-defined]
     extra: dict[str, Any] = {}
     if kind == "person":

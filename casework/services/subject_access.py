@@ -3,7 +3,7 @@
 The document gathers the person's record and their merged duplicates; every row with a
 foreign key to them (parties, case memberships, referrals, assessments and any later kind);
 the incidents they are party to and the cases they are on, with those records' own rows
-(notes, tasks...); the reasons the records were shared; and the audit trail of every view and
+(notes, tasks...); the documents kept with any of these (what each is, not its bytes); the reasons the records were shared; and the audit trail of every view and
 change of any of these records, with the user and agency. Other people on the same incidents
 and cases appear only as their role (before disclosure the controller still reviews third
 parties' information in notes and reasons, as the law requires).
@@ -30,13 +30,15 @@ from ..models import (
     CasePerson,
     Erasure,
     Incident,
+    MeetingCase,
     Party,
     Person,
+    Referral,
     Share,
     User,
 )
 from ..models.base import utcnow
-from . import audit
+from . import audit, documents
 from .retention import INDEX_COLUMNS, _children
 
 FORMAT = "casework-subject-access/1"
@@ -143,6 +145,7 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
     # Other people on the same incidents and cases: their role, never who they are.
     others = db.session.execute(select(Party.incident_id, Party.role).where(
         Party.incident_id.in_(incident_ids), Party.person_id.not_in(person_ids))).all() if incident_ids else []
+    held_documents = _documents(person_ids, incident_ids, case_ids)
     doc = {
         "format": FORMAT,
         "generated_at": _plain(utcnow()),
@@ -158,13 +161,26 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
         "cases": [row_document(c) for c in cases],
         "held_with_the_cases": _rows_referring(Case.__table__, case_ids, person_ids,
                                                skip=frozenset({"case_person"})),  # type: ignore[arg-type]
+        "documents": held_documents,
         "shares": _shares("person", person_ids) + _shares("incident", incident_ids) + _shares("case", case_ids),
-        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids}),
+        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids,
+                         "document": [uuid.UUID(d["id"]) for d in held_documents]}),
     }
     audit.record("person.subject_access", user=by, record=person,
                  details={"counts": {"incidents": len(incidents), "cases": len(cases),
                                      "audit_entries": len(doc["audit"])}})
     return doc
+
+
+def _documents(person_ids: list[uuid.UUID], incident_ids: list[uuid.UUID],
+               case_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """The documents held with the person, their referrals and those referrals' HRDA meeting cases,
+    their incidents and their cases: what each is (its title, name, date, type and size)."""
+    referral_ids = list(db.session.scalars(select(Referral.id).where(Referral.person_id.in_(person_ids))))
+    meeting_case_ids = list(db.session.scalars(select(MeetingCase.id).where(
+        MeetingCase.referral_id.in_(referral_ids)))) if referral_ids else []
+    return documents.held({"person": person_ids, "referral": referral_ids, "meeting_case": meeting_case_ids,
+                           "incident": incident_ids, "case": case_ids})
 
 
 def _merged_into(person_id: uuid.UUID) -> list[Person]:

@@ -26,9 +26,10 @@ from tests.security.world import World
 # Tables of what users write and pages show; codes, hashes and JSON are not free text.
 TABLES = ("person", "incident", "case", "case_note", "case_task", "case_person", "referral", "risk_assessment",
           "meeting", "meeting_case", "meeting_research", "meeting_action", "reminder", "agency", "user_account",
-          "area", "share")
+          "area", "share", "document")
 NOT_FREE_TEXT = {"email", "password_hash", "totp_secret", "answers", "criteria_held", "record_kind", "via", "kind",
-                 "reference"}  # (a record's short reference is made by the service, never typed)
+                 "reference",  # (a record's short reference is made by the service, never typed)
+                 "content_key", "media_type"}  # (a document's key and its kind, decided from its bytes)
 
 
 def payload(n: int) -> str:
@@ -56,7 +57,7 @@ def fill(world: World) -> dict[int, str]:
     """A payload in every free-text field of every row of TABLES; returns which field each number is."""
     import datetime as dt
 
-    from casework.models import CaseNote, CaseTask, Research
+    from casework.models import CaseNote, CaseTask, Document, Research
 
     case_id, meeting_case = world.own["case"], world.own["meeting_case"]
     author = world.users["caseworker"]
@@ -64,7 +65,9 @@ def fill(world: World) -> dict[int, str]:
         CaseNote(case_id=case_id, author_id=author.id, text="note"),
         CaseTask(case_id=case_id, title="task", due_on=dt.date(2030, 1, 1), owner_id=author.id),
         Research(meeting_case_id=meeting_case, agency_id=world.home.id, facts="f", opinion="o",
-                 checked_on=dt.date(2029, 12, 1), author_id=author.id)])
+                 checked_on=dt.date(2029, 12, 1), author_id=author.id),
+        Document(record_kind="case", record_id=case_id, title="t", filename="f.txt", document_date=dt.date(2029, 1, 1),
+                 media_type="text/plain", size=0, chunks=0, added_by_id=author.id)])
     db.session.flush()
     which: dict[int, str] = {}
     n = 1000
@@ -106,7 +109,7 @@ def test_no_page_shows_a_stored_payload_as_markup(world):
     # The walk did show the fields (so it could have found them unescaped).
     shown = {which[n] for n in seen}
     for field in ("person.surname", "person.address", "incident.locality", "case.summary", "case_note.text",
-                  "case_task.title", "referral.reason", "meeting_action.text", "agency.name", "user_account.name"):
+                  "case_task.title", "document.title", "referral.reason", "meeting_action.text", "agency.name", "user_account.name"):
         assert field in shown, f"no page showed {field}: the walk lost its pages"
 
 
