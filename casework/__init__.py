@@ -126,6 +126,10 @@ def _register_blueprints(app: Flask) -> None:
     from .views import share_requests  # asking another agency to share a record (issue 14)
 
     app.register_blueprint(share_requests.bp)
+    from .views import local_problems, plan  # the plan's delivery and local problem-solving (issue 18)
+
+    app.register_blueprint(plan.bp)
+    app.register_blueprint(local_problems.bp)
 
 
 def _register_operations(app: Flask) -> None:
