@@ -157,7 +157,7 @@ def test_refreshing_copies_the_plan_for_the_next_year_and_keeps_the_history(worl
     assert copied[0].partner_ids == [world["partner"].id] and copied[0].copied_from_id == activity.id
     page = Page(admin.get(f"/plan/activities/{copied[0].id}"))
     assert "Case managers recruited." in page.text and "(in the 2025/26 plan)" in page.text
-    assert "On track" in page.select_one("#status").text  # the latest update carries over
+    assert "On track" in page.select_one("#activity-status").text  # the latest update carries over
     assert admin.post(url, data={"confirm": "yes"}).status_code == 302  # the old year is no longer current
     assert db.session.scalar(select(func.count()).select_from(Plan)) == 2
     writer = login(user_factory(roles=("caseworker",), agency=world["partner"]))
