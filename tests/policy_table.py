@@ -19,13 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("caseworker", "hrda_chair", "manager", "admin", "board_officer")
+ROLES = ("caseworker", "hrda_chair", "manager", "admin")
+# The board officer (issue 18) sees no case data: checked once a route, apart from the walk of every
+# route with each role and record (tests/integration/test_access_policy.py), which it would lengthen by
+# a fifth.
+ALL_ROLES = (*ROLES, "board_officer")
 PUBLIC = frozenset({"*"})
-SIGNED_IN = frozenset(ROLES)
+SIGNED_IN = frozenset(ALL_ROLES)
 
 
 def roles(*names: str) -> frozenset[str]:
-    unknown = set(names) - set(ROLES)
+    unknown = set(names) - set(ALL_ROLES)
     assert not unknown, f"unknown roles {unknown}"
     return frozenset(names)
 

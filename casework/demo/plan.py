@@ -62,12 +62,12 @@ PRIORITIES: tuple[tuple[str, str, str, tuple[Activity, ...]], ...] = (
               (540, NS, "Funding bid submitted with the Police and Crime Commissioner."),
               (400, OK, "Funding confirmed for two years; case managers recruited."),
               (230, RISK, "Referrals below the expected number: MARAC chairs reminded of the criteria."),
-              (120, OK, "Referrals back on profile after briefings to MARAC; 31 perpetrators engaged."))),
+              (80, OK, "Referrals back on profile after briefings to MARAC; 31 perpetrators engaged."))),
          ("Improve the response to stalking: specialist advocacy and the use of Stalking Protection Orders",
           POLICE, (DA_FORUM,), None, (
               (500, OK, "Stalking advocate in post, hosted by the Domestic Abuse Forum."),
               (260, OK, "Twelve Stalking Protection Orders applied for this year against four last year."),
-              (130, OK, "Stalking clinic meeting monthly with mental health practitioners."))),
+              (30, OK, "Stalking clinic meeting monthly with mental health practitioners."))),
          ("Train frontline staff of every partner in recognising coercive control and making referrals to MARAC",
           COUNCIL, (HEALTH, HOUSING, FIRE), dt.date(2025, 12, 31), (
               (450, NS, "Training offer agreed; trainers booked."),
@@ -92,7 +92,7 @@ PRIORITIES: tuple[tuple[str, str, str, tuple[Activity, ...]], ...] = (
           (COUNCIL,), None, (
               (400, OK, "Campaign launched with the licensing team; 140 venues signed up."),
               (220, OK, "Test purchases with volunteers: 85% of venues responded correctly."),
-              (95, OK, "Summer campaign run in Bournemouth and Weymouth with street marshals."))),
+              (35, OK, "Summer campaign run in Bournemouth and Weymouth with street marshals."))),
          ("Keep victims informed through the court process to reduce withdrawals", POLICE, (DA_FORUM,),
           None, (
               (350, OK, "Victim care officers attached to the rape and serious sexual offences team."),
@@ -108,20 +108,21 @@ PRIORITIES: tuple[tuple[str, str, str, tuple[Activity, ...]], ...] = (
           COUNCIL, (POLICE, HOUSING), None, (
               (480, OK, "Process revised with the Police and Crime Commissioner's office."),
               (300, OK, "Twelve reviews held; figures published on the council's website."),
-              (180, OK, "Victims' representatives now attend; feedback forms introduced."))),
+              (70, OK, "Victims' representatives now attend; feedback forms introduced."))),
          ("Deliver Safer Streets patrols and a problem-solving plan in the priority town centres", POLICE,
           (COUNCIL, HEALTH), dt.date(2026, 3, 31), (
               (440, OK, "Patrol plans agreed for Bournemouth, Boscombe and Poole town centres."),
               (250, RISK, "Summer demand reduced patrol hours by a quarter."),
-              (110, OK, "Patrols restored; outreach workers join two evenings a week."))),
+              (25, OK, "Patrols restored; outreach workers join two evenings a week."))),
          ("Early intervention for young people at risk of ASB, with the youth service and schools",
           YOUTH, (POLICE, COUNCIL), None, (
               (420, OK, "Referral route from neighbourhood teams agreed."),
-              (280, OK, "86 young people worked with; 70% with no further ASB in six months."))),
+              (280, OK, "86 young people worked with; 70% with no further ASB in six months."),
+              (45, OK, "Second cohort started with two secondary schools in Weymouth."))),
          ("Make the most of Public Space Protection Orders and review them before they lapse", COUNCIL,
           (POLICE,), dt.date(2026, 10, 31), (
               (360, NS, "Review timetable agreed."),
-              (140, OK, "Consultation on the town-centre orders closed with 1,900 replies."))),
+              (65, OK, "Consultation on the town-centre orders closed with 1,900 replies."))),
      )),
     ("Rural crime",
      ("Rural communities protected from the crimes that most affect them: wildlife, heritage, farm and "
@@ -129,13 +130,13 @@ PRIORITIES: tuple[tuple[str, str, str, tuple[Activity, ...]], ...] = (
          ("Run joint operations against hare coursing and poaching in the hotspots", POLICE, (COUNCIL,), None, (
              (470, OK, "Operation plan shared with the landowners' groups."),
              (290, OK, "Six joint operations over the season; nine vehicles seized."),
-             (100, OK, "Season debrief held; drone team now on call at weekends."))),
+             (55, OK, "Season debrief held; drone team now on call at weekends."))),
          ("Reduce fly-tipping through enforcement, cameras and the duty of care campaign", COUNCIL,
           (POLICE, FIRE), None, (
               (430, OK, "Twelve mobile cameras bought and placed on hotspots."),
               (240, OFF, ("Reports up 18% on last year; prosecutions slower than planned for lack of "
                          "investigators.")),
-              (130, RISK, "A second enforcement officer recruited; backlog halved."))),
+              (40, RISK, "A second enforcement officer recruited; backlog halved."))),
          ("Extend Rural and Farm Watch and the rural crime newsletter", POLICE, (), None, (
              (400, OK, "Newsletter reaches 3,200 households."),
              (210, OK, "Farm Watch grown to 640 members."))),
@@ -145,13 +146,14 @@ PRIORITIES: tuple[tuple[str, str, str, tuple[Activity, ...]], ...] = (
          ("Recruit Friends Against Scams and deliver scam awareness sessions", COUNCIL, (POLICE, HEALTH), None, (
              (460, OK, "Trading Standards' programme for the year agreed."),
              (280, OK, "410 Friends Against Scams recruited this year."),
-             (160, OK, "Sessions extended to GP surgeries' waiting rooms."))),
+             (50, OK, "Sessions extended to GP surgeries' waiting rooms."))),
          ("Install call blockers for repeat victims of scam calls", COUNCIL, (POLICE,), dt.date(2026, 3, 31), (
-             (380, OK, "120 call blockers installed; 98% of scam calls blocked."),)),
+             (380, OK, "120 call blockers installed; 98% of scam calls blocked."),
+             (75, OK, "A further 60 installed for people referred by the banks."))),
          ("Work with banks under the Banking Protocol to stop frauds as they happen", POLICE, (), None, (
              (440, OK, "Refresher briefings given to 35 branches."),
              (300, OK, "£410,000 saved through interventions in branches this year."),
-             (120, OK, "Protocol extended to building societies."))),
+             (20, OK, "Protocol extended to building societies."))),
      )),
     ("Serious violence",
      ("Fewer people hurt by serious violence, by understanding its causes and acting early (the Serious "
@@ -163,7 +165,7 @@ PRIORITIES: tuple[tuple[str, str, str, tuple[Activity, ...]], ...] = (
          ("Deliver knife crime awareness in schools and youth settings", POLICE, (YOUTH, COUNCIL), None, (
              (420, OK, "Sessions booked with 32 secondary schools."),
              (230, OK, "Knife arch operations at two transport hubs; amnesty bins emptied."),
-             (95, OK, "Sessions evaluated by the university: pupils' knowledge improved in every school."))),
+             (15, OK, "Sessions evaluated by the university: pupils' knowledge improved in every school."))),
          ("Navigators in the emergency departments for young people injured by violence", HEALTH,
           (YOUTH, POLICE), dt.date(2026, 9, 30), (
               (360, NS, "Funding agreed with the Violence Reduction Unit."),

@@ -58,14 +58,15 @@ def _nice_top(top: float, gridlines: int = 5) -> tuple[float, float]:
 
 def column_chart(points: Sequence[tuple[dt.date, float | Decimal | None]], *, chart_id: str, title: str,
                  description: str, fmt: Callable[[float], str],
-                 marks: Sequence[tuple[dt.date, str]] = ()) -> Markup:
+                 marks: Sequence[tuple[dt.date, str]] = (), whole: bool = False) -> Markup:
     """Columns, one a month; a month with no value (a proportion of nothing) draws no column. Two
     drawings of the same chart, wide and narrow (one shows at a time; see `Layout`). `marks`: dates
-    drawn as a labelled line at the start of their month (the description must say so in words)."""
+    drawn as a labelled line at the start of their month (the description must say so in words);
+    `whole`: the values are counts, so no gridline falls between two whole numbers."""
     return Markup(_drawing(points, WIDE, chart_id=chart_id, title=title, description=description, fmt=fmt,
-                           marks=marks)
+                           marks=marks, whole=whole)
                   + _drawing(points, NARROW, chart_id=f"{chart_id}-narrow", title=title, description=description,
-                             fmt=fmt, marks=marks))
+                             fmt=fmt, marks=marks, whole=whole))
 
 
 def _mark(index: int, label: str, at: Layout, slot: float, plot_h: float) -> str:
@@ -77,9 +78,12 @@ def _mark(index: int, label: str, at: Layout, slot: float, plot_h: float) -> str
 
 
 def _drawing(points: Sequence[tuple[dt.date, float | Decimal | None]], at: Layout, *, chart_id: str, title: str,
-             description: str, fmt: Callable[[float], str], marks: Sequence[tuple[dt.date, str]] = ()) -> str:
+             description: str, fmt: Callable[[float], str], marks: Sequence[tuple[dt.date, str]] = (),
+             whole: bool = False) -> str:
     values = [float(v) for _, v in points if v is not None]
     top, step = _nice_top(max(values, default=0.0), at.gridlines)
+    if whole and step < 1:
+        top, step = float(max(1, math.ceil(top))), 1.0
     plot_w, plot_h = at.width - at.left - at.right, at.height - at.top - at.bottom
     slot = plot_w / max(len(points), 1)
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {at.width} {at.height}" width="100%" '

@@ -126,7 +126,7 @@ def _page(problem: LocalProblem, form: ActionForm, status: int = 200):  # type: 
                          + f" A line marks {problem.started_on.strftime('%B %Y')}, when the problem started"
                          + (f", and {problem.closed_on.strftime('%B %Y')}, when it closed." if problem.closed_on
                             else "."),
-                         fmt=lambda v: f"{v:,.0f}", marks=marks)
+                         fmt=lambda v: f"{v:,.0f}", marks=marks, whole=True)
     names = agency_names()
     form.owner.choices = choices([("", "Choose an agency")] + sorted(
         ((str(i), names.get(i, "")) for i in problem.partner_ids), key=lambda c: c[1]))

@@ -114,3 +114,29 @@ def test_actions_go_to_the_groups_partners_and_a_closed_problem_keeps_its_outcom
     page = Page(client.get(url))
     assert "Reports fell by half." in page.select_one("#outcome").text and page.select_one("#add-action") is None
     assert problems.open_problems(today=today_in_london()) == []
+
+
+def test_what_users_wrote_on_the_plan_and_the_problems_is_shown_escaped(places, user_factory, login):
+    from casework.models import ActivityStatus, ActivityUpdate, PlanActivity
+    from casework.services import plan as plans
+
+    bad = '"><svg onload=alert(1)><script>x(1)</script>'
+    officer = user_factory(roles=("board_officer",), agency=places["partner"])
+    plan = plans.create(title=f"Plan {bad}", first_year=2023, last_year=2026, year=2025,
+                        priorities=[(f"Priority {bad}", bad, "DA1")], issues=[(bad, bad)])
+    activity = PlanActivity(title=bad, lead_agency_id=officer.agency_id, position=1)
+    plan.priorities[0].activities.append(activity)
+    db.session.flush()
+    db.session.add(ActivityUpdate(activity_id=activity.id, status=ActivityStatus.AT_RISK, narrative=bad,
+                                  updated_on=today_in_london(), agency_id=officer.agency_id))
+    problem = problems.record(group_name=bad, title=bad, description=bad, locality="Weymouth", area_id=None,
+                              categories=[], started_on=places["started"], partner_ids=[], by=officer,
+                              today=today_in_london())
+    problems.add_action(problem, text=bad, owner_agency_id=officer.agency_id, due_on=today_in_london(), by=officer)
+    db.session.commit()
+    client = login(officer)
+    for url in ("/plan", f"/plan/activities/{activity.id}", "/local-problems", f"/local-problems/{problem.id}",
+                f"/local-problems/{problem.id}/close", f"/plan/activities/{activity.id}/edit"):
+        body = client.get(url).get_data(as_text=True)
+        assert "alert(1)" in body, url  # shown
+        assert "<script>x(1)" not in body and "<svg onload" not in body, url  # but never as markup
