@@ -196,8 +196,8 @@ PROBLEMS = (
      ("locality", "Blandford Forum"), ("wildlife_crime", "criminal_damage"), 420, (POLICE, COUNCIL),
      (("Joint patrols with the rural crime team on weekend mornings", POLICE, 14, 10),
       ("Farm Watch messages on vehicles seen", POLICE, 30, 30)),
-     (60, ("Coursing reports fell from 14 a month in the autumn to two; patrols carry on under the rural crime "
-          "team's normal plan."))),
+     (60, ("Coursing reports fell away through the winter after the joint patrols; patrols carry on under the "
+          "rural crime team's normal plan."))),
 )
 
 
