@@ -248,9 +248,12 @@ def add_update(activity: PlanActivity, *, status: ActivityStatus, narrative: str
     narrative = (narrative or "").strip()
     if not narrative:
         raise PlanError("Enter what has been done and what happens next", "narrative")
+    if len(narrative) > NARRATIVE_MAX:
+        raise PlanError(f"The update must be {NARRATIVE_MAX:,} characters or fewer: it is for the board's pack",
+                        "narrative")
     if updated_on > today:
         raise PlanError("The date of the update must be today or in the past", "updated_on")
-    update = ActivityUpdate(activity_id=activity.id, status=status, narrative=narrative[:NARRATIVE_MAX],
+    update = ActivityUpdate(activity_id=activity.id, status=status, narrative=narrative,
                             updated_on=updated_on, written_by_id=by.id, agency_id=by.agency_id)
     db.session.add(update)
     db.session.flush()

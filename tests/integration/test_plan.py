@@ -80,6 +80,9 @@ def test_an_empty_update_lists_every_error_and_writes_nothing(world, caseworker_
     future = today_in_london() + dt.timedelta(days=1)
     page = Page(caseworker_client.post(url, data={"status": "on_track", "narrative": "x", **_date(future)}))
     assert "The date of the update must be today or in the past" in page.text
+    page = Page(caseworker_client.post(url, data={"status": "on_track", "narrative": "x" * 2001,
+                                                  **_date(today_in_london())}))
+    assert "The update must be 2,000 characters or fewer" in page.text
     assert db.session.scalar(select(func.count()).select_from(ActivityUpdate)) == 0
 
 
