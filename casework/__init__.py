@@ -130,6 +130,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(documents.bp)
 
+    from .views import local_problems, plan  # the plan's delivery and local problem-solving (issue 18)
+
+    app.register_blueprint(plan.bp)
+    app.register_blueprint(local_problems.bp)
+
 
 def _register_operations(app: Flask) -> None:
     """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""

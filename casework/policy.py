@@ -67,6 +67,8 @@ class Permission(enum.Enum):
     OVERSEE_AGENCY = "oversee_agency"  # the home page of a manager: worsened measures, the agency's overdue work
     MANAGE_TEAM = "manage_team"  # the agency's caseworkers' workload; hand cases from one to another
     DECIDE_SHARE_REQUESTS = "decide_share_requests"  # accept or decline another agency's request to share
+    EDIT_PLAN = "edit_plan"  # the Community Safety Plan: its activities, and refreshing it for a new year
+    RECORD_LOCAL_PROBLEMS = "record_local_problems"  # a locality group's problems, actions and outcomes
 
 
 P = Permission
@@ -87,6 +89,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # No case data: no VIEW_RECORDS, SEARCH_PEOPLE or READ_SEARCH_TERMS.
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT, P.VIEW_JOBS}),
 }
+
+# The partnership's plan (issue 18): the board officer keeps it and reads the measures, never case records,
+# so the role may go with any other (an administrator's too: docs/plan.md). Everyone signed in reads the
+# plan and the local problems; an activity's update is written by a user of its lead or partner agencies.
+ROLE_PERMISSIONS[Role.BOARD_OFFICER] = frozenset({P.VIEW_MEASURES, P.EDIT_PLAN, P.RECORD_LOCAL_PROBLEMS})
+ROLE_PERMISSIONS[Role.ADMIN] |= {P.EDIT_PLAN}
+ROLE_PERMISSIONS[Role.CASEWORKER] |= {P.RECORD_LOCAL_PROBLEMS}
+ROLE_PERMISSIONS[Role.MANAGER] |= {P.RECORD_LOCAL_PROBLEMS}
 
 # What makes a role one that sees case data: the administrator role is never given with one of these
 # (`casework.services.users.roles_problem`), so no administrator can grant themselves case data.
@@ -467,3 +477,23 @@ def identity_view(user: Actor | None, person: Person, *, known_to: tuple[str, ..
         return RestrictedMatch(owner_agency=owner_agency)
     return IdentityMatch(person_id=person.id, name=person.display_name, date_of_birth=person.date_of_birth,
                          gender=person.gender, known_to=known_to, visible=visible)
+
+
+# --- the partnership's plan (issue 18) ------------------------------------------------------
+
+
+def can_update_activity(user: Actor | None, activity: Any) -> bool:
+    """Whether `user` may write a progress update on a plan activity: an active user of its lead
+    agency or of one of its partner agencies, whatever their role."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return user.agency_id == activity.lead_agency_id or user.agency_id in activity.partner_ids
+
+
+def can_change_local_problem(user: Actor | None, problem: Any) -> bool:
+    """Whether `user` may add actions to a local problem, mark them done or close it: someone who
+    records local problems, of one of the group's partner agencies, or a board officer."""
+    if not can(user, Permission.RECORD_LOCAL_PROBLEMS):
+        return False
+    assert user is not None
+    return user.agency_id in problem.partner_ids or can(user, Permission.EDIT_PLAN)

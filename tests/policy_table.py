@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ROLES = ("caseworker", "hrda_chair", "manager", "admin")
+# The board officer (issue 18) sees no case data: checked once a route, apart from the walk of every
+# route with each role and record (tests/integration/test_access_policy.py), which it would lengthen by
+# a fifth.
+ALL_ROLES = (*ROLES, "board_officer")
 PUBLIC = frozenset({"*"})
-SIGNED_IN = frozenset(ROLES)
+SIGNED_IN = frozenset(ALL_ROLES)
 
 
 def roles(*names: str) -> frozenset[str]:
-    unknown = set(names) - set(ROLES)
+    unknown = set(names) - set(ALL_ROLES)
     assert not unknown, f"unknown roles {unknown}"
     return frozenset(names)
 
@@ -124,17 +128,54 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "admin.deactivate_agency"): Route(roles("admin"), args=_target_agency),
     ("POST", "admin.reactivate_agency"): Route(roles("admin"), args=_target_agency),
     # --- measures (issue 6): partnership figures for everyone who may view measures; the records
-    # behind a figure also need VIEW_RECORDS (every role with VIEW_MEASURES has it).
-    ("GET", "measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),
-    ("GET", "measures.export"): Route(roles("caseworker", "hrda_chair", "manager"),
+    # behind a figure also need VIEW_RECORDS (the board officer, who reads the measures, has it not).
+    ("GET", "measures.index"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer")),
+    ("GET", "measures.export"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer"),
                                       args=lambda ctx: {"fmt": "csv"}),
-    ("GET", "measures.show"): Route(roles("caseworker", "hrda_chair", "manager"),
+    ("GET", "measures.show"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer"),
                                     args=lambda ctx: {"measure_id": "ASB1"}),
-    ("GET", "measures.export_measure"): Route(roles("caseworker", "hrda_chair", "manager"),
+    ("GET", "measures.export_measure"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer"),
                                               args=lambda ctx: {"measure_id": "ASB1", "fmt": "ods"}),
     ("GET", "measures.records"): Route(roles("caseworker", "hrda_chair", "manager"),
                                        args=lambda ctx: {"measure_id": "ASB1"}),
     # --- end of measures ---
+    # --- the plan's delivery and local problem-solving (issue 18): everyone signed in reads them; the
+    # plan is changed by administrators and board officers; an update by its agencies' users (any role:
+    # another agency's user gets 403, tests/integration/test_plan.py); a local problem is recorded by
+    # caseworkers, managers and board officers. Not case records: any id not found answers 404.
+    ("GET", "plan.index"): Route(SIGNED_IN),
+    ("GET", "plan.year"): Route(SIGNED_IN, also_ok=frozenset({404}), args=lambda ctx: {"plan_id": uuid.uuid4()}),
+    ("GET", "plan.activity"): Route(SIGNED_IN, also_ok=frozenset({404}),
+                                    args=lambda ctx: {"activity_id": uuid.uuid4()}),
+    ("POST", "plan.add_update"): Route(SIGNED_IN, also_ok=frozenset({404}),
+                                       args=lambda ctx: {"activity_id": uuid.uuid4()}),
+    ("GET", "plan.new_activity"): Route(roles("admin", "board_officer"), also_ok=frozenset({404}),
+                                        args=lambda ctx: {"priority_id": uuid.uuid4()}),
+    ("POST", "plan.new_activity"): Route(roles("admin", "board_officer"), also_ok=frozenset({404}),
+                                         args=lambda ctx: {"priority_id": uuid.uuid4()}),
+    ("GET", "plan.edit_activity"): Route(roles("admin", "board_officer"), also_ok=frozenset({404}),
+                                         args=lambda ctx: {"activity_id": uuid.uuid4()}),
+    ("POST", "plan.edit_activity"): Route(roles("admin", "board_officer"), also_ok=frozenset({404}),
+                                          args=lambda ctx: {"activity_id": uuid.uuid4()}),
+    ("GET", "plan.refresh"): Route(roles("admin", "board_officer"), also_ok=frozenset({404}),
+                                   args=lambda ctx: {"plan_id": uuid.uuid4()}),
+    ("POST", "plan.refresh"): Route(roles("admin", "board_officer"), also_ok=frozenset({404}),
+                                    args=lambda ctx: {"plan_id": uuid.uuid4()}),
+    ("GET", "local_problems.index"): Route(SIGNED_IN),
+    ("GET", "local_problems.new"): Route(roles("caseworker", "manager", "board_officer")),
+    ("POST", "local_problems.new"): Route(roles("caseworker", "manager", "board_officer")),
+    ("GET", "local_problems.show"): Route(SIGNED_IN, also_ok=frozenset({404}),
+                                          args=lambda ctx: {"problem_id": uuid.uuid4()}),
+    ("POST", "local_problems.add_action"): Route(roles("caseworker", "manager", "board_officer"),
+                                                 also_ok=frozenset({404}),
+                                                 args=lambda ctx: {"problem_id": uuid.uuid4()}),
+    ("POST", "local_problems.action_done"): Route(roles("caseworker", "manager", "board_officer"),
+                                                  also_ok=frozenset({404}), args=lambda ctx: {
+                                                      "problem_id": uuid.uuid4(), "problem_action_id": uuid.uuid4()}),
+    ("GET", "local_problems.close"): Route(roles("caseworker", "manager", "board_officer"), also_ok=frozenset({404}),
+                                           args=lambda ctx: {"problem_id": uuid.uuid4()}),
+    ("POST", "local_problems.close"): Route(roles("caseworker", "manager", "board_officer"),
+                                            also_ok=frozenset({404}), args=lambda ctx: {"problem_id": uuid.uuid4()}),
     # audit
     ("GET", "audit.index"): Route(roles("manager", "admin")),
     # --- people and incidents (issue 4, sections 1 and 2) ---

@@ -126,6 +126,9 @@ def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress
     if summary.cases and db.session.get_bind().dialect.name == "postgresql":
         # Fresh statistics for the planner, as an import gives its tables (see analyse_after_bulk_writing).
         db.session.execute(text('ANALYZE "case", case_person, case_incident, case_note, case_task'))
+    from .plan import load_plan_demo  # the Community Safety Plan and local problems (issue 18)
+
+    load_plan_demo(agencies=partners, today=end or dt.date.today())
     return summary
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 BAR = "#1d70b8"      # GOV.UK blue
 AXIS = "#0b0c0c"     # GOV.UK text colour
 GRID = "#b1b4b6"     # GOV.UK mid grey
+MARK = "#d4351c"     # GOV.UK red: a date marked on the chart (a local problem's start)
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,33 @@ def _nice_top(top: float, gridlines: int = 5) -> tuple[float, float]:
 
 
 def column_chart(points: Sequence[tuple[dt.date, float | Decimal | None]], *, chart_id: str, title: str,
-                 description: str, fmt: Callable[[float], str]) -> Markup:
+                 description: str, fmt: Callable[[float], str],
+                 marks: Sequence[tuple[dt.date, str]] = (), whole: bool = False) -> Markup:
     """Columns, one a month; a month with no value (a proportion of nothing) draws no column. Two
-    drawings of the same chart, wide and narrow (one shows at a time; see `Layout`)."""
-    return Markup(_drawing(points, WIDE, chart_id=chart_id, title=title, description=description, fmt=fmt)
+    drawings of the same chart, wide and narrow (one shows at a time; see `Layout`). `marks`: dates
+    drawn as a labelled line at the start of their month (the description must say so in words);
+    `whole`: the values are counts, so no gridline falls between two whole numbers."""
+    return Markup(_drawing(points, WIDE, chart_id=chart_id, title=title, description=description, fmt=fmt,
+                           marks=marks, whole=whole)
                   + _drawing(points, NARROW, chart_id=f"{chart_id}-narrow", title=title, description=description,
-                             fmt=fmt))
+                             fmt=fmt, marks=marks, whole=whole))
+
+
+def _mark(index: int, label: str, at: Layout, slot: float, plot_h: float) -> str:
+    x = at.left + index * slot
+    return (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{at.top}" y2="{at.top + plot_h}" stroke="{MARK}" '
+            f'stroke-width="2" stroke-dasharray="6 3" aria-hidden="true"/>'
+            f'<text x="{x + 4:.1f}" y="{at.top + at.font}" font-size="{at.font}" fill="{MARK}" '
+            f'aria-hidden="true">{escape(label)}</text>')
 
 
 def _drawing(points: Sequence[tuple[dt.date, float | Decimal | None]], at: Layout, *, chart_id: str, title: str,
-             description: str, fmt: Callable[[float], str]) -> str:
+             description: str, fmt: Callable[[float], str], marks: Sequence[tuple[dt.date, str]] = (),
+             whole: bool = False) -> str:
     values = [float(v) for _, v in points if v is not None]
     top, step = _nice_top(max(values, default=0.0), at.gridlines)
+    if whole and step < 1:
+        top, step = float(max(1, math.ceil(top))), 1.0
     plot_w, plot_h = at.width - at.left - at.right, at.height - at.top - at.bottom
     slot = plot_w / max(len(points), 1)
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {at.width} {at.height}" width="100%" '
@@ -104,6 +120,10 @@ def _drawing(points: Sequence[tuple[dt.date, float | Decimal | None]], at: Layou
                          f'{escape(label)}</text>')
     parts.append(f'<line x1="{at.left}" x2="{at.width - at.right}" y1="{at.top + plot_h}" y2="{at.top + plot_h}" '
                  f'stroke="{AXIS}" stroke-width="1" aria-hidden="true"/>')
+    months = [month.replace(day=1) for month, _ in points]
+    for day, label in marks:
+        if day.replace(day=1) in months:
+            parts.append(_mark(months.index(day.replace(day=1)), label, at, slot, plot_h))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -118,3 +118,10 @@ __all__ += ["ShareRequest"]
 from .document import Document, DocumentChunk
 
 __all__ += ["Document", "DocumentChunk"]
+
+# the Community Safety Plan's delivery and local problem-solving (issue 18)
+from .local_problem import LocalProblem, LocalProblemAction, LocalProblemPartner
+from .plan import ActivityStatus, ActivityUpdate, Plan, PlanActivity, PlanActivityPartner, PlanIssue, PlanPriority
+
+__all__ += ["ActivityStatus", "ActivityUpdate", "LocalProblem", "LocalProblemAction", "LocalProblemPartner", "Plan",
+            "PlanActivity", "PlanActivityPartner", "PlanIssue", "PlanPriority"]

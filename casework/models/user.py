@@ -19,6 +19,7 @@ class Role(Labelled):
     HRDA_CHAIR = "hrda_chair", "HRDA chair"
     MANAGER = "manager", "Manager"
     ADMIN = "admin", "Administrator"
+    BOARD_OFFICER = "board_officer", "Board officer"  # the partnership's plan and measures; no case data
 
 
 class User(Base):

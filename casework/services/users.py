@@ -294,6 +294,8 @@ DEMO_USERS = (
     # who decides the IDVA, MAPPA and perpetrator programme referrals of the demo's routes
     ("idva@demo.casework.test", "Ines Advocate", Role.CASEWORKER, "Dorset Domestic Abuse Forum"),
     ("probation@demo.casework.test", "Pat Probation", Role.CASEWORKER, "Probation Service (Dorset)"),
+    # keeps the Community Safety Plan (issue 18)
+    ("board@demo.casework.test", "Bea Board", Role.BOARD_OFFICER, "Dorset Council"),
 )
 
 

@@ -159,6 +159,39 @@ def _check(ctx: Context, route: Route, method: str, url: str, actor: str, varian
     return None
 
 
+def test_the_board_officer_reaches_only_the_routes_the_table_gives_it(app_ctx, reset_throttles):
+    """The board officer (the plan and the measures, no case data) on every route: refused (403,
+    nothing changed) wherever the table does not name the role. A route whose decorator already
+    refuses the role's permissions is settled without a request (the walk above proves decorators
+    hold); the others are asked, with a record of the officer's own agency where they name one."""
+    from casework import policy
+    from casework.auth.guard import access_of
+    from casework.models import Role
+
+    app = app_ctx
+    held = policy.ROLE_PERMISSIONS[Role.BOARD_OFFICER]
+    own, other = AgencyFactory(), AgencyFactory()
+    officer = make_user(roles=("board_officer",), agency=own)
+    ctx = Context(app=app, own_agency=own, other_agency=other, users={"board_officer": officer},
+                  target_user=make_user(roles=("caseworker",), agency=own), records={})
+    problems, asked = [], 0
+    for method, endpoint, _rule in _routes(app):
+        route = POLICY[(method, endpoint)]
+        access = access_of(app, endpoint)
+        if "board_officer" not in route.allowed and access is not None and not set(access.permissions) <= held:
+            continue  # refused by its decorator
+        values = dict(route.args(ctx) if route.args else {})
+        if route.record:
+            values[route.record_arg or f"{route.record}_id"] = ctx.record_id(route.record, "own")
+        url = _url(app, endpoint, values)
+        asked += 1
+        problem = _check(ctx, route, method, url, "board_officer", "own" if route.record else None)
+        if problem:
+            problems.append(f"{method} {url}: {problem}")
+    assert not problems, "\n".join(problems)
+    assert asked > 20  # the routes it may use, and those that check more than a permission
+
+
 @pytest.mark.parametrize("variant,expected", [("own", True), ("shared", True), ("other", False)])
 def test_visible_filter_agrees_with_can_view(app_ctx, variant, expected):
     from sqlalchemy import select

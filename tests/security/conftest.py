@@ -42,6 +42,11 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         # A request to share names a person only by a sealed token; another agency's request answers
         # 404 (tests/integration/test_share_requests.py).
         return None
+    if argument in ("plan_id", "priority_id", "activity_id", "problem_id", "problem_action_id"):
+        # The plan and the local problems (issue 18) are the partnership's, read by everyone signed in,
+        # about no person; an id not found answers 404 (tests/integration/test_plan.py and
+        # test_local_problems.py test who may change them).
+        return None
     if argument == "record_id":
         return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"
     if argument == "case_id" and endpoint.startswith("meetings."):
