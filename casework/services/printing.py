@@ -15,8 +15,8 @@ from ..models.base import utcnow
 from ..printing import Document, PdfUnavailable, odt, pdf
 from . import audit, chronology, meetings, printed_forms
 
-__all__ = ["FORMATS", "NotAllowed", "PdfUnavailable", "Printed", "chronology_of_case", "chronology_of_person",
-           "dash_checklist", "meeting_minutes", "referral_form"]
+__all__ = ["FORMATS", "NotAllowed", "PdfUnavailable", "Printed", "TooLong", "chronology_of_case",
+           "chronology_of_person", "dash_checklist", "meeting_minutes", "referral_form"]
 
 # format: (media type, renderer)
 FORMATS: dict[str, tuple[str, Callable[[Document], bytes]]] = {
@@ -24,10 +24,17 @@ FORMATS: dict[str, tuple[str, Callable[[Document], bytes]]] = {
     "odt": ("application/vnd.oasis.opendocument.text", odt.render),
 }
 CHRONOLOGY_LIMIT = 100_000  # a printed chronology holds every item
+# A PDF draws about a hundred table rows a second (docs/printing.md): past this a chronology's PDF
+# would outlast the web worker's timeout, so it is refused saying why (the ODT, or a filter, serves).
+PDF_CHRONOLOGY_ITEMS = 1_500
 
 
 class NotAllowed(Exception):
     """The viewer may not see the record: as for its page, it does not exist for them."""
+
+
+class TooLong(Exception):
+    """Too many items for one PDF (the message says what to do instead)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,9 @@ def meeting_minutes(meeting: Meeting, item: MeetingCase, *, by: Any, fmt: str,
 
 def _chronology(record: Person | Case, built: chronology.Chronology, *, about: str, kind: str, by: Any, fmt: str,
                 at: dt.datetime | None) -> Printed:
+    if fmt == "pdf" and built.total > PDF_CHRONOLOGY_ITEMS:
+        raise TooLong(f"This chronology has {built.total:,} items, more than the {PDF_CHRONOLOGY_ITEMS:,} a PDF "
+                      "can hold: choose fewer kinds of item, or download it as ODT")
     document = printed_forms.chronology_document(record, built, about=about, viewer=by, at=_stamp(at))
     return _print(document, record=record, form=f"chronology-{kind}", fmt=fmt, by=by,
                   name=f"chronology-{record.reference}".lower())

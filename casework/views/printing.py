@@ -33,6 +33,8 @@ def _send(make: Callable[[], printing_service.Printed], *, back: tuple[str, str]
         abort(404)
     except printing_service.PdfUnavailable as e:
         return render_template("printing/unavailable.html", reason=str(e), back=back, odt_url=odt_url), 503
+    except printing_service.TooLong as e:
+        return render_template("refused.html", heading="Too long for a PDF", message=str(e), back=back), 409
     return Response(printed.data, mimetype=printed.media_type, headers={
         "Content-Disposition": f'attachment; filename="{printed.filename}"', "Cache-Control": "no-store"})
 

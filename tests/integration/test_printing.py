@@ -23,6 +23,7 @@ from casework.models import AgencyKind, AuditEntry, Case, CaseKind, CasePerson, 
 from casework.printing import pdf as pdf_module
 from casework.risk.dash import QUESTIONS
 from casework.services import meeting_records, meetings
+from casework.services import printing as printing_service
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
 from tests.fixtures_auth import make_user, sign_in
@@ -208,3 +209,13 @@ def test_without_pango_the_pdf_link_says_why_and_offers_the_odt(app_ctx, client,
     result = runner.invoke(["printing", "check"])
     assert result.exit_code == 1
     assert "WeasyPrint needs Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" in result.output
+
+
+def test_a_chronology_too_long_for_a_pdf_is_refused_saying_what_to_do(client, person, monkeypatch):
+    _checklist(client, person, action="draft")  # with the incident that made them a victim: 2 items
+    monkeypatch.setattr(printing_service, "PDF_CHRONOLOGY_ITEMS", 1)
+    page = Page(client.get(f"/people/{person.id}/chronology/download.pdf"))
+    assert page.status_code == 409 and page.h1 == "Too long for a PDF"
+    assert "This chronology has 2 items, more than the 1 a PDF can hold" in page.select_one("#refused").text
+    assert _prints(person.id) == []
+    assert client.get(f"/people/{person.id}/chronology/download.pdf?kind=dash").status_code == 200
