@@ -12,6 +12,8 @@ CSS    := casework/static/build/main.css
 run: install
 	$(BIN)/casework db upgrade
 	$(BIN)/casework demo --if-empty
+	@# Names any system package the PDFs need (Pango, DejaVu); without them all but the PDFs is served.
+	-@$(BIN)/casework printing check
 	@echo ""
 	@echo "Casework is starting at http://$(HOST):$(PORT)/"
 	@$(BIN)/casework users demo-sign-ins 2>/dev/null || true

@@ -135,6 +135,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plan.bp)
     app.register_blueprint(local_problems.bp)
 
+    from .views import printing  # printable forms, PDF and ODT (issue 16)
+
+    app.register_blueprint(printing.bp)
+
 
 def _register_operations(app: Flask) -> None:
     """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""

@@ -290,6 +290,19 @@ POLICY: dict[tuple[str, str], Route] = {
     ("GET", "hrda.outstanding"): Route(roles("hrda_chair")),
     ("GET", "hrda.figures"): Route(roles("hrda_chair")),
     # --- end of HRDA meetings ---
+    # --- printed forms (issue 16): the same roles and records as each record's page; the walks ask for
+    # the ODT (a PDF takes a second or more to render: tests/integration/test_printing.py renders one).
+    ("GET", "printing.dash_checklist"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                              args=lambda ctx: {**_assessment(ctx, "complete"), "fmt": "odt"}),
+    ("GET", "printing.referral"): Route(roles("caseworker", "hrda_chair", "manager"), record="referral",
+                                        args=lambda ctx: {"fmt": "odt"}),
+    ("GET", "printing.meeting_case"): Route(roles("caseworker", "hrda_chair"),
+                                            args=lambda ctx: {**_meeting(ctx, case=True), "fmt": "odt"}),
+    ("GET", "printing.person_chronology"): Route(roles("caseworker", "hrda_chair", "manager"), record="person",
+                                                 args=lambda ctx: {"fmt": "odt"}),
+    ("GET", "printing.case_chronology"): Route(roles("caseworker", "hrda_chair", "manager"), record="case",
+                                               args=lambda ctx: {"fmt": "odt"}),
+    # --- end of printed forms ---
 }
 
 

@@ -24,7 +24,9 @@ bp = Blueprint("chronology", __name__)
 LINKS = {"incident": ("incidents.show", "incident_id"), "case": ("cases.show", "case_id"),
          "referral": ("referrals.show", "referral_id"), "assessment": ("assessments.show", "assessment_id"),
          "person": ("people.show", "person_id")}
-PRINT_LIMIT = 100_000  # the print-friendly view lists every item on one page
+PRINT_LIMIT = 100_000
+# The chronology as a printed form (casework.views.printing), with the same filter.
+DOWNLOADS = {"chronology.person": "printing.person_chronology", "chronology.case": "printing.case_chronology"}  # the print-friendly view lists every item on one page
 
 
 def item_url(item: chronology.Item) -> str | None:
@@ -53,7 +55,8 @@ def _render(record: Any, built: Any, *, about: str, back: str, endpoint: str, id
                            kinds=chronology.KINDS, chosen=chosen, filtered=filtered, page_url=page_url,
                            item_url=item_url, printing=printing,
                            clear_url=url_for(endpoint, **ids),
-                           print_url=url_for(endpoint, **ids, kind=chosen, view="print"))
+                           print_url=url_for(endpoint, **ids, kind=chosen, view="print"),
+                           download=(DOWNLOADS[endpoint], {**ids, "kind": chosen}))
 
 
 def _options() -> tuple[frozenset[str], int, int, bool]:

@@ -49,7 +49,7 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         return None
     if argument == "record_id":
         return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"
-    if argument == "case_id" and endpoint.startswith("meetings."):
+    if argument == "case_id" and endpoint.startswith(("meetings.", "printing.meeting_case")):
         return "meeting_case"
     if argument == "meeting_case_id":
         return "meeting_case"

@@ -1,0 +1,63 @@
+"""What a printed form says, apart from how it is drawn: a title, the record it is about, and
+sections of facts (label and value), tables and passages of free text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..words import when
+
+# The Government Security Classification marking such records carry, at the top and bottom of every page.
+MARKING = "OFFICIAL-SENSITIVE"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Labels and their values, as a summary list."""
+
+    rows: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+    empty: str = "None"  # said instead of an empty table
+
+
+@dataclass(frozen=True)
+class Text:
+    """A passage of free text under a label (its lines kept as paragraphs)."""
+
+    label: str
+    text: str | None
+    empty: str = "Not recorded"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [line for line in (self.text or "").splitlines() if line.strip()] or [self.empty]
+
+
+Block = Facts | Table | Text
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str  # "DASH risk checklist"
+    about: str  # what or whom it is about, shown above the title
+    printed_by: str  # "Sam Jones, Northshire Police"
+    printed_at: dt.datetime  # an instant (UTC); shown in London time
+    sections: list[Section]
+    marking: str = MARKING
+
+    @property
+    def printed(self) -> str:
+        return f"Printed by {self.printed_by} on {when(self.printed_at)}"
