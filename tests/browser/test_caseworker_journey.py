@@ -43,7 +43,7 @@ def _fill_date(page, name: str, day: dt.date) -> None:  # type: ignore[no-untype
 def _record_incident(page, day: dt.date) -> None:  # type: ignore[no-untyped-def]
     page.goto("/incidents/new")
     _fill_date(page, "occurred_on", day)
-    page.select_option("#category", "violence_with_injury")
+    page.check("input[name=category][value=violence_with_injury]")
     page.check("#domestic_abuse")
     page.click("main button:has-text('Save')")
     page.wait_for_selector("h1:has-text('Violence with injury')")
