@@ -79,6 +79,7 @@ def test_the_asb_type_is_stored_only_under_asb(world, category, stored):
 
 def test_the_asb_type_is_revealed_under_its_category(world):
     status, soup = world.page("/incidents/new")
+    assert status == 200
     asb = soup.select_one("input[name=category][value=asb]")
     reveal = soup.select_one(f"#{asb['data-aria-controls']}")
     assert reveal.select("input[name=asb_type]") and soup.select_one("input[name=category]")["id"] == "category"
