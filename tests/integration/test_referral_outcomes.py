@@ -13,7 +13,7 @@ from casework.db import db
 from casework.models import AgencyKind, ReferralStatus, ReferralType
 from casework.services import hrda, meeting_records, meetings
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 TODAY = dt.date(2026, 11, 26)
@@ -25,6 +25,7 @@ def world(app_ctx):
     team = AgencyFactory(name="Outcome HRDA team", kind=AgencyKind.COUNCIL)
     housing = AgencyFactory(name="Outcome Housing", kind=AgencyKind.HOUSING)
     chair = make_user(roles=("hrda_chair",), agency=team)
+    routed("hrda", team)  # the chair decides the HRDA referrals routed to team
     officer = make_user(agency=police)
     person = victim(PersonFactory(owner_agency_id=police.id))
     referral = ReferralFactory(person_id=person.id, referred_on=dt.date(2026, 11, 20), owner_agency_id=police.id,
