@@ -33,6 +33,7 @@ from ..models import (
     Party,
     Person,
     Share,
+    ShareRequest,
     User,
 )
 from ..models.base import utcnow
@@ -159,7 +160,11 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
         "held_with_the_cases": _rows_referring(Case.__table__, case_ids, person_ids,
                                                skip=frozenset({"case_person"})),  # type: ignore[arg-type]
         "shares": _shares("person", person_ids) + _shares("incident", incident_ids) + _shares("case", case_ids),
-        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids}),
+        # Requests to share the person's record are held with the person (above); who asked and who
+        # decided is in the requests' own audit entries.
+        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids,
+                         "share_request": list(db.session.scalars(select(ShareRequest.id).where(
+                             ShareRequest.person_id.in_(person_ids))))}),
     }
     audit.record("person.subject_access", user=by, record=person,
                  details={"counts": {"incidents": len(incidents), "cases": len(cases),
