@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
-import statistics
 import sys
 import time
 import uuid
@@ -31,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.chronology import _p95, make_app
+from bench.chronology import demo_arguments, make_app, time_pages
 from bench.measures import prepare
 
 TARGET_MS = 200.0
@@ -98,35 +96,12 @@ def run(args: argparse.Namespace) -> None:
     engine = "SQLite" if database.startswith("sqlite") else "PostgreSQL"
     print(f"\n{args.incidents:,}-incident demo, {engine}, a caseworker with {args.cases} open cases; "
           f"{args.runs} requests a page after {args.warmup} warm-up")
-    print("wall: elapsed time of the request; cpu: this process's CPU time (other work on the machine excluded)")
-    print(f"{'page':<20}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'cpu median':>12}{'cpu p95':>9}")
-    worst = worst_cpu = 0.0
-    for name, url in pages.items():
-        timings, cpu = [], []
-        for n in range(args.warmup + args.runs):
-            t0, c0 = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            elapsed, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
-            if response.status_code != 200:
-                raise RuntimeError(f"{url} answered {response.status_code}")
-            if n >= args.warmup:
-                timings.append(elapsed)
-                cpu.append(cpu_ms)
-        worst, worst_cpu = max(worst, _p95(timings)), max(worst_cpu, _p95(cpu))
-        print(f"{name:<20}{statistics.median(timings):>10.1f}{_p95(timings):>9.1f}{max(timings):>9.1f}"
-              f"{statistics.median(cpu):>12.1f}{_p95(cpu):>9.1f}")
-    print(f"target p95 under {TARGET_MS:.0f} ms: wall {'met' if worst < TARGET_MS else 'NOT met'}, "
-          f"cpu {'met' if worst_cpu < TARGET_MS else 'NOT met'} (load average {os.getloadavg()[0]:.1f})")
+    time_pages(client, pages, runs=args.runs, warmup=args.warmup, target_ms=TARGET_MS)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--incidents", type=int, default=1_000_000)
-    parser.add_argument("--database-url", help="a PostgreSQL server's URL (default: SQLite in bench/out/)")
+    parser = demo_arguments(__doc__)
     parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=1)
     run(parser.parse_args())
 
 

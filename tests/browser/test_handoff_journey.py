@@ -12,7 +12,7 @@ import pytest
 
 from casework.db import db
 from casework.measures.periods import today_in_london
-from tests.browser.test_caseworker_journey import choose_service
+from tests.browser.test_caseworker_journey import refer_to_hrda
 from tests.browser.test_hrda_journey import _as, _axe, _fill_date
 
 pytestmark = pytest.mark.browser
@@ -62,19 +62,8 @@ def test_an_hrda_referral_is_made_received_heard_and_its_action_comes_back_to_th
     worker.wait_for_selector("h1:has-text('Domestic abuse case')")
     _axe(worker)
     worker.click(f"#people a:has-text('{victim}')")
-    worker.click("a:has-text('Make a referral')")
-    _axe(worker)
-    worker.check("input[name=type][value=hrda]")
-    worker.click("main button:has-text('Continue')")
-    choose_service(worker, w["team"])
-    worker.check("input[name=consent][value=given]")
-    worker.check("input[name=criteria][value=professional_judgement]")
-    worker.fill("#reason", "Threats to kill last week; she fears for the children")
-    worker.check("input[name=children_in_household][value=yes]")
-    worker.select_option("#case", index=1)
-    _axe(worker)
-    worker.click("main button:has-text('Make the referral')")
-    worker.wait_for_selector("h1:has-text('HRDA referral')")
+    refer_to_hrda(worker, w["team"], reason="Threats to kill last week; she fears for the children",
+                  children="yes", axe=_axe, in_case=True)
     assert "Submitted" in worker.inner_text("main")
     _axe(worker)
 
