@@ -65,6 +65,7 @@ def world(app_ctx):
     for kind in ("idva", "hrda", "mappa"):  # two services each: the receiving service is a question
         routed(kind, team)
         routed(kind, second)
+    routed("idva", police)  # the worker decides the IDVA referral routed to police
     submitted = ReferralFactory(person_id=person.id, owner_agency_id=team.id, receiving_agency_id=police.id,
                                 type=ReferralType.IDVA, referred_on=today)
     programme = ReferralFactory(person_id=PersonFactory(owner_agency_id=police.id).id, owner_agency_id=police.id,
