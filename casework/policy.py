@@ -325,14 +325,20 @@ def can_recover_restriction(user: Actor | None, record: Any, *, kept: bool) -> b
 
 
 def can_decide_referral(user: Actor | None, referral: Referral) -> bool:
-    """Whether `user` may accept or decline `referral`: someone of its receiving agency, an HRDA
-    chair for an HRDA referral and a caseworker for the others. Imported history is never decided."""
-    from .models import ReferralType
+    """Whether `user` may accept or decline `referral` (and place an accepted HRDA one on a meeting):
+    someone of its receiving agency holding the deciding role of the referral route that brought it
+    there (`casework.services.referral_routes`: the route of its type to that agency), the role the
+    last-decider rule keeps someone in. A referral to an agency with no route for its type has no
+    decider until an administrator moves it along a route. Imported history is never decided."""
+    from .db import db
+    from .models import ReferralRoute, ReferralType
 
     if user is None or referral.imported or referral.receiving_agency_id != user.agency_id:
         return False
+    role = db.session.scalar(select(ReferralRoute.role).where(
+        ReferralRoute.type == referral.type, ReferralRoute.agency_id == referral.receiving_agency_id))
     needed = Permission.CHAIR_HRDA if referral.type == ReferralType.HRDA else Permission.DECIDE_REFERRALS
-    return can(user, needed) and can_view(user, referral)
+    return role is not None and role in user.roles and can(user, needed) and can_view(user, referral)
 
 
 def assessment_filter(user: Actor | None, model: type) -> ColumnElement[bool]:

@@ -216,8 +216,9 @@ def _referrals(scope: _Scope) -> list[Item]:
 
 
 def _meetings(scope: _Scope) -> list[Item]:
-    """Each meeting a visible referral was heard at (its date); the actions agreed there only for those
-    who take part in the meeting (`policy.takes_part_in_meeting`)."""
+    """Each meeting a visible referral was heard at (its date); the actions agreed there for those who
+    take part in the meeting (`policy.takes_part_in_meeting`), and to an agency given one, its own
+    (the referring agency, even when not invited: docs/hrda.md)."""
     referral_ids = scope.visible_referral_ids
     items = []
     heard = db.session.execute(select(MeetingCase.id, MeetingCase.referral_id, Meeting.starts_at)
@@ -234,7 +235,10 @@ def _meetings(scope: _Scope) -> list[Item]:
         .join(MeetingCase, MeetingCase.id == MeetingAction.meeting_case_id)
         .join(Meeting, Meeting.id == MeetingCase.meeting_id)
         .where(MeetingCase.referral_id.in_(referral_ids),
-               policy.meeting_content_filter(scope.viewer, Meeting, MeetingAgency)))
+               # the meeting's participants see every action; an agency given one (the referrer's,
+               # even when not invited: docs/hrda.md) sees its own
+               or_(policy.meeting_content_filter(scope.viewer, Meeting, MeetingAgency),
+                   MeetingAction.agency_id == getattr(scope.viewer, "agency_id", None))))
     for row in actions:
         agency = scope.names.get(row.agency_id, "an agency")
         items.append(Item(kind="meeting", at=row.created_at, on=_local_day(row.created_at),

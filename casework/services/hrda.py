@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 
 from .. import policy, words
 from ..db import db
@@ -23,6 +23,7 @@ from ..models import (
     MeetingCase,
     Person,
     Referral,
+    ReferralRoute,
     ReferralStatus,
     ReferralType,
 )
@@ -54,16 +55,24 @@ SORTS = {
 }
 
 
+def routed_to(user: Any) -> Any:
+    """A SQL condition: HRDA referrals that came along a referral route the user decides on (the HRDA
+    route to the user's agency, with a role the user holds), as `policy.can_decide_referral` says.
+    Not "to the user's agency": a referral to it with no route waits for an administrator to move it."""
+    return and_(Referral.type == ReferralType.HRDA, Referral.imported.is_(False), exists().where(
+        ReferralRoute.type == Referral.type, ReferralRoute.agency_id == Referral.receiving_agency_id,
+        ReferralRoute.agency_id == user.agency_id, ReferralRoute.role.in_(list(user.roles))))
+
+
 def queue(user: Any, *, today: dt.date, sort: str = "waiting") -> list[QueueRow]:
-    """Submitted HRDA referrals to the chair's agency (never imported history), oldest first unless
-    `sort` names another column (`-name` reverses)."""
+    """Submitted HRDA referrals along the routes the chair decides on (`routed_to`; never imported
+    history), oldest first unless `sort` names another column (`-name` reverses)."""
     if not policy.can(user, policy.Permission.CHAIR_HRDA):
         return []
     r = Referral.__table__
     rows = db.session.execute(
         select(Referral, repeats.is_repeat_referral(r).label("repeat"))
-        .where(Referral.type == ReferralType.HRDA, Referral.status == ReferralStatus.SUBMITTED,
-               Referral.imported.is_(False), Referral.receiving_agency_id == user.agency_id)).all()
+        .where(routed_to(user), Referral.status == ReferralStatus.SUBMITTED)).all()
     names = {a.id: a.name for a in db.session.scalars(select(Agency))}
     config = current_app.config
     shown = person_names.many_for_viewer(user, (referral.person for referral, _ in rows))
@@ -115,13 +124,12 @@ def place(referral: Referral, *, meeting: Meeting | None, by: Any) -> MeetingCas
 
 
 def unplaced(user: Any) -> list[Referral]:
-    """Accepted HRDA referrals to the chair's agency that are on no meeting's agenda."""
+    """Accepted HRDA referrals along the chair's routes (`routed_to`) that are on no meeting's agenda."""
     if not policy.can(user, policy.Permission.CHAIR_HRDA):
         return []
     listed = select(MeetingCase.referral_id)
     return list(db.session.scalars(select(Referral).where(
-        Referral.type == ReferralType.HRDA, Referral.status == ReferralStatus.ACCEPTED,
-        Referral.imported.is_(False), Referral.receiving_agency_id == user.agency_id,
+        routed_to(user), Referral.status == ReferralStatus.ACCEPTED,
         Referral.id.not_in(listed)).order_by(Referral.referred_on)))
 
 

@@ -80,12 +80,15 @@ def record_minutes(item: MeetingCase, *, discussion: str | None, safety_plan: st
 
 def add_action(item: MeetingCase, *, text: str | None, agency: Agency | None, person_name: str | None,
                due_on: dt.date | None, by: Any, today: dt.date) -> MeetingAction:
-    """An action agreed for a case, for an invited agency (and a person of it, if known)."""
+    """An action agreed for a case, for an agency taking part in the meeting or the agency that
+    referred the case (`action_agency_ids`), and a person of it, if known. The referring agency,
+    when not invited, sees only the actions agreed for it (docs/hrda.md)."""
     meeting = meetings.meeting_of(item)
     meetings.check_chair(meeting, by)
     text = meetings.clean_text(text, what="the action", field="text", required=True)
-    if agency is None or agency.id not in meetings.participant_agency_ids(meeting):
-        raise MeetingError("Select an agency taking part in the meeting", "agency")
+    if agency is None or agency.id not in action_agency_ids(item):
+        raise MeetingError("Select an agency taking part in the meeting, or the agency that referred the case",
+                           "agency")
     if not agency.active:
         raise MeetingError(f"{agency.name} is no longer an active agency: choose another", "agency")
     person_name = meetings.clean_text(person_name, what="the person's name", field="person_name")
@@ -102,6 +105,19 @@ def add_action(item: MeetingCase, *, text: str | None, agency: Agency | None, pe
     _minutes_change(meeting, action, action="action", by=by)
     db.session.refresh(item, ["actions"])
     return action
+
+
+def action_agency_ids(item: MeetingCase) -> set[Any]:
+    """The agencies an action on a case may be agreed for: those taking part in the meeting and the
+    agency that referred the case, invited or not."""
+    return meetings.participant_agency_ids(meetings.meeting_of(item)) | {item.referral.owner_agency_id}
+
+
+def referrer_not_invited(item: MeetingCase) -> Any | None:
+    """The id of the agency that referred the case when it is not taking part in the meeting (the
+    chair's page warns: it sees only the actions agreed for it), else None."""
+    owner = item.referral.owner_agency_id
+    return None if owner in meetings.participant_agency_ids(meetings.meeting_of(item)) else owner
 
 
 # --- the actions' progress ---------------------------------------------------------------------

@@ -11,7 +11,9 @@ referrals, dates, categories, flags) and removes what identifies or describes a 
 - the reasons given when it was shared, and the reminders about it, go;
 - a person's merged duplicates are erased with them;
 - the documents kept with the record (for a person, with their referrals and the HRDA meeting
-  cases of those too) are deleted, their bytes with them.
+  cases of those too) are deleted, their bytes with them;
+- a request to share the person's record still waiting is declined, "The record was erased" (its
+  reasons are erased as the person's rows are); a case's handovers (ids and times) stay with it.
 
 An `Erasure` row and an audit entry record what was removed: the kinds, ids and field names,
 never the values. Erasure cannot be undone (database backups still hold the data until they
@@ -51,9 +53,11 @@ from ..models import (
     Person,
     Referral,
     Share,
+    ShareRequest,
 )
 from ..models.base import utcnow
 from ..models.person import INDEX_FIELDS
+from ..models.share_request import DECLINED, WAITING
 from . import audit, documents, reminders
 from .keys import sealed_columns
 
@@ -179,6 +183,8 @@ def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     for child, column in _children(table):
         ids = _erase_rows(child, column == record_id, removed)
         reminders.remove_for(record_kind=child.name, record_ids=ids)
+    if kind == "person":
+        _close_share_requests(record_id, removed)
     share = Share.__table__
     shares = db.session.execute(update(share).where(
         share.c.record_kind == kind, share.c.record_id == record_id, share.c.reason.isnot(None)
@@ -187,6 +193,27 @@ def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     gone = reminders.remove_for(record_kind=kind, record_ids=[record_id])
     if gone:
         removed.rows["reminder (deleted)"] = gone
+
+
+SHARE_REQUEST_ERASED = "The record was erased"
+
+
+def _close_share_requests(person_id: uuid.UUID, removed: Removed) -> None:
+    """A request to share an erased person's record (its reasons already erased with the person's
+    rows) is not left waiting for a manager to share what is gone: it is declined, saying why, which
+    the requester sees. Decided requests keep their outcome. Case handovers hold no personal data
+    (ids and times): they stay with the case, as its notes' authors do."""
+    table = ShareRequest.__table__
+    waiting = list(db.session.scalars(select(table.c.id).where(table.c.person_id == person_id,
+                                                               table.c.status == WAITING)))
+    if not waiting:
+        return
+    ring, text = crypto.current(), crypto.encode_plain(SHARE_REQUEST_ERASED)
+    for request_id in waiting:
+        db.session.execute(update(table).where(table.c.id == request_id).values(
+            status=DECLINED, decided_at=utcnow(), updated_at=utcnow(),
+            decline_reason=crypto.seal(ring, text, table=table.name, column="decline_reason", row_id=request_id)))
+    removed.note("share_request (declined)", {"status", "decline_reason"}, len(waiting))
 
 
 def erase(*, kind: str, record_id: uuid.UUID, cause: str, rule: str | None = None, reason: str | None = None,

@@ -35,6 +35,7 @@ from ..models import (
     Person,
     Referral,
     Share,
+    ShareRequest,
     User,
 )
 from ..models.base import utcnow
@@ -163,8 +164,12 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
                                                skip=frozenset({"case_person"})),  # type: ignore[arg-type]
         "documents": held_documents,
         "shares": _shares("person", person_ids) + _shares("incident", incident_ids) + _shares("case", case_ids),
+        # Requests to share the person's record are held with the person (above); who asked and who
+        # decided is in the requests' own audit entries.
         "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids,
-                         "document": [uuid.UUID(d["id"]) for d in held_documents]}),
+                         "document": [uuid.UUID(d["id"]) for d in held_documents],
+                         "share_request": list(db.session.scalars(select(ShareRequest.id).where(
+                             ShareRequest.person_id.in_(person_ids))))}),
     }
     audit.record("person.subject_access", user=by, record=person,
                  details={"counts": {"incidents": len(incidents), "cases": len(cases),

@@ -28,7 +28,7 @@ from .. import policy
 from ..auth import navigation
 from ..auth.guard import require, visible_or_404
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, OnlyWhen, choices
 from ..models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
 from ..policy import Permission
 from ..services import audit, incidents, localities, record_lists, versioning
@@ -46,10 +46,12 @@ FACTORS = [("alcohol", "Alcohol"), ("drugs", "Drugs"), ("mental_health", "Mental
 
 class IncidentForm(Form):
     occurred_on = DateInputField("Date of the incident", required="Enter the date of the incident", past_only=True)
-    category = SelectField("Category", choices=choices([("", "Select a category")] + Category.choices()), default="")
+    category = RadioField("Category", choices=choices(Category.choices()), validate_choice=False)
     domestic_abuse = BooleanField("Domestic abuse")
-    asb_type = SelectField("ASB type", choices=choices([("", "Not anti-social behaviour")] + AsbType.choices()),
-                           default="")
+    # Asked under "Anti-social behaviour" only (a conditional reveal): for any other category what
+    # was posted is ignored, as the page hid it; the service requires it for ASB.
+    asb_type = RadioField("Type of anti-social behaviour", choices=choices(AsbType.choices()),
+                          validate_choice=False, validators=[OnlyWhen("category", {Category.ASB.value})])
     locality = SelectField("Locality", default="", validate_choice=False)  # the service says what is wrong
     area = SelectField("Designated area", default="", validate_choice=False)  # the service checks it
     rural = BooleanField("Rural")
@@ -72,11 +74,11 @@ class IncidentForm(Form):
     def details(self) -> incidents.IncidentDetails:
         factors = set(self.factors.data or [])
         return incidents.IncidentDetails(
-            occurred_on=self.occurred_on.data, category=Category(self.category.data) if self.category.data else None,
+            occurred_on=self.occurred_on.data, category=_choice(Category, self.category.data),
             domestic_abuse=bool(self.domestic_abuse.data), locality=self.locality.data,
             area_id=_area_id(self.area.data), rural=bool(self.rural.data),
             alcohol="alcohol" in factors, drugs="drugs" in factors, mental_health="mental_health" in factors,
-            asb_type=AsbType(self.asb_type.data) if self.asb_type.data else None)
+            asb_type=_choice(AsbType, self.asb_type.data))
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentForm:
@@ -86,6 +88,15 @@ class IncidentForm(Form):
             "area": str(incident.area_id) if incident.area_id else "", "rural": incident.rural,
             "factors": [name for name, _ in FACTORS if getattr(incident, name)],
             "asb_type": incident.asb_type.value if incident.asb_type else "", "version": incident.version})
+
+
+def _choice(kind: Any, value: str | None) -> Any:
+    """The answer as its vocabulary's value; none (or one not offered) is no answer, which the service
+    then asks for."""
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 def _area_id(value: str | None) -> uuid.UUID | None:

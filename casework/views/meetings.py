@@ -163,8 +163,10 @@ def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None =
     for item in meeting.cases:
         key = item.id.hex
         action_form = forms.get(f"action-{key}") or ActionForm(formdata=None, prefix=f"action-{key}")
+        outside = meeting_records.referrer_not_invited(item)
         action_form.agency.choices = choices([("", "Select an agency")] + sorted(
-            ((str(a), names.get(a, "")) for a in invited & offered), key=lambda p: p[1]))
+            ((str(a), names.get(a, "") + (" (referred the case, not invited)" if a == outside else ""))
+             for a in (invited | ({outside} if outside else set())) & offered), key=lambda p: p[1]))
         own = next((r for r in item.research if r.agency_id == current_user.agency_id), None)
         research_form = forms.get(f"research-{key}") or ResearchForm(formdata=None, prefix=f"research-{key}", data={
             "facts": own.facts if own else "", "opinion": own.opinion if own else "",
@@ -173,6 +175,7 @@ def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None =
             "discussion": item.discussion or "", "safety_plan": item.safety_plan or ""})
         previous = meetings.previous_case(item)
         cases.append({"item": item, "repeat": hrda.is_repeat(item.referral), "previous": previous,
+                      "referrer_not_invited": names.get(outside, "") if outside else None,
                       "research_form": research_form, "minutes_form": minutes_form, "action_form": action_form})
     errors = [e for f in forms.values() for e in f.error_list()]
     authors = user_names({r.author_id for c in meeting.cases for r in c.research})
@@ -400,7 +403,13 @@ def my_actions():  # type: ignore[no-untyped-def]
     for action in actions:
         audit.record_view(action)
     return render_template("meetings/actions.html", actions=actions, today=today(), form_of=_progress_form,
-                           chair_view=False, agencies=agency_names(), errors=[])
+                           chair_view=False, agencies=agency_names(), errors=[], attends=_attends())
+
+
+def _attends() -> Callable[[Any], bool]:
+    """Whether the user may open the meeting an action was agreed at (an agency given an action as
+    the case's referrer, not invited, is shown the referral instead)."""
+    return lambda action: policy.takes_part_in_meeting(current_user, meetings.meeting_of(action.meeting_case))
 
 
 def _progress_form(action: MeetingAction, formdata: Any = None) -> ProgressForm:
@@ -428,7 +437,7 @@ def update_action(action_id: uuid.UUID):  # type: ignore[no-untyped-def]
     actions = meeting_records.open_actions(current_user.agency_id)
     return render_template("meetings/actions.html", actions=actions, today=today(), chair_view=False,
                            form_of=lambda a: form if a.id == action.id else _progress_form(a),
-                           agencies=agency_names(), errors=form.error_list()), 400
+                           agencies=agency_names(), errors=form.error_list(), attends=_attends()), 400
 
 
 @bp.app_template_global("overdue_hrda_actions")

@@ -95,9 +95,13 @@ class DecisionForm(Form):
 
 class ProgrammeForm(Form):
     started_on = DateInputField("Started")
-    ended_on = DateInputField("Ended")
-    outcome = RadioField("Outcome", choices=choices([("", "Not ended")] + ProgrammeOutcome.choices()),
-                         validate_choice=False)
+    ended = RadioField("Has the programme ended?", choices=choices([("no", "No, not yet"), ("yes", "Yes")]),
+                       validate_choice=False, default="no")
+    # Asked under "Yes" only (a conditional reveal): for "No" what was posted is ignored and cleared.
+    ended_on = DateInputField("Ended", required="Enter the date the programme ended",
+                              validators=[OnlyWhen("ended", {"yes"})])
+    outcome = RadioField("Outcome", choices=choices(ProgrammeOutcome.choices()), validate_choice=False,
+                         validators=[OnlyWhen("ended", {"yes"}), Required("Select the programme's outcome")])
     version = HiddenField()
 
 
@@ -235,8 +239,9 @@ def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionF
     can_decide = policy.can_decide_referral(viewer, referral) and referral.status is ReferralStatus.SUBMITTED
     decision = decision or DecisionForm(formdata=None, data={"version": referral.version})
     programme = programme or ProgrammeForm(formdata=None, data={
-        "started_on": referral.started_on, "ended_on": referral.ended_on,
-        "outcome": referral.outcome.value if referral.outcome else "", "version": referral.version})
+        "started_on": referral.started_on, "ended": "yes" if referral.ended_on else "no",
+        "ended_on": referral.ended_on, "outcome": referral.outcome.value if referral.outcome else "",
+        "version": referral.version})
     follow_up = referrals.may_follow_up(viewer, referral)
     errors = decision.error_list() + programme.error_list()
     case = db.session.get(Case, referral.case_id) if referral.case_id else None

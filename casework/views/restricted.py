@@ -24,7 +24,7 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from .. import policy
 from ..auth.guard import require, visible_or_404
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, choices, error_href
 from ..models import Case, Person, User
 from ..policy import Permission
 from ..services import agencies, restricted
@@ -72,6 +72,26 @@ class Section:
 
     def url(self, action: str) -> str:
         return url_for(f"restricted.{self.kind}_{action}", record_id=self.record.id)
+
+    def boxes(self) -> set[str]:
+        """The ids of what `restricted/_section.html` shows that an error can link to."""
+        shown = set()
+        if self.restricted:
+            shown.add("named-users")
+            if self.name_form is not None and (len(self.name_form.user.choices) > 1 or self.name_form.user.errors):
+                shown.add(error_href(self.name_form.user)[1:])
+        form = self.lift_form if self.restricted else self.restrict_form
+        if form is not None:
+            shown.add(error_href(form.confirm)[1:])
+        return shown
+
+    def linked(self, errors: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The errors, each linking to a box on the page: one whose box is not shown (naming a user
+        on a record that is not restricted, or no longer is) links to the restriction's first box
+        (the checkbox restricting the record), or the section when it has none."""
+        shown = self.boxes()
+        fallback = next((f"#{b}" for b in ("confirm", "user", "named-users") if b in shown), "#restriction")
+        return [e if e["href"][1:] in shown else {**e, "href": fallback} for e in errors]
 
 
 def section_for(record: Any, viewer: Any, *, always: bool = False, **forms: Any) -> Section | None:
@@ -128,7 +148,7 @@ def _page(kind: str, record: Any, *, status: int = 200, extra_errors: list[dict[
     section = section_for(record, current_user, always=True, **forms)
     if section is None:
         abort(404)
-    errors = (extra_errors or []) + [e for f in forms.values() for e in f.error_list()]
+    errors = section.linked((extra_errors or []) + [e for f in forms.values() for e in f.error_list()])
     return render_template("restricted/page.html", section=section, record=record, kind=kind,
                            back=url_for(KINDS[kind][2], **{f"{kind}_id": record.id}), errors=errors), status
 

@@ -100,7 +100,7 @@ JOURNEYS: dict[str, list[tuple[str, str, Callable[[Page], None] | None]]] = {
                ("privacy", "/privacy", None)],
     "caseworker": [
         ("home", "/", None), ("people-search", "/people", _search("Smith")),
-        ("person", "/people", lambda p: (_search("Smith")(p), _first("main tbody a")(p))),
+        ("person", "/people", lambda p: (_search("Smith")(p), _first("main tbody a[href^='/people/']")(p))),
         ("incidents", "/incidents", None), ("incident", "/incidents", _first("main tbody a")),
         ("new-incident", "/incidents/new", None), ("cases", "/cases", None),
         ("case", "/cases", _first("main tbody a")), ("referrals", "/referrals", None),

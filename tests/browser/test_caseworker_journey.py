@@ -43,7 +43,7 @@ def _fill_date(page, name: str, day: dt.date) -> None:  # type: ignore[no-untype
 def _record_incident(page, day: dt.date) -> None:  # type: ignore[no-untyped-def]
     page.goto("/incidents/new")
     _fill_date(page, "occurred_on", day)
-    page.select_option("#category", "violence_with_injury")
+    page.check("input[name=category][value=violence_with_injury]")
     page.check("#domestic_abuse")
     page.click("main button:has-text('Save')")
     page.wait_for_selector("h1:has-text('Violence with injury')")
@@ -83,6 +83,30 @@ def choose_service(page, name: str) -> None:  # type: ignore[no-untyped-def]
         page.get_by_label(name, exact=True).check()
     else:
         assert name in page.locator("#receiving_agency").inner_text()
+
+
+def refer_to_hrda(page, service: str, *, reason: str, children: str, axe=None,  # type: ignore[no-untyped-def]
+                  in_case: bool = False) -> None:
+    """From a person's page: make an HRDA referral on professional judgement, with consent, to
+    `service` (within the person's first case if `in_case`); `axe`, if given, checks the type's page
+    and the filled-in form. Ends on the referral's page."""
+    page.click("a:has-text('Make a referral')")
+    if axe is not None:
+        axe(page)
+    page.check("input[name=type][value=hrda]")
+    page.click("main button:has-text('Continue')")
+    page.wait_for_selector("h1:has-text('Make an HRDA referral')")
+    choose_service(page, service)
+    page.check("input[name=consent][value=given]")
+    page.check("input[name=criteria][value=professional_judgement]")
+    page.fill("#reason", reason)
+    page.check(f"input[name=children_in_household][value={children}]")
+    if in_case:
+        page.select_option("#case", index=1)
+    if axe is not None:
+        axe(page)
+    page.click("main button:has-text('Make the referral')")
+    page.wait_for_selector("h1:has-text('HRDA referral')")
 
 
 @pytest.fixture()

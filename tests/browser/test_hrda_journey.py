@@ -66,7 +66,7 @@ def hrda_world(live_server):  # type: ignore[no-untyped-def]
     police and housing; two submitted HRDA referrals, the second a repeat."""
     from casework.models import AgencyKind, ReferralStatus
     from casework.services import meetings
-    from tests.factories import AgencyFactory, PersonFactory, ReferralFactory
+    from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed
     from tests.fixtures_auth import PASSWORD, make_user
 
     stamp = dt.datetime.now().timestamp()
@@ -78,6 +78,7 @@ def hrda_world(live_server):  # type: ignore[no-untyped-def]
         users = {role: make_user(roles=roles, agency=agency) for role, roles, agency in (
             ("chair", ("hrda_chair",), team), ("police", ("caseworker",), police),
             ("housing", ("caseworker",), housing))}
+        routed("hrda", team)  # the chair decides the HRDA referrals routed to the team
         meeting = meetings.schedule(day=today + dt.timedelta(days=1), time=dt.time(10), place="Room 2",
                                     online=True, agencies=[police, housing], by=users["chair"], today=today)[0]
         first = PersonFactory(owner_agency_id=police.id, forenames="Amy", surname=f"Ash{int(stamp)}")

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from casework.db import db
-from tests.browser.test_caseworker_journey import choose_service
+from tests.browser.test_caseworker_journey import refer_to_hrda
 from tests.browser.test_hrda_journey import _as, _axe
 
 pytestmark = pytest.mark.browser
@@ -54,18 +54,7 @@ def test_an_admin_routes_hrda_and_a_caseworkers_referral_reaches_the_chair(brows
 
     worker_context, worker = _as(browser, live_server, w["caseworker"])
     worker.goto(f"/people/{w['person_id']}")
-    worker.click("a:has-text('Make a referral')")
-    worker.check("input[name=type][value=hrda]")
-    worker.click("main button:has-text('Continue')")
-    worker.wait_for_selector("h1:has-text('Make an HRDA referral')")
-    choose_service(worker, w["council"])
-    worker.check("input[name=consent][value=given]")
-    worker.check("input[name=criteria][value=professional_judgement]")
-    worker.fill("#reason", "She fears for her life")
-    worker.check("input[name=children_in_household][value=no]")
-    _axe(worker)
-    worker.click("main button:has-text('Make the referral')")
-    worker.wait_for_selector("h1:has-text('HRDA referral')")
+    refer_to_hrda(worker, w["council"], reason="She fears for her life", children="no", axe=_axe)
     referral_url = worker.url
     worker_context.close()
 

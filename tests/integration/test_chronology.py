@@ -239,6 +239,13 @@ def test_actions_are_shown_only_to_those_who_take_part_in_the_meeting(app_ctx, p
     meeting.agency_id = dorset.id
     db.session.flush()
     kinds = [i.title for i in chronology.of_person(person, viewer=worker).items if i.kind == "meeting"]
+    # the action given to the worker's agency shows, though it does not take part (docs/hrda.md)
+    assert sorted(k.split(",")[0] for k in kinds) == ["HRDA action for Weymouth Outreach",
+                                                      "Heard at the HRDA meeting on 6 January 2025"]
+    for action in db.session.scalars(select(MeetingAction)):
+        action.agency_id = dorset.id  # given to another agency: not shown to one not taking part
+    db.session.flush()
+    kinds = [i.title for i in chronology.of_person(person, viewer=worker).items if i.kind == "meeting"]
     assert kinds == ["Heard at the HRDA meeting on 6 January 2025"]
 
 

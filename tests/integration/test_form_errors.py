@@ -65,6 +65,7 @@ def world(app_ctx):
     for kind in ("idva", "hrda", "mappa"):  # two services each: the receiving service is a question
         routed(kind, team)
         routed(kind, second)
+    routed("idva", police)  # the worker decides the IDVA referral routed to police
     submitted = ReferralFactory(person_id=person.id, owner_agency_id=team.id, receiving_agency_id=police.id,
                                 type=ReferralType.IDVA, referred_on=today)
     programme = ReferralFactory(person_id=PersonFactory(owner_agency_id=police.id).id, owner_agency_id=police.id,
@@ -111,11 +112,10 @@ FORMS: dict[str, tuple[str, Callable[[World], str], dict[str, str], list[str]]] 
                                      ["Date of the incident must be a real date", "Select the category"]),
     "incident edited": ("worker", lambda w: f"/incidents/{w.ids['incident']}/edit", {"category": ""},
                         ["Enter the date of the incident", "Select the category"]),
-    "incident, ASB type of another category": (
-        "worker", lambda w: "/incidents/new", {**_date("occurred_on", "1", "2", "2030"), "category": "burglary",
-                                               "asb_type": "personal", "area": "not-an-area"},
-        ["Date of the incident must be today or in the past",
-         "Only anti-social behaviour has an ASB type: choose the category Anti-social behaviour or no ASB type",
+    "incident, ASB without its type": (  # an ASB type posted under another category is ignored
+        "worker", lambda w: "/incidents/new", {**_date("occurred_on", "1", "2", "2030"), "category": "asb",
+                                               "area": "not-an-area"},
+        ["Date of the incident must be today or in the past", "Select the type of anti-social behaviour",
          "Select a designated area from the list"]),
     "person added to an incident": ("worker", lambda w: f"/incidents/{w.ids['incident']}/people/{w.ids['person']}",
                                     {}, ["Select the person's role"]),
@@ -146,8 +146,10 @@ FORMS: dict[str, tuple[str, Callable[[World], str], dict[str, str], list[str]]] 
     "decision to decline": ("worker", lambda w: f"/referrals/{w.ids['submitted']}/decision", {"decision": "decline"},
                             ["Enter the reason for declining"]),
     "programme, wrong dates": ("worker", lambda w: f"/referrals/{w.ids['programme']}/programme",
-                               _date("started_on", "1", "", "2025") | _date("ended_on", "x", "1", "2025"),
-                               ["Started must include a month", "Ended must be a real date"]),
+                               _date("started_on", "1", "", "2025") | _date("ended_on", "x", "1", "2025")
+                               | {"ended": "yes"},
+                               ["Started must include a month", "Ended must be a real date",
+                                "Select the programme's outcome"]),
     "HRDA decision": ("chair", lambda w: f"/hrda/referrals/{w.ids['hrda']}/decision", {},
                       ["Select whether you accept or decline the referral"]),
     "HRDA decision to decline": ("chair", lambda w: f"/hrda/referrals/{w.ids['hrda']}/decision",

@@ -16,7 +16,7 @@ from casework.measures.periods import today_in_london
 from casework.models import AgencyKind, AuditEntry, MeetingCase, ReferralStatus
 from casework.services import meeting_records, meetings
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -26,6 +26,7 @@ def world(app_ctx):
     team = AgencyFactory(name="HRDA team", kind=AgencyKind.COUNCIL)
     housing = AgencyFactory(name="Housing", kind=AgencyKind.HOUSING)
     chair = make_user(roles=("hrda_chair",), agency=team)
+    routed("hrda", team)  # the chair decides the HRDA referrals routed to team
     today = today_in_london()
     meeting = meetings.schedule(day=today + dt.timedelta(days=3), time=dt.time(10), place="Room 1", online=False,
                                 agencies=[police, housing], by=chair, today=today)[0]

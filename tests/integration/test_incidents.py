@@ -54,7 +54,6 @@ def test_recording_an_incident_for_the_users_agency(world):
 
 @pytest.mark.parametrize("extra,field,message", [
     ({"category": "asb"}, "asb_type", "Select the type of anti-social behaviour"),
-    ({"asb_type": "personal"}, "asb_type", "Only anti-social behaviour has an ASB type"),
     ({"category": ""}, "category", "Select the category"),
 ])
 def test_asb_type_is_required_for_asb_and_refused_otherwise(world, extra, field, message):
@@ -69,11 +68,21 @@ def test_asb_type_is_required_for_asb_and_refused_otherwise(world, extra, field,
     assert _count() == before
 
 
-def test_asb_with_its_type_is_recorded(world):
-    response = world.post("/incidents/new", _form(dt.date(2024, 5, 1), category="asb", asb_type="nuisance"))
+@pytest.mark.parametrize("category,stored", [("asb", AsbType.NUISANCE), ("robbery", None)])
+def test_the_asb_type_is_stored_only_under_asb(world, category, stored):
+    """The ASB type is a reveal under the category ASB: posted under another category it is ignored."""
+    response = world.post("/incidents/new", _form(dt.date(2024, 5, 1), category=category, asb_type="nuisance"))
     assert response.status_code == 302
     incident = db.session.scalar(select(Incident).order_by(Incident.created_at.desc()).limit(1))
-    assert incident.asb_type == AsbType.NUISANCE
+    assert incident.category.value == category and incident.asb_type == stored
+
+
+def test_the_asb_type_is_revealed_under_its_category(world):
+    status, soup = world.page("/incidents/new")
+    assert status == 200
+    asb = soup.select_one("input[name=category][value=asb]")
+    reveal = soup.select_one(f"#{asb['data-aria-controls']}")
+    assert reveal.select("input[name=asb_type]") and soup.select_one("input[name=category]")["id"] == "category"
 
 
 def test_a_date_in_the_future_or_missing_is_refused(world):

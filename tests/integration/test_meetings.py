@@ -24,7 +24,7 @@ from casework.models import (
     Share,
 )
 from casework.services import hrda, meeting_records, meetings, referrals
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user
 
 TODAY = dt.date(2026, 11, 26)
@@ -37,6 +37,7 @@ def world(app_ctx):
     housing = AgencyFactory(name="Housing", kind=AgencyKind.HOUSING)
     outsider = AgencyFactory(name="Fire", kind=AgencyKind.FIRE)
     chair = make_user(roles=("hrda_chair",), agency=hrda_agency)
+    routed("hrda", hrda_agency)  # the chair decides the HRDA referrals routed to hrda_agency
     return {"police": police, "hrda": hrda_agency, "housing": housing, "outsider": outsider, "chair": chair,
             "officer": make_user(agency=police), "housing_worker": make_user(agency=housing),
             "outsider_worker": make_user(agency=outsider)}

@@ -103,6 +103,16 @@ def test_every_new_record_has_a_reference_of_its_kind_shown_as_its_reference(app
         assert str(record.id) not in page.select_one("main").get_text()
 
 
+def test_the_lists_show_each_records_reference_under_its_link(app_ctx, home_agency, records):
+    client = sign_in(app_ctx, make_user(agency=home_agency))
+    db.session.commit()
+    for kind, address in (("person", "/people?surname=Price"), ("case", "/cases"), ("incident", "/incidents"),
+                          ("referral", "/referrals?box=sent")):
+        page = Page(client.get(address))
+        first_cells = [row.select_one("td").get_text(" ", strip=True) for row in page.select("tbody tr")]
+        assert any(records[kind].reference in cell for cell in first_cells), (kind, first_cells)
+
+
 def test_a_reference_typed_however_into_the_people_search_goes_to_the_record(app_ctx, home_agency, records):
     client = sign_in(app_ctx, make_user(agency=home_agency))
     for kind, record in records.items():

@@ -13,7 +13,7 @@ from casework.db import db
 from casework.models import AgencyKind, ReferralStatus, ReferralType
 from casework.services import hrda, meeting_records, meetings
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 TODAY = dt.date(2026, 11, 26)
@@ -25,6 +25,7 @@ def world(app_ctx):
     team = AgencyFactory(name="Outcome HRDA team", kind=AgencyKind.COUNCIL)
     housing = AgencyFactory(name="Outcome Housing", kind=AgencyKind.HOUSING)
     chair = make_user(roles=("hrda_chair",), agency=team)
+    routed("hrda", team)  # the chair decides the HRDA referrals routed to team
     officer = make_user(agency=police)
     person = victim(PersonFactory(owner_agency_id=police.id))
     referral = ReferralFactory(person_id=person.id, referred_on=dt.date(2026, 11, 20), owner_agency_id=police.id,
@@ -80,3 +81,44 @@ def test_the_person_page_says_what_became_of_each_referral(app_ctx, world):
     rows = {row.select_one("a")["href"]: row.text for row in page.select("#referrals tbody tr")}
     assert "Heard at the HRDA meeting of 1 December 2026" in rows[f"/referrals/{referral.id}"]
     assert "Declined: Already supported by another IDVA" in rows[f"/referrals/{declined.id}"]
+
+
+def test_an_action_for_a_referrer_not_invited_reaches_it_and_the_chair_is_warned(app_ctx):
+    """docs/hrda.md: the referring agency, not invited, may be given an action; it sees it on its
+    action list (linking to its referral, not the meeting it may not open), the referral and the
+    person's chronology; the chair's page warns it was not invited. No other uninvited agency."""
+    police = AgencyFactory(name="Uninvited Police", kind=AgencyKind.POLICE)
+    team, housing = AgencyFactory(name="Uninvited HRDA team"), AgencyFactory(name="Uninvited Housing")
+    chair = make_user(roles=("hrda_chair",), agency=team)
+    routed("hrda", team)
+    officer = make_user(agency=police)
+    person = victim(PersonFactory(owner_agency_id=police.id))
+    referral = ReferralFactory(person_id=person.id, referred_on=dt.date(2026, 11, 20), owner_agency_id=police.id,
+                               receiving_agency_id=team.id, referred_by_id=officer.id)
+    meeting = meetings.schedule(day=dt.date(2026, 12, 1), time=dt.time(10), place="Room 1", online=False,
+                                agencies=[housing], by=chair, today=TODAY)[0]
+    item = hrda.accept(referral, meeting=meeting, version=referral.version, by=chair)
+    meetings.start(meeting, by=chair)
+    db.session.commit()
+    chair_page = Page(sign_in(app_ctx, chair).get(f"/meetings/{meeting.id}"))
+    assert "Uninvited Police referred this case but is not invited" in chair_page.select_one(
+        f"#not-invited-{item.id.hex}").text
+    offered = [o.text for o in chair_page.select(f"select[name='action-{item.id.hex}-agency'] option")]
+    assert "Uninvited Police (referred the case, not invited)" in offered
+    with pytest.raises(meetings.MeetingError, match="or the agency that referred the case"):
+        meeting_records.add_action(item, text="Not theirs", agency=AgencyFactory(), person_name=None,
+                                   due_on=dt.date(2026, 12, 5), by=chair, today=TODAY)
+    meeting_records.add_action(item, text="Flag the address", agency=police, person_name=None,
+                               due_on=dt.date(2026, 12, 5), by=chair, today=TODAY)
+    meeting_records.add_action(item, text="Fit door locks", agency=housing, person_name=None,
+                               due_on=dt.date(2026, 12, 10), by=chair, today=TODAY)
+    db.session.commit()
+    client = sign_in(app_ctx, officer)
+    mine = Page(client.get("/hrda-actions"))
+    assert "Flag the address" in mine.text and "Fit door locks" not in mine.text
+    assert mine.select(f"a[href='/referrals/{referral.id}']") and not mine.select("a[href^='/meetings/']")
+    assert client.get(f"/meetings/{meeting.id}").status_code in (403, 404)
+    outcome = Page(client.get(f"/referrals/{referral.id}")).select_one("#actions").text
+    assert "Flag the address" in outcome and "Fit door locks" not in outcome
+    chronology = Page(client.get(f"/people/{person.id}/chronology")).text
+    assert "HRDA action for Uninvited Police" in chronology and "Uninvited Housing" not in chronology

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from casework import policy
 from casework.db import db
 from casework.measures.periods import today_in_london
 from casework.models import AuditEntry, Referral, ReferralRoute, ReferralStatus, ReferralType, User
@@ -204,3 +205,24 @@ def test_the_demo_sets_dorsets_routes_each_with_someone_to_decide(app_ctx):
     routes = {(r.type.value, r.agency.name, r.role.value) for r in referral_routes.listing()}
     assert routes == set(loader.DEMO_ROUTES)
     assert all(referral_routes.usable(r) for r in referral_routes.listing())
+
+
+def test_the_chairs_queue_and_who_decides_follow_the_route_not_the_agency(app_ctx, home_agency):
+    """The queue lists the HRDA referrals routed to the chair (the route of the type to the chair's
+    agency, with a role the chair holds); a referral to the chair's agency with no route there waits
+    for an administrator to move it, listed to no chair and decided by nobody."""
+    host = AgencyFactory(name="Queue HRDA Host")
+    route = routed("hrda", host)
+    chair = db.session.scalar(select(User).where(User.agency_id == host.id))
+    elsewhere = make_user(roles=("hrda_chair",), agency=AgencyFactory(name="Queue Elsewhere"))
+    person = victim(PersonFactory(owner_agency_id=home_agency.id))
+    on_route = ReferralFactory(type=ReferralType.HRDA, person_id=person.id, receiving_agency_id=host.id)
+    stray = ReferralFactory(type=ReferralType.HRDA, person_id=person.id, receiving_agency_id=elsewhere.agency_id)
+    db.session.commit()
+    queue = Page(sign_in(app_ctx, chair).get("/hrda/referrals"))
+    assert [a["href"] for a in queue.select("#queue tbody a")] == [f"/hrda/referrals/{on_route.id}"]
+    assert Page(sign_in(app_ctx, elsewhere).get("/hrda/referrals")).select_one("#queue") is None
+    assert (policy.can_decide_referral(chair, on_route), policy.can_decide_referral(elsewhere, stray)) == (True, False)
+    assert referral_routes.unrouted() == [stray]  # an administrator moves it
+    referral_routes.remove_route(route, by=None)
+    assert not policy.can_decide_referral(chair, on_route)  # no route, no decider, whatever the role

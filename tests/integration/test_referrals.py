@@ -258,10 +258,17 @@ def test_a_perpetrator_programme_records_start_end_and_outcome_then_closes(app_c
              "ended_on-day": "31", "ended_on-month": "3", "ended_on-year": "2025"}
     db.session.commit()
     page = Page(provider_client.post(f"/referrals/{referral.id}/programme",
-                                     data={**dates, "version": str(referral.version)}))
-    assert page.status_code == 400 and "Give both the end date and the outcome" in page.text
+                                     data={**dates, "ended": "yes", "version": str(referral.version)}))
+    assert page.status_code == 400 and "Select the programme's outcome" in page.text
+    # The end date and outcome are revealed under "Yes": posted under "No, not yet" they are ignored.
+    reveal = page.select_one(f"#{page.select_one('input[name=ended][value=yes]')['data-aria-controls']}")
+    assert reveal.select("input[name=outcome]") and reveal.select("input[name=ended_on-day]")
     assert provider_client.post(f"/referrals/{referral.id}/programme", data={
-        **dates, "outcome": "left_early", "version": str(referral.version)}).status_code == 302
+        **dates, "ended": "no", "outcome": "left_early", "version": str(referral.version)}).status_code == 302
+    db.session.refresh(referral)
+    assert (referral.started_on, referral.ended_on, referral.outcome) == (started, None, None)
+    assert provider_client.post(f"/referrals/{referral.id}/programme", data={
+        **dates, "ended": "yes", "outcome": "left_early", "version": str(referral.version)}).status_code == 302
     db.session.refresh(referral)
     assert (referral.started_on, referral.ended_on, referral.outcome) == (started, ended, ProgrammeOutcome.LEFT_EARLY)
     # Closing is confirmed on a page of its own; a post without that step shows the page and does nothing.

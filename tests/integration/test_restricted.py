@@ -279,3 +279,16 @@ def test_two_named_users_removing_each_other_at_once_never_leave_nobody_named(du
     with durable_app.app_context():
         person = db.session.get(Person, person_id)
         assert [u.id for u in restricted.named_users(person)] == [first_id]
+
+
+@pytest.mark.parametrize("restrict,post,message,box", [
+    (False, {"user": "x"}, "This record is not restricted", "confirm"),  # the name box is not on the page
+    (True, {}, "Select the user to name", "user"),
+])
+def test_a_naming_error_links_to_a_box_on_the_page(app_ctx, owner, restrict, post, message, box):
+    person = _restricted_person(owner.agency, owner) if restrict else PersonFactory(owner_agency_id=owner.agency_id)
+    db.session.commit()
+    page = Page(sign_in(app_ctx, owner).post(f"/people/{person.id}/restriction/users", data=post))
+    link = page.select_one(".govuk-error-summary a")
+    assert page.status_code == 400 and message in link.text and link["href"] == f"#{box}"
+    assert page.select_one(f"main #{box}").name in ("input", "select")
