@@ -126,6 +126,10 @@ def _register_blueprints(app: Flask) -> None:
     from .views import share_requests  # asking another agency to share a record (issue 14)
 
     app.register_blueprint(share_requests.bp)
+    from .views import order_measures, orders  # orders and powers, and their figures (issue 17 §2)
+
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(order_measures.bp)
 
 
 def _register_operations(app: Flask) -> None:

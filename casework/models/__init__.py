@@ -113,3 +113,8 @@ __all__ += ["CaseHandover"]
 from .share_request import ShareRequest
 
 __all__ += ["ShareRequest"]
+
+# orders and powers, and their breaches (issue 17 §2)
+from .order import Order, OrderBreach, OrderIncident, OrderKind, OrderStatus
+
+__all__ += ["Order", "OrderBreach", "OrderIncident", "OrderKind", "OrderStatus"]

@@ -23,7 +23,7 @@ bp = Blueprint("chronology", __name__)
 
 LINKS = {"incident": ("incidents.show", "incident_id"), "case": ("cases.show", "case_id"),
          "referral": ("referrals.show", "referral_id"), "assessment": ("assessments.show", "assessment_id"),
-         "person": ("people.show", "person_id")}
+         "person": ("people.show", "person_id"), "order": ("orders.show", "order_id")}
 PRINT_LIMIT = 100_000  # the print-friendly view lists every item on one page
 
 
