@@ -286,8 +286,7 @@ def _check_order(row: dict[str, Any]) -> Iterator[Problem]:
 
     dates = SimpleNamespace(**{name: row[name] for name in ("applied_on", "issued_on", "served_on", "expires_on",
                                                             "review_on", "status")})
-    for name, message in date_problems(dates, today=dt.date.today()):
-        yield name, message
+    yield from date_problems(dates, today=dt.date.today())
 
 
 # orders and powers (issue 17 §2; docs/orders.md): held by the importing agency
