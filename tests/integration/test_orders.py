@@ -140,3 +140,47 @@ def test_a_review_or_expiry_within_14_days_is_on_the_holding_agency_home_page(ap
     assert items[1].startswith("Criminal behaviour order") and "(in 14 days)" in items[1]
     elsewhere = sign_in(app_ctx, make_user(roles=("caseworker",), agency=AgencyFactory(name="Elsewhere")))
     assert Page(elsewhere.get("/")).select_one("#orders-due") is None
+
+
+def test_the_orders_measures_count_the_period_first_and_last_days_in_the_command_and_on_the_page(
+        app_ctx, runner, council):
+    import json
+
+    from casework.models import OrderBreach
+
+    def order(person, kind: OrderKind, issued: dt.date) -> Order:
+        made = Order(person_id=person.id, kind=kind, owner_agency_id=council.id, issued_on=issued)
+        db.session.add(made)
+        return made
+
+    a, b, c = (PersonFactory(owner_agency_id=council.id) for _ in range(3))
+    first = order(a, OrderKind.CPW, dt.date(2024, 4, 1))  # the period's first day
+    order(a, OrderKind.CPN, dt.date(2025, 4, 1))  # 365 days later: an escalation, counted in 2025/26
+    order(b, OrderKind.CPW, dt.date(2025, 3, 31))  # the last day; an ABC 10 days later is no escalation
+    order(b, OrderKind.ABC, dt.date(2025, 4, 10))
+    order(c, OrderKind.DVPN, dt.date(2024, 3, 31))  # the day before: 2023/24
+    db.session.flush()
+    db.session.add(OrderBreach(order_id=first.id, breached_on=dt.date(2025, 3, 31)))
+    db.session.commit()
+
+    result = runner.invoke(["measures", "--period", "2024/25", "--as-of", "2026-01-01", "--orders"])
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.output)["measures"]
+    assert m["ORD1"] == {"type": "count", "target": "increase", "value": 2, "previous": {"value": 1},
+                         "trend": "improving"}
+    assert (m["ORD2"]["numerator"], m["ORD2"]["denominator"], m["ORD2"]["value"]) == (1, 2, 0.5)
+    assert m["ORD2"]["follow_up_complete"] is False
+    assert (m["ORD3"]["numerator"], m["ORD3"]["denominator"]) == (1, 2)
+    plain = json.loads(runner.invoke(["measures", "--period", "2024/25", "--as-of", "2026-01-01"]).output)
+    assert "ORD1" not in plain["measures"]
+
+    client = sign_in(app_ctx, make_user(roles=("manager",), agency=council))
+    page = Page(client.get("/measures/orders?period=2024/25"))
+    assert page.status_code == 200
+    assert page.select_one('tr[data-measure="ORD2"]').get_text(" ", strip=True).startswith(
+        "ORD2: Warnings escalated")
+    cpw = next(r for r in page.select("#kind-table tbody tr") if "Community protection warning" in r.text)
+    assert [td.text for td in cpw.select("td")] == ["2", "2"]
+    assert page.select_one("#monthly-table").text.count("Apr 2024") == 1
+    download = client.get("/measures/orders/export.csv?period=2024/25")
+    assert "Community protection warning,2,2" in download.get_data(as_text=True)
