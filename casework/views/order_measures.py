@@ -67,8 +67,8 @@ def index():  # type: ignore[no-untyped-def]
                 "trend": trend(m.target, now[m.id].value, before[m.id].value)} for m in ORDER_MEASURES]
     months = issued_by_month(db.session, period)
     points = [(month, None if suppress and 1 <= n <= 4 else n) for month, n in months]
-    def fmt(v: float) -> str:
-        return f"{v:,.0f}"
+    def fmt(v: float) -> str:  # as the measures pages write a count (an empty chart's axis steps are fractions)
+        return f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
 
     chart = column_chart(points, chart_id="orders-chart", title=f"Orders and powers issued in {period.name}, month by month",
                          description=describe(points, what="orders and powers issued", fmt=fmt), fmt=fmt)
@@ -76,7 +76,7 @@ def index():  # type: ignore[no-untyped-def]
     return render_template("orders/measures.html", period=period, errors=errors, suppress=suppress,
                            periods=measure_pages.periods_available(period), figures=figures, chart=chart,
                            points=points, agencies=agencies, rows=rows, formats=["csv"],
-                           follow_up=follow_up_complete(period, today_in_london()),
+                           follow_up=follow_up_complete(period, today_in_london()) or not now["ORD2"].denominator,
                            percent=words.percent), 400 if errors else 200
 
 
