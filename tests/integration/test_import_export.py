@@ -279,7 +279,7 @@ def test_a_misnamed_file_is_listed_with_the_other_files_problems(police, tmp_pat
     assert sorted(failed.value.problems) == [
         "people.csv:2: surname: required",
         ("peple.csv:1: -: not a file of the exchange format; the files are areas.csv, people.csv, incidents.csv, "
-         "parties.csv, referrals.csv, prevention.csv")]
+         "parties.csv, referrals.csv, prevention.csv, orders.csv")]
     assert count(Person) == 0
 
 

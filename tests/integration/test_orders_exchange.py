@@ -25,14 +25,7 @@ def council(session):  # type: ignore[no-untyped-def]
     return AgencyFactory(name="Dorset Council", kind=AgencyKind.COUNCIL)
 
 
-@pytest.fixture(params=["checked first", "checked apart"])
-def checking(request, app_ctx, monkeypatch):  # type: ignore[no-untyped-def]
-    if request.param == "checked apart":
-        monkeypatch.setitem(app_ctx.config, "IMPORT_CHECK_APART_BYTES", 0)
-    return request.param
-
-
-def test_orders_import_with_their_people_and_incidents_and_export_back_unchanged(council, tmp_path: Path, checking):
+def test_orders_import_with_their_people_and_incidents_and_export_back_unchanged(council, tmp_path: Path):
     orders = (f"{ORDER_HEADER}\nO1,P1,cpw,in_force,,2025-01-10,2025-01-10,2026-01-09,2025-07-10,I2; I1\n"
               f"O2,P2,CBO,expired,2024-11-01,2024-12-01,,2025-01-31,,")
     report = import_dataset(dataset(tmp_path, people=PEOPLE, incidents=INCIDENTS, orders=orders), agency=council)
