@@ -20,25 +20,15 @@ from ..measures.orders import (
     issued_by_kind_and_agency,
     issued_by_month,
 )
-from ..measures.periods import Period, PeriodError, parse_period, today_in_london
+from ..measures.periods import Period, today_in_london
 from ..measures.report import figure_fields, trend
 from ..models import OrderKind
 from ..policy import Permission
 from ..services import measure_pages
+from .measures import _period  # the period asked for, as the measures pages read it
 from .record_pages import agency_names
 
 bp = Blueprint("order_measures", __name__, url_prefix="/measures/orders")
-
-
-def _period() -> tuple[Period, list[dict[str, str]]]:
-    text = request.args.get("period")
-    default = measure_pages.current_period().previous
-    if not text:
-        return default, []
-    try:
-        return parse_period(text), []
-    except PeriodError as e:
-        return default, [{"text": f"{e}. Showing {default.name} instead.", "href": "#period"}]
 
 
 def _table(period: Period, suppress: bool) -> tuple[list[str], list[tuple[str, list[int | str], int | str]]]:
