@@ -170,7 +170,7 @@ def record_breach(order: Order, *, by: Any, breached_on: dt.date, incident_id: u
                          f"({order.issued_on.day} {order.issued_on:%B %Y})", "breached_on")
     if incident_id is not None:
         _incident_ids(order.person, {incident_id}, viewer=by, field="incident")
-    breach = OrderBreach(order_id=order.id, breached_on=breached_on, incident_id=incident_id,
+    breach = OrderBreach(order_id=order.id, person_id=order.person_id, breached_on=breached_on, incident_id=incident_id,
                          details=(details or "").strip() or None, recorded_by_id=by.id)
     order.breaches.append(breach)
     db.session.flush()

@@ -68,6 +68,7 @@ def upgrade() -> None:
     op.create_table(
         'order_breach',
         sa.Column('order_id', sa.Uuid(), nullable=False),
+        sa.Column('person_id', sa.Uuid(), nullable=False),
         sa.Column('breached_on', sa.Date(), nullable=False),
         sa.Column('incident_id', sa.Uuid(), nullable=True),
         sa.Column('details', sa.LargeBinary(), nullable=True),
@@ -75,6 +76,7 @@ def upgrade() -> None:
         *_common(),
         sa.ForeignKeyConstraint(['order_id'], ['order_power.id'], name=op.f('fk_order_breach_order_id_order_power'),
                                 ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_order_breach_person_id_person')),
         sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_order_breach_incident_id_incident'),
                                 ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'],
@@ -83,6 +85,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('order_breach', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_breach_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_breach_person_id'), ['person_id'], unique=False)
 
 
 def downgrade() -> None:

@@ -121,6 +121,19 @@ def test_orders_follow_the_person_visibility_and_only_the_holder_changes_them(ap
     assert sign_in(app_ctx, worker).get(f"/orders/{order.id}").status_code == 200
 
 
+def test_erasing_a_person_erases_their_orders_conditions_and_breaches_accounts(app_ctx, worker, person, council):
+    from casework.services import retention
+
+    order = orders.record(person, orders.OrderDetails(kind=OrderKind.CBO, agency_id=council.id, status=OrderStatus.IN_FORCE,
+                                                      issued_on=TODAY - dt.timedelta(days=5), conditions="Curfew"),
+                          by=worker, today=TODAY)
+    breach = orders.record_breach(order, by=worker, breached_on=TODAY, incident_id=None, details="Out at 2am",
+                                  today=TODAY)
+    retention.erase(kind="person", record_id=person.id, cause="request", reason="test")
+    db.session.expire_all()
+    assert (db.session.get(Order, order.id).conditions, breach.details) == (None, None)
+
+
 def test_a_review_or_expiry_within_14_days_is_on_the_holding_agency_home_page(app_ctx, worker, person, council):
     def record(kind: OrderKind, **dates: dt.date) -> None:
         orders.record(person, orders.OrderDetails(kind=kind, agency_id=council.id, status=OrderStatus.IN_FORCE,
@@ -160,7 +173,7 @@ def test_the_orders_measures_count_the_period_first_and_last_days_in_the_command
     order(b, OrderKind.ABC, dt.date(2025, 4, 10))
     order(c, OrderKind.DVPN, dt.date(2024, 3, 31))  # the day before: 2023/24
     db.session.flush()
-    db.session.add(OrderBreach(order_id=first.id, breached_on=dt.date(2025, 3, 31)))
+    db.session.add(OrderBreach(order_id=first.id, person_id=a.id, breached_on=dt.date(2025, 3, 31)))
     db.session.commit()
 
     result = runner.invoke(["measures", "--period", "2024/25", "--as-of", "2026-01-01", "--orders"])
