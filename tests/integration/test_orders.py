@@ -197,3 +197,19 @@ def test_the_orders_measures_count_the_period_first_and_last_days_in_the_command
     assert page.select_one("#monthly-table").text.count("Apr 2024") == 1
     download = client.get("/measures/orders/export.csv?period=2024/25")
     assert "Community protection warning,2,2" in download.get_data(as_text=True)
+
+
+def test_the_holding_agency_discharges_an_order_and_a_stale_form_is_refused(app_ctx, worker, person, council):
+    client = sign_in(app_ctx, worker)
+    client.post(f"/people/{person.id}/orders/new", data=_form(council, kind="spo"))
+    order = db.session.scalar(select(Order).where(Order.person_id == person.id))
+    form = Page(client.get(f"/orders/{order.id}/edit"))
+    assert form.select_one("input[name=kind][value=spo]").has_attr("checked")
+    assert form.select_one("#issued_on-day")["value"] == str(order.issued_on.day)
+    changed = client.post(f"/orders/{order.id}/edit", data=_form(council, kind="spo", status="discharged",
+                                                                 version=str(order.version)))
+    assert changed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.DISCHARGED
+    stale = client.post(f"/orders/{order.id}/edit", data=_form(council, kind="spo", version="1"))
+    assert stale.status_code == 409 and "Status" in Page(stale).text
