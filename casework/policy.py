@@ -482,7 +482,8 @@ def order_filter(user: Actor | None, order_model: type) -> ColumnElement[bool]:
     """`can_view_order` as a SQL condition on `order_model` (rows of people `user` may see)."""
     if not can(user, Permission.VIEW_RECORDS):
         return false()
-    return order_model.person_id.in_(select(Person.id).where(visible_filter(user, Person)))  # type: ignore[attr-defined]
+    # Correlated: asked of the orders a query has already narrowed down, never of every person.
+    return exists().where(Person.id == order_model.person_id, visible_filter(user, Person))  # type: ignore[attr-defined]
 
 
 def can_edit_order(user: Actor | None, order: Any) -> bool:
