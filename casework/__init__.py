@@ -139,6 +139,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(printing.bp)
 
+    from .views import order_measures, orders  # orders and powers, and their figures (issue 17 §2)
+
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(order_measures.bp)
+
 
 def _register_operations(app: Flask) -> None:
     """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""

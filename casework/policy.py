@@ -503,3 +503,31 @@ def can_change_local_problem(user: Actor | None, problem: Any) -> bool:
         return False
     assert user is not None
     return user.agency_id in problem.partner_ids or can(user, Permission.EDIT_PLAN)
+
+# --- orders and powers (issue 17 §2) ------------------------------------------------
+
+
+def can_view_order(user: Actor | None, order: Any) -> bool:
+    """An order or power, its conditions and breaches are seen by whoever may see its person: a
+    restricted person's orders only by those named on the person (docs/orders.md)."""
+    return can_view(user, order.person)
+
+
+def order_filter(user: Actor | None, order_model: type) -> ColumnElement[bool]:
+    """`can_view_order` as a SQL condition on `order_model` (rows of people `user` may see)."""
+    if not can(user, Permission.VIEW_RECORDS):
+        return false()
+    # Correlated: asked of the orders a query has already narrowed down, never of every person.
+    return exists().where(Person.id == order_model.person_id, visible_filter(user, Person))  # type: ignore[attr-defined]
+
+
+def can_edit_order(user: Actor | None, order: Any) -> bool:
+    """Only the agency holding an order changes it (its dates, conditions, status, incidents)."""
+    return (user is not None and order.owner_agency_id == user.agency_id
+            and can_edit(user, order.person))
+
+
+def can_record_breach(user: Actor | None, order: Any) -> bool:
+    """Any user who may edit the order's person records a breach of it (the police often learn of
+    the breach of a council's notice)."""
+    return can_edit(user, order.person)

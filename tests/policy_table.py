@@ -176,6 +176,18 @@ POLICY: dict[tuple[str, str], Route] = {
                                            args=lambda ctx: {"problem_id": uuid.uuid4()}),
     ("POST", "local_problems.close"): Route(roles("caseworker", "manager", "board_officer"),
                                             also_ok=frozenset({404}), args=lambda ctx: {"problem_id": uuid.uuid4()}),
+
+    # orders and powers (issue 17 §2): an order follows its person; only its holding agency changes it
+    ("GET", "orders.new"): Route(roles("caseworker", "hrda_chair"), record="person"),
+    ("POST", "orders.new"): Route(roles("caseworker", "hrda_chair"), record="person"),
+    ("GET", "orders.show"): Route(roles("caseworker", "hrda_chair", "manager"), args=lambda ctx: _order(ctx)),
+    ("GET", "orders.edit"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
+    ("POST", "orders.edit"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
+    ("GET", "orders.breach"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
+    ("POST", "orders.breach"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
+    ("GET", "order_measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),
+    ("GET", "order_measures.export"): Route(roles("caseworker", "hrda_chair", "manager"),
+                                            args=lambda ctx: {"fmt": "csv"}),
     # audit
     ("GET", "audit.index"): Route(roles("manager", "admin")),
     # --- people and incidents (issue 4, sections 1 and 2) ---
@@ -415,3 +427,24 @@ POLICY.update({
     ("POST", "documents.delete"): Route(roles("caseworker", "hrda_chair", "manager"), args=_no_document,
                                         also_ok=frozenset({400, 404})),
 })
+
+def _order(ctx: Any) -> dict[str, Any]:
+    """An order (a CPW issued in 2025) of a person of the user's own agency, held by that agency;
+    any id where the caller's context makes no records."""
+    import datetime as dt
+    import uuid
+
+    from casework.db import db
+    from casework.models import Order, OrderKind
+    from tests.factories import PersonFactory
+
+    if not hasattr(ctx, "records"):
+        return {"order_id": uuid.uuid4()}
+    if ("order", "own") not in ctx.records:
+        person = PersonFactory(owner_agency_id=ctx.own_agency.id)
+        order = Order(person_id=person.id, kind=OrderKind.CPW, owner_agency_id=ctx.own_agency.id,
+                      issued_on=dt.date(2025, 1, 6))
+        db.session.add(order)
+        db.session.commit()  # kept when a refused request rolls the session back
+        ctx.records[("order", "own")] = order
+    return {"order_id": ctx.records[("order", "own")].id}

@@ -22,10 +22,12 @@ SHOWN = 20  # discrepancies listed by `check`
 @click.option("--as-of", "as_of_text", metavar="DATE", help="YYYY-MM-DD (default: today in Europe/London)")
 @click.option("--format", "output_format", default="json", metavar="json|csv", help="output format (json)")
 @click.option("--suppress", is_flag=True, help="hide small numbers (1 to 4) for publication")
+@click.option("--orders", "with_orders", is_flag=True,
+              help="add the orders and powers measures ORD1 to ORD3 after the plan's (docs/orders.md)")
 @with_appcontext
 @click.pass_context
 def measures_command(ctx: click.Context, period_text: str | None, as_of_text: str | None, output_format: str,
-                     suppress: bool) -> None:
+                     suppress: bool, with_orders: bool) -> None:
     """Print the measures of a period, with the previous period's and the trend."""
     if ctx.invoked_subcommand is not None:
         return
@@ -43,6 +45,10 @@ def measures_command(ctx: click.Context, period_text: str | None, as_of_text: st
     # the same snapshot, so the figures agree with each other.
     with begin_mode("DEFERRED"):
         document = measures_document(db.session, period, as_of=as_of, suppress=suppress)
+        if with_orders:
+            from ..measures.orders import add_to_document
+
+            add_to_document(document, db.session, period, as_of=as_of, suppress=suppress)
     click.echo(to_json(document) if output_format == "json" else to_csv(document), nl=output_format == "json")
 
 

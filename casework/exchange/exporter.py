@@ -77,9 +77,12 @@ from .importer import (
     SECRETS,
     SOURCE_REF,
 )
+from .orders import ORDER
+from .orders import export_rows as export_orders
 from .schema import (
     AREAS,
     INCIDENTS,
+    ORDERS,
     PARTIES,
     PEOPLE,
     PREVENTION,
@@ -272,6 +275,12 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
                                          "mappa_category", "mappa_level")])
     _write(staged, REFERRALS, report, referrals)
     del referrals
+
+    order_rows, order_people = export_orders(session, ref=ref, mine=_mine(ORDER, RecordKind.ORDER, agency),
+                                             incident_filter=incident_filter, survivor=survivor)
+    _write(staged, ORDERS, report, order_rows)  # orders.csv (issue 17 §2)
+    survivors |= order_people
+    del order_rows
 
     people = []
     columns = [PERSON.c[name] for name in ("id", "merged_into_id", *SECRETS["person"], "gender", "mental_health",

@@ -64,6 +64,7 @@ from .bulk import (
     insert_rows,
 )
 from .errors import ImportFailed
+from .orders import write_orders
 from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, Row, read_rows
 from .records import ACTIVITY, INCIDENT, PARTY, PERSON, REFERRAL, SECRETS, SOURCE_REF, TABLES, Records
@@ -132,6 +133,9 @@ class Writer:
             self.write_areas()
             if self.prepared is not None:
                 self.write_prepared(self.prepared, indexes)
+                write_orders(self)
+                if self.not_usable:
+                    raise ImportFailed(self.not_usable.listed())
                 return self.report
             # Each table's deferred indexes are built once it is loaded (source refs' at the end).
             self._records(PEOPLE, PERSON, RecordKind.PERSON, self.make.person, self.person_ids)
@@ -143,6 +147,7 @@ class Writer:
             self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL,
                           lambda v: self.make.referral(v, self._person_id(v["person_ref"])), None)
             self._records(PREVENTION, ACTIVITY, RecordKind.ACTIVITY, self.make.activity, None)
+            write_orders(self)  # orders.csv, after the people and incidents it names (issue 17 §2)
         if self.not_usable:
             # Every such ref of the data set is listed; the caller's savepoint drops what was written.
             raise ImportFailed(self.not_usable.listed())

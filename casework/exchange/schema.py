@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import crypto, values
+from ..models.order import OrderKind, OrderStatus
 from ..models.vocab import (
     AgencyKind,
     AsbType,
@@ -269,6 +270,39 @@ PREVENTION = FileSpec("prevention.csv", (
     Column("savings_gbp", money_pence),
 ), ref_column="activity_ref", kind=RecordKind.ACTIVITY)
 
+def refs(value: str) -> tuple[str, ...]:
+    """Refs separated by `;` (spaces around each ignored; an empty one refused, a repeated one kept once)."""
+    found = [part.strip() for part in value.split(";")]
+    if any(not part for part in found):
+        raise Invalid(f"{value!r} has an empty ref: separate refs with a single ;")
+    return tuple(dict.fromkeys(ref(part) for part in found))
+
+
+def _check_order(row: dict[str, Any]) -> Iterator[Problem]:
+    """The dates' rules of the order form (`casework.services.orders.date_problems`)."""
+    from types import SimpleNamespace
+
+    from ..services.orders import date_problems
+
+    dates = SimpleNamespace(**{name: row[name] for name in ("applied_on", "issued_on", "served_on", "expires_on",
+                                                            "review_on", "status")})
+    yield from date_problems(dates, today=dt.date.today())
+
+
+# orders and powers (issue 17 §2; docs/orders.md): held by the importing agency
+ORDERS = FileSpec("orders.csv", (
+    Column("order_ref", ref, required=True),
+    Column("person_ref", ref, required=True),
+    Column("kind", choice(OrderKind, "a kind of order or power"), required=True),
+    Column("status", choice(OrderStatus, "an order's status"), required=True),
+    Column("applied_on", date),
+    Column("issued_on", date),
+    Column("served_on", date),
+    Column("expires_on", date),
+    Column("review_on", date),
+    Column("incident_refs", refs, blank=()),
+), ref_column="order_ref", kind=RecordKind.ORDER, check=_check_order)
+
 # In the order they are checked and written: every file refers only to files before it.
-FILES: tuple[FileSpec, ...] = (AREAS, PEOPLE, INCIDENTS, PARTIES, REFERRALS, PREVENTION)
+FILES: tuple[FileSpec, ...] = (AREAS, PEOPLE, INCIDENTS, PARTIES, REFERRALS, PREVENTION, ORDERS)
 BY_NAME = {spec.name: spec for spec in FILES}

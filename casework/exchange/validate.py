@@ -23,7 +23,7 @@ from ..db import db
 from ..models import Agency, Area, Incident, Locality, Person, RecordKind, SourceRef, locality_key
 from .bulk import generated_id
 from .reader import NO_COLUMN, Problems, Progress, read_rows, regular_file_problem
-from .schema import AREAS, BY_NAME, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS
+from .schema import AREAS, BY_NAME, INCIDENTS, ORDERS, PARTIES, PEOPLE, PREVENTION, REFERRALS
 
 LOOKUP_BATCH = 2000
 
@@ -229,6 +229,11 @@ def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[s
     if repeated:
         _report_repeated_parties(checked.files[PARTIES.name], repeated, problems)
 
+    from .orders import check_references  # orders.csv (issue 17 §2)
+
+    check_references(rows(ORDERS), need=references.need, people=people, incidents=incidents,
+                     people_usable=PEOPLE.name not in unusable, incidents_usable=INCIDENTS.name not in unusable,
+                     refs_seen=set(), problems=problems)
     incidents.clear()  # no longer needed: let a large data set's refs go before the next files
     for row in _unique_refs(rows(REFERRALS), REFERRALS.name, "referral_ref", problems, set()):
         person(row.values["person_ref"], REFERRALS.name, row.line)

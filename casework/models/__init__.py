@@ -125,3 +125,8 @@ from .plan import ActivityStatus, ActivityUpdate, Plan, PlanActivity, PlanActivi
 
 __all__ += ["ActivityStatus", "ActivityUpdate", "LocalProblem", "LocalProblemAction", "LocalProblemPartner", "Plan",
             "PlanActivity", "PlanActivityPartner", "PlanIssue", "PlanPriority"]
+
+# orders and powers, and their breaches (issue 17 §2)
+from .order import Order, OrderBreach, OrderIncident, OrderKind, OrderStatus
+
+__all__ += ["Order", "OrderBreach", "OrderIncident", "OrderKind", "OrderStatus"]

@@ -148,3 +148,4 @@ class RecordKind(Labelled):
     INCIDENT = "incident", "Incident"
     REFERRAL = "referral", "Referral"
     ACTIVITY = "activity", "Prevention activity"
+    ORDER = "order", "Order or power"  # orders.csv (issue 17 §2)

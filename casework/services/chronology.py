@@ -43,6 +43,7 @@ from ..models import (
 )
 from ..models.assessment import AssessmentStatus
 from ..models.meeting import Meeting, MeetingAction, MeetingAgency, MeetingCase
+from ..models.order import Order, OrderBreach
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -57,6 +58,7 @@ KINDS: dict[str, str] = {
     "restriction": "Restrictions",
     "merge": "Merges",
     "document": "Documents",
+    "order": "Orders, powers and breaches",
 }
 PAGE_SIZE = 25
 
@@ -261,10 +263,35 @@ def _tasks(scope: _Scope, users: dict[uuid.UUID, str]) -> list[Item]:
     return items
 
 
+def _orders(scope: _Scope) -> list[Item]:
+    """The orders and powers of the person (of a case: of its people the viewer may see), on the day
+    they were made or issued (or applied for), and each breach on its day. An order follows its
+    person's visibility (`policy.order_filter`)."""
+    people = select(Person.id).where(Person.id.in_(scope.person_ids()))
+    visible = policy.order_filter(scope.viewer, Order)
+    items = []
+    for row in db.session.execute(select(Order.id, Order.kind, Order.applied_on, Order.issued_on, Order.owner_agency_id)
+                                  .where(Order.person_id.in_(people), visible)):
+        on = row.issued_on or row.applied_on
+        if on is None:
+            continue
+        agency = scope.names.get(row.owner_agency_id, "an agency")
+        verb = "made or issued" if row.issued_on else "applied for"
+        items.append(Item(kind="order", at=_day(on), on=on, title=f"{row.kind.label} {verb}",
+                          text=f"Held by {agency}", link=("order", row.id), key=str(row.id)))
+    for row in db.session.execute(select(OrderBreach.id, OrderBreach.breached_on, OrderBreach.order_id, Order.kind)
+                                  .join(Order, Order.id == OrderBreach.order_id)
+                                  .where(Order.person_id.in_(people), visible)):
+        items.append(Item(kind="order", at=_day(row.breached_on), on=row.breached_on,
+                          title=f"Breach of the {row.kind.label.lower()}", link=("order", row.order_id),
+                          key=str(row.id), sealed=("breach", row.id)))
+    return items
+
+
 # The encrypted value each kind of `Item.sealed` names.
 SEALED: dict[str, tuple[type, str]] = {"note": (CaseNote, "text"), "task": (CaseTask, "title"),
                                       "decision": (Referral, "decision_reason"), "action": (MeetingAction, "text"),
-                                      "document": (Document, "title")}
+                                      "document": (Document, "title"), "breach": (OrderBreach, "details")}
 
 
 def _unseal(items: list[Item]) -> list[Item]:
@@ -340,6 +367,7 @@ def _build(scope: _Scope, *, kinds: frozenset[str], page: int, size: int) -> Chr
         "restriction": lambda: _restrictions(scope, users),
         "merge": lambda: _merges(scope, users),
         "document": lambda: _documents(scope, users),
+        "order": lambda: _orders(scope),
     }
     items: list[Item] = []
     for kind in KINDS:

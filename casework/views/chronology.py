@@ -23,10 +23,10 @@ bp = Blueprint("chronology", __name__)
 
 LINKS = {"incident": ("incidents.show", "incident_id"), "case": ("cases.show", "case_id"),
          "referral": ("referrals.show", "referral_id"), "assessment": ("assessments.show", "assessment_id"),
-         "person": ("people.show", "person_id")}
-PRINT_LIMIT = 100_000
+         "person": ("people.show", "person_id"), "order": ("orders.show", "order_id")}
+PRINT_LIMIT = 100_000  # the print-friendly view lists every item on one page
 # The chronology as a printed form (casework.views.printing), with the same filter.
-DOWNLOADS = {"chronology.person": "printing.person_chronology", "chronology.case": "printing.case_chronology"}  # the print-friendly view lists every item on one page
+DOWNLOADS = {"chronology.person": "printing.person_chronology", "chronology.case": "printing.case_chronology"}
 
 
 def item_url(item: chronology.Item) -> str | None:

@@ -104,8 +104,32 @@ def _meeting_case(w: World, name: str) -> str:
     return f"/meetings/{w.ids['meeting']}/cases/{w.ids['item']}/{name}"
 
 
+def _breach_url(w: World) -> str:
+    """A breach of an order (a CPW of the person, issued a week ago) made here, for the breach form."""
+    from casework.models import Order, OrderKind, Person
+
+    person = db.session.get(Person, w.ids["person"])
+    order = Order(person_id=person.id, kind=OrderKind.CPW, owner_agency_id=person.owner_agency_id,
+                  issued_on=w.today - dt.timedelta(days=7))
+    db.session.add(order)
+    db.session.commit()
+    return f"/orders/{order.id}/breaches/new"
+
+
 # name: (who posts, the address, what is posted, the errors expected, in order)
 FORMS: dict[str, tuple[str, Callable[[World], str], dict[str, str], list[str]]] = {
+    "order or power": ("worker", lambda w: f"/people/{w.ids['person']}/orders/new", {},
+                       ["Select the kind of order or power", "Select the agency that holds the order",
+                        "Enter the date it was made or issued, or the date it was applied for",
+                        "Select the status of the order"]),
+    "order or power, dates out of order": (
+        "worker", lambda w: f"/people/{w.ids['person']}/orders/new",
+        {"kind": "cpn", "status": "expired", **_date("issued_on", "2", "1", "2025"),
+         **_date("served_on", "1", "1", "2025"), **_date("expires_on", "1", "13", "2025")},
+        ["Select the agency that holds the order",
+         "The date it was served must be on or after the date it was made or issued",
+         "Expires must be a real date"]),
+    "breach of an order": ("worker", _breach_url, {}, ["Enter the date of the breach"]),
     "incident": ("worker", lambda w: "/incidents/new", {},
                  ["Enter the date of the incident", "Select the category"]),
     "incident, a date of 32/13/25": ("worker", lambda w: "/incidents/new", _date("occurred_on", "32", "13", "25"),

@@ -59,7 +59,7 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         return None
     known = {"person_id": "person", "other_id": "person", "incident_id": "incident", "case_id": "case",
              "referral_id": "referral", "assessment_id": "assessment", "meeting_id": "meeting",
-             "action_id": "action", "party_id": "party", "reminder_id": "reminder"}
+             "action_id": "action", "party_id": "party", "reminder_id": "reminder", "order_id": "order"}
     if argument not in known:
         raise AssertionError(f"{endpoint}: no record kind known for <uuid:{argument}>; add it to "
                              "tests/security/conftest.py record_kind()")

@@ -21,6 +21,8 @@ from casework.models import (
     Case,
     Incident,
     Meeting,
+    Order,
+    OrderKind,
     PartyRole,
     Person,
     Referral,
@@ -32,7 +34,7 @@ from casework.services import restricted, retention, sharing
 from tests.factories import AgencyFactory, PartyFactory, PersonFactory
 from tests.fixtures_auth import make_user
 from tests.integration.test_access_policy import Context
-from tests.policy_table import _action, _assessment, _meeting
+from tests.policy_table import _action, _assessment, _meeting, _order
 
 CASE_ROLES = ("caseworker", "hrda_chair", "manager")
 
@@ -99,6 +101,7 @@ def _own(world: World) -> None:
     incident = db.session.get(Incident, world.own["incident"])
     world.own["party"] = PartyFactory(incident=incident, person_id=world.own["person"], role=PartyRole.VICTIM).id
     world.own["reminder"] = _reminder(world.users["caseworker"], world.own["case"]).id
+    world.own["order"] = _order(ctx)["order_id"]
 
 
 def _reminder(user: User, case_id: uuid.UUID) -> Reminder:
@@ -140,12 +143,19 @@ def _hidden(world: World, other_user: User) -> None:
     hide("action", []).append(("other agency's", action))
     hide("reminder", []).append(("other user's", _reminder(other_user, case.id).id))
     db.session.get(Meeting, meeting["meeting_id"]).place = world.canary("OthPlace")
+    order = db.session.get(Order, _order(octx)["order_id"])
+    order.conditions = world.canary("OthConditions")
+    hide("order", []).append(("other agency's", order.id))
 
     # The home agency's restricted person and case, naming only a colleague.
     secret = PersonFactory(owner_agency_id=home.id, restricted=True)
     _fill_person(world, secret, "Res", identity=True)
     sharing.name_on_restricted(record=secret, user=world.colleague)
     hide("person", []).append(("restricted", secret.id))
+    secret_order = Order(person_id=secret.id, kind=OrderKind.DAPO, owner_agency_id=home.id, issued_on=dt.date(2025, 2, 3))
+    secret_order.conditions = world.canary("ResConditions")
+    db.session.add(secret_order)
+    hide("order", []).append(("restricted person's", secret_order.id))
     secret_case = Case(kind=case.kind, owner_agency_id=home.id, restricted=True)
     secret_case.summary = world.canary("ResSummary")
     db.session.add(secret_case)
