@@ -3,7 +3,7 @@ plan_activity_partner, activity_update) and local problem-solving (local_problem
 local_problem_partner, local_problem_action); an index of incidents by locality and date
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-07 03:40:00
 
 New tables and one new index: no existing data moves.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
