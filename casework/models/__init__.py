@@ -113,3 +113,8 @@ __all__ += ["CaseHandover"]
 from .share_request import ShareRequest
 
 __all__ += ["ShareRequest"]
+
+# ASB case reviews (issue 17)
+from .asb_review import Applicant, AsbRecommendation, AsbReview, AsbReviewPanel, ThresholdDecision
+
+__all__ += ["Applicant", "AsbRecommendation", "AsbReview", "AsbReviewPanel", "ThresholdDecision"]

@@ -19,6 +19,7 @@ class Role(Labelled):
     HRDA_CHAIR = "hrda_chair", "HRDA chair"
     MANAGER = "manager", "Manager"
     ADMIN = "admin", "Administrator"
+    ASB_COORDINATOR = "asb_coordinator", "ASB case review coordinator"
 
 
 class User(Base):
