@@ -126,6 +126,9 @@ def _register_blueprints(app: Flask) -> None:
     from .views import share_requests  # asking another agency to share a record (issue 14)
 
     app.register_blueprint(share_requests.bp)
+    from .views import asb_reviews  # ASB case reviews (issue 17)
+
+    app.register_blueprint(asb_reviews.bp)
 
 
 def _register_operations(app: Flask) -> None:

@@ -114,9 +114,12 @@ def threshold(review: AsbReview) -> rule.Threshold:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def visible(user: Any) -> list[AsbReview]:
-    """The applications `user` may see, newest first."""
-    return list(db.session.scalars(select(AsbReview).where(policy.asb_review_filter(user, AsbReview))
+def visible(user: Any, *, person_id: uuid.UUID | None = None) -> list[AsbReview]:
+    """The applications `user` may see (for one victim, with `person_id`), newest first."""
+    query = select(AsbReview).where(policy.asb_review_filter(user, AsbReview))
+    if person_id is not None:
+        query = query.where(AsbReview.person_id == person_id)
+    return list(db.session.scalars(query
                                    .order_by(AsbReview.received_on.desc(), AsbReview.created_at.desc())))
 
 
