@@ -53,6 +53,26 @@ def _target_agency(ctx: Any) -> dict[str, Any]:
     return {"agency_id": ctx.target_user.agency_id}
 
 
+def _asb_review_routes() -> dict[tuple[str, str], Route]:
+    viewers = roles("caseworker", "hrda_chair", "manager")
+    review = {"review_id": uuid.UUID(int=1)}
+    routes = {
+        ("GET", "asb_reviews.index"): Route(viewers),
+        ("GET", "asb_reviews.recommendations"): Route(viewers),
+        ("GET", "asb_reviews.figures"): Route(viewers),
+        ("GET", "asb_reviews.apply_for_area"): Route(roles("caseworker")),
+        ("POST", "asb_reviews.apply_for_area"): Route(roles("caseworker")),
+        ("GET", "asb_reviews.apply_for_person"): Route(roles("caseworker"), record="person"),
+        ("POST", "asb_reviews.apply_for_person"): Route(roles("caseworker"), record="person"),
+        ("GET", "asb_reviews.show"): Route(viewers, also_ok=frozenset({404}), args=lambda ctx: review),
+        ("POST", "asb_reviews.recommendation_done"): Route(viewers, also_ok=frozenset({400, 404}), args=lambda ctx: {
+            "recommendation_id": uuid.UUID(int=1)}),
+    }
+    for step in ("decide", "add_to_panel", "hold", "recommend", "outcome", "appeal"):
+        routes[("POST", f"asb_reviews.{step}")] = Route(roles(), args=lambda ctx: review)
+    return routes
+
+
 POLICY: dict[tuple[str, str], Route] = {
     # foundation
     ("GET", "static"): Route(PUBLIC, args=lambda ctx: {"filename": "css/casework.css"}),
@@ -249,6 +269,10 @@ POLICY: dict[tuple[str, str], Route] = {
     ("GET", "hrda.outstanding"): Route(roles("hrda_chair")),
     ("GET", "hrda.figures"): Route(roles("hrda_chair")),
     # --- end of HRDA meetings ---
+    # ASB case reviews (issue 17): the coordinator's steps are no other role's (403); an application
+    # is seen by the coordinator, its panel, its caseworker and the receiving agency's managers (404
+    # for anyone else, as for an id that does not exist).
+    **_asb_review_routes(),
 }
 
 

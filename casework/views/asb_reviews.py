@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
 from .. import policy
@@ -139,7 +140,7 @@ def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
     form = ApplicationForm() if request.method == "POST" else ApplicationForm(
         formdata=None, data={"agency": str(current_user.agency_id)})
     _agency_choices(form.agency, "Select an agency")
-    areas = list(db.session.scalars(db.select(Area).order_by(Area.name)))
+    areas = list(db.session.scalars(select(Area).order_by(Area.name)))
     form.area.choices = choices([("", "Select an area")] + [(str(a.id), a.name) for a in areas])
     if person is None:
         form.area.validators = [Required("Select the area")]
@@ -185,7 +186,7 @@ def _forms(review: AsbReview, posted: dict[str, Form]) -> dict[str, Form]:
     forms = {name: posted.get(name) or cls(formdata=None, prefix=name) for name, cls in FORMS.items()}
     _agency_choices(forms["recommendation"].owner_agency, "Select an agency")
     conflicted = asb_reviews.handled_by(review) if review.decision is ThresholdDecision.MET else {}
-    users = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     names = agency_names()
     forms["panel"].member.choices = choices(
         [("", "Select a user or an agency")]
