@@ -207,7 +207,8 @@ def _page(review: AsbReview, *, posted: dict[str, Form] | None = None, status: i
         agencies=agency_names(), users=user_names({m.user_id for m in review.panel} | {review.decided_by_id}),
         handled=asb_reviews.handled_by(review) if coordinator else {},
         may_update=lambda r: asb_reviews.may_update_recommendation(current_user, r),
-        done_form=DoneForm(formdata=None), settings=asb_reviews.settings()), status
+        done_form=DoneForm(formdata=None), settings=asb_reviews.settings(),
+        can_see_person=review.person is not None and policy.can_view(current_user, review.person)), status
 
 
 @bp.get("/asb-reviews/<uuid:review_id>")
