@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -18,6 +17,7 @@ from ..db import db
 from ..models import (
     ActionStatus,
     Agency,
+    AgencyKind,
     Applicant,
     Area,
     AsbRecommendation,
@@ -61,32 +61,30 @@ def settings() -> rule.Settings:
 # --- the complaints and the threshold by rule ----------------------------------------------------
 
 
-def _survivors(person_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-    """Each person record's survivor after merges (itself when not merged)."""
-    if not person_ids:
-        return {}
-    found = dict(db.session.execute(select(Person.id, Person.merged_into_id).where(Person.id.in_(person_ids))).all())
-    return {pid: (found.get(pid) or pid) for pid in person_ids}
-
-
 def _complaints(condition: Any, received_on: dt.date, s: rule.Settings) -> list[rule.Complaint]:
     """ASB incidents matching `condition` whose behaviour could qualify: from a month before the
-    window to the day received (every qualifying complaint is among them), with their victims."""
+    window to the day received (every qualifying complaint is among them), with their victims (each
+    as the record it was merged into, if it was). One query, in Core: at a million incidents the
+    ORM's objects and a list of ids sent back cost more than the query."""
     start, _ = rule.window(received_on, s)
-    rows = db.session.execute(
-        select(Incident.id, Incident.occurred_on, Incident.reported_on, Incident.reference, Incident.recorded_by)
-        .where(condition, Incident.category == Category.ASB,
-               Incident.occurred_on >= add_months(start, -1), Incident.occurred_on <= received_on)).all()
-    if not rows:
-        return []
-    victims: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for incident_id, person_id in db.session.execute(
-            select(Party.incident_id, Party.person_id).where(
-                Party.incident_id.in_([r.id for r in rows]), Party.role == PartyRole.VICTIM)):
-        victims[incident_id].add(person_id)
-    survivor = _survivors({p for ps in victims.values() for p in ps})
-    return [rule.Complaint(r.id, r.occurred_on, r.reported_on, frozenset(survivor[p] for p in victims[r.id]),
-                           r.reference, r.recorded_by.label) for r in rows]
+    incident, party, person = Incident.__table__, Party.__table__, Person.__table__
+    query = (select(incident.c.id, incident.c.occurred_on, incident.c.reported_on, incident.c.reference,
+                    incident.c.recorded_by, party.c.person_id, person.c.merged_into_id)
+             .select_from(incident.outerjoin(party, and_(party.c.incident_id == incident.c.id,
+                                                        party.c.role == PartyRole.VICTIM))
+                          .outerjoin(person, person.c.id == party.c.person_id))
+             .where(condition, incident.c.category == Category.ASB,
+                    incident.c.occurred_on >= add_months(start, -1), incident.c.occurred_on <= received_on))
+    found: dict[Any, tuple[Any, set[Any]]] = {}
+    for row in db.session.execute(query):
+        entry = found.get(row.id)
+        if entry is None:
+            entry = found[row.id] = (row, set())
+        if row.person_id is not None:
+            entry[1].add(row.merged_into_id or row.person_id)
+    return [rule.Complaint(r.id, r.occurred_on, r.reported_on, frozenset(victims), r.reference,
+                           AgencyKind(r.recorded_by).label if r.recorded_by else "")
+            for r, victims in found.values()]
 
 
 def victim_records(person_id: uuid.UUID) -> list[uuid.UUID]:
@@ -101,10 +99,11 @@ def threshold_for(*, received_on: dt.date, person_id: uuid.UUID | None = None,
     s = settings()
     if person_id is not None:
         ids = victim_records(person_id)
-        on_victim = Incident.id.in_(select(Party.incident_id).where(Party.person_id.in_(ids),
-                                                                    Party.role == PartyRole.VICTIM))
+        on_victim = Incident.__table__.c.id.in_(select(Party.incident_id).where(
+            Party.person_id.in_(ids), Party.role == PartyRole.VICTIM))
         return rule.personal_threshold(_complaints(on_victim, received_on, s), received_on, s)
-    return rule.community_threshold(_complaints(Incident.area_id == area_id, received_on, s), received_on, s)
+    return rule.community_threshold(_complaints(Incident.__table__.c.area_id == area_id, received_on, s),
+                                    received_on, s)
 
 
 def threshold(review: AsbReview) -> rule.Threshold:

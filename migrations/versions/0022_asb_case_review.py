@@ -5,8 +5,8 @@ Revision ID: 0022
 Revises: 0019
 Create Date: 2026-12-07 03:40:00
 
-New tables and a nullable column: no existing data moves (an incident's blank reported_on means the
-day it occurred).
+New tables, a nullable column and indexes (person.merged_into_id; incident (area_id, category,
+occurred_on)): no existing data moves (an incident's blank reported_on means the day it occurred).
 """
 
 import sqlalchemy as sa
@@ -31,7 +31,12 @@ def _fk(table: str, column: str, target: str, **kw: str) -> sa.ForeignKeyConstra
 def upgrade() -> None:
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reported_on', sa.Date(), nullable=True))
-        batch_op.create_index('ix_incident_area_occurred_on', ['area_id', 'occurred_on'], unique=False)
+        batch_op.create_index('ix_incident_area_category_occurred_on', ['area_id', 'category', 'occurred_on'],
+                                unique=False)
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_index('ix_person_merged_into_id', ['merged_into_id'], unique=False,
+                              sqlite_where=sa.text('merged_into_id IS NOT NULL'),
+                              postgresql_where=sa.text('merged_into_id IS NOT NULL'))
 
     t = 'asb_case_review'
     op.create_table(
@@ -117,6 +122,8 @@ def downgrade() -> None:
     op.drop_table('asb_recommendation')
     op.drop_table('asb_review_panel')
     op.drop_table('asb_case_review')
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_index('ix_person_merged_into_id')
     with op.batch_alter_table('incident', schema=None) as batch_op:
-        batch_op.drop_index('ix_incident_area_occurred_on')
+        batch_op.drop_index('ix_incident_area_category_occurred_on')
         batch_op.drop_column('reported_on')
