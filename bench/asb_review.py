@@ -34,34 +34,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import CASEWORK, ROOT, casework, casework_env
-from bench.measures import END, OUT, _postgres_database
+from bench._common import CASEWORK, ROOT, casework_env
+from bench.measures import prepare
 
 THRESHOLD_MS = 50.0
 FIGURES_S = 2.0
 APPLICATIONS = 1000
 YEAR = "2025/26"
-
-
-def prepare(url: str | None, incidents: int, seed: int) -> tuple[str, Path]:
-    """The demo database of this benchmark (made and loaded on the first run, then reused), as
-    bench/measures.py makes its own, under a name of its own: on a shared PostgreSQL server another
-    benchmark's database at another revision is never migrated by this one."""
-    name = f"asb-review-{incidents}-seed{seed}"
-    instance = OUT / f"{name}-{'pg' if url and not url.startswith('sqlite') else 'sqlite'}"
-    instance.mkdir(parents=True, exist_ok=True)
-    if url is None or url.startswith("sqlite"):
-        database = f"sqlite:///{instance / 'casework.db'}"
-    else:
-        database = _postgres_database(url, name.replace("-", "_"))
-    env = casework_env(database, instance)
-    print(casework("db", "upgrade", env=env).strip(), flush=True)
-    if not (instance / "loaded").exists():
-        started = time.perf_counter()
-        out = casework("demo", "--incidents", str(incidents), "--seed", str(seed), "--end", END.isoformat(), env=env)
-        print(out.strip().splitlines()[-1], f"(wall {time.perf_counter() - started:.0f}s)", flush=True)
-        (instance / "loaded").write_text(dt.datetime.now(dt.UTC).isoformat())
-    return database, instance
 
 
 def populate(seed: int) -> tuple[Any, Any]:
@@ -142,7 +121,7 @@ def p95(values: list[float]) -> float:
 
 def run(args: argparse.Namespace) -> None:
     os.environ["PYTHONPATH"] = str(ROOT)  # `casework` (db upgrade, demo) runs this worktree's code
-    database, instance = prepare(args.database_url, args.incidents, args.seed)
+    database, instance = prepare(args.database_url, args.incidents, args.seed, kind="asb-review")
     env = casework_env(database, instance)
     env["PYTHONPATH"] = str(ROOT)
     os.environ.update(env)

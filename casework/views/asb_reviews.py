@@ -267,40 +267,25 @@ def _appeal(review: AsbReview, form: Any) -> None:
                               upheld=upheld, by=current_user, today=today())
 
 
-@bp.post("/asb-reviews/<uuid:review_id>/decision")
-@require(Permission.COORDINATE_ASB_REVIEWS)
-def decide(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _step(review_id, "decision", _decide, "Threshold decision recorded")
+# The coordinator's steps, each a form of the application's page posted to a URL of its own:
+# (form, URL, endpoint, what it does, what the page then says).
+STEPS = (("decision", "decision", "decide", _decide, "Threshold decision recorded"),
+         ("panel", "panel", "add_to_panel", _panel, "Added to the panel"),
+         ("held", "review", "hold", _held, "Review recorded"),
+         ("recommendation", "recommendations", "recommend", _recommend, "Recommendation added"),
+         ("outcome", "outcome", "outcome", _outcome, "Outcome recorded as sent"),
+         ("appeal", "appeal", "appeal", _appeal, "Appeal recorded"))
 
 
-@bp.post("/asb-reviews/<uuid:review_id>/panel")
-@require(Permission.COORDINATE_ASB_REVIEWS)
-def add_to_panel(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _step(review_id, "panel", _panel, "Added to the panel")
+def _step_view(name: str, run: Any, done: str) -> Any:
+    def view(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
+        return _step(review_id, name, run, done)
+    return view
 
 
-@bp.post("/asb-reviews/<uuid:review_id>/review")
-@require(Permission.COORDINATE_ASB_REVIEWS)
-def hold(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _step(review_id, "held", _held, "Review recorded")
-
-
-@bp.post("/asb-reviews/<uuid:review_id>/recommendations")
-@require(Permission.COORDINATE_ASB_REVIEWS)
-def recommend(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _step(review_id, "recommendation", _recommend, "Recommendation added")
-
-
-@bp.post("/asb-reviews/<uuid:review_id>/outcome")
-@require(Permission.COORDINATE_ASB_REVIEWS)
-def outcome(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _step(review_id, "outcome", _outcome, "Outcome recorded as sent")
-
-
-@bp.post("/asb-reviews/<uuid:review_id>/appeal")
-@require(Permission.COORDINATE_ASB_REVIEWS)
-def appeal(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return _step(review_id, "appeal", _appeal, "Appeal recorded")
+for _name, _path, _endpoint, _run, _done in STEPS:
+    bp.add_url_rule(f"/asb-reviews/<uuid:review_id>/{_path}", _endpoint,
+                    require(Permission.COORDINATE_ASB_REVIEWS)(_step_view(_name, _run, _done)), methods=["POST"])
 
 
 # --- recommendations: the owner agency's action list ------------------------------------------
