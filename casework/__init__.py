@@ -144,6 +144,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders.bp)
     app.register_blueprint(order_measures.bp)
 
+    from .views import asb_reviews  # ASB case reviews (issue 17)
+
+    app.register_blueprint(asb_reviews.bp)
+
 
 def _register_operations(app: Flask) -> None:
     """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""

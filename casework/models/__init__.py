@@ -130,3 +130,8 @@ __all__ += ["ActivityStatus", "ActivityUpdate", "LocalProblem", "LocalProblemAct
 from .order import Order, OrderBreach, OrderIncident, OrderKind, OrderStatus
 
 __all__ += ["Order", "OrderBreach", "OrderIncident", "OrderKind", "OrderStatus"]
+
+# ASB case reviews (issue 17)
+from .asb_review import Applicant, AsbRecommendation, AsbReview, AsbReviewPanel, ThresholdDecision
+
+__all__ += ["Applicant", "AsbRecommendation", "AsbReview", "AsbReviewPanel", "ThresholdDecision"]

@@ -21,6 +21,8 @@ class Role(Labelled):
     ADMIN = "admin", "Administrator"
     BOARD_OFFICER = "board_officer", "Board officer"  # the partnership's plan and measures; no case data
 
+    ASB_COORDINATOR = "asb_coordinator", "ASB case review coordinator"
+
 
 class User(Base):
     """Someone who signs in. Belongs to one agency; never deleted, only deactivated."""
