@@ -2,7 +2,7 @@
 recommendations (asb_recommendation); incidents gain the optional reported_on
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-07 03:40:00
 
 New tables, a nullable column and indexes (person.merged_into_id; incident (area_id, category,
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0022'
-down_revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
