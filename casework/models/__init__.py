@@ -113,3 +113,8 @@ __all__ += ["CaseHandover"]
 from .share_request import ShareRequest
 
 __all__ += ["ShareRequest"]
+
+# email notifications through an outbox (issue 16)
+from .outbox import MessageKind, MessageState, OutboxMessage
+
+__all__ += ["MessageKind", "MessageState", "OutboxMessage"]
