@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import fresh_database  # noqa: E402
-from tests.smtp_support import free_port  # noqa: E402
+from bench._common import fresh_database
+from tests.smtp_support import free_port
 
 
 def _smtp_sink(port: int) -> subprocess.Popen[bytes]:

@@ -120,6 +120,17 @@ def test_back_off_doubles_from_thirty_seconds_to_at_most_an_hour(attempts):
     assert outbox.backoff(attempts) == dt.timedelta(seconds=expected)
 
 
+@pytest.mark.parametrize(("counts", "phrase"), [
+    ({"case_review": 1}, "1 case review due or overdue"),
+    ({"case_review": 2, "task": 1}, "2 case reviews and 1 task due or overdue"),
+    ({"case_review": 0, "task": 3, "hrda_action": 1}, "3 tasks and 1 HRDA action due or overdue"),
+    ({"case_review": 1, "task": 1, "hrda_action": 2}, "1 case review, 1 task and 2 HRDA actions due or overdue"),
+    ({"task": 0}, ""),
+])
+def test_the_digest_gives_counts_only(counts, phrase):
+    assert outbox.due_phrase(counts) == phrase
+
+
 def test_a_set_up_link_is_emailed_and_shown_and_development_logs_it_without_its_token(
         app_ctx, app, mail, monkeypatch, caplog):
     admin = make_user(roles=("admin",))
