@@ -288,3 +288,13 @@ def test_two_senders_at_once_never_send_one_message_twice(durable_app, smtp, mon
             db.session.commit()
             assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.recipient.like(f"{marker}-%"))) == 0
+
+
+def test_casework_base_url_is_another_name_for_the_public_url(app_ctx, app, monkeypatch):
+    from casework import links
+
+    monkeypatch.setitem(app.config, "PUBLIC_URL", None)
+    monkeypatch.setitem(app.config, "BASE_URL", "https://alias.example.org/")
+    assert links.public_base() == "https://alias.example.org"
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://casework.example.org")
+    assert links.public_base() == "https://casework.example.org"
