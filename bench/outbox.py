@@ -86,12 +86,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server's URL (a database is made on it)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     port = free_port()
     server = _smtp_sink(port)
     try:
         for label, url in (("SQLite", None), ("PostgreSQL", args.postgres)):
-            if label == "PostgreSQL" and not url:
+            if (label == "PostgreSQL" and not url) or (label == "SQLite" and args.no_sqlite):
                 continue
             with tempfile.TemporaryDirectory(prefix="casework-outbox-") as folder, \
                     fresh_database(url, Path(folder)) as database:
