@@ -120,9 +120,9 @@ def send_email() -> str:
 
 def daily_digest() -> str:
     """Queue each user's daily email of reviews and tasks due (unless they turned it off)."""
-    from ..services import outbox
+    from ..services import digest
 
-    return f"{outbox.queue_digests()} digests queued"
+    return f"{digest.queue_digests()} digests queued"
 
 
 JOBS = (

@@ -26,7 +26,7 @@ from casework.models import (
     User,
 )
 from casework.models.base import utcnow
-from casework.services import meeting_records, meetings, outbox, referral_routes, referrals, users
+from casework.services import digest, meeting_records, meetings, outbox, referral_routes, referrals, users
 from tests.conftest import Page
 from tests.factories import AgencyFactory, PersonFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
@@ -128,7 +128,7 @@ def test_back_off_doubles_from_thirty_seconds_to_at_most_an_hour(attempts):
     ({"task": 0}, ""),
 ])
 def test_the_digest_gives_counts_only(counts, phrase):
-    assert outbox.due_phrase(counts) == phrase
+    assert digest.due_phrase(counts) == phrase
 
 
 def test_a_set_up_link_is_emailed_and_shown_and_development_logs_it_without_its_token(
@@ -195,7 +195,7 @@ def test_every_kind_of_message_says_what_happened_and_links_without_personal_dat
     db.session.add(Reminder(user_id=housing_worker.id, kind="hrda_action", record_kind="meeting_action",
                             record_id=uuid.uuid4(), due_on=today, text="Zephyrine Quorrelwood canary-free-text"))
     db.session.flush()
-    assert outbox.queue_digests() >= 1
+    assert digest.queue_digests() >= 1
     db.session.commit()
 
     assert _send().failed == 0
@@ -224,9 +224,9 @@ def test_the_daily_digest_is_not_sent_to_a_user_who_turned_it_off(app_ctx, mail)
     assert client.post("/account/email", data={}).status_code == 302
     db.session.refresh(worker)
     assert worker.daily_digest is False
-    assert outbox.queue_digests() == 0
+    assert digest.queue_digests() == 0
     client.post("/account/email", data={"daily_digest": "y"})
-    assert outbox.queue_digests() == 1
+    assert digest.queue_digests() == 1
 
 
 def test_a_referral_made_through_the_pages_is_emailed_to_the_receiving_team_by_the_scheduler(app_ctx, mail):
