@@ -63,6 +63,17 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_PARALLELISM": 4,
     "AUDIT_CHECKPOINT_FILE": None,  # <instance>/audit-checkpoints
     "PUBLIC_URL": None,  # the service's public address, for links given to people (casework.links)
+    "BASE_URL": None,  # another name for PUBLIC_URL (CASEWORK_BASE_URL); PUBLIC_URL wins when both are set
+    # email through the outbox (casework.services.outbox, docs/email.md); no SMTP_HOST in development:
+    # messages go to the log and the admin's outbox page instead
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": True,
+    "SMTP_TIMEOUT": 10,  # seconds a connection or a command may take
+    "MAIL_FROM": None,  # required in production once SMTP_HOST is set
+    "OUTBOX_MAX_ATTEMPTS": 20,  # tries, backing off to an hour apart (about 15 hours), before a message fails
     # The partnership running the service: named in every page's header, the privacy notice and the
     # accessibility statement. Required in production; development shows the demo's partnership.
     "PARTNERSHIP_NAME": None,
@@ -111,6 +122,9 @@ NUMERIC_RANGES: dict[str, tuple[int, int | None]] = {
     "RETENTION_BATCH": (1, None),
     "REMINDER_DAYS_AHEAD": (0, None),
     "ENDED_SESSIONS_KEEP_DAYS": (1, None),
+    "SMTP_PORT": (1, 65535),
+    "SMTP_TIMEOUT": (1, 300),
+    "OUTBOX_MAX_ATTEMPTS": (1, None),
 }
 OPTIONAL_NUMBERS = frozenset({"WTF_CSRF_TIME_LIMIT"})
 

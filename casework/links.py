@@ -1,5 +1,5 @@
 """Addresses handed to people (set-up links; later, links in emails), built from the configured public
-address, `PUBLIC_URL` (`CASEWORK_PUBLIC_URL`), never from the request's Host header: a request sent
+address, `PUBLIC_URL` (`CASEWORK_PUBLIC_URL`, or its other name `CASEWORK_BASE_URL`), never from the request's Host header: a request sent
 with a Host of the sender's choosing must not make a link to another site.
 
 Unset, development uses http://127.0.0.1:5000 (where `make run` serves); production refuses to make
@@ -21,7 +21,8 @@ class LinkError(Exception):
 
 
 def public_base() -> str:
-    configured = (current_app.config.get("PUBLIC_URL") or "").strip()
+    # CASEWORK_BASE_URL is accepted as another name for it (issue 16 names it so).
+    configured = (current_app.config.get("PUBLIC_URL") or current_app.config.get("BASE_URL") or "").strip()
     if not configured:
         if current_app.config["ENV"] == "production":
             raise LinkError("The service's public address is not configured: set CASEWORK_PUBLIC_URL "

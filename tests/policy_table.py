@@ -153,6 +153,7 @@ POLICY: dict[tuple[str, str], Route] = {
     # own account
     ("GET", "account.index"): Route(SIGNED_IN),
     ("POST", "account.change_password"): Route(SIGNED_IN),
+    ("POST", "account.email_choices"): Route(SIGNED_IN),  # the daily digest's opt-out (issue 16)
     # administration
     ("GET", "admin.users_list"): Route(roles("admin")),
     ("GET", "admin.new_user"): Route(roles("admin")),
@@ -165,6 +166,7 @@ POLICY: dict[tuple[str, str], Route] = {
     # scheduled jobs and reminders (issue 7)
     ("GET", "jobs.index"): Route(roles("admin")),
     ("GET", "jobs.job"): Route(roles("admin"), args=lambda ctx: {"name": "audit_checkpoint"}),
+    ("GET", "jobs.outbox_messages"): Route(roles("admin")),  # the email outbox (issue 16)
     ("POST", "reminders.dismiss"): Route(SIGNED_IN, also_ok=frozenset({400, 404}),
                                          args=lambda ctx: {"reminder_id": "00000000-0000-4000-8000-000000000000"}),
     ("POST", "admin.setup_link"): Route(roles("admin"), args=_target_user),
@@ -346,6 +348,8 @@ POLICY: dict[tuple[str, str], Route] = {
                                                                                   "direction": "start"}),
     ("POST", "meetings.change_state"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx)),
     ("POST", "meetings.move"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx, case=True)),
+    ("POST", "meetings.send_agenda"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx),
+                                            also_ok=frozenset({400})),  # emailed to the invited (issue 16)
     ("POST", "meetings.research"): Route(roles("caseworker", "hrda_chair"),
                                          args=lambda ctx: _meeting(ctx, case=True)),
     ("POST", "meetings.minutes"): Route(roles("hrda_chair"), args=lambda ctx: _meeting(ctx, case=True)),

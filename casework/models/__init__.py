@@ -135,3 +135,8 @@ __all__ += ["Order", "OrderBreach", "OrderIncident", "OrderKind", "OrderStatus"]
 from .asb_review import Applicant, AsbRecommendation, AsbReview, AsbReviewPanel, ThresholdDecision
 
 __all__ += ["Applicant", "AsbRecommendation", "AsbReview", "AsbReviewPanel", "ThresholdDecision"]
+
+# email notifications through an outbox (issue 16)
+from .outbox import MessageKind, MessageState, OutboxMessage
+
+__all__ += ["MessageKind", "MessageState", "OutboxMessage"]

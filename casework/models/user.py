@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Secret, enum_column, utcnow
@@ -48,6 +48,8 @@ class User(Base):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     last_sign_in_at: Mapped[dt.datetime | None]
+    # A daily email of the reviews and tasks due (casework.services.outbox); the user may turn it off.
+    daily_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"

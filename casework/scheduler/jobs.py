@@ -102,6 +102,29 @@ def retired_keys() -> str:
     return f"no value under a retired key; keys in the keyring: {', '.join(map(str, status.keys))}{note}"
 
 
+def send_email() -> str:
+    """Send the outbox's messages that are due; fail (shown on the admin page) when the server is down."""
+    from ..services import outbox
+
+    try:
+        result = outbox.send_due()
+    except outbox.MailNotConfigured as e:
+        raise JobFailed(str(e)) from None
+    if result.retrying and not result.sent:
+        raise JobFailed(f"the mail server could not take the messages ({result.retrying} will be tried again, "
+                        f"{result.failed} failed): {result.errors[-1]}")
+    if result.failed:
+        raise JobFailed(str(result))
+    return str(result)
+
+
+def daily_digest() -> str:
+    """Queue each user's daily email of reviews and tasks due (unless they turned it off)."""
+    from ..services import digest
+
+    return f"{digest.queue_digests()} digests queued"
+
+
 JOBS = (
     Job("figures", "Precomputed figures and consistency check", "daily 01:30", figures),
     Job("audit_checkpoint", "Audit trail checkpoint", "daily 00:15", audit_checkpoint),
@@ -109,4 +132,6 @@ JOBS = (
     Job("expire_access", "Expiry of set-up links and sessions", "hourly :05", expire_access),
     Job("retention_sweep", "Retention sweep", "daily 02:30", retention_sweep),
     Job("retired_keys", "Check for values under retired keys", "weekly sun 04:00", retired_keys),
+    Job("send_email", "Sending email from the outbox", "every 30 seconds", send_email),
+    Job("daily_digest", "Daily email of reviews and tasks due", "daily 07:00", daily_digest),
 )

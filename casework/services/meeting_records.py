@@ -24,7 +24,7 @@ from ..models import (
     Research,
 )
 from ..models.base import utcnow
-from . import audit, meetings
+from . import audit, meetings, outbox
 from .meetings import MeetingError, NotAllowed
 
 # --- research, minutes and actions -----------------------------------------------------------
@@ -103,6 +103,8 @@ def add_action(item: MeetingCase, *, text: str | None, agency: Agency | None, pe
         # A late correction: the agency must see the case again while the action is open.
         meetings.share_case(meeting, item.referral, by=by)
     _minutes_change(meeting, action, action="action", by=by)
+    outbox.queue_many(outbox.MessageKind.HRDA_ACTION, to=outbox.agency_users([agency.id], policy.Permission.ATTEND_HRDA),
+                      endpoint="meetings.my_actions")
     db.session.refresh(item, ["actions"])
     return action
 

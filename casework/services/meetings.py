@@ -35,7 +35,7 @@ from ..models import (
     Referral,
 )
 from ..models.base import utcnow
-from . import audit, sharing
+from . import audit, outbox, sharing
 
 LONDON = ZoneInfo("Europe/London")
 TEXT_MAX = 4000
@@ -185,6 +185,22 @@ def check_chair(meeting: Meeting, by: Any) -> None:
 def participant_agency_ids(meeting: Meeting) -> set[Any]:
     """The chairing agency and the agencies invited."""
     return {meeting.agency_id} | {i.agency_id for i in meeting.invited}
+
+
+def publish_agenda(meeting: Meeting, *, by: Any) -> int:
+    """The chair tells the invited agencies' participants, by email, that the agenda is ready (again
+    after a change, if the chair wishes); returns how many people are told."""
+    check_chair(meeting, by)
+    if meeting.state is MeetingState.CLOSED:
+        raise MeetingError("The meeting is closed: its agenda is no longer sent", "state")
+    if not meeting.cases:
+        raise MeetingError("The agenda has no cases yet: list a case before sending it", "state")
+    people = [u for u in outbox.agency_users({i.agency_id for i in meeting.invited}, policy.Permission.ATTEND_HRDA)
+              if u.id != by.id]
+    told = outbox.queue_many(outbox.MessageKind.AGENDA_PUBLISHED, to=people, endpoint="meetings.show",
+                             values={"meeting_id": meeting.id})
+    audit.record("meeting.agenda_published", user=by, record=meeting, details={"told": told})
+    return told
 
 
 def start(meeting: Meeting, *, by: Any) -> Meeting:

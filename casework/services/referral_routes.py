@@ -162,6 +162,9 @@ def reroute(referral: Referral, *, route: ReferralRoute | None, by: Any) -> Refe
     db.session.flush()
     audit.record("referral.reroute", user=by, record=referral,
                  details={"from_agency_id": str(before) if before else None, "to_agency_id": str(route.agency_id)})
+    from . import referrals
+
+    referrals.tell_receivers(referral)
     return referral
 
 

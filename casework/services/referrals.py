@@ -32,10 +32,11 @@ from ..models import (
     ReferralStatus,
     ReferralType,
     RiskAssessment,
+    User,
 )
 from ..models.base import utcnow
 from ..risk.dash import Criterion
-from . import assessments, audit, referral_routes, sharing, versioning
+from . import assessments, audit, outbox, referral_routes, sharing, versioning
 
 OPEN = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED)
 TEXT_MAX = 2000
@@ -221,7 +222,18 @@ def refer(person: Person, *, kind: ReferralType, receiving_agency: Agency | None
     db.session.flush()
     versioning.record_edit(referral, action="referral.create", fields=audit.changed_fields(referral) or ["type"],
                         user=by)
+    tell_receivers(referral)
     return referral
+
+
+def tell_receivers(referral: Referral) -> int:
+    """Email the users who can decide `referral` (its route's deciders) that it waits for them."""
+    route = referral_routes.route_to(referral.type, referral.receiving_agency_id)
+    if route is None:
+        return 0
+    endpoint, values = outbox.referral_page(referral)
+    return outbox.queue_many(outbox.MessageKind.REFERRAL_RECEIVED, to=referral_routes.deciders(route),
+                             endpoint=endpoint, values=values)
 
 
 def decide(referral: Referral, *, accept: bool, reason: str | None, version: int | None, by: Any,
@@ -245,6 +257,10 @@ def decide(referral: Referral, *, accept: bool, reason: str | None, version: int
     fields = audit.changed_fields(referral)
     versioning.flush_or_stale(referral, version or 0, action_prefix="referral")
     versioning.record_edit(referral, action=f"referral.{'accept' if accept else 'decline'}", fields=fields, user=by)
+    referrer = db.session.get(User, referral.referred_by_id) if referral.referred_by_id else None
+    if referrer is not None and referrer.id != by.id:
+        outbox.queue(outbox.MessageKind.REFERRAL_DECIDED, to=referrer, endpoint="referrals.show",
+                     values={"referral_id": referral.id})
     if accept:
         agency = db.session.get(Agency, referral.receiving_agency_id)
         sharing.share(record=referral.person, agency=agency, via="referral", by=by)

@@ -18,7 +18,7 @@ from ..db import db
 from ..models import Agency, RecoveryCode, Role, User
 from ..models.base import utcnow
 from . import agencies as agency_service
-from . import audit, referral_routes, restricted
+from . import audit, outbox, referral_routes, restricted
 
 SETUP_LINK_LIFETIME = dt.timedelta(hours=72)
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
@@ -128,6 +128,7 @@ def create(*, email: str, name: str, agency: Agency, roles: Iterable[Role | str]
     token = _new_setup_token(user)
     db.session.flush()
     audit.record("user.create", user=by, record=user, details={"roles": sorted(r.value for r in role_set)})
+    _email_setup_link(user, token)
     return Invitation(user=user, token=token)
 
 
@@ -136,7 +137,14 @@ def renew_setup_link(*, user: User, by: Any = None) -> str:
     token = _new_setup_token(user)
     db.session.flush()
     audit.record("user.setup_link", user=by, record=user)
+    _email_setup_link(user, token)
     return token
+
+
+def _email_setup_link(user: User, token: str) -> None:
+    """The set-up link itself, emailed to the user (the administrator still sees it, to give by hand)."""
+    outbox.queue(outbox.MessageKind.SET_UP_LINK, to=user, endpoint="auth.set_up", values={"token": token},
+                 secret="token")
 
 
 def _new_setup_token(user: User) -> str:
@@ -239,6 +247,16 @@ def reset_second_factor(*, user: User, by: Any = None) -> None:
     sessions.end_all(user_id=user.id, reason="second_factor_reset")
     db.session.flush()
     audit.record("user.second_factor_reset", user=by, record=user)
+    outbox.queue(outbox.MessageKind.SECOND_FACTOR_RESET, to=user, endpoint="auth.sign_in")
+
+
+def set_daily_digest(*, user: User, wanted: bool) -> None:
+    """A user's own choice of the daily email of what is due (audited when it changes)."""
+    if user.daily_digest == wanted:
+        return
+    user.daily_digest = wanted
+    db.session.flush()
+    audit.record("user.daily_digest", user=user, record=user, details={"wanted": wanted})
 
 
 def begin_enrolment(*, user: User) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user
-from wtforms import PasswordField
+from wtforms import BooleanField, PasswordField
 from wtforms.validators import InputRequired, ValidationError
 
 from ..auth import sessions, signin
@@ -30,10 +30,29 @@ class ChangePasswordForm(Form):
             raise ValidationError("The passwords do not match")
 
 
+class DigestForm(Form):
+    daily_digest = BooleanField("Email me each morning how many case reviews, tasks and HRDA actions I have due")
+
+
+def _page(form: ChangePasswordForm | None = None):  # type: ignore[no-untyped-def]
+    return render_template("account/index.html", form=form or ChangePasswordForm(),
+                           digest_form=DigestForm(formdata=None, data={"daily_digest": current_user.daily_digest}))
+
+
 @bp.get("/account")
 @signed_in
 def index():  # type: ignore[no-untyped-def]
-    return render_template("account/index.html", form=ChangePasswordForm())
+    return _page()
+
+
+@bp.post("/account/email")
+@signed_in
+def email_choices():  # type: ignore[no-untyped-def]
+    """Turn the daily digest on or off (other emails are about work given to the user: always sent)."""
+    form = DigestForm()
+    users.set_daily_digest(user=current_user, wanted=bool(form.daily_digest.data))
+    flash("You will get the daily email" if form.daily_digest.data else "You will no longer get the daily email")
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/account/password")
@@ -57,7 +76,7 @@ def change_password():  # type: ignore[no-untyped-def]
         if attempt.result is not Result.CORRECT:
             form.current_password.errors = [{Result.THROTTLED: signin.THROTTLED, Result.LOCKED: signin.LOCKED}
                                             .get(attempt.result, CURRENT_PASSWORD_WRONG)]
-            return render_template("account/index.html", form=form), 400
+            return _page(form), 400
         user = db.session.get(User, user_id)
         try:
             users.set_password(user=user, password=form.password.data)
@@ -68,4 +87,4 @@ def change_password():  # type: ignore[no-untyped-def]
             session.clear()
             flash("Your password has been changed. Sign in with your new password.")
             return redirect(url_for("auth.sign_in"))
-    return render_template("account/index.html", form=form), 400
+    return _page(form), 400

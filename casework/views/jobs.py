@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 
 from .. import scheduler
 from ..auth.guard import require
 from ..auth.navigation import add
 from ..policy import Permission
+from ..services import outbox
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 add("Scheduled jobs", "jobs.index", Permission.VIEW_JOBS, order=83)
@@ -16,7 +17,16 @@ add("Scheduled jobs", "jobs.index", Permission.VIEW_JOBS, order=83)
 @bp.get("")
 @require(Permission.VIEW_JOBS)
 def index():  # type: ignore[no-untyped-def]
-    return render_template("jobs/index.html", states=scheduler.states(), timezone=scheduler.timezone())
+    return render_template("jobs/index.html", states=scheduler.states(), timezone=scheduler.timezone(),
+                           outbox=outbox.status(), troubled=outbox.troubled())
+
+
+@bp.get("/outbox")
+@require(Permission.VIEW_JOBS)
+def outbox_messages():  # type: ignore[no-untyped-def]
+    """The latest messages of the outbox: kind, recipient, state; links without their secrets."""
+    return render_template("jobs/outbox.html", messages=outbox.recent(), outbox=outbox.status(),
+                           smtp=bool(current_app.config.get("SMTP_HOST")))
 
 
 @bp.get("/<name>")

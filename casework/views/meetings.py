@@ -211,6 +211,16 @@ def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | 
     return _done(meeting, done, anchor)
 
 
+@bp.post("/meetings/<uuid:meeting_id>/agenda/send")
+@require(Permission.CHAIR_HRDA)
+def send_agenda(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Email the invited agencies' participants that the agenda is ready (no case data in the email)."""
+    meeting = _meeting(meeting_id)
+    told: list[int] = []
+    return _step(meeting, lambda: told.append(meetings.publish_agenda(meeting, by=current_user)),
+                 done="The invited agencies are told by email that the agenda is ready", anchor="agenda")
+
+
 class CloseMeetingForm(Form):
     reason = TextAreaField("Why are you closing the meeting before its date?")
 
