@@ -1,7 +1,7 @@
 """documents kept with a record (document) and their sealed bytes (document_chunk)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 03:40:00
 
 New tables only: no existing data moves.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
