@@ -314,6 +314,8 @@ DEMO_USERS = (
     ("probation@demo.casework.test", "Pat Probation", Role.CASEWORKER, "Probation Service (Dorset)"),
     # keeps the Community Safety Plan (issue 18)
     ("board@demo.casework.test", "Bea Board", Role.BOARD_OFFICER, "Dorset Council"),
+    # runs the ASB case reviews (issue 17)
+    ("asb@demo.casework.test", "Alex Review", Role.ASB_COORDINATOR, "Dorset Council"),
 )
 
 
