@@ -113,3 +113,17 @@ __all__ += ["CaseHandover"]
 from .share_request import ShareRequest
 
 __all__ += ["ShareRequest"]
+
+# reviews after a death (issue 18 §3)
+from .dardr import (
+    DardrAgencyRequest,
+    DardrFamilyContact,
+    DardrRecommendation,
+    DardrReview,
+    LearningTheme,
+    RecommendationStatus,
+    ReviewDecision,
+)
+
+__all__ += ["DardrAgencyRequest", "DardrFamilyContact", "DardrRecommendation", "DardrReview", "LearningTheme",
+            "RecommendationStatus", "ReviewDecision"]
