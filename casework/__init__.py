@@ -126,6 +126,11 @@ def _register_blueprints(app: Flask) -> None:
     from .views import share_requests  # asking another agency to share a record (issue 14)
 
     app.register_blueprint(share_requests.bp)
+    from .views import dardr, equality, marac_return  # reviews after a death, the MARAC return (issue 18)
+
+    app.register_blueprint(dardr.bp)
+    app.register_blueprint(marac_return.bp)
+    app.register_blueprint(equality.bp)
 
 
 def _register_operations(app: Flask) -> None:

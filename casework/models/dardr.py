@@ -68,7 +68,7 @@ class DardrReview(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     requests: Mapped[list[DardrAgencyRequest]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="review", cascade="all, delete-orphan", passive_deletes=True,
         order_by="(DardrAgencyRequest.due_on, DardrAgencyRequest.id)")
     contacts: Mapped[list[DardrFamilyContact]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True,
