@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ROOT, casework_env
+from bench.measures import _postgres_database as _postgres
 
 OUT = ROOT / "bench" / "out"
 END = dt.date(2026, 3, 31)
@@ -61,19 +62,6 @@ def prepare(url: str | None, incidents: int, seed: int) -> tuple[str, Path]:
         print(out.strip().splitlines()[-1], f"(wall {time.perf_counter() - started:.0f}s)", flush=True)
         (instance / "loaded").write_text(dt.datetime.now(dt.UTC).isoformat())
     return database, instance
-
-
-def _postgres(url: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(url).set(drivername="postgresql+psycopg")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.set(database=name).render_as_string(hide_password=False)
 
 
 def measure(database: str, instance: Path, *, runs: int) -> None:
