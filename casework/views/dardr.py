@@ -17,7 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import policy
 from ..auth.guard import require, signed_in
 from ..db import db
-from ..forms import Form, choices
+from ..forms import Form, Required, choices
 from ..measures.periods import today_in_london
 from ..models import Agency, DardrAgencyRequest, LearningTheme, RecommendationStatus, ReviewDecision, User
 from ..policy import Permission
@@ -45,36 +45,38 @@ def _agency(value: str | None) -> Agency | None:
 
 
 class NewReviewForm(Form):
-    notified_on = DateInputField("Date the partnership was notified of the death")
-    subject = StringField("Name of the person who died")
+    notified_on = DateInputField("Date the partnership was notified of the death",
+                                 required="Enter the date the partnership was notified")
+    subject = StringField("Name of the person who died", [Required("Enter the name of the person who died")])
     circumstances = TextAreaField("Circumstances (optional)")
 
 
 class DecisionForm(Form):
     decision = RadioField("Will the partnership hold a review?", choices=choices(ReviewDecision.choices()),
-                          validate_choice=False)
-    decided_on = DateInputField("Date of the decision")
+                          validate_choice=False, validators=[Required("Select whether the partnership will hold a review")])
+    decided_on = DateInputField("Date of the decision", required="Enter the date of the decision")
     reason = TextAreaField("Reason for the decision (required when no review is held)")
 
 
 class PanelForm(Form):
-    chair = StringField("Independent chair")
+    chair = StringField("Independent chair", [Required("Enter the independent chair's name")])
     panel = TextAreaField("Panel members and their agencies (optional)")
 
 
 class RequestForm(Form):
-    agency = SelectField("Agency asked for its report", validate_choice=False)
-    requested_on = DateInputField("Date of the request")
-    due_on = DateInputField("Date the report is due")
+    agency = SelectField("Agency asked for its report", [Required("Select the agency asked for its report")],
+                         validate_choice=False)
+    requested_on = DateInputField("Date of the request", required="Enter the date of the request")
+    due_on = DateInputField("Date the report is due", required="Enter the date the report is due")
 
 
 class ReceivedForm(Form):
-    received_on = DateInputField("Date the report was received")
+    received_on = DateInputField("Date the report was received", required="Enter the date the report was received")
 
 
 class ContactForm(Form):
-    contacted_on = DateInputField("Date of the contact")
-    summary = TextAreaField("What was said")
+    contacted_on = DateInputField("Date of the contact", required="Enter the date of the contact")
+    summary = TextAreaField("What was said", [Required("Enter what was said")])
 
 
 class MilestonesForm(Form):
@@ -84,20 +86,23 @@ class MilestonesForm(Form):
 
 
 class RecommendationForm(Form):
-    text = TextAreaField("Recommendation")
-    themes = MultiCheckbox("Learning themes", choices=choices(LearningTheme.choices()), validate_choice=False)
-    agency = SelectField("Agency that owns it", validate_choice=False)
-    due_on = DateInputField("Date it is due")
+    text = TextAreaField("Recommendation", [Required("Enter the recommendation")])
+    themes = MultiCheckbox("Learning themes", [Required("Select at least one learning theme")],
+                           choices=choices(LearningTheme.choices()), validate_choice=False)
+    agency = SelectField("Agency that owns it", [Required("Select the agency that owns the recommendation")],
+                         validate_choice=False)
+    due_on = DateInputField("Date it is due", required="Enter the date it is due")
 
 
 class ProgressForm(Form):
-    status = RadioField("Status", choices=choices(RecommendationStatus.choices()), validate_choice=False)
+    status = RadioField("Status", [Required("Select the recommendation's status")],
+                        choices=choices(RecommendationStatus.choices()), validate_choice=False)
     evidence = TextAreaField("Evidence of what was done (required to complete it)")
     completed_on = DateInputField("Date it was completed (when complete)")
 
 
 class NameForm(Form):
-    user = SelectField("User to name on the review", validate_choice=False)
+    user = SelectField("User to name on the review", [Required("Select a user from the list")], validate_choice=False)
 
 
 @dataclass(frozen=True)

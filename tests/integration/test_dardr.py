@@ -40,6 +40,9 @@ def test_a_review_through_its_pages_seen_only_by_those_named(app_ctx, home_agenc
     client = sign_in(app_ctx, lead)
     today = dt.date.today()
     notified = today - dt.timedelta(days=40)
+    empty = Page(client.post("/reviews-after-a-death/new", data={}))
+    assert empty.response.status_code == 400 and [a.text for a in empty.select(".govuk-error-summary a")] == [
+        "Enter the date the partnership was notified", "Enter the name of the person who died"]
     response = client.post("/reviews-after-a-death/new", data={
         **_date("notified_on", notified), "subject": CANARY_NAME, "circumstances": CANARY_TEXT})
     assert response.status_code == 302, response.get_data(as_text=True)
