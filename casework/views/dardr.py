@@ -98,7 +98,7 @@ class ProgressForm(Form):
     status = RadioField("Status", [Required("Select the recommendation's status")],
                         choices=choices(RecommendationStatus.choices()), validate_choice=False)
     evidence = TextAreaField("Evidence of what was done (required to complete it)")
-    completed_on = DateInputField("Date it was completed (when complete)")
+    completed_on = DateInputField("Date it was completed")
 
 
 class NameForm(Form):
