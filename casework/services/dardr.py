@@ -188,17 +188,16 @@ def decide(review: DardrReview, *, decision: str | None, decided_on: dt.date | N
         raise DardrError("Select whether the partnership will hold a review", "decision") from None
     day = _date(decided_on, "the date of the decision", "decided_on", today=today, not_before=review.notified_on,
                 not_before_label="the date of notification")
-    review.decision, review.decided_on = chosen, day
-    review.decision_reason = _text(reason, "the reason for the decision", "reason",
-                                   required=chosen is ReviewDecision.NOT_HOLD)
+    why = _text(reason, "the reason for the decision", "reason", required=chosen is ReviewDecision.NOT_HOLD)
+    review.decision, review.decided_on, review.decision_reason = chosen, day, why
     _changed(review, "dardr.decide", by, ["decision", "decided_on", "decision_reason"])
 
 
 def set_panel(review: DardrReview, *, chair: str | None, panel: str | None, by: Any) -> None:
     """Record the independent chair and the panel."""
     _check(review, by)
-    review.chair = _text(chair, "the independent chair's name", "chair", limit=200)
-    review.panel = _text(panel, "the panel's members", "panel", required=False)
+    name = _text(chair, "the independent chair's name", "chair", limit=200)
+    review.chair, review.panel = name, _text(panel, "the panel's members", "panel", required=False)
     _changed(review, "dardr.panel", by, ["chair", "panel"])
 
 
@@ -216,8 +215,8 @@ def milestones(review: DardrReview, *, submitted_on: dt.date | None, qa_outcome:
             raise DardrError("Enter the date of submission to the Home Office before the publication", "submitted_on")
         _date(published_on, "the date of publication", "published_on", today=today, not_before=submitted_on,
               not_before_label="the date of submission")
-    review.submitted_on, review.published_on = submitted_on, published_on
-    review.qa_outcome = _text(qa_outcome, "the quality assurance panel's outcome", "qa_outcome", required=False)
+    outcome = _text(qa_outcome, "the quality assurance panel's outcome", "qa_outcome", required=False)
+    review.submitted_on, review.published_on, review.qa_outcome = submitted_on, published_on, outcome
     _changed(review, "dardr.milestones", by, ["submitted_on", "qa_outcome", "published_on"])
 
 
