@@ -357,3 +357,5 @@ POLICY.update({
     ("GET", "equality.edit"): Route(roles("caseworker", "hrda_chair"), record="person", also_ok=_ANY_ID),
     ("POST", "equality.edit"): Route(roles("caseworker", "hrda_chair"), record="person", also_ok=_ANY_ID),
 })
+POLICY[("POST", "dardr.remove")] = Route(SIGNED_IN, also_ok=_ANY_ID,
+                                         args=lambda ctx: {"review_id": uuid.uuid4(), "user_id": uuid.uuid4()})

@@ -325,3 +325,33 @@ def dardr_home() -> dict[str, Any]:
             "learning": policy.can(current_user, Permission.VIEW_DARDR_LEARNING),
             "actions": dardr.agency_actions(current_user, today=today_in_london()),
             "today": today_in_london()}
+
+
+class ConfirmForm(Form):
+    pass
+
+
+@bp.post("/<uuid:review_id>/people/<uuid:user_id>/remove")
+@signed_in
+def remove(review_id: uuid.UUID, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Remove a named user from the review, after a confirmation page (their access ends at once)."""
+    from .confirm import confirm_page, confirmed
+
+    review = _review_or_404(review_id)
+    user = next((u for u in dardr.named_users(review) if u.id == user_id), None)
+    if user is None or not ConfirmForm().validate():
+        abort(404 if user is None else 400)
+    back = url_for("dardr.show", review_id=review.id)
+    if not confirmed():
+        return confirm_page(heading=f"Remove {user.name} from review {review.reference}?",
+                            caption="Review after a death",
+                            effects=[f"{user.name} will no longer see this review, from now on."],
+                            action=url_for("dardr.remove", review_id=review.id, user_id=user.id),
+                            button="Remove them", back=back)
+    try:
+        dardr.remove(review, user=user, by=current_user)
+    except dardr.DardrError as e:
+        flash(str(e))  # nothing changed: the review says why
+        return redirect(back)
+    flash(f"{user.name} removed from the review")
+    return redirect(back if user.id != current_user.id else url_for("dardr.index"))

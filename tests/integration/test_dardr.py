@@ -130,9 +130,17 @@ def test_the_last_manager_named_is_not_removed_and_bad_dates_are_refused(app_ctx
         assert "last manager named" in str(e)
     else:
         raise AssertionError("the last manager was removed")
-    dardr.remove(review, user=panel, by=lead)
-    client = sign_in(app_ctx, lead)
     db.session.commit()
+    client = sign_in(app_ctx, lead)
+    url = f"/reviews-after-a-death/{review.id}/people/{panel.id}/remove"
+    confirm = Page(client.post(url, data={}))  # the confirmation page first: nothing removed yet
+    assert confirm.h1 == f"Remove {panel.name} from review {review.reference}?"
+    assert len(dardr.named_users(review)) == 2
+    assert client.post(url, data={"confirm": "yes"}).status_code == 302
+    assert [u.id for u in dardr.named_users(review)] == [lead.id]
+    refused = client.post(f"/reviews-after-a-death/{review.id}/people/{lead.id}/remove", data={"confirm": "yes"},
+                          follow_redirects=True)
+    assert "last manager named" in refused.get_data(as_text=True)
     page = Page(client.post(f"/reviews-after-a-death/{review.id}/decision",
                             data={"decision": "hold", **_date("decided_on", dt.date(2026, 1, 31))}))
     assert page.response.status_code == 400
