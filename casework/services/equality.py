@@ -27,9 +27,11 @@ QUESTIONS = {"ethnicity": "ethnic group", "disability": "answer about disability
 
 
 class EqualityError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    """What is wrong with the answers: every problem at once, as (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
 
 
 class NotAllowed(Exception):
@@ -64,7 +66,7 @@ def record(person: Person, *, agreed: bool | None, agreed_on: dt.date | None, an
     if not may_see(person, by):
         raise NotAllowed("Only the person's own agency records equality information")
     if agreed is None:
-        raise EqualityError("Select whether the person agreed to give equality information", "agreed")
+        raise EqualityError([("agreed", "Select whether the person agreed to give equality information")])
     if not agreed:
         person.equality_agreed_on = None
         for name in FIELDS:
@@ -72,16 +74,19 @@ def record(person: Person, *, agreed: bool | None, agreed_on: dt.date | None, an
         db.session.flush()
         audit.record("person.equality_withdrawn", user=by, record=person)
         return
+    problems: list[tuple[str, str]] = []
     if agreed_on is None:
-        raise EqualityError("Enter the date the person agreed", "agreed_on")
-    if agreed_on > today:
-        raise EqualityError("The date the person agreed must be today or in the past", "agreed_on")
+        problems.append(("agreed_on", "Enter the date the person agreed"))
+    elif agreed_on > today:
+        problems.append(("agreed_on", "The date the person agreed must be today or in the past"))
     values: dict[str, str | None] = {}
     for name in FIELDS:
         value = (answers.get(name) or "").strip() or None
         if value is not None and value not in CHOICES[name]:
-            raise EqualityError(f"Select the person's {QUESTIONS[name]} from the list", name)
+            problems.append((name, f"Select the person's {QUESTIONS[name]} from the list"))
         values[name] = value
+    if problems:
+        raise EqualityError(problems)
     person.equality_agreed_on = agreed_on
     for name, value in values.items():
         setattr(person, name, value)

@@ -56,7 +56,8 @@ def edit(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
                                 answers={name: form[name].data for name in equality.FIELDS},
                                 by=current_user, today=today_in_london())
             except equality.EqualityError as e:
-                form[e.field or "agreed"].errors = [str(e)]
+                for field, message in e.problems:
+                    form[field].errors = [message]
             else:
                 flash("Equality information saved" if agreed else "Equality information removed")
                 return redirect(url_for("people.show", person_id=person.id))

@@ -144,7 +144,8 @@ def test_equality_information_is_recorded_with_agreement_sealed_and_shown_to_the
     url = f"/people/{person.id}/equality"
     assert "Record equality information" in Page(mine.get(f"/people/{person.id}")).text
     bad = Page(mine.post(url, data={"agreed": "yes", "ethnicity": "martian"}))
-    assert bad.response.status_code == 400 and "Enter the date the person agreed" in bad.text
+    assert bad.response.status_code == 400 and [a.text for a in bad.select(".govuk-error-summary a")] == [
+        "Enter the date the person agreed", "Select the person's ethnic group from the list"]
     assert mine.post(url, data={"agreed": "yes", "agreed_on-day": "3", "agreed_on-month": "3",
                                 "agreed_on-year": "2025", "ethnicity": "white_roma",
                                 "sexual_orientation": "gay_lesbian"}).status_code == 302
