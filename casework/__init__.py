@@ -148,6 +148,12 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(asb_reviews.bp)
 
+    from .views import dardr, equality, marac_return  # reviews after a death, the MARAC return (issue 18)
+
+    app.register_blueprint(dardr.bp)
+    app.register_blueprint(marac_return.bp)
+    app.register_blueprint(equality.bp)
+
 
 def _register_operations(app: Flask) -> None:
     """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""

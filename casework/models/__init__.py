@@ -140,3 +140,17 @@ __all__ += ["Applicant", "AsbRecommendation", "AsbReview", "AsbReviewPanel", "Th
 from .outbox import MessageKind, MessageState, OutboxMessage
 
 __all__ += ["MessageKind", "MessageState", "OutboxMessage"]
+
+# reviews after a death (issue 18 §3)
+from .dardr import (
+    DardrAgencyRequest,
+    DardrFamilyContact,
+    DardrRecommendation,
+    DardrReview,
+    LearningTheme,
+    RecommendationStatus,
+    ReviewDecision,
+)
+
+__all__ += ["DardrAgencyRequest", "DardrFamilyContact", "DardrRecommendation", "DardrReview", "LearningTheme",
+            "RecommendationStatus", "ReviewDecision"]

@@ -53,6 +53,11 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         # recommendation is marked done only by its owner agency or the coordinator
         # (tests/integration/test_asb_reviews.py).
         return None
+    if argument == "report_request_id":
+        # A review after a death (whose `review_id` and `recommendation_id` are also its own) is seen
+        # only by the users named on it, whatever their agency: any other id answers 404
+        # (tests/integration/test_dardr.py).
+        return None
     if argument == "record_id":
         return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"
     if argument == "case_id" and endpoint.startswith(("meetings.", "printing.meeting_case")):
