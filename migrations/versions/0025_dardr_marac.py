@@ -3,7 +3,7 @@ dardr_recommendation); a person's equality information (person.ethnicity, disabi
 sexual_orientation, gender_identity, sealed; person.equality_agreed_on)
 
 Revision ID: 0025
-Revises: 0019
+Revises: 0024
 Create Date: 2026-12-07 03:40:00
 
 New tables and nullable columns only: no existing data moves.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0025'
-down_revision = '0019'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
