@@ -48,7 +48,10 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         # test_local_problems.py test who may change them).
         return None
     if argument == "record_id":
-        return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"
+        for kind in ("case", "incident"):
+            if f".{kind}_" in endpoint or values.get("kind") == kind:
+                return kind
+        return "person"
     if argument == "case_id" and endpoint.startswith(("meetings.", "printing.meeting_case")):
         return "meeting_case"
     if argument == "meeting_case_id":
