@@ -302,4 +302,5 @@ def recover(kind: str, record_id: uuid.UUID):  # type: ignore[no-untyped-def]
                   "who else is named.")
             return _back(kind, record)
     return render_template("restricted/recover.html", form=form, kind=kind, record_id=record.id,
+                           reference=record.reference,
                            errors=form.error_list()), 400 if form.reason.errors else 200
