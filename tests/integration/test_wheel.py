@@ -46,7 +46,11 @@ def _run(args: list[str], **kwargs) -> str:  # type: ignore[no-untyped-def]
 
 def _source_copy(target: Path) -> None:
     """The files git tracks that a build reads, without the generated assets; node_modules linked."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "govuk", "build")
+    generated = {ROOT / "casework" / "static" / "govuk", ROOT / "casework" / "static" / "build"}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if n == "__pycache__" or n.endswith(".pyc") or Path(folder) / n in generated}
+
     shutil.copytree(ROOT / "casework", target / "casework", ignore=ignore)
     shutil.copytree(ROOT / "migrations", target / "migrations", ignore=ignore)
     for name in ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "package.json",
@@ -69,6 +73,7 @@ def test_the_built_wheel_installs_migrates_and_serves_a_styled_page(db_kind, tmp
     source.mkdir()
     outside.mkdir()
     _source_copy(source)
+    assert not (source / "casework" / "static" / "build").exists(), "the build makes the stylesheet"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CASEWORK_", "PIP_NO"))}
 
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet",
