@@ -7,7 +7,7 @@ PORT   ?= 5000
 GOVUK  := casework/static/govuk
 CSS    := casework/static/build/main.css
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean wheel
 
 run: install
 	$(BIN)/casework db upgrade
@@ -54,8 +54,13 @@ $(CSS): node_modules/.installed $(wildcard casework/styles/*.scss)
 	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules \
 	  casework/styles/main.scss $@
 
+# The installable package (dist/casework-*.whl and the source archive), carrying the built styles and
+# the migrations: what production installs with pip alone (README, "Installing").
+wheel: install
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 lint: install
 	$(BIN)/ruff check casework tests bench
 
 clean:
-	rm -rf $(VENV) node_modules $(GOVUK) $(dir $(CSS)) .pytest_cache
+	rm -rf $(VENV) node_modules $(GOVUK) $(dir $(CSS)) .pytest_cache build dist

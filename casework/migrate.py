@@ -8,7 +8,10 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Installed from a wheel the migrations are inside the package (setup.py copies them there); a checkout
+# keeps them at the project root.
+_PACKAGED = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = _PACKAGED if (_PACKAGED / "env.py").is_file() else Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(database_url: str | None = None) -> Config:

@@ -14,7 +14,7 @@ Records
     referral, by listing at an HRDA meeting, or explicitly with a reason); a
     referral is also visible to its receiving agency. A restricted record is
     visible only to the users named on it (`RestrictedAccess`), whoever owns it.
-    A user of the owning agency who may edit a person or case restricts it or
+    A user of the owning agency who may edit a person, case or incident restricts it or
     lifts the restriction (`can_restrict`); a named user who may edit it names
     others or removes them (`can_manage_restriction`); those named are active
     users who view records, of the owning agency or of one the record is shared
@@ -273,7 +273,7 @@ def roles_with(permission: Permission) -> frozenset[Role]:
 
 
 def can_restrict(user: Actor | None, record: Any) -> bool:
-    """Whether `user` may mark `record` (a person or case) restricted or lift its restriction: a
+    """Whether `user` may mark `record` (a person, case or incident) restricted or lift its restriction: a
     user of the agency that owns it who may edit it. A user of an agency it is shared with may not:
     they could otherwise hide the owner's own record from the owner, or open it to everyone."""
     if user is None or getattr(record, "restricted", None) is None:

@@ -324,7 +324,7 @@ POLICY: dict[tuple[str, str], Route] = {
     # a shared record) and need a confirmation the test does not post (400).
     **{(method, f"restricted.{kind}_{action}"): Route(
         roles("caseworker", "hrda_chair"), record=kind, record_arg="record_id", also_ok=also_ok)
-       for kind in ("person", "case")
+       for kind in ("person", "case", "incident")
        for method, action, also_ok in (("GET", "page", frozenset({400})),
                                        ("POST", "restrict", frozenset({400, 403})),
                                        ("POST", "lift", frozenset({400, 403})),

@@ -25,7 +25,18 @@ What is written of a person
     Such a row is a stand-in, not the record. Importing the export back into the
     system it came from writes no blanks over the records: the import leaves
     restricted records and other agencies' records as they are (see
-    `casework.exchange.importer`). An export hands records to another system; it
+    `casework.exchange.importer`).
+
+What is written of a restricted incident
+    The same rule, whoever owns it and with or without an agency: the row is
+    kept with what the measures count (date, category, domestic abuse, who
+    recorded it, rural, the factors, the ASB type), so figures worked out from
+    the export agree with the system's, but its locality and designated area
+    are blank, and nothing links it to a person: its parties are left out of
+    parties.csv, and an order's `incident_refs` leave it out. Nobody but the
+    users named on it learns where it happened or who was involved; importing
+    the export back leaves the incident, its parties and the orders' links to
+    it as they are (`casework.exchange.importer`, `casework.exchange.orders`). An export hands records to another system; it
     is not a backup of this one.
 
 Refs
@@ -61,7 +72,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, case, or_, select
+from sqlalchemy import Table, and_, case, or_, select
 
 from .. import crypto, policy, values
 from ..db import db
@@ -242,9 +253,10 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
 
     incident_filter = _mine(INCIDENT, RecordKind.INCIDENT, agency)
     incidents = [
-        [ref(RecordKind.INCIDENT, i.id), i.occurred_on, i.category, i.domestic_abuse, i.recorded_by, i.locality,
-         area_names.get(i.area_id) if i.area_id else None, i.rural, i.alcohol, i.drugs, i.mental_health, i.asb_type,
-         i.reported_on]
+        [ref(RecordKind.INCIDENT, i.id), i.occurred_on, i.category, i.domestic_abuse, i.recorded_by,
+         None if i.restricted else i.locality,  # where a restricted incident happened is withheld
+         area_names.get(i.area_id) if i.area_id and not i.restricted else None,
+         i.rural, i.alcohol, i.drugs, i.mental_health, i.asb_type, i.reported_on]
         for i in session.execute(select(INCIDENT).where(incident_filter))
     ]
     _write(staged, INCIDENTS, report, incidents)
@@ -252,7 +264,9 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
 
     survivors: set[uuid.UUID] = set()  # people named through one merged into them
     parties: dict[tuple[str, str, str], list[Any]] = {}
-    party_query = select(PARTY).where(PARTY.c.incident_id.in_(select(INCIDENT.c.id).where(incident_filter)))
+    # Nothing links a restricted incident to a person: its parties and orders' links are withheld.
+    linkable = and_(incident_filter, INCIDENT.c.restricted.is_(False))
+    party_query = select(PARTY).where(PARTY.c.incident_id.in_(select(INCIDENT.c.id).where(linkable)))
     for p in session.execute(party_query):
         person_id = survivor(p.person_id)
         if person_id != p.person_id:
@@ -279,7 +293,7 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
     del referrals
 
     order_rows, order_people = export_orders(session, ref=ref, mine=_mine(ORDER, RecordKind.ORDER, agency),
-                                             incident_filter=incident_filter, survivor=survivor)
+                                             incident_filter=linkable, survivor=survivor)
     _write(staged, ORDERS, report, order_rows)  # orders.csv (issue 17 §2)
     survivors |= order_people
     del order_rows

@@ -85,6 +85,10 @@ def write_orders(writer: Writer) -> None:
                 continue
             have = set(writer.session.scalars(select(ORDER_INCIDENT.c.incident_id)
                                               .where(ORDER_INCIDENT.c.order_id == order_id)))
+            # Links to an incident the import leaves as it is (restricted, or another agency's) are
+            # kept: an export leaves them out (casework.exchange.exporter), and importing it back
+            # must not unlink them.
+            wanted |= writer._protected(INCIDENT, list(have - wanted)) if have - wanted else set()
             changed = {k: val for k, val in values.items() if getattr(old, k) != val}
             if not changed and have == wanted:
                 counts.unchanged += 1

@@ -1,4 +1,4 @@
-"""Restricted records: a person or case that only the users named on it may see.
+"""Restricted records: a person, case or incident that only the users named on it may see.
 
 Who may do what is `casework.policy`'s: a user of the owning agency who may
 edit the record marks it restricted (`restrict`) or lifts the restriction
@@ -38,7 +38,7 @@ from sqlalchemy import delete, exists, func, select, true
 
 from .. import policy
 from ..db import db
-from ..models import Agency, Case, Person, RestrictedAccess, User
+from ..models import Agency, Case, Incident, Person, RestrictedAccess, User
 from . import audit, versioning
 
 
@@ -163,7 +163,7 @@ def _add_name(record: Any, user: Any, *, by: Any = None) -> None:
 
 # --- recovery: a restricted record nobody of its agency can manage any more ------------------------
 
-RECOVERABLE: tuple[type, ...] = (Person, Case)
+RECOVERABLE: tuple[type, ...] = (Person, Case, Incident)
 
 
 def _keepers(model_or_record: Any, kind: str, record_id: Any) -> Any:
@@ -199,7 +199,7 @@ def _unkept(model: type) -> Any:
 
 
 def orphaned(*, agency_id: Any) -> list[tuple[str, Any]]:
-    """The restricted people and cases of the agency `agency_id` with nobody named who keeps them
+    """The restricted people, cases and incidents of the agency `agency_id` with nobody named who keeps them
     (kind and record, oldest first): what its users who edit records may recover."""
     found: list[tuple[str, Any]] = []
     for model in RECOVERABLE:

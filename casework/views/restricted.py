@@ -1,13 +1,13 @@
-"""Restricted people and cases: marking a record restricted, the users named on it, naming another
+"""Restricted people, cases and incidents: marking a record restricted, the users named on it, naming another
 and removing one, lifting the restriction (rules in `casework.services.restricted`; who may do it
 in `casework.policy`).
 
 A restricted record nobody of its agency can manage any more (its last keeper left) is recovered
 from `/restricted-records`, the agency's list, and `/restricted-records/<kind>/<id>/recover`.
 
-The section sits on the person page (`add_section`) and the case page (the template global
-`restriction_section`); its forms post here, and an error shows on this journey's own page,
-`/<people|cases>/<id>/restriction`, with the error summary.
+The section sits on the person page (`add_section`), the case page and the incident page (the
+template global `restriction_section`); its forms post here, and an error shows on this journey's
+own page, `/<people|cases|incidents>/<id>/restriction`, with the error summary.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .. import policy
 from ..auth.guard import require, visible_or_404
 from ..db import db
 from ..forms import Form, choices, error_href
-from ..models import Case, Person, User
+from ..models import Case, Incident, Person, User
 from ..policy import Permission
 from ..services import agencies, restricted
 from .people import add_section
@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[type, str, str]] = {
     # kind: (model, URL prefix, the record's page endpoint)
     "person": (Person, "/people/<uuid:record_id>/restriction", "people.show"),
     "case": (Case, "/cases/<uuid:record_id>/restriction", "cases.show"),
+    "incident": (Incident, "/incidents/<uuid:record_id>/restriction", "incidents.show"),
 }
 
 
@@ -120,14 +121,14 @@ def section_for(record: Any, viewer: Any, *, always: bool = False, **forms: Any)
 
 @bp.app_template_global()
 def restriction_section(record: Any) -> Section | None:
-    """The section for the signed-in user, for the case page's template."""
+    """The section for the signed-in user, for the case and incident pages' templates."""
     return section_for(record, current_user)
 
 
 add_section("restricted/_section.html", lambda person, viewer: section_for(person, viewer), order=5)
 
 
-# --- the routes: the same five for people and for cases ------------------------------------------
+# --- the routes: the same five for people, cases and incidents ------------------------------------------
 
 
 def _editable(kind: str, record_id: uuid.UUID) -> Any:
@@ -282,7 +283,7 @@ def _recoverable(kind: str, record_id: uuid.UUID) -> Any:
     return record
 
 
-@bp.route("/restricted-records/<any(person, case):kind>/<uuid:record_id>/recover", methods=["GET", "POST"])
+@bp.route("/restricted-records/<any(person, case, incident):kind>/<uuid:record_id>/recover", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
 def recover(kind: str, record_id: uuid.UUID):  # type: ignore[no-untyped-def]
     record = _recoverable(kind, record_id)
@@ -301,4 +302,5 @@ def recover(kind: str, record_id: uuid.UUID):  # type: ignore[no-untyped-def]
                   "who else is named.")
             return _back(kind, record)
     return render_template("restricted/recover.html", form=form, kind=kind, record_id=record.id,
+                           reference=record.reference,
                            errors=form.error_list()), 400 if form.reason.errors else 200

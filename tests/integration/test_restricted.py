@@ -1,4 +1,4 @@
-"""Restricted people and cases: marking one restricted names whoever did it, named users see it and
+"""Restricted people and cases (and incidents, where their rules are the same): marking one restricted names whoever did it, named users see it and
 nobody else does, naming and removing users (never locking everyone out), lifting the restriction,
 who may be named, and the audit trail."""
 
@@ -14,7 +14,7 @@ from casework.db import db
 from casework.models import AuditEntry, Case, CaseKind, Person, Share
 from casework.services import restricted
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory
+from tests.factories import AgencyFactory, IncidentFactory, PersonFactory
 from tests.fixtures_auth import make_user, sign_in
 
 
@@ -151,19 +151,21 @@ def test_who_may_be_named(app_ctx, agency, owner):
     assert policy.can_view(partner, person) and not policy.can_view(stranger, person)
 
 
-def test_only_the_owning_agency_restricts_a_record(app_ctx, agency):
+@pytest.mark.parametrize("kind,factory,prefix", [("person", PersonFactory, "people"),
+                                                  ("incident", IncidentFactory, "incidents")])
+def test_only_the_owning_agency_restricts_a_record(app_ctx, agency, kind, factory, prefix):
     other = AgencyFactory(name="Dorset Council")
-    person = PersonFactory(owner_agency_id=other.id)
-    db.session.add(Share(record_kind="person", record_id=person.id, agency_id=agency.id, via="explicit"))
+    record = factory(owner_agency_id=other.id)
+    db.session.add(Share(record_kind=kind, record_id=record.id, agency_id=agency.id, via="explicit"))
     db.session.commit()
     partner = make_user(roles=("caseworker",), agency=agency)
     client = sign_in(app_ctx, partner)
-    assert Page(client.get(f"/people/{person.id}")).select_one("#restriction") is None
-    page = Page(client.get(f"/people/{person.id}/restriction"))
+    assert Page(client.get(f"/{prefix}/{record.id}")).select_one("#restriction") is None
+    page = Page(client.get(f"/{prefix}/{record.id}/restriction"))
     assert page.status_code == 200 and "Only Dorset Council, which owns it, can restrict it" in page.text
-    assert client.post(f"/people/{person.id}/restriction", data={"confirm": "y"}).status_code == 403
+    assert client.post(f"/{prefix}/{record.id}/restriction", data={"confirm": "y"}).status_code == 403
     db.session.expire_all()
-    assert not db.session.get(Person, person.id).restricted
+    assert not db.session.get(type(record), record.id).restricted
 
 
 def test_lifting_the_restriction_forgets_the_names(app_ctx, owner, colleague):

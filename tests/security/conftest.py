@@ -59,7 +59,10 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         # (tests/integration/test_dardr.py).
         return None
     if argument == "record_id":
-        return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"
+        for kind in ("case", "incident"):
+            if f".{kind}_" in endpoint or values.get("kind") == kind:
+                return kind
+        return "person"
     if argument == "case_id" and endpoint.startswith(("meetings.", "printing.meeting_case")):
         return "meeting_case"
     if argument == "meeting_case_id":

@@ -18,7 +18,10 @@ from flask import Flask
 from casework.db import db
 from casework.models import (
     Agency,
+    AgencyKind,
+    AsbType,
     Case,
+    Category,
     Incident,
     Meeting,
     Order,
@@ -162,6 +165,13 @@ def _hidden(world: World, other_user: User) -> None:
     db.session.flush()
     sharing.name_on_restricted(record=secret_case, user=world.colleague)
     hide("case", []).append(("restricted", secret_case.id))
+    secret_incident = Incident(occurred_on=dt.date(2025, 2, 1), category=Category.ASB, asb_type=AsbType.NUISANCE,
+                               recorded_by=AgencyKind.POLICE, owner_agency_id=home.id, restricted=True)
+    secret_incident.locality = world.canary("ResLoc")
+    db.session.add(secret_incident)
+    db.session.flush()
+    sharing.name_on_restricted(record=secret_incident, user=world.colleague)
+    hide("incident", []).append(("restricted", secret_incident.id))
 
     # A restricted person the removed user was named on, then removed from.
     was_named = PersonFactory(owner_agency_id=home.id, restricted=True)
