@@ -197,7 +197,7 @@ def test_restore_refuses_a_tampered_backup(empty_target, backup_file, where):
     backup_file.write_bytes(bytes(data))
 
     assert_refused(empty_target, backup_file, "made with a different keyring" if where == "key id"
-                   else "the backup file is damaged: chunk 0 does not authenticate")
+                   else r"the backup file is damaged: chunk \d+ does not authenticate")
 
 
 @pytest.mark.parametrize("keep", [0, 10, 40, -1000, -1])

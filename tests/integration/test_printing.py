@@ -25,7 +25,7 @@ from casework.risk.dash import QUESTIONS
 from casework.services import meeting_records, meetings
 from casework.services import printing as printing_service
 from tests.conftest import Page
-from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, victim
+from tests.factories import AgencyFactory, PersonFactory, ReferralFactory, routed, victim
 from tests.fixtures_auth import make_user, sign_in
 
 # Names as the demo writes them (casework/demo/names.py): accents, an apostrophe, Polish, Vietnamese.
@@ -130,6 +130,7 @@ def test_the_dash_checklist_prints_as_a_tagged_pdf_with_the_names_accents_on_eve
 def _meeting_case(police, person, worker):
     hrda_team = AgencyFactory(name="HRDA team", kind=AgencyKind.COUNCIL)
     chair = make_user(roles=("hrda_chair",), agency=hrda_team)
+    routed("hrda", hrda_team)  # the chair decides HRDA referrals to the team
     referral = ReferralFactory(person_id=person.id, owner_agency_id=police.id, receiving_agency_id=hrda_team.id,
                                dash_score=15, criteria_held="dash", children_in_household=True,
                                consent=Consent.REFUSED, referred_by_id=worker.id)
