@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "DASH_MEDIUM_FROM": 10,
     "ESCALATION_INCIDENTS": 3,
     "ESCALATION_WINDOW_DAYS": 365,
+    # The MARAC return's benchmarks (docs/marac-return.md): the area's women aged 16 and over
+    # (Dorset Council area, ONS mid-2022 estimate, rounded) and its Black and minoritised share.
+    "MARAC_ADULT_FEMALE_POPULATION": 170_000,
+    "MARAC_MINORITISED_POPULATION_SHARE": 0.05,
     "ASB_REVIEW_COMPLAINTS": 3,
     "ASB_REVIEW_WINDOW_MONTHS": 6,
     "WTF_CSRF_TIME_LIMIT": None,
@@ -100,6 +104,7 @@ NUMERIC_RANGES: dict[str, tuple[int, int | None]] = {
     "ASB_REVIEW_WINDOW_MONTHS": (1, None),
     "WTF_CSRF_TIME_LIMIT": (1, None),  # or unset: the form's token lasts the session
     "PAGE_SIZE": (1, 500),
+    "MARAC_ADULT_FEMALE_POPULATION": (1, None),
     "IMPORT_CHECK_APART_BYTES": (0, None),
     "SESSION_IDLE_MINUTES": (1, None),
     "SESSION_ABSOLUTE_HOURS": (1, None),

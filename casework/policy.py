@@ -69,6 +69,8 @@ class Permission(enum.Enum):
     DECIDE_SHARE_REQUESTS = "decide_share_requests"  # accept or decline another agency's request to share
     EDIT_PLAN = "edit_plan"  # the Community Safety Plan: its activities, and refreshing it for a new year
     RECORD_LOCAL_PROBLEMS = "record_local_problems"  # a locality group's problems, actions and outcomes
+    RUN_DARDR = "run_dardr"  # start a review after a death (then only those named on it see it)
+    VIEW_DARDR_LEARNING = "view_dardr_learning"  # every review's recommendations, never its personal details
 
 
 P = Permission
@@ -97,6 +99,9 @@ ROLE_PERMISSIONS[Role.BOARD_OFFICER] = frozenset({P.VIEW_MEASURES, P.EDIT_PLAN, 
 ROLE_PERMISSIONS[Role.ADMIN] |= {P.EDIT_PLAN}
 ROLE_PERMISSIONS[Role.CASEWORKER] |= {P.RECORD_LOCAL_PROBLEMS}
 ROLE_PERMISSIONS[Role.MANAGER] |= {P.RECORD_LOCAL_PROBLEMS}
+# Reviews after a death (issue 18 §3, docs/dardr.md): the partnership's managers start them and read
+# the learning across every review.
+ROLE_PERMISSIONS[Role.MANAGER] = ROLE_PERMISSIONS[Role.MANAGER] | {P.RUN_DARDR, P.VIEW_DARDR_LEARNING}
 
 # What makes a role one that sees case data: the administrator role is never given with one of these
 # (`casework.services.users.roles_problem`), so no administrator can grant themselves case data.
@@ -531,3 +536,45 @@ def can_record_breach(user: Actor | None, order: Any) -> bool:
     """Any user who may edit the order's person records a breach of it (the police often learn of
     the breach of a council's notice)."""
     return can_edit(user, order.person)
+# --- reviews after a death (DARDR, docs/dardr.md) -----------------------------------------------
+
+DARDR_KIND = "dardr"  # the `RestrictedAccess.record_kind` of a review
+
+
+def dardr_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
+    """A SQL condition on reviews true for those `user` is named on: a review is always restricted,
+    whatever the user's agency or role."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return false()
+    return _named_on(DARDR_KIND, model.id, user.id)  # type: ignore[attr-defined]
+
+
+def can_view_dardr(user: Actor | None, review: Any) -> bool:
+    """Whether `user` may see (and record on) `review`: they are named on it. Callers answer 404."""
+    if review is None or user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    from .db import db
+
+    return db.session.scalar(select(_named_on(DARDR_KIND, review.id, user.id))) is True
+
+
+def dardr_roles() -> frozenset[Role]:
+    """The roles whose users may be named on a review: those who see case data or start reviews (an
+    administrator alone sees no case data)."""
+    return roles_with(Permission.VIEW_RECORDS) | roles_with(Permission.RUN_DARDR)
+
+
+def can_update_recommendation(user: Actor | None, recommendation: Any, *, named: bool) -> bool:
+    """Whether `user` may record progress on a review's recommendation: someone named on the review
+    (`named`), or a manager of the agency that owns the recommendation (its action list)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return named or (user.agency_id == recommendation.owner_agency_id and can(user, Permission.OVERSEE_AGENCY))
+
+
+def can_see_equality(user: Actor | None, person: Any) -> bool:
+    """Whether `user` may read and record a person's equality information (special category data):
+    a caseworker (or chair) of the agency that owns the person's record who may see it. Others see
+    it only as the MARAC return's counts (docs/marac-return.md)."""
+    return (user is not None and getattr(person, "owner_agency_id", None) == user.agency_id
+            and can_edit(user, person))

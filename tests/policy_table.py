@@ -448,3 +448,26 @@ def _order(ctx: Any) -> dict[str, Any]:
         db.session.commit()  # kept when a refused request rolls the session back
         ctx.records[("order", "own")] = order
     return {"order_id": ctx.records[("order", "own")].id}
+
+
+# --- reviews after a death and the MARAC return (issue 18 §3-4) ---
+# A review is seen only by those named on it: any other id answers 404 (tests/integration/test_dardr.py).
+_ANY_ID = frozenset({400, 404})
+POLICY.update({
+    ("GET", "dardr.index"): Route(roles("manager")),  # or anyone named on a review
+    ("GET", "dardr.new"): Route(roles("manager")),
+    ("POST", "dardr.new"): Route(roles("manager")),
+    ("GET", "dardr.learning"): Route(roles("manager")),
+    **{(method, endpoint): Route(SIGNED_IN, also_ok=_ANY_ID, args=args) for method in ("GET", "POST")
+       for endpoint, args in [
+           ("dardr.step", lambda ctx: {"review_id": uuid.uuid4(), "step": "decision"}),
+           ("dardr.received", lambda ctx: {"review_id": uuid.uuid4(), "report_request_id": uuid.uuid4()}),
+           ("dardr.recommendation", lambda ctx: {"recommendation_id": uuid.uuid4()})]},
+    ("GET", "dardr.show"): Route(SIGNED_IN, also_ok=_ANY_ID, args=lambda ctx: {"review_id": uuid.uuid4()}),
+    ("GET", "marac_return.show"): Route(roles("caseworker", "hrda_chair", "manager")),
+    # Equality information: the person's own agency only; a shared person answers 404 (test_marac_return.py).
+    ("GET", "equality.edit"): Route(roles("caseworker", "hrda_chair"), record="person", also_ok=_ANY_ID),
+    ("POST", "equality.edit"): Route(roles("caseworker", "hrda_chair"), record="person", also_ok=_ANY_ID),
+})
+POLICY[("POST", "dardr.remove")] = Route(SIGNED_IN, also_ok=_ANY_ID,
+                                         args=lambda ctx: {"review_id": uuid.uuid4(), "user_id": uuid.uuid4()})

@@ -123,6 +123,11 @@ def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress
     started = time.monotonic()
     summary.cases = make_cases(incidents=incidents, seed=seed, today=end or dt.date.today())
     summary.cases_seconds = time.monotonic() - started
+    from . import board  # the partnership board's material (issue 18)
+
+    board.add_meetings(today=end or dt.date.today())
+    board.add_equality(seed=seed, today=end or dt.date.today())
+    board.add_review(today=end or dt.date.today())
     if summary.cases and db.session.get_bind().dialect.name == "postgresql":
         # Fresh statistics for the planner, as an import gives its tables (see analyse_after_bulk_writing).
         db.session.execute(text('ANALYZE "case", case_person, case_incident, case_note, case_task'))

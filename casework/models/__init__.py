@@ -130,3 +130,16 @@ __all__ += ["ActivityStatus", "ActivityUpdate", "LocalProblem", "LocalProblemAct
 from .order import Order, OrderBreach, OrderIncident, OrderKind, OrderStatus
 
 __all__ += ["Order", "OrderBreach", "OrderIncident", "OrderKind", "OrderStatus"]
+# reviews after a death (issue 18 §3)
+from .dardr import (
+    DardrAgencyRequest,
+    DardrFamilyContact,
+    DardrRecommendation,
+    DardrReview,
+    LearningTheme,
+    RecommendationStatus,
+    ReviewDecision,
+)
+
+__all__ += ["DardrAgencyRequest", "DardrFamilyContact", "DardrRecommendation", "DardrReview", "LearningTheme",
+            "RecommendationStatus", "ReviewDecision"]

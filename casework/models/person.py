@@ -32,6 +32,13 @@ class Person(Base):
     phone = Secret(str)
     email = Secret(str)
     safe_contact = Secret(str)  # when and how it is safe to contact them
+    # Equality information (special category data), asked with the person's agreement and only then
+    # kept: casework.services.equality; the values are casework.models.equality's codes.
+    ethnicity = Secret(str)
+    disability = Secret(str)
+    sexual_orientation = Secret(str)
+    gender_identity = Secret(str)
+    equality_agreed_on: Mapped[dt.date | None]
 
     gender: Mapped[Gender | None] = enum_column(Gender, nullable=True)
     do_not_disclose_address: Mapped[bool] = mapped_column(default=False)

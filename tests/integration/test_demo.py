@@ -51,6 +51,11 @@ def test_demo_loads_the_partners_and_their_records(runner):
     surnames = [p.surname for p in db.session.scalars(select(Person))]
     assert any("'" in s or any(ord(c) > 127 for c in s) for s in surnames), "awkward names survive encryption"
     assert "Dorset Police: " in result.output
+    # The board's material (issue 18): HRDA cases heard, equality information, one review after a death.
+    from casework.models import DardrRecommendation, MeetingCase
+
+    assert _count(MeetingCase) > 0 and _count(DardrRecommendation) == 4
+    assert db.session.scalar(select(func.count()).select_from(Person).where(Person.equality_agreed_on.is_not(None)))
 
 
 def test_if_empty_loads_nothing_when_there_are_incidents_and_loading_again_changes_nothing(runner):

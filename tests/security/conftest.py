@@ -47,6 +47,10 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
         # about no person; an id not found answers 404 (tests/integration/test_plan.py and
         # test_local_problems.py test who may change them).
         return None
+    if argument in ("review_id", "report_request_id", "recommendation_id"):
+        # A review after a death is seen only by the users named on it, whatever their agency: any
+        # other id answers 404 (tests/integration/test_dardr.py).
+        return None
     if argument == "record_id":
         return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"
     if argument == "case_id" and endpoint.startswith(("meetings.", "printing.meeting_case")):
