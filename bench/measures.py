@@ -43,9 +43,11 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def prepare(url: str | None, incidents: int, seed: int) -> tuple[str, Path]:
-    """The database (made and loaded on the first run) and its instance folder."""
-    name = f"measures-{incidents}-seed{seed}"
+def prepare(url: str | None, incidents: int, seed: int, *, kind: str = "measures") -> tuple[str, Path]:
+    """The database (made and loaded on the first run) and its instance folder; `kind` names them (a
+    benchmark that adds tables of its own keeps its own, so it never migrates another's database on
+    a shared PostgreSQL server)."""
+    name = f"{kind}-{incidents}-seed{seed}"
     instance = OUT / f"{name}-{'pg' if url and not url.startswith('sqlite') else 'sqlite'}"
     instance.mkdir(parents=True, exist_ok=True)
     if url is None or url.startswith("sqlite"):

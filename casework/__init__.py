@@ -143,11 +143,16 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(orders.bp)
     app.register_blueprint(order_measures.bp)
+
     from .views import dardr, equality, marac_return  # reviews after a death, the MARAC return (issue 18)
 
     app.register_blueprint(dardr.bp)
     app.register_blueprint(marac_return.bp)
     app.register_blueprint(equality.bp)
+
+    from .views import asb_reviews  # ASB case reviews (issue 17)
+
+    app.register_blueprint(asb_reviews.bp)
 
 
 def _register_operations(app: Flask) -> None:

@@ -71,6 +71,8 @@ class Permission(enum.Enum):
     RECORD_LOCAL_PROBLEMS = "record_local_problems"  # a locality group's problems, actions and outcomes
     RUN_DARDR = "run_dardr"  # start a review after a death (then only those named on it see it)
     VIEW_DARDR_LEARNING = "view_dardr_learning"  # every review's recommendations, never its personal details
+    RECORD_ASB_REVIEWS = "record_asb_reviews"  # record an application for an ASB case review
+    COORDINATE_ASB_REVIEWS = "coordinate_asb_reviews"  # every application: decide, panel, review, outcome, appeal
 
 
 P = Permission
@@ -78,7 +80,7 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.REFER, P.VIEW_MEASURES,
-        P.DECIDE_REFERRALS, P.ATTEND_HRDA,
+        P.DECIDE_REFERRALS, P.ATTEND_HRDA, P.RECORD_ASB_REVIEWS,
     }),
     Role.HRDA_CHAIR: frozenset({
         P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.SHARE_RECORDS, P.CHAIR_HRDA, P.VIEW_MEASURES,
@@ -90,6 +92,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     # No case data: no VIEW_RECORDS, SEARCH_PEOPLE or READ_SEARCH_TERMS.
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_AGENCIES, P.VIEW_AUDIT, P.VIEW_JOBS}),
+    # The partnership's ASB case review coordinator (docs/asb-case-review.md): finds or adds the victim.
+    Role.ASB_COORDINATOR: frozenset({
+        P.SEARCH_PEOPLE, P.VIEW_RECORDS, P.EDIT_RECORDS, P.VIEW_MEASURES, P.RECORD_ASB_REVIEWS,
+        P.COORDINATE_ASB_REVIEWS,
+    }),
 }
 
 # The partnership's plan (issue 18): the board officer keeps it and reads the measures, never case records,
@@ -536,6 +543,8 @@ def can_record_breach(user: Actor | None, order: Any) -> bool:
     """Any user who may edit the order's person records a breach of it (the police often learn of
     the breach of a council's notice)."""
     return can_edit(user, order.person)
+
+
 # --- reviews after a death (DARDR, docs/dardr.md) -----------------------------------------------
 
 DARDR_KIND = "dardr"  # the `RestrictedAccess.record_kind` of a review
@@ -578,3 +587,35 @@ def can_see_equality(user: Actor | None, person: Any) -> bool:
     it only as the MARAC return's counts (docs/marac-return.md)."""
     return (user is not None and getattr(person, "owner_agency_id", None) == user.agency_id
             and can_edit(user, person))
+
+
+# --- ASB case reviews -------------------------------------------------------------------------
+
+
+def asb_review_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
+    """Who sees an ASB case review application (`AsbReview`): the coordinator (every one), the users
+    on its panel, the receiving agency's managers and the applicant's caseworker; nobody else."""
+    if user is None or not permissions(user):
+        return false()
+    if can(user, Permission.COORDINATE_ASB_REVIEWS):
+        return true()
+    from .models import AsbReviewPanel
+
+    seen: list[ColumnElement[bool]] = [
+        model.caseworker_id == user.id,  # type: ignore[attr-defined]
+        exists().where(AsbReviewPanel.review_id == model.id,  # type: ignore[attr-defined]
+                       AsbReviewPanel.user_id == user.id),
+    ]
+    if can(user, Permission.OVERSEE_AGENCY):
+        seen.append(model.receiving_agency_id == user.agency_id)  # type: ignore[attr-defined]
+    return or_(*seen)
+
+
+def can_view_asb_review(user: Actor | None, review: Any) -> bool:
+    if user is None or not permissions(user):
+        return False
+    if can(user, Permission.COORDINATE_ASB_REVIEWS) or review.caseworker_id == user.id:
+        return True
+    if can(user, Permission.OVERSEE_AGENCY) and review.receiving_agency_id == user.agency_id:
+        return True
+    return any(m.user_id == user.id for m in review.panel)

@@ -57,6 +57,63 @@ def _target_agency(ctx: Any) -> dict[str, Any]:
     return {"agency_id": ctx.target_user.agency_id}
 
 
+def _asb_review(ctx: Any) -> dict[str, Any]:
+    """An application received by the users' own agency, recorded by its caseworker (who sees it, as
+    its managers do; its HRDA chair does not: 404), met and reviewed, with one recommendation the
+    agency owns (ASB case reviews)."""
+    import datetime as dt
+
+    from casework.db import db
+    from casework.models import Applicant, AsbRecommendation, AsbReview, ThresholdDecision
+    from tests.factories import PersonFactory
+
+    if not hasattr(ctx, "records"):  # a context that makes no records (tests/integration/test_security.py)
+        return {"review_id": uuid.uuid4(), "recommendation_id": uuid.uuid4()}
+    if ("asb_review", "own") not in ctx.records:
+        person = PersonFactory(owner_agency_id=ctx.own_agency.id)
+        review = AsbReview(review_ref=f"ASB-{uuid.uuid4().hex[:8]}", person_id=person.id,
+                           received_on=dt.date(2025, 8, 1), receiving_agency_id=ctx.own_agency.id,
+                           caseworker_id=ctx.users["caseworker"].id, applicant=Applicant.RELATIVE,
+                           victim_consent=True, decision=ThresholdDecision.MET, decided_on=dt.date(2025, 8, 5),
+                           review_held_on=dt.date(2025, 8, 20))
+        review.applicant_name, review.behaviour, review.decision_reason = "Relative", "Noise", "Vulnerable"
+        db.session.add(review)
+        db.session.flush()
+        recommendation = AsbRecommendation(review_id=review.id, owner_agency_id=ctx.own_agency.id,
+                                           due_on=dt.date(2025, 9, 1))
+        recommendation.text = "Visit"
+        db.session.add(recommendation)
+        db.session.commit()  # kept when a refused request rolls the session back
+        ctx.records[("asb_review", "own")] = (review.id, recommendation.id)
+    review_id, recommendation_id = ctx.records[("asb_review", "own")]
+    return {"review_id": review_id, "recommendation_id": recommendation_id}
+
+
+def _asb_review_routes() -> dict[tuple[str, str], Route]:
+    viewers = roles("caseworker", "hrda_chair", "manager")
+
+    def review(ctx: Any) -> dict[str, Any]:
+        return {"review_id": _asb_review(ctx)["review_id"]}
+
+    routes = {
+        ("GET", "asb_reviews.index"): Route(viewers),
+        ("GET", "asb_reviews.recommendations"): Route(viewers),
+        ("GET", "asb_reviews.figures"): Route(viewers),
+        ("GET", "asb_reviews.apply_for_area"): Route(roles("caseworker")),
+        ("POST", "asb_reviews.apply_for_area"): Route(roles("caseworker")),
+        ("GET", "asb_reviews.apply_for_person"): Route(roles("caseworker"), record="person"),
+        ("POST", "asb_reviews.apply_for_person"): Route(roles("caseworker"), record="person"),
+        # (the HRDA chair: 404, not on the application)
+        ("GET", "asb_reviews.show"): Route(viewers, also_ok=frozenset({404}), args=review),
+        # (the HRDA chair: 403, neither recording applications nor overseeing the owner agency)
+        ("POST", "asb_reviews.recommendation_done"): Route(viewers, also_ok=frozenset({400, 403}), args=lambda ctx: {
+            "recommendation_id": _asb_review(ctx)["recommendation_id"]}),
+    }
+    for step in ("decide", "add_to_panel", "hold", "recommend", "outcome", "appeal"):
+        routes[("POST", f"asb_reviews.{step}")] = Route(roles(), args=review)
+    return routes
+
+
 POLICY: dict[tuple[str, str], Route] = {
     # foundation
     ("GET", "static"): Route(PUBLIC, args=lambda ctx: {"filename": "css/casework.css"}),
@@ -315,6 +372,10 @@ POLICY: dict[tuple[str, str], Route] = {
     ("GET", "printing.case_chronology"): Route(roles("caseworker", "hrda_chair", "manager"), record="case",
                                                args=lambda ctx: {"fmt": "odt"}),
     # --- end of printed forms ---
+    # ASB case reviews (issue 17): the coordinator's steps are no other role's (403); an application
+    # is seen by the coordinator, its panel, its caseworker and the receiving agency's managers (404
+    # for anyone else, as for an id that does not exist).
+    **_asb_review_routes(),
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import exists, select, text
 from ..db import db
 from ..models import Agency, Area, SourceRef
 from ..services import audit, upkeep
+from . import asb_reviews as asb_file
 from .apart import CheckApart
 from .bulk import SQLITE_CACHE_KIB, sqlite_cache
 from .errors import ImportFailed
@@ -46,6 +47,7 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
     db.session.flush()  # the caller's pending changes go first; the import bypasses the ORM
     problems = Problems()
     files = find_files(directory, problems)
+    applications = asb_file.check(files, agency=agency, problems=problems)  # asb_case_reviews.csv
     size = sum(path.lstat().st_size for path in files.values())
     bar = Progress(0, enabled=progress)
     try:
@@ -57,6 +59,11 @@ def import_dataset(directory: Path, *, agency: Agency, progress: bool = False) -
                 raise ImportFailed(problems.listed())
             with db.session.begin_nested():  # a problem found while writing leaves nothing written
                 report = _write(files, agency, bar, checked.rows)
+        with db.session.begin_nested():
+            counts = report.files[asb_file.ASB_CASE_REVIEWS.name] if applications else None
+            written = asb_file.write(applications, agency=agency)
+            if counts is not None:
+                counts.created, counts.updated, counts.unchanged = written
     finally:
         bar.finish()
     analyse_after_bulk_writing(sum(c.created for c in report.files.values()))

@@ -66,6 +66,7 @@ from sqlalchemy import Table, case, or_, select
 from .. import crypto, policy, values
 from ..db import db
 from ..models import Agency, Person, RecordKind
+from . import asb_reviews as asb_file
 from .bulk import generated_ref
 from .importer import (
     ACTIVITY,
@@ -242,7 +243,8 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
     incident_filter = _mine(INCIDENT, RecordKind.INCIDENT, agency)
     incidents = [
         [ref(RecordKind.INCIDENT, i.id), i.occurred_on, i.category, i.domestic_abuse, i.recorded_by, i.locality,
-         area_names.get(i.area_id) if i.area_id else None, i.rural, i.alcohol, i.drugs, i.mental_health, i.asb_type]
+         area_names.get(i.area_id) if i.area_id else None, i.rural, i.alcohol, i.drugs, i.mental_health, i.asb_type,
+         i.reported_on]
         for i in session.execute(select(INCIDENT).where(incident_filter))
     ]
     _write(staged, INCIDENTS, report, incidents)
@@ -281,6 +283,11 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
     _write(staged, ORDERS, report, order_rows)  # orders.csv (issue 17 §2)
     survivors |= order_people
     del order_rows
+
+    applications, survivors_named = asb_file.export_rows(agency, ref, survivor)  # asb_case_reviews.csv
+    survivors |= survivors_named
+    _write(staged, asb_file.ASB_CASE_REVIEWS, report, applications)
+    del applications
 
     people = []
     columns = [PERSON.c[name] for name in ("id", "merged_into_id", *SECRETS["person"], "gender", "mental_health",

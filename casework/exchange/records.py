@@ -77,7 +77,7 @@ class Records:
                 "recorded_by": v["recorded_by"], "locality": self.locality(v["locality"]),
                 "area_id": self.areas[v["area"]] if v["area"] is not None else None,
                 "rural": v["rural"], "alcohol": v["alcohol"], "drugs": v["drugs"],
-                "mental_health": v["mental_health"], "asb_type": v["asb_type"]}
+                "mental_health": v["mental_health"], "asb_type": v["asb_type"], "reported_on": v["reported_on"]}
 
     def referral(self, v: dict[str, Any], person_id: uuid.UUID) -> dict[str, Any]:
         return {"person_id": person_id, "type": v["type"], "referred_on": v["referred_on"],

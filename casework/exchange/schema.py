@@ -239,6 +239,7 @@ INCIDENTS = FileSpec("incidents.csv", (
     Column("area", text),
     _flag("rural"), _flag("alcohol"), _flag("drugs"), _flag("mental_health"),
     Column("asb_type", choice(AsbType, "an asb type")),
+    Column("reported_on", date),  # the day the agency was told; blank: occurred_on (asb-case-review.md)
 ), ref_column="incident_ref", kind=RecordKind.INCIDENT, check=_check_incident)
 
 PARTIES = FileSpec("parties.csv", (

@@ -21,6 +21,7 @@ from sqlalchemy import Table, select
 
 from ..db import db
 from ..models import Agency, Area, Incident, Locality, Person, RecordKind, SourceRef, locality_key
+from .asb_reviews import ASB_CASE_REVIEWS
 from .bulk import generated_id
 from .reader import NO_COLUMN, Problems, Progress, read_rows, regular_file_problem
 from .schema import AREAS, BY_NAME, INCIDENTS, ORDERS, PARTIES, PEOPLE, PREVENTION, REFERRALS
@@ -49,7 +50,7 @@ def find_files(directory: Path, problems: Problems) -> dict[str, Path]:
         return {}
     found: dict[str, Path] = {}
     for path in sorted(directory.iterdir()):
-        if path.name in BY_NAME:
+        if path.name in BY_NAME or path.name == ASB_CASE_REVIEWS.name:
             problem = regular_file_problem(path)
             if problem is None:
                 found[path.name] = path
@@ -57,7 +58,8 @@ def find_files(directory: Path, problems: Problems) -> dict[str, Path]:
                 problems.add(path.name, 1, NO_COLUMN, problem)
         elif path.suffix.lower() == ".csv":
             problems.add(path.name, 1, NO_COLUMN,
-                         f"not a file of the exchange format; the files are {', '.join(BY_NAME)}")
+                         f"not a file of the exchange format; the files are "
+                         f"{', '.join([*BY_NAME, ASB_CASE_REVIEWS.name])}")
     return found
 
 

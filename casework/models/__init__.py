@@ -130,6 +130,7 @@ __all__ += ["ActivityStatus", "ActivityUpdate", "LocalProblem", "LocalProblemAct
 from .order import Order, OrderBreach, OrderIncident, OrderKind, OrderStatus
 
 __all__ += ["Order", "OrderBreach", "OrderIncident", "OrderKind", "OrderStatus"]
+
 # reviews after a death (issue 18 §3)
 from .dardr import (
     DardrAgencyRequest,
@@ -143,3 +144,8 @@ from .dardr import (
 
 __all__ += ["DardrAgencyRequest", "DardrFamilyContact", "DardrRecommendation", "DardrReview", "LearningTheme",
             "RecommendationStatus", "ReviewDecision"]
+
+# ASB case reviews (issue 17)
+from .asb_review import Applicant, AsbRecommendation, AsbReview, AsbReviewPanel, ThresholdDecision
+
+__all__ += ["Applicant", "AsbRecommendation", "AsbReview", "AsbReviewPanel", "ThresholdDecision"]

@@ -15,9 +15,13 @@ class Incident(Base):
     """Something that happened, recorded by one agency, with the people involved as parties."""
 
     __tablename__ = "incident"
-    __table_args__ = (Index("ix_incident_occurred_on_category", "occurred_on", "category"),)
+    __table_args__ = (Index("ix_incident_occurred_on_category", "occurred_on", "category"),
+                      # an area's complaints for an ASB case review (casework.services.asb_reviews)
+                      Index("ix_incident_area_category_occurred_on", "area_id", "category", "occurred_on"))
 
     occurred_on: Mapped[dt.date]
+    # The day the agency was told (blank: the day it happened); the ASB case review's rule uses it.
+    reported_on: Mapped[dt.date | None]
     category: Mapped[Category] = enum_column(Category)
     domestic_abuse: Mapped[bool] = mapped_column(default=False)
     recorded_by: Mapped[AgencyKind] = enum_column(AgencyKind)

@@ -76,7 +76,10 @@ class Person(Base):
     __table_args__ = tuple(Index(f"ix_person_bi_{name}", f"bi_{name}", "created_at", "restricted",
                                  **({"sqlite_where": text(f"bi_{name} IS NOT NULL"),
                                      "postgresql_where": text(f"bi_{name} IS NOT NULL")} if name in SPARSE_INDEXES else {}))
-                           for name in SEARCHED_INDEXES)
+                           for name in SEARCHED_INDEXES) + (
+        # the records merged into a person (an ASB case review's victim): the few merged ones only
+        Index("ix_person_merged_into_id", "merged_into_id", sqlite_where=text("merged_into_id IS NOT NULL"),
+              postgresql_where=text("merged_into_id IS NOT NULL")),)
     __mapper_args__ = {"version_id_col": version}
 
     def refresh_indexes(self, ring: crypto.Keyring | None = None) -> None:

@@ -20,6 +20,7 @@ class Role(Labelled):
     MANAGER = "manager", "Manager"
     ADMIN = "admin", "Administrator"
     BOARD_OFFICER = "board_officer", "Board officer"  # the partnership's plan and measures; no case data
+    ASB_COORDINATOR = "asb_coordinator", "ASB case review coordinator"
 
 
 class User(Base):

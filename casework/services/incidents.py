@@ -58,6 +58,7 @@ class IncidentDetails:
     drugs: bool = False
     mental_health: bool = False
     asb_type: AsbType | None = None
+    reported_on: dt.date | None = None  # the day the agency was told; None: the day it happened
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentDetails:
@@ -73,6 +74,10 @@ class IncidentDetails:
             problems.append(("occurred_on", "Enter the date of the incident"))
         elif self.occurred_on > (today or dt.date.today()):
             problems.append(("occurred_on", "The date of the incident must be today or in the past"))
+        if self.reported_on is not None and self.reported_on > (today or dt.date.today()):
+            problems.append(("reported_on", "The date reported must be today or in the past"))
+        elif self.reported_on is not None and self.occurred_on is not None and self.reported_on < self.occurred_on:
+            problems.append(("reported_on", "The date reported must be the same as or after the date of the incident"))
         if self.category is None:
             problems.append(("category", "Select the category"))
         elif self.category == Category.ASB and self.asb_type is None:

@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, select
 from .. import policy
 from ..db import db
 from ..models import Agency, Referral, ReferralRoute, ReferralStatus, ReferralType, Role, User, UserRole
+from ..risk.working_days import add_working_days
 from . import audit
 
 
@@ -168,24 +169,6 @@ def reroute(referral: Referral, *, route: ReferralRoute | None, by: Any) -> Refe
 
 DECISION_DAYS = {ReferralType.HRDA: 2}
 DEFAULT_DECISION_DAYS = 5
-
-
-def _holidays(years: range) -> Any:
-    import holidays
-
-    return holidays.country_holidays("GB", subdiv="ENG", years=years)
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The date `days` working days (Monday to Friday, not a bank holiday of England and Wales)
-    after `start`."""
-    off = _holidays(range(start.year, start.year + 2))
-    day, left = start, days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in off:
-            left -= 1
-    return day
 
 
 def decision_due(referral: Referral) -> dt.date:

@@ -46,6 +46,7 @@ FACTORS = [("alcohol", "Alcohol"), ("drugs", "Drugs"), ("mental_health", "Mental
 
 class IncidentForm(Form):
     occurred_on = DateInputField("Date of the incident", required="Enter the date of the incident", past_only=True)
+    reported_on = DateInputField("Date reported (if later)", past_only=True)
     category = RadioField("Category", choices=choices(Category.choices()), validate_choice=False)
     domestic_abuse = BooleanField("Domestic abuse")
     # Asked under "Anti-social behaviour" only (a conditional reveal): for any other category what
@@ -78,12 +79,14 @@ class IncidentForm(Form):
             domestic_abuse=bool(self.domestic_abuse.data), locality=self.locality.data,
             area_id=_area_id(self.area.data), rural=bool(self.rural.data),
             alcohol="alcohol" in factors, drugs="drugs" in factors, mental_health="mental_health" in factors,
-            asb_type=_choice(AsbType, self.asb_type.data))
+            asb_type=_choice(AsbType, self.asb_type.data),
+            reported_on=self.reported_on.data)
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentForm:
         return cls(data={
-            "occurred_on": incident.occurred_on, "category": incident.category.value,
+            "occurred_on": incident.occurred_on, "reported_on": incident.reported_on,
+            "category": incident.category.value,
             "domestic_abuse": incident.domestic_abuse, "locality": incident.locality or "",
             "area": str(incident.area_id) if incident.area_id else "", "rural": incident.rural,
             "factors": [name for name, _ in FACTORS if getattr(incident, name)],

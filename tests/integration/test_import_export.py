@@ -279,7 +279,7 @@ def test_a_misnamed_file_is_listed_with_the_other_files_problems(police, tmp_pat
     assert sorted(failed.value.problems) == [
         "people.csv:2: surname: required",
         ("peple.csv:1: -: not a file of the exchange format; the files are areas.csv, people.csv, incidents.csv, "
-         "parties.csv, referrals.csv, prevention.csv, orders.csv")]
+         "parties.csv, referrals.csv, prevention.csv, orders.csv, asb_case_reviews.csv")]
     assert count(Person) == 0
 
 
@@ -350,8 +350,8 @@ def test_an_export_imported_into_an_empty_database_exports_identically(police, t
     second = tmp_path / "second"
     export_dataset(second, agency=None if all_agencies else agency)
     assert _read_folder(second) == exported
-    assert list(exported) == ["areas.csv", "incidents.csv", "orders.csv", "parties.csv", "people.csv",
-                              "prevention.csv", "referrals.csv"]
+    assert list(exported) == ["areas.csv", "asb_case_reviews.csv", "incidents.csv", "orders.csv", "parties.csv",
+                              "people.csv", "prevention.csv", "referrals.csv"]
 
 
 def test_an_export_is_sorted_by_ref_with_money_and_flags_in_the_format(police, tmp_path):

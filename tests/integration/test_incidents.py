@@ -85,6 +85,21 @@ def test_the_asb_type_is_revealed_under_its_category(world):
     assert reveal.select("input[name=asb_type]") and soup.select_one("input[name=category]")["id"] == "category"
 
 
+def test_the_day_reported_is_kept_and_never_before_the_incident(world):
+    db.session.commit()
+    before = _count()
+    refused = world.post("/incidents/new", {**_form(dt.date(2024, 5, 1), category="asb", asb_type="personal"),
+                                            **dob_fields(dt.date(2024, 4, 30), "reported_on")})
+    assert refused.status_code == 400
+    assert "The date reported must be the same as or after" in refused.get_data(as_text=True)
+    assert _count() == before
+    response = world.post("/incidents/new", {**_form(dt.date(2024, 5, 1), category="asb", asb_type="personal"),
+                                             **dob_fields(dt.date(2024, 6, 1), "reported_on")})
+    assert response.status_code == 302
+    incident = db.session.scalar(select(Incident).order_by(Incident.created_at.desc()).limit(1))
+    assert incident.reported_on == dt.date(2024, 6, 1)
+
+
 def test_a_date_in_the_future_or_missing_is_refused(world):
     db.session.commit()
     before = _count()

@@ -50,6 +50,10 @@ def record_kind(endpoint: str, argument: str, values: dict[str, Any]) -> str | N
     if argument in ("review_id", "report_request_id", "recommendation_id"):
         # A review after a death is seen only by the users named on it, whatever their agency: any
         # other id answers 404 (tests/integration/test_dardr.py).
+        # An ASB case review application is seen by the coordinator, its panel, its caseworker and the
+        # receiving agency's managers, not by agency; one the user may not see answers 404, and a
+        # recommendation is marked done only by its owner agency or the coordinator
+        # (tests/integration/test_asb_reviews.py).
         return None
     if argument == "record_id":
         return "case" if ".case_" in endpoint or values.get("kind") == "case" else "person"

@@ -34,8 +34,9 @@ def _own_url(world: World, method: str, rule: Any) -> tuple[str, str | None]:
         kind = record_kind(rule.endpoint, name, values)
         if kind is not None:
             values[name] = world.own[kind]
-    actor = None if route.public else next(r for r in ("caseworker", "hrda_chair", "manager", "admin")
-                                           if r in route.allowed)
+    # A route none of these roles may use (the ASB case review coordinator's steps): a caseworker, refused.
+    actor = None if route.public else next((r for r in ("caseworker", "hrda_chair", "manager", "admin")
+                                            if r in route.allowed), "caseworker")
     return url(world.app, rule.endpoint, values), actor
 
 

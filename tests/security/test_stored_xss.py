@@ -26,7 +26,7 @@ from tests.security.world import World
 # Tables of what users write and pages show; codes, hashes and JSON are not free text.
 TABLES = ("person", "incident", "case", "case_note", "case_task", "case_person", "referral", "risk_assessment",
           "meeting", "meeting_case", "meeting_research", "meeting_action", "reminder", "agency", "user_account",
-          "area", "share", "document")
+          "area", "share", "document", "asb_case_review", "asb_recommendation")
 NOT_FREE_TEXT = {"email", "password_hash", "totp_secret", "answers", "criteria_held", "record_kind", "via", "kind",
                  "reference",  # (a record's short reference is made by the service, never typed)
                  "content_key", "media_type"}  # (a document's key and its kind, decided from its bytes)
@@ -58,7 +58,9 @@ def fill(world: World) -> dict[int, str]:
     import datetime as dt
 
     from casework.models import CaseNote, CaseTask, Document, Research
+    from tests.policy_table import _asb_review
 
+    _asb_review(world.ctx)  # an ASB case review application its caseworker sees, with a recommendation
     case_id, meeting_case = world.own["case"], world.own["meeting_case"]
     author = world.users["caseworker"]
     db.session.add_all([
@@ -109,7 +111,8 @@ def test_no_page_shows_a_stored_payload_as_markup(world):
     # The walk did show the fields (so it could have found them unescaped).
     shown = {which[n] for n in seen}
     for field in ("person.surname", "person.address", "incident.locality", "case.summary", "case_note.text",
-                  "case_task.title", "document.title", "referral.reason", "meeting_action.text", "agency.name", "user_account.name"):
+                  "case_task.title", "document.title", "referral.reason", "meeting_action.text", "agency.name",
+                  "user_account.name", "asb_case_review.behaviour", "asb_recommendation.text"):
         assert field in shown, f"no page showed {field}: the walk lost its pages"
 
 
