@@ -73,6 +73,7 @@ class Permission(enum.Enum):
     VIEW_DARDR_LEARNING = "view_dardr_learning"  # every review's recommendations, never its personal details
     RECORD_ASB_REVIEWS = "record_asb_reviews"  # record an application for an ASB case review
     COORDINATE_ASB_REVIEWS = "coordinate_asb_reviews"  # every application: decide, panel, review, outcome, appeal
+    VIEW_BOARD_PACK = "view_board_pack"  # the partnership board's pack: aggregate figures, no case data
 
 
 P = Permission
@@ -109,6 +110,9 @@ ROLE_PERMISSIONS[Role.MANAGER] |= {P.RECORD_LOCAL_PROBLEMS}
 # Reviews after a death (issue 18 §3, docs/dardr.md): the partnership's managers start them and read
 # the learning across every review.
 ROLE_PERMISSIONS[Role.MANAGER] = ROLE_PERMISSIONS[Role.MANAGER] | {P.RUN_DARDR, P.VIEW_DARDR_LEARNING}
+# The board pack (issue 18 §5, docs/board-pack.md): the managers and board officers who take it to the board.
+ROLE_PERMISSIONS[Role.MANAGER] |= {P.VIEW_BOARD_PACK}
+ROLE_PERMISSIONS[Role.BOARD_OFFICER] |= {P.VIEW_BOARD_PACK}
 
 # What makes a role one that sees case data: the administrator role is never given with one of these
 # (`casework.services.users.roles_problem`), so no administrator can grant themselves case data.

@@ -1,5 +1,6 @@
 """What a printed form says, apart from how it is drawn: a title, the record it is about, and
-sections of facts (label and value), tables and passages of free text."""
+sections of facts (label and value), tables, passages of free text and charts (each followed by the
+table of its figures)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,18 @@ class Text:
         return [line for line in (self.text or "").splitlines() if line.strip()] or [self.empty]
 
 
-Block = Facts | Table | Text
+@dataclass(frozen=True)
+class Chart:
+    """A chart drawn as SVG (`casework.measures.chart.printed_chart`), with its title and a
+    description in words; the table of its figures always follows it as a `Table`."""
+
+    title: str
+    description: str
+    svg: str  # the drawing's markup, made by Casework (never text a user typed)
+    height_cm: float = 7.8  # on an ODT page 17.6 cm wide (the drawing is 720 by 320)
+
+
+Block = Facts | Table | Text | Chart
 
 
 @dataclass(frozen=True)
