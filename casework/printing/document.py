@@ -4,6 +4,7 @@ table of its figures)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -50,6 +51,12 @@ class Chart:
     description: str
     svg: str  # the drawing's markup, made by Casework (never text a user typed)
     height_cm: float = 7.8  # on an ODT page 17.6 cm wide (the drawing is 720 by 320)
+
+    @property
+    def data_url(self) -> str:
+        """The drawing as an image's source: WeasyPrint draws an image's SVG without styling each of
+        its elements as part of the page, a third of the time of inline SVG."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
 
 
 Block = Facts | Table | Text | Chart
