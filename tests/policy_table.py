@@ -98,7 +98,7 @@ def _asb_review_routes() -> dict[tuple[str, str], Route]:
     routes = {
         ("GET", "asb_reviews.index"): Route(viewers),
         ("GET", "asb_reviews.recommendations"): Route(viewers),
-        ("GET", "asb_reviews.figures"): Route(viewers),
+        ("GET", "asb_reviews.figures"): Route(viewers | roles("board_officer")),  # figures: VIEW_MEASURES
         ("GET", "asb_reviews.apply_for_area"): Route(roles("caseworker")),
         ("POST", "asb_reviews.apply_for_area"): Route(roles("caseworker")),
         ("GET", "asb_reviews.apply_for_person"): Route(roles("caseworker"), record="person"),
@@ -242,8 +242,8 @@ POLICY: dict[tuple[str, str], Route] = {
     ("POST", "orders.edit"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
     ("GET", "orders.breach"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
     ("POST", "orders.breach"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
-    ("GET", "order_measures.index"): Route(roles("caseworker", "hrda_chair", "manager")),
-    ("GET", "order_measures.export"): Route(roles("caseworker", "hrda_chair", "manager"),
+    ("GET", "order_measures.index"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer")),
+    ("GET", "order_measures.export"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer"),
                                             args=lambda ctx: {"fmt": "csv"}),
     # audit
     ("GET", "audit.index"): Route(roles("manager", "admin")),
@@ -525,7 +525,7 @@ POLICY.update({
            ("dardr.received", lambda ctx: {"review_id": uuid.uuid4(), "report_request_id": uuid.uuid4()}),
            ("dardr.recommendation", lambda ctx: {"recommendation_id": uuid.uuid4()})]},
     ("GET", "dardr.show"): Route(SIGNED_IN, also_ok=_ANY_ID, args=lambda ctx: {"review_id": uuid.uuid4()}),
-    ("GET", "marac_return.show"): Route(roles("caseworker", "hrda_chair", "manager")),
+    ("GET", "marac_return.show"): Route(roles("caseworker", "hrda_chair", "manager", "board_officer")),
     # Equality information: the person's own agency only; a shared person answers 404 (test_marac_return.py).
     ("GET", "equality.edit"): Route(roles("caseworker", "hrda_chair"), record="person", also_ok=_ANY_ID),
     ("POST", "equality.edit"): Route(roles("caseworker", "hrda_chair"), record="person", also_ok=_ANY_ID),
