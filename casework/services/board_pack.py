@@ -3,13 +3,14 @@ gathered from the services that own each part, with every count of people, cases
 suppressed by the measures' rule (1 to 4 shown as "<5", /work/shared/spec/measures.md "Small
 numbers"), because the pack is shared beyond the partnership.
 
-- each priority of the current plan: its measures (value, previous, change, trend and the monthly
-  figures of the three years to the month before the meeting) and its activities' latest updates
+- each priority of the current plan: its measures (the last financial year before the meeting against
+  the one before it: value, previous, change, trend; and the monthly figures of the three years to
+  the month before the meeting) and its activities' latest updates
   (`plan.delivery_summary`);
 - the open local problems with their incidents by month (`local_problems.open_problems`);
 - the overdue recommendations of reviews after a death (`dardr.overdue_recommendations`: no personal
   detail of the review, only its reference);
-- the ASB case reviews' yearly figures (`asb_reviews.figures`) for the financial year to date;
+- the ASB case reviews' yearly figures (`asb_reviews.figures`) for the same financial year;
 - the MARAC return (`marac_return.figures`) for the last quarter that ended before the meeting day.
 
 Everything is as of the day before the meeting, or today when the pack is made earlier (`as_of`).
@@ -59,6 +60,13 @@ def quarter_before(meeting: dt.date) -> Quarter:
     """The last quarter wholly before the meeting day: a meeting on 1 July 2025 takes April to
     June 2025; one on 30 June 2025 takes January to March 2025 (June's last day is not over)."""
     return quarter_of(meeting).previous
+
+
+def year_before(meeting: dt.date) -> Period:
+    """The last financial year wholly before the meeting day, as the measures pages show by default
+    (a year just begun against a whole one would read as a fall): 2025/26 for a meeting on 1 April
+    2026, 2024/25 for one on 31 March 2026."""
+    return measure_pages.current_period(meeting).previous
 
 
 def chart_span(meeting: dt.date) -> tuple[dt.date, dt.date]:
@@ -130,6 +138,11 @@ class BoardPack:
     quarter: Quarter
     marac: list[MaracLine] = field(default_factory=list)
 
+    @property
+    def months_to(self) -> dt.date:
+        """The last month of the monthly figures."""
+        return chart_span(self.meeting)[1]
+
 
 # --- gathering ------------------------------------------------------------------------------------
 
@@ -178,7 +191,7 @@ def _marac(quarter: Quarter) -> list[MaracLine]:
 def gather(*, meeting: dt.date, today: dt.date) -> BoardPack:
     """The board pack for the meeting on `meeting` (see the module's docstring)."""
     as_of = as_of_for(meeting, today)
-    period = measure_pages.current_period(as_of)
+    period = year_before(meeting)
     _, groups = measure_pages.dashboard(period=period, as_of=as_of, suppress=True)
     rows = {row.measure.id: row for group in groups.values() for row in group}
     first, last = chart_span(meeting)
@@ -193,7 +206,7 @@ def gather(*, meeting: dt.date, today: dt.date) -> BoardPack:
     problems = [ProblemInPack(row, [(m, suppress(n) or 0) for m, n in
                                     local_problems.incidents_by_month(row.problem, today=as_of)])
                 for row in local_problems.open_problems(today=as_of)]
-    asb_year = asb_rule.year_of(as_of)
+    asb_year = period.name
     asb = asb_rule.suppressed(asb_reviews.figures(year=asb_year, as_of=as_of))
     quarter = quarter_before(meeting)
     return BoardPack(meeting=meeting, as_of=as_of, plan=current, period=period, priorities=priorities,

@@ -102,9 +102,10 @@ def document(pack: BoardPack, *, made_by: str, made_at: dt.datetime, asb_labels:
         ("Figures as of", words.day(pack.as_of)),
         ("Plan", f"{pack.plan.title} {pack.plan.period}, the {pack.plan.year_name} version" if pack.plan
          else "No plan has been recorded"),
-        ("Measures", f"{period.name} to {words.day(pack.as_of)}, compared with {period.previous.name}"),
+        ("Measures", (f"{period.name}, compared with {period.previous.name}; each month to "
+                     f"{pack.months_to:%B %Y}")),
         ("MARAC return", f"{pack.quarter.name} ({pack.quarter.months})"),
-        ("ASB case reviews", f"{pack.asb_year} to {words.day(pack.as_of)}"),
+        ("ASB case reviews", pack.asb_year),
     ])
     sections = [Section("About this pack", [about, Text("Small numbers", SMALL_NUMBERS)])]
     for n, priority in enumerate(pack.priorities, 1):
@@ -137,7 +138,7 @@ def document(pack: BoardPack, *, made_by: str, made_at: dt.datetime, asb_labels:
         [[f"{r.review_reference} no. {r.number}", r.text, ", ".join(t.label for t in r.themes), r.agency,
           words.day(r.due_on), r.status.label] for r in pack.recommendations],
         empty="No recommendation is overdue")]))
-    sections.append(Section(f"ASB case reviews, {pack.asb_year} to date", [Facts(
+    sections.append(Section(f"ASB case reviews, {pack.asb_year}", [Facts(
         [(label, _count(pack.asb[key])) for key, label in asb_labels.items()])]))
     sections.append(Section(f"MARAC return, {pack.quarter.name} ({pack.quarter.months})", [Table(
         "The quarter's figures beside SafeLives' benchmarks",

@@ -29,10 +29,10 @@ CANARY_NAME, CANARY_TEXT = "Perpetua Wolstenholme", "canary-circumstances-5521"
 def world(session, home_agency):  # type: ignore[no-untyped-def]
     records = Records(session)
     records.agency = home_agency
-    for day in (D(2026, 5, 3), D(2026, 5, 9), D(2026, 6, 2)):  # 3 this year: "<5"
+    for day in (D(2025, 5, 3), D(2025, 5, 9), D(2025, 6, 2)):  # 3 in 2025/26, the year before the meeting: "<5"
         records.incident(day, category=Category.ASB, locality="Weymouth")
-    for month in range(4, 12):  # 8 the year before
-        records.incident(D(2025, month, 10), category=Category.ASB, locality="Bridport")
+    for month in range(4, 12):  # 8 the year before that
+        records.incident(D(2024, month, 10), category=Category.ASB, locality="Bridport")
     plan = plans.create(title="Board Test Plan", first_year=2023, last_year=2026, year=2026,
                         priorities=[("Anti-social behaviour", "Less ASB.", "ASB1")], issues=[])
     activity = PlanActivity(title="Patrol the seafront", lead_agency_id=home_agency.id, due_on=None, position=1)
@@ -61,10 +61,11 @@ def test_the_pack_suppresses_small_numbers_keeps_the_trend_and_lists_overdue_rec
     figures = {td["data-figure"]: td.get_text(" ", strip=True) for td in asb1.select("td")}
     assert figures == {"current": "<5", "previous": "8", "change": "—", "trend": "Improving"}
     months = {row.th.get_text(strip=True): row.td.get_text(strip=True) for row in page.select("#months-ASB1 tbody tr")}
-    assert months["May 2026"] == "<5" and months["Apr 2025"] == "<5" and months["Mar 2026"] == "0"
+    assert months["May 2025"] == "<5" and months["Apr 2024"] == "<5" and months["Mar 2026"] == "0"
+    assert list(months)[-1] == "Jun 2026"  # the month before the meeting's
     problem = {row.th.get_text(strip=True): row.td.get_text(strip=True)
                for row in page.select("#problem-months-1 tbody tr")}
-    assert problem["May 2026"] == "<5" and problem["Mar 2026 (started)"] == "0"
+    assert problem["May 2025"] == "<5" and problem["Mar 2026 (started)"] == "0"
     assert "Fewer patrols." in page.select_one("#activities-1").text
     recommendations = page.select_one("#recommendations-table").get_text(" ", strip=True)
     assert "Share risk at handover" in recommendations and "Train GPs" not in recommendations
@@ -93,6 +94,8 @@ def test_the_pack_is_as_of_the_day_before_the_meeting_or_today_if_sooner():
     assert board_pack.as_of_for(D(2026, 7, 1), today=D(2026, 12, 7)) == D(2026, 6, 30)
     assert board_pack.as_of_for(D(2026, 12, 10), today=D(2026, 12, 7)) == D(2026, 12, 7)
     assert board_pack.chart_span(D(2026, 7, 1)) == (D(2023, 7, 1), D(2026, 6, 30))
+    assert board_pack.year_before(D(2026, 4, 1)).name == "2025/26"
+    assert board_pack.year_before(D(2026, 3, 31)).name == "2024/25"
 
 
 def test_the_page_downloads_each_format_and_refuses_a_bad_date(app_ctx, world):
@@ -104,7 +107,7 @@ def test_the_page_downloads_each_format_and_refuses_a_bad_date(app_ctx, world):
         assert any(name.endswith(".svg") for name in z.namelist())
     assert "Share risk at handover" in content and CANARY_NAME not in content and "&lt;5" in content
     html = client.get(QUERY.replace("/board-pack?", "/board-pack/board-pack.html?")).get_data(as_text=True)
-    assert "OFFICIAL" in html and "OFFICIAL-SENSITIVE" not in html and "<svg" in html
+    assert "OFFICIAL" in html and "OFFICIAL-SENSITIVE" not in html and html.count("data:image/svg+xml") == 2
     bad = Page(client.get("/board-pack?meeting-day=31&meeting-month=2&meeting-year=2026"))
     assert bad.status_code == 400 and "must be a real date" in bad.select_one(".govuk-error-summary").text
     assert client.get("/board-pack/board-pack.pdf").status_code == 400
