@@ -147,7 +147,7 @@ class BoardPack:
 # --- gathering ------------------------------------------------------------------------------------
 
 
-def _measures(ids: list[str], *, period: Period, rows: dict[str, measure_pages.Row],
+def _measures(ids: list[str], *, rows: dict[str, measure_pages.Row],
               first: dt.date, last: dt.date) -> list[MeasureInPack]:
     shown = []
     for measure_id in ids:
@@ -201,7 +201,7 @@ def gather(*, meeting: dt.date, today: dt.date) -> BoardPack:
         for delivery in plan.delivery_summary(current, as_of=as_of):
             priority = delivery.priority
             priorities.append(PriorityInPack(priority.name, priority.aim,
-                                             _measures(priority.measures, period=period, rows=rows,
+                                             _measures(priority.measures, rows=rows,
                                                        first=first, last=last), delivery))
     problems = [ProblemInPack(row, [(m, suppress(n) or 0) for m, n in
                                     local_problems.incidents_by_month(row.problem, today=as_of)])
