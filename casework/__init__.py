@@ -154,6 +154,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(marac_return.bp)
     app.register_blueprint(equality.bp)
 
+    from .views import board_pack  # the partnership board's pack (issue 18 §5)
+
+    app.register_blueprint(board_pack.bp)
+
 
 def _register_operations(app: Flask) -> None:
     """The scheduled jobs' admin page and home-page reminders (the scheduler itself is a CLI process)."""

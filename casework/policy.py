@@ -75,6 +75,7 @@ class Permission(enum.Enum):
 
     RUN_DARDR = "run_dardr"  # start a review after a death (then only those named on it see it)
     VIEW_DARDR_LEARNING = "view_dardr_learning"  # every review's recommendations, never its personal details
+    VIEW_BOARD_PACK = "view_board_pack"  # the partnership board's pack: aggregate figures, no case data
 
 
 P = Permission
@@ -114,6 +115,9 @@ ROLE_PERMISSIONS[Role.MANAGER] |= {P.RECORD_LOCAL_PROBLEMS}
 ROLE_PERMISSIONS[Role.MANAGER] = ROLE_PERMISSIONS[Role.MANAGER] | {P.RUN_DARDR, P.VIEW_DARDR_LEARNING}
 # The board officer reads the learning for the board too (never a review's personal details).
 ROLE_PERMISSIONS[Role.BOARD_OFFICER] |= {P.VIEW_DARDR_LEARNING}
+# The board pack (issue 18 §5, docs/board-pack.md): the managers and board officers who take it to the board.
+ROLE_PERMISSIONS[Role.MANAGER] |= {P.VIEW_BOARD_PACK}
+ROLE_PERMISSIONS[Role.BOARD_OFFICER] |= {P.VIEW_BOARD_PACK}
 
 # What makes a role one that sees case data: the administrator role is never given with one of these
 # (`casework.services.users.roles_problem`), so no administrator can grant themselves case data.

@@ -537,3 +537,10 @@ POLICY.update({
 })
 POLICY[("POST", "dardr.remove")] = Route(SIGNED_IN, also_ok=_ANY_ID,
                                          args=lambda ctx: {"review_id": uuid.uuid4(), "user_id": uuid.uuid4()})
+
+# --- the board pack (issue 18 §5): managers and board officers; without a meeting date the download is 400 ---
+POLICY.update({
+    ("GET", "board_pack.show"): Route(roles("manager", "board_officer")),
+    ("GET", "board_pack.download"): Route(roles("manager", "board_officer"), also_ok=frozenset({400}),
+                                          args=lambda ctx: {"fmt": "html"}),
+})

@@ -69,6 +69,15 @@ def column_chart(points: Sequence[tuple[dt.date, float | Decimal | None]], *, ch
                              fmt=fmt, marks=marks, whole=whole))
 
 
+def printed_chart(points: Sequence[tuple[dt.date, float | Decimal | None]], *, chart_id: str, title: str,
+                  description: str, fmt: Callable[[float], str], marks: Sequence[tuple[dt.date, str]] = (),
+                  whole: bool = False) -> Markup:
+    """The wide drawing alone, for paper (a PDF, an ODT's picture, a saved HTML file): a page of
+    paper does not reflow, so the narrow one would only be drawn twice."""
+    return Markup(_drawing(points, WIDE, chart_id=chart_id, title=title, description=description, fmt=fmt,
+                           marks=marks, whole=whole))
+
+
 def _mark(index: int, label: str, at: Layout, slot: float, plot_h: float) -> str:
     x = at.left + index * slot
     return (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{at.top}" y2="{at.top + plot_h}" stroke="{MARK}" '

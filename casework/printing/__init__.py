@@ -11,8 +11,8 @@ what to install (docs/printing.md).
 
 from __future__ import annotations
 
-from .document import MARKING, Document, Facts, Section, Table, Text
+from .document import MARKING, Chart, Document, Facts, Section, Table, Text
 from .pdf import PdfUnavailable, missing, pdf_available
 
-__all__ = ["MARKING", "Document", "Facts", "PdfUnavailable", "Section", "Table", "Text", "missing",
+__all__ = ["MARKING", "Chart", "Document", "Facts", "PdfUnavailable", "Section", "Table", "Text", "missing",
            "pdf_available"]

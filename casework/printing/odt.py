@@ -9,6 +9,7 @@ import io
 
 from odf import teletype
 from odf.dc import Title
+from odf.draw import Frame, Image
 from odf.opendocument import OpenDocumentText
 from odf.style import (
     FontFace,
@@ -27,6 +28,8 @@ from odf.style import (
     TableProperties,
     TextProperties,
 )
+from odf.svg import Desc
+from odf.svg import Title as SvgTitle
 from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
 from odf.text import H, P, PageCount, PageNumber
 
@@ -133,6 +136,19 @@ def _table(styles: _Styles, name: str, columns: int, header: list[str] | None,
     return table
 
 
+def _chart(odt: OpenDocumentText, chart: doc.Chart, number: int) -> P:
+    """A chart as an SVG picture in its own paragraph, its title and description as the picture's
+    alternative text (the table of its figures follows it)."""
+    href = odt.addPicture(f"Pictures/chart{number}.svg", "image/svg+xml", chart.svg.encode("utf-8"))
+    frame = Frame(name=f"Chart{number}", anchortype="as-char", width="17.6cm", height=f"{chart.height_cm}cm")
+    frame.addElement(Image(href=href))
+    frame.addElement(SvgTitle(text=chart.title))
+    frame.addElement(Desc(text=chart.description))
+    paragraph = P()
+    paragraph.addElement(frame)
+    return paragraph
+
+
 def render(document: doc.Document) -> bytes:
     """The document as an .odt file."""
     odt = OpenDocumentText()
@@ -156,6 +172,8 @@ def render(document: doc.Document) -> bytes:
                                                block.rows))
                 else:
                     odt.text.addElement(_paragraph(styles.body, block.empty))
+            elif isinstance(block, doc.Chart):
+                odt.text.addElement(_chart(odt, block, tables))
             else:
                 odt.text.addElement(H(outlinelevel=3, stylename=styles.subheading, text=block.label))
                 for text in block.paragraphs:

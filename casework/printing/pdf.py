@@ -8,6 +8,7 @@ missing (`missing()`, also run by `casework printing check` before `make run` se
 
 from __future__ import annotations
 
+import base64
 import ctypes.util
 import shutil
 import subprocess
@@ -78,6 +79,12 @@ def _library() -> Any:
 
 def _no_fetching(url: str, *args: Any, **kwargs: Any) -> Any:
     # A printed form is made of its own HTML and CSS only: nothing in it may make the server fetch a URL.
+    # A data: URL is the form's own content (a chart's SVG), read from the URL itself.
+    if url.startswith("data:image/svg+xml;base64,"):
+        from weasyprint.urls import URLFetcherResponse
+
+        return URLFetcherResponse(url, body=base64.b64decode(url.split(",", 1)[1]),
+                                  headers={"Content-Type": "image/svg+xml"})
     raise ValueError(f"A printed form fetches nothing ({url[:40]})")
 
 

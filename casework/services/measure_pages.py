@@ -215,6 +215,15 @@ def chart_value(measure: Measure, figure: engine.Figure, suppress: bool) -> floa
     return float(value)
 
 
+def chart_format(measure: Measure) -> Any:
+    """How a chart's axis and columns write a month's value (`chart_value`)."""
+    if measure.type is MeasureType.PROPORTION:
+        return lambda v: words.percent(v, of_hundred=True)
+    if measure.money:
+        return lambda v: f"£{v:,.0f}"
+    return lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
+
+
 # --- the records behind a figure ----------------------------------------------------------------
 
 

@@ -3,12 +3,9 @@ records behind a figure, and exports (CSV, XLSX, ODS; small numbers suppressed o
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
-from .. import words
 from ..auth import navigation
 from ..auth.guard import require
 from ..measures.chart import column_chart, describe
@@ -80,7 +77,7 @@ def show(measure_id: str):  # type: ignore[no-untyped-def]
     period, errors = _period()
     suppress = _suppress()
     page = pages.measure_page(measure=measure, period=period, suppress=suppress, viewer=current_user)
-    fmt = _formatter(measure)
+    fmt = pages.chart_format(measure)
     points = [(month, pages.chart_value(measure, figure, suppress)) for month, figure in page.months]
     what = measure.name.lower() if measure.type is not MeasureType.PROPORTION else f"{measure.name.lower()} (%)"
     chart = column_chart(points, chart_id="monthly-chart", title=f"{measure.name}, month by month",
@@ -125,14 +122,6 @@ def records(measure_id: str):  # type: ignore[no-untyped-def]
     last = max(1, -(-found.visible // size))
     return render_template("measures/records.html", measure=measure, period=period, part=part,
                            part_words=PART_WORDS[part], found=found, page=number, pages=last)
-
-
-def _formatter(measure: Measure) -> Any:
-    if measure.type is MeasureType.PROPORTION:
-        return lambda v: words.percent(v, of_hundred=True)
-    if measure.money:
-        return lambda v: f"£{v:,.0f}"
-    return lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
 
 
 def _download(content: bytes, media_type: str, name: str) -> Response:
