@@ -250,7 +250,14 @@ def test_a_worker_killed_in_the_middle_of_writes_loses_nothing_committed(databas
         for incident_id in recorded:
             assert b.get(f"/incidents/{incident_id}").status == 200, incident_id
         assert all(status in (302, 503) for status, _ in done), {s for s, _ in done}
-    assert half_written(database) == []
+    half = half_written(database)
+    if database.startswith("postgresql"):
+        # PostgreSQL writes an entry at once, before the request commits (casework.services.audit): a
+        # worker killed between the two leaves the entry of an incident never recorded, like a refused
+        # request's, but never an incident without its entry, and never for a request answered 302.
+        assert all(incident is None and str(entry) not in recorded for incident, entry in half), half
+    else:
+        assert half == []
     if database.startswith("sqlite"):
         with sqlite3.connect(database.removeprefix("sqlite:///")) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
