@@ -95,6 +95,7 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_BATCH": 500,  # records erased per transaction by the sweep
     "REMINDER_DAYS_AHEAD": 7,  # a case review shows this many days before it is due
     "ENDED_SESSIONS_KEEP_DAYS": 90,  # ended sessions (with their client address) kept this long
+    "JOB_RUNS_KEEP_DAYS": 30,  # scheduled jobs' run records (each job's latest is always kept)
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "KEYRING_FILE", "DATABASE_URL", "PARTNERSHIP_NAME")
@@ -127,6 +128,7 @@ NUMERIC_RANGES: dict[str, tuple[int, int | None]] = {
     "RETENTION_BATCH": (1, None),
     "REMINDER_DAYS_AHEAD": (0, None),
     "ENDED_SESSIONS_KEEP_DAYS": (1, None),
+    "JOB_RUNS_KEEP_DAYS": (1, None),
     "SMTP_PORT": (1, 65535),
     "SMTP_TIMEOUT": (1, 300),
     "OUTBOX_MAX_ATTEMPTS": (1, None),

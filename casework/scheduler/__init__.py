@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import begin_mode, db
@@ -290,6 +290,24 @@ def states() -> list[JobState]:
                     else schedule.next_after(utcnow(), tz))
         found.append(JobState(job, schedule.text, latest.get(name), next_run, name in next_runs))
     return found
+
+
+def prune_runs(*, now: dt.datetime | None = None) -> int:
+    """Delete run records older than JOB_RUNS_KEEP_DAYS, keeping each job's latest run whatever its
+    age (the admin page shows it). The outbox's sender alone records a run every 30 seconds, so
+    without this the table grows by some 3,000 rows a day. Old slots are never claimed again (a
+    slot is the latest time a schedule fires at or before now), so deleting them lets nothing run
+    twice. Flushes; the caller commits. Returns how many were deleted."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=int(current_app.config["JOB_RUNS_KEEP_DAYS"]))
+    latest = select(JobRun.job, func.max(JobRun.started_at).label("started_at")).group_by(JobRun.job).subquery()
+    keep = select(JobRun.id).join(latest, (JobRun.job == latest.c.job) & (JobRun.started_at == latest.c.started_at))
+    deleted = db.session.execute(
+        delete(JobRun).where(JobRun.started_at < cutoff, JobRun.id.not_in(keep))
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    db.session.flush()
+    return deleted
 
 
 def recent_runs(name: str, *, limit: int = 20) -> list[JobRun]:

@@ -13,7 +13,7 @@ from flask import current_app
 from .. import crypto
 from ..db import db
 from ..measures.periods import today_in_london
-from . import Job, JobFailed
+from . import Job, JobFailed, prune_runs
 
 # Where a later version keeps precomputed figures: a module with `refresh()` and, optionally,
 # `check()` (each returning a summary, `check` raising on a figure that disagrees with the records).
@@ -62,10 +62,12 @@ def reminders() -> str:
 
 
 def expire_access() -> str:
-    """End set-up links and sessions past their time; delete old ended sessions and kept forms."""
+    """End set-up links and sessions past their time; delete old ended sessions, kept forms and
+    job run records."""
     from ..services import housekeeping
 
-    return str(housekeeping.expire())
+    expired = housekeeping.expire()
+    return f"{expired}; {prune_runs()} old job runs deleted"
 
 
 def retention_sweep() -> str:
@@ -129,7 +131,7 @@ JOBS = (
     Job("figures", "Precomputed figures and consistency check", "daily 01:30", figures),
     Job("audit_checkpoint", "Audit trail checkpoint", "daily 00:15", audit_checkpoint),
     Job("reminders", "Reminders", "daily 05:00", reminders),
-    Job("expire_access", "Expiry of set-up links and sessions", "hourly :05", expire_access),
+    Job("expire_access", "Expiry of set-up links, sessions and old job runs", "hourly :05", expire_access),
     Job("retention_sweep", "Retention sweep", "daily 02:30", retention_sweep),
     Job("retired_keys", "Check for values under retired keys", "weekly sun 04:00", retired_keys),
     Job("send_email", "Sending email from the outbox", "every 30 seconds", send_email),

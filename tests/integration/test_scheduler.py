@@ -141,6 +141,30 @@ def test_expiry_ends_stale_sessions_and_set_up_links_and_deletes_old_ended_sessi
     assert db.session.get(UserSession, old.id) is None
 
 
+def test_old_job_runs_are_deleted_but_each_jobs_latest_run_is_kept(app_ctx):
+    from casework.scheduler import prune_runs
+
+    now = utcnow()
+    day = dt.timedelta(days=1)
+
+    def run(job: str, age: dt.timedelta) -> JobRun:
+        return JobRun(job=job, slot=(now - age).isoformat(), started_at=now - age, outcome="succeeded")
+
+    recent, old, oldest = run("often", day), run("often", 31 * day), run("often", 40 * day)
+    weekly_latest, weekly_older = run("rarely", 45 * day), run("rarely", 52 * day)
+    edge = run("edge", 30 * day - dt.timedelta(seconds=1))  # inside the 30 days kept
+    latest_edge = run("edge", dt.timedelta(0))
+    db.session.add_all([recent, old, oldest, weekly_latest, weekly_older, edge, latest_edge])
+    db.session.flush()
+    kept = {recent.id, weekly_latest.id, edge.id, latest_edge.id}
+    gone = {old.id, oldest.id, weekly_older.id}
+
+    assert prune_runs(now=now) == 3
+    db.session.expire_all()
+    left = set(db.session.scalars(select(JobRun.id)))
+    assert kept <= left and not gone & left
+
+
 def test_the_key_check_fails_naming_a_key_no_longer_in_the_keyring(app_ctx):
     person = PersonFactory()
     db.session.flush()
