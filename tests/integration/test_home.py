@@ -110,3 +110,10 @@ def test_a_referral_already_decided_leaves_the_queue(app_ctx, home_agency):
                     owner_agency_id=home_agency.id, status=ReferralStatus.ACCEPTED)
     db.session.commit()
     assert Page(sign_in(app_ctx, me).get("/")).select("#awaiting tbody tr") == []
+
+
+def test_the_manager_sees_what_needs_attention_before_the_partnership_links(app_ctx, home_agency):
+    page = Page(sign_in(app_ctx, make_user(roles=("manager",), agency=home_agency)).get("/"))
+    ids = [section["id"] for section in page.select("section[id]")]
+    assert "partnership" in ids and "worsened" in ids
+    assert ids.index("worsened") < ids.index("waiting") < ids.index("partnership")
