@@ -209,7 +209,7 @@ class Keyring:
         return json.dumps(doc, indent=1)
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
-        from .config import write_private
+        from ..config import write_private
 
         target = Path(path) if path is not None else self.path
         if target is None:
