@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import socket
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import begin_mode, db
 from ..models import JobRun, scheduler_job
 from ..models.base import utcnow
+from ..observability import scrub_error
 
 log = logging.getLogger("casework.scheduler")
 
@@ -192,31 +192,6 @@ def run_scheduled(name: str) -> None:
 
 
 _APP: dict[str, Flask] = {}
-
-
-# --- scrubbing errors -----------------------------------------------------------------------
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_SQL_PARTS = re.compile(r"\[(SQL|parameters):.*?\](?=\s*(\[|\(|$))", re.DOTALL)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_LONG_NUMBERS = re.compile(r"\b\d{5,}\b")
-
-
-def scrub_error(exc: BaseException) -> str:
-    """An exception as `Type: message` without values that could be personal.
-
-    Quoted text, SQL statements and their parameters, email addresses and long numbers are
-    replaced: a failing job's message may have come from a row it was working on.
-    """
-    message = str(exc).split("\n(Background on this error")[0]
-    message = _SQL_PARTS.sub("[SQL removed]", message)
-    message = _QUOTED.sub("'…'", message)
-    message = _EMAIL.sub("…@…", message)
-    message = _LONG_NUMBERS.sub("…", message)
-    message = " ".join(message.split())[:400]
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    origin = f" (in {os.path.basename(where.filename)}, line {where.lineno})" if where else ""
-    return f"{type(exc).__name__}: {message}{origin}" if message else f"{type(exc).__name__}{origin}"
 
 
 # --- the scheduler process ------------------------------------------------------------------

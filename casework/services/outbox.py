@@ -43,6 +43,7 @@ from .. import links
 from ..db import begin_mode, db
 from ..models import MessageKind, MessageState, OutboxMessage, User
 from ..models.base import utcnow
+from ..observability import scrub_error
 
 log = logging.getLogger("casework.outbox")
 
@@ -289,8 +290,6 @@ def _email(row: OutboxMessage, base: str) -> tuple[EmailMessage, str]:
 
 def _failure(exc: BaseException) -> tuple[bool, str]:
     """Whether trying again may work, and the error as shown (no addresses, no values)."""
-    from ..scheduler import scrub_error
-
     permanent = False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
