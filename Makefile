@@ -64,7 +64,7 @@ wheel: install
 # before the tests. docs/architecture.md says what each checks.
 lint: install
 	$(BIN)/ruff check casework tests bench
-	$(BIN)/lint-imports
+	PYTHONPATH=. $(BIN)/lint-imports
 	$(BIN)/mypy
 
 clean:

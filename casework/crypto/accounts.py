@@ -7,12 +7,16 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # argon2id with RFC 9106's second recommended parameters (64 MiB, 3 passes) unless configured.
 PASSWORD_HASH_DEFAULTS = {"time_cost": 3, "memory_kib": 65536, "parallelism": 4}
 
 
-def _password_hasher(time_cost: int, memory_kib: int, parallelism: int):  # type: ignore[no-untyped-def]
+def _password_hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
     from argon2 import PasswordHasher, Type
 
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)

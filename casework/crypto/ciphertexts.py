@@ -90,7 +90,7 @@ def key_id_of(sealed: bytes) -> int:
     version, key_id = HEADER.unpack_from(sealed)
     if version != FORMAT_VERSION:
         raise DecryptionError(f"unknown ciphertext format {version}")
-    return key_id
+    return int(key_id)
 
 
 def reseal(ring: Keyring, sealed: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:

@@ -134,7 +134,7 @@ def person_indexes(
     fn = normalise_name(forenames) if forenames else ""
     ph = phonetic(surname) if surname else ""
     pc = (normalise_postcode(postcode) or "").replace(" ", "") if postcode else ""
-    parts = [_index(ring, "surname_part", p, keys) for p in surname_parts(surname)] if surname else []
+    parts: list[bytes | None] = [_index(ring, "surname_part", p, keys) for p in surname_parts(surname)] if surname else []
     parts += [None] * (SURNAME_PARTS - len(parts))
     first = first_forename(forenames) if forenames else ""
     return PersonIndexes(

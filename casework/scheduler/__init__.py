@@ -88,13 +88,14 @@ class Schedule:
         return CronTrigger(timezone=tz, **self.cron)
 
     def next_after(self, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-        return self.trigger(tz).get_next_fire_time(None, now)
+        after: dt.datetime = self.trigger(tz).get_next_fire_time(None, now)
+        return after
 
     def slot_at(self, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
         """The latest time the schedule fires at or before `now`: the slot a run at `now` belongs to."""
         trigger = self.trigger(tz)
         # Start a period back, plus slack for a day made longer by a clock change (at most 2 hours).
-        fire = trigger.get_next_fire_time(None, now - self.period - min(self.period, dt.timedelta(hours=2)))
+        fire: dt.datetime = trigger.get_next_fire_time(None, now - self.period - min(self.period, dt.timedelta(hours=2)))
         while True:
             following = trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
             if following is None or following > now:
