@@ -1,4 +1,5 @@
-# The two commands: `make run` and `make test`. Both install whatever is missing first.
+# The two commands: `make run` and `make test`; `make lint` (CI runs it first) checks style, imports and types.
+# Each installs whatever is missing first.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -59,8 +60,12 @@ $(CSS): node_modules/.installed $(wildcard casework/styles/*.scss)
 wheel: install
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
+# Style, the import contracts (setup.cfg [importlinter]) and the types (setup.cfg [mypy]); CI runs it
+# before the tests. docs/architecture.md says what each checks.
 lint: install
 	$(BIN)/ruff check casework tests bench
+	PYTHONPATH=. $(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules $(GOVUK) $(dir $(CSS)) .pytest_cache build dist

@@ -9,8 +9,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from . import config, crypto, observability
 from .db import db, sqlite_begin
-
-__version__ = "0.1.0"
+from .version import __version__ as __version__
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

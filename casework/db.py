@@ -19,10 +19,10 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -146,6 +146,12 @@ def _may_write(statement: str, context: Any) -> bool:
     return first is None or first.group(1).upper() not in _READ_ONLY_STATEMENTS
 
 
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` is typed as returning a `Result`, which
+    has no row count; for such a statement it returns a `CursorResult`, which has."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "sqlite"
@@ -197,19 +203,20 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["casework.engine"]
+        return cast(Engine, current_app.extensions["casework.engine"])
 
     @property
     def session(self) -> Session:
-        session = g.get("_casework_session")
+        session: Session | None = g.get("_casework_session")
         if session is None:
-            session = current_app.extensions["casework.sessionmaker"]()
+            session = self.new_session()
             g._casework_session = session
         return session
 
     def new_session(self) -> Session:
         """A session of its own, independent of the request's (for the audit trail)."""
-        return current_app.extensions["casework.sessionmaker"]()
+        maker: sessionmaker[Session] = current_app.extensions["casework.sessionmaker"]
+        return maker()
 
     @staticmethod
     def _remove(_exc: BaseException | None) -> None:

@@ -120,7 +120,7 @@ def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 
 
 def _pair(choice: Any) -> tuple[str, str]:
-    return (choice.value, choice.label) if isinstance(choice, SelectChoice) else tuple(choice)  # type: ignore[return-value]
+    return (choice.value, choice.label) if isinstance(choice, SelectChoice) else tuple(choice)
 
 
 def _checkbox_item(choice: Any, selected: list[str]) -> dict[str, object]:

@@ -27,6 +27,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -110,7 +111,7 @@ class _DropWerkzeugAccessLines(logging.Filter):
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is when a line is written (gunicorn and pytest replace it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -209,3 +210,28 @@ class RequestLog:
                   "user_id": environ.get("casework.user_id")}
         level = logging.ERROR if status >= 500 else logging.INFO
         log.log(level, "%s %s %s %.1f ms", method, path, status, duration_ms, extra=fields)
+
+
+# --- scrubbing errors (a failed job's, a failed email's) -----------------------------------------------------
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_SQL_PARTS = re.compile(r"\[(SQL|parameters):.*?\](?=\s*(\[|\(|$))", re.DOTALL)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_LONG_NUMBERS = re.compile(r"\b\d{5,}\b")
+
+
+def scrub_error(exc: BaseException) -> str:
+    """An exception as `Type: message` without values that could be personal.
+
+    Quoted text, SQL statements and their parameters, email addresses and long numbers are
+    replaced: a failing job's message may have come from a row it was working on.
+    """
+    message = str(exc).split("\n(Background on this error")[0]
+    message = _SQL_PARTS.sub("[SQL removed]", message)
+    message = _QUOTED.sub("'…'", message)
+    message = _EMAIL.sub("…@…", message)
+    message = _LONG_NUMBERS.sub("…", message)
+    message = " ".join(message.split())[:400]
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    origin = f" (in {os.path.basename(where.filename)}, line {where.lineno})" if where else ""
+    return f"{type(exc).__name__}: {message}{origin}" if message else f"{type(exc).__name__}{origin}"

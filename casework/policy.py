@@ -194,7 +194,7 @@ def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
         _shared_with(kind, model.id, user.agency_id),  # type: ignore[attr-defined]
     ]
     if model is Referral or issubclass(model, Referral):
-        agency_ok.append(model.receiving_agency_id == user.agency_id)  # type: ignore[attr-defined]
+        agency_ok.append(model.receiving_agency_id == user.agency_id)
     open_to_agency = or_(*agency_ok)
     restricted = getattr(model, "restricted", None)
     if restricted is None:
@@ -210,7 +210,7 @@ def hidden_restricted_filter(user: Actor | None, model: type) -> ColumnElement[b
     see: the complement, among restricted rows, of `visible_filter` (a restricted record is seen by
     the users named on it, and only by them)."""
     kind = kind_of(model)
-    restricted = model.restricted  # type: ignore[attr-defined]
+    restricted: ColumnElement[bool] = model.restricted  # type: ignore[attr-defined]
     if not can(user, Permission.VIEW_RECORDS):
         return restricted.is_(True)
     assert user is not None
@@ -244,7 +244,7 @@ def can_view(user: Actor | None, record: Any) -> bool:
     if answers is not None and key in answers:
         return answers[key]
     row = db.session.execute(
-        select(true()).where(model.id == record.id, visible_filter(user, model))  # type: ignore[attr-defined]
+        select(true()).where(model.id == record.id, visible_filter(user, model))
     ).first()
     if answers is not None:
         answers[key] = row is not None
@@ -375,7 +375,7 @@ def can_view_assessment(user: Actor | None, assessment: Any) -> bool:
     if not can(user, Permission.VIEW_RECORDS) or not can_view(user, assessment.person):
         return False
     assert user is not None
-    return assessment.status == "complete" or assessment.owner_agency_id == user.agency_id
+    return bool(assessment.status == "complete" or assessment.owner_agency_id == user.agency_id)
 
 
 def can_edit_assessment(user: Actor | None, assessment: Any) -> bool:

@@ -105,7 +105,7 @@ def init_app(app: Flask) -> None:
             if "sid" in session and endpoint not in ANONYMOUS_ENDPOINTS:
                 # Resolve the user now, before the view begins the request's transaction: resuming
                 # a session may write in a transaction of its own.
-                current_user._get_current_object()  # type: ignore[attr-defined]
+                current_user._get_current_object()
             return None
         if not current_user.is_authenticated:
             from .stash import keep_form_after_timeout

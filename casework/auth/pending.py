@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from .. import crypto
-from ..db import begin_mode, db
+from ..db import begin_mode, db, rowcount
 from ..models import PendingSignIn, User
 from ..models.base import utcnow
 
@@ -72,8 +72,8 @@ def use(token: str | None, *, user_id: uuid.UUID) -> bool:
     False when it was already used (by a request that got there first)."""
     if not token:
         return False
-    used = db.session.execute(delete(PendingSignIn).where(
-        PendingSignIn.token_hash == crypto.token_digest(token), PendingSignIn.user_id == user_id)).rowcount
+    used = rowcount(db.session.execute(delete(PendingSignIn).where(
+        PendingSignIn.token_hash == crypto.token_digest(token), PendingSignIn.user_id == user_id)))
     end_all(user_id=user_id)
     return used == 1
 

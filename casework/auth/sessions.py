@@ -16,7 +16,7 @@ from flask import current_app, g
 from sqlalchemy import select, update
 
 from .. import crypto
-from ..db import begin_mode, db
+from ..db import begin_mode, db, rowcount
 from ..models import User, UserSession
 from ..models.base import utcnow
 
@@ -68,7 +68,8 @@ def resume(*, token: str, now: dt.datetime | None = None) -> Resumed | TimedOut 
     digest = crypto.token_digest(token)
     started = g.get("casework_started_session")
     if started is not None and crypto.macs_equal(started[0], digest):
-        return started[1]  # begun by this very request (see `start`)
+        begun: Resumed | TimedOut | None = started[1]  # by this very request (see `start`)
+        return begun
     with db.new_session() as s, begin_mode("DEFERRED"):
         row = s.execute(
             select(UserSession.id, UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,
@@ -107,7 +108,7 @@ def end_all(*, user_id: uuid.UUID, reason: str) -> int:
         update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), ended_because=reason)
     )
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 def _write(statement) -> None:  # type: ignore[no-untyped-def]

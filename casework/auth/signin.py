@@ -20,11 +20,13 @@ import uuid
 from dataclasses import dataclass
 
 from flask import current_app, request
-from limits import parse
+from flask_limiter import Limiter
+from limits import RateLimitItem, parse
+from limits.strategies import RateLimiter
 from sqlalchemy import or_, select, update
 
 from .. import crypto
-from ..db import begin_mode, db
+from ..db import begin_mode, db, rowcount
 from ..models import RecoveryCode, User
 from ..models.base import utcnow
 from ..services import audit
@@ -75,15 +77,16 @@ class _Account:
     enrolled: bool
 
 
-def _limiter():  # type: ignore[no-untyped-def]
-    return current_app.extensions["casework.limiter"].limiter
+def _limiter() -> RateLimiter:
+    limiter: Limiter = current_app.extensions["casework.limiter"]
+    return limiter.limiter
 
 
-def _address_limit():  # type: ignore[no-untyped-def]
+def _address_limit() -> RateLimitItem:
     return parse(current_app.config["SIGN_IN_ADDRESS_LIMIT"])
 
 
-def _unknown_email_limit():  # type: ignore[no-untyped-def]
+def _unknown_email_limit() -> RateLimitItem:
     return parse(f"{current_app.config['LOCKOUT_ATTEMPTS']} per {current_app.config['LOCKOUT_MINUTES']} minutes")
 
 
@@ -216,7 +219,7 @@ def check_code(*, user_id: uuid.UUID, code: str) -> Attempt:
 
 def _claim(statement) -> bool:  # type: ignore[no-untyped-def]
     with db.new_session() as s, begin_mode("IMMEDIATE"):
-        claimed = s.execute(statement).rowcount == 1
+        claimed = rowcount(s.execute(statement)) == 1
         s.commit()
     return claimed
 

@@ -73,7 +73,7 @@ def restore_into_request() -> None:
             return
         if stash.path != request.path:
             return
-        fields = json.loads(stash.fields)
+        fields = json.loads(stash.fields or "[]")  # (never None: the column is NOT NULL)
         s.delete(stash)
         s.commit()
     g.casework_restored_form = MultiDict([tuple(pair) for pair in fields])
@@ -82,7 +82,8 @@ def restore_into_request() -> None:
 
 
 def restored_form() -> MultiDict[str, str] | None:
-    return g.pop("casework_restored_form", None)
+    restored: MultiDict[str, str] | None = g.pop("casework_restored_form", None)
+    return restored
 
 
 def _has_get(path: str) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask.cli import with_appcontext
@@ -14,12 +16,15 @@ DEFAULT_INCIDENTS = 20_000
 DEFAULT_SEED = 1
 
 
-def _incidents_option(command):  # type: ignore[no-untyped-def]
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def _incidents_option(command: Command) -> Command:
     return click.option("--incidents", type=click.IntRange(min=0), default=DEFAULT_INCIDENTS, show_default=True,
                         help="How many incidents to make (people, referrals and the rest follow from them).")(command)
 
 
-def _seed_option(command):  # type: ignore[no-untyped-def]
+def _seed_option(command: Command) -> Command:
     command = click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
                            help="The last day of the data (default today); with --seed, fixes the data exactly.")(command)
     return click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,

@@ -96,22 +96,22 @@ def keys_rotate(index: bool, resume_only: bool, batch_size: int) -> None:
         click.echo(f"Back up the keyring ({_keyring_file()}) now: older copies cannot search this database.")
         return
     with _failures():
-        result = keys.rotate_data_key(ring=ring, keyring_file=_keyring_file(), batch_size=batch_size,
-                                      resume_only=resume_only, progress=_progress)
-    if result.new_key:
-        click.echo(f"Made data key {result.key_id} the active key and saved it to the keyring.")
-    elif result.resealed or result.remaining:
-        click.echo(f"Resumed the rotation to data key {result.key_id}.")
+        rotated = keys.rotate_data_key(ring=ring, keyring_file=_keyring_file(), batch_size=batch_size,
+                                       resume_only=resume_only, progress=_progress)
+    if rotated.new_key:
+        click.echo(f"Made data key {rotated.key_id} the active key and saved it to the keyring.")
+    elif rotated.resealed or rotated.remaining:
+        click.echo(f"Resumed the rotation to data key {rotated.key_id}.")
     else:
-        click.echo(f"Nothing to do: every value is already under the active key {result.key_id}.")
-    click.echo(f"Re-encrypted {result.resealed} values.")
-    if result.remaining:
-        click.echo(f"Warning: {result.remaining} values were written under an older key while this ran; "
+        click.echo(f"Nothing to do: every value is already under the active key {rotated.key_id}.")
+    click.echo(f"Re-encrypted {rotated.resealed} values.")
+    if rotated.remaining:
+        click.echo(f"Warning: {rotated.remaining} values were written under an older key while this ran; "
                    "run `casework keys rotate` again.")
     else:
-        click.echo(f"Every value is under key {result.key_id}. Older keys can be retired with "
+        click.echo(f"Every value is under key {rotated.key_id}. Older keys can be retired with "
                    "`casework keys retire KEY_ID` once no database backup still needs them.")
-    if result.new_key:
+    if rotated.new_key:
         click.echo(f"Back up the keyring ({_keyring_file()}) now: older copies cannot read this database.")
 
 

@@ -88,7 +88,7 @@ class CaseWriter:
                           extra={"at": note_at})
                 last = max(last, note_at)
         if team.task_owners:
-            owner = caseworker if caseworker in team.task_owners else team.task_owners[0]
+            owner: Any = caseworker if caseworker in team.task_owners else team.task_owners[0]
             for title in rng.sample(TASKS[kind], rng.randint(1, 2)):
                 due_on = (_between(opened_on, ends_on, rng) if closed_on
                           else today + dt.timedelta(days=rng.randint(-7, 28)))

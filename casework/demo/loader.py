@@ -139,9 +139,8 @@ def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress
 
 def _loaded(agency: Agency) -> Loaded:
     def count(model: type) -> int:
-        return db.session.scalar(
-            select(func.count()).select_from(model).where(model.owner_agency_id == agency.id)  # type: ignore[attr-defined]
-        ) or 0
+        owned = model.owner_agency_id == agency.id  # type: ignore[attr-defined]
+        return db.session.scalar(select(func.count()).select_from(model).where(owned)) or 0
 
     return Loaded(agency=agency.name, incidents=count(Incident), people=count(Person), referrals=count(Referral),
                   prevention=count(PreventionActivity))

@@ -146,6 +146,8 @@ class People:
     def _gender_and_forenames(self, profile: Profile) -> tuple[str, str]:
         rng = self.rng
         r = rng.random()
+        pool: tuple[str, ...]
+        odd: tuple[str, ...]
         if r < 0.01:
             gender, pool, odd = "non_binary", names.NEUTRAL_FORENAMES, ()
         elif r < 0.025:

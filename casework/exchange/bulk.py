@@ -153,7 +153,7 @@ def insert_params(session: Session, table: Table, names: list[str], params: list
     columns = ", ".join(quote(n) for n in names)
     if dialect.name == "postgresql":
         # COPY: one stream of rows, not a statement per row (psycopg adapts each value by its type).
-        driver = connection.connection.driver_connection
+        driver: Any = connection.connection.driver_connection  # (psycopg's, always there while connected)
         with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
             for values in params:
                 copy.write_row(values)
@@ -185,4 +185,5 @@ def _processor(kind: Any, dialect: Any, now: dt.datetime, *, text: bool = False)
             return str
         if isinstance(kind, Date):
             return dt.date.isoformat
-    return kind._cached_bind_processor(dialect)
+    processor: Callable[[Any], Any] | None = kind._cached_bind_processor(dialect)
+    return processor

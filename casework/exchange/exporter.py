@@ -79,18 +79,10 @@ from ..db import db
 from ..models import Agency, Person, RecordKind
 from . import asb_reviews as asb_file
 from .bulk import generated_ref
-from .importer import (
-    ACTIVITY,
-    AREA,
-    INCIDENT,
-    PARTY,
-    PERSON,
-    REFERRAL,
-    SECRETS,
-    SOURCE_REF,
-)
+from .importer import AREA
 from .orders import ORDER
 from .orders import export_rows as export_orders
+from .records import ACTIVITY, INCIDENT, PARTY, PERSON, REFERRAL, SECRETS, SOURCE_REF
 from .schema import (
     AREAS,
     INCIDENTS,
@@ -266,7 +258,8 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
     parties: dict[tuple[str, str, str], list[Any]] = {}
     # Nothing links a restricted incident to a person: its parties and orders' links are withheld.
     linkable = and_(incident_filter, INCIDENT.c.restricted.is_(False))
-    party_query = select(PARTY).where(PARTY.c.incident_id.in_(select(INCIDENT.c.id).where(linkable)))
+    party_linkable = PARTY.c.incident_id.in_(select(INCIDENT.c.id).where(linkable))
+    party_query = select(PARTY).where(party_linkable)
     for p in session.execute(party_query):
         person_id = survivor(p.person_id)
         if person_id != p.person_id:
@@ -311,7 +304,7 @@ def _export(staged: _Staged, report: ExportReport, agency: Agency | None) -> Non
         # An agency's export carries the people its parties and referrals name, whoever owns them.
         person_filter = or_(
             person_filter,
-            PERSON.c.id.in_(select(PARTY.c.person_id).where(party_query.whereclause)),
+            PERSON.c.id.in_(select(PARTY.c.person_id).where(party_linkable)),
             PERSON.c.id.in_(select(REFERRAL.c.person_id).where(referral_filter)),
             PERSON.c.id.in_(list(survivors)),
         )

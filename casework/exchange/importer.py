@@ -165,7 +165,7 @@ class Writer:
                 PARTY: self.rows.get(PARTIES.name, 0), REFERRAL: self.rows.get(REFERRALS.name, 0)}
         rows[SOURCE_REF] = rows[PERSON] + rows[INCIDENT] + rows[REFERRAL] + self.rows.get(PREVENTION.name, 0)
         return [table for table, n in rows.items()
-                if n >= BULK_ROWS and n >= self.session.scalar(select(func.count()).select_from(table))]
+                if n >= BULK_ROWS and n >= (self.session.scalar(select(func.count()).select_from(table)) or 0)]
 
     # --- reading -------------------------------------------------------------
 
@@ -341,8 +341,8 @@ class Writer:
             inserts.append(row)
             refs.append(ref_row)
             counts.created += 1
-        for columns, params in updates.items():
-            sets: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
+        for names, params in updates.items():
+            sets: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
             sets["updated_at"] = self.now
             if "version" in table.c:
                 sets["version"] = table.c.version + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ from ..db import db
 from ..models import Agency, Area, Incident, Locality, Person, RecordKind, SourceRef, locality_key
 from .asb_reviews import ASB_CASE_REVIEWS
 from .bulk import generated_id
-from .reader import NO_COLUMN, Problems, Progress, read_rows, regular_file_problem
-from .schema import AREAS, BY_NAME, INCIDENTS, ORDERS, PARTIES, PEOPLE, PREVENTION, REFERRALS
+from .reader import NO_COLUMN, Problems, Progress, Row, read_rows, regular_file_problem
+from .schema import AREAS, BY_NAME, INCIDENTS, ORDERS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
 
 LOOKUP_BATCH = 2000
 
@@ -64,8 +64,8 @@ def find_files(directory: Path, problems: Problems) -> dict[str, Path]:
 
 
 TABLES: dict[RecordKind, Table] = {
-    RecordKind.PERSON: Person.__table__,  # type: ignore[dict-item]
-    RecordKind.INCIDENT: Incident.__table__,  # type: ignore[dict-item]
+    RecordKind.PERSON: Person.__table__,
+    RecordKind.INCIDENT: Incident.__table__,
 }
 
 
@@ -180,7 +180,7 @@ def check_files(files: dict[str, Path], *, problems: Problems, area_names: set[s
     people: set[str] = set()
     incidents: set[str] = set()
 
-    def rows(spec):  # type: ignore[no-untyped-def]
+    def rows(spec: FileSpec) -> Iterator[Row]:
         path = checked.files.get(spec.name)
         if path is None:
             return

@@ -124,7 +124,8 @@ class Grouping:
         raise NotImplementedError
 
     def label(self, value: Any) -> Hashable:
-        return value
+        shown: Hashable = value
+        return shown
 
 
 class ByPeriods(Grouping):
@@ -312,7 +313,7 @@ def by_locality(conn: Session | Connection, measure: Measure, period: Period, *,
         raw = raw_figures(conn, ByLocality(period), keys)
     # Localities with none of the measure's records (only other incidents) are left out.
     rows = [(locality_row(loc), figure(measure, values)) for loc, values in raw.items() if any(values.values())]
-    return sorted(rows, key=lambda item: (item[0] is None, item[0] == UNRECOGNISED_LOCALITY, item[0] or ""))  # type: ignore[misc]
+    return sorted(rows, key=lambda item: (item[0] is None, item[0] == UNRECOGNISED_LOCALITY, item[0] or ""))
 
 
 def _merge(*parts: dict[Hashable, dict[str, int]]) -> dict[Hashable, dict[str, int]]:

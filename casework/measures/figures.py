@@ -170,7 +170,8 @@ def _first_of_month_default(element: first_of_month, compiler: Any, **kw: Any) -
 
 
 def police(i: Any) -> ColumnElement[bool]:
-    return i.recorded_by == AgencyKind.POLICE
+    condition: ColumnElement[bool] = i.recorded_by == AgencyKind.POLICE
+    return condition
 
 
 def so1(i: Any) -> ColumnElement[bool]:

@@ -22,7 +22,8 @@ def _number(measure: Measure, value: Any) -> Cell:
     """A value of the document as a spreadsheet cell (money strings become Decimal pounds)."""
     if measure.money and isinstance(value, str):
         return Decimal(value)
-    return value
+    cell: Cell = value
+    return cell
 
 
 def measures_table(document: dict[str, Any]) -> Table:

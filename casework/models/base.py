@@ -8,9 +8,9 @@ import enum
 import os
 import time
 import uuid
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
-from sqlalchemy import DateTime, Enum, LargeBinary, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Enum, LargeBinary, MetaData, Table, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .. import crypto
@@ -108,6 +108,10 @@ def enum_column(kind: type[E], **kwargs: Any) -> Any:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dt.datetime: UTCDateTime, uuid.UUID: Uuid}
+    if TYPE_CHECKING:
+        # Every model is mapped to a Table (SQLAlchemy types `__table__` as any FromClause, which
+        # insert(), update() and delete() do not all take).
+        __table__: ClassVar[Table]
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -140,7 +144,7 @@ class Secret(Generic[T]):
     """
 
     def __init__(self, kind: type[T], *, nullable: bool = True) -> None:
-        self.kind = kind
+        self.kind: type[T] = kind
         self.nullable = nullable
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -165,9 +169,10 @@ class Secret(Generic[T]):
         cache: dict[str, tuple[bytes, Any]] = instance.__dict__.setdefault("_secret_plain", {})
         hit = cache.get(self.name)
         if hit is not None and hit[0] == sealed:
-            return hit[1]
+            known: T = hit[1]
+            return known
         table = instance.__table__.name  # type: ignore[attr-defined]
-        plain = crypto.decode_plain(
+        plain: T = crypto.decode_plain(
             crypto.unseal(crypto.current(), sealed, table=table, column=self.name, row_id=instance.id),  # type: ignore[attr-defined]
             self.kind,
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,6 +17,13 @@ SEARCHED_INDEXES = ("surname", "full_name", "phonetic", "dob", "postcode",
                     "surname_part1", "surname_part2", "surname_part3", "forename")
 SPARSE_INDEXES = ("surname_part1", "surname_part2", "surname_part3")
 INDEX_FIELDS = tuple(f.name for f in dataclasses.fields(crypto.PersonIndexes))
+
+
+def _only_set(name: str) -> dict[str, Any]:
+    """A sparse blind index's condition on both databases (only the rows with a value); none for the others."""
+    if name not in SPARSE_INDEXES:
+        return {}
+    return {"sqlite_where": text(f"bi_{name} IS NOT NULL"), "postgresql_where": text(f"bi_{name} IS NOT NULL")}
 
 
 class Person(Base):
@@ -74,8 +82,7 @@ class Person(Base):
     # lookup `= ?` implies IS NOT NULL, so both databases use them; with every NULL in it, SQLite's
     # statistics made a full index look unselective and it scanned the table instead).
     __table_args__ = tuple(Index(f"ix_person_bi_{name}", f"bi_{name}", "created_at", "restricted",
-                                 **({"sqlite_where": text(f"bi_{name} IS NOT NULL"),
-                                     "postgresql_where": text(f"bi_{name} IS NOT NULL")} if name in SPARSE_INDEXES else {}))
+                                 **_only_set(name))
                            for name in SEARCHED_INDEXES) + (
         # the records merged into a person (an ASB case review's victim): the few merged ones only
         Index("ix_person_merged_into_id", "merged_into_id", sqlite_where=text("merged_into_id IS NOT NULL"),

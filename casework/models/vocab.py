@@ -18,7 +18,7 @@ class Labelled(str, enum.Enum):
         return obj
 
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:

@@ -65,7 +65,7 @@ class shift_days(FunctionElement[dt.date]):
     type = Date()
     inherit_cache = True
     name = "shift_days"
-    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("days", InternalTraversal.dp_plain_obj)]
+    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("days", InternalTraversal.dp_plain_obj)]  # type: ignore[misc]
 
     def __init__(self, expr: ColumnElement[Any], days: int) -> None:
         self.days = int(days)
@@ -78,7 +78,7 @@ class shift_months(FunctionElement[dt.date]):
     type = Date()
     inherit_cache = True
     name = "shift_months"
-    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("months", InternalTraversal.dp_plain_obj)]
+    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("months", InternalTraversal.dp_plain_obj)]  # type: ignore[misc]
 
     def __init__(self, expr: ColumnElement[Any], months: int) -> None:
         self.months = int(months)
@@ -131,7 +131,7 @@ def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
 
 @compiles(unindexed)
 def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
+    return str(compiler.process(element.clauses, **kw))
 
 
 class day_number(FunctionElement[int]):
@@ -196,7 +196,7 @@ class _earlier_count(FunctionElement[int]):
     type = Integer()
     inherit_cache = True
     name = "earlier_count"
-    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("days", InternalTraversal.dp_plain_obj)]
+    _traverse_internals: ClassVar = [*FunctionElement._traverse_internals, ("days", InternalTraversal.dp_plain_obj)]  # type: ignore[misc]
 
     def __init__(self, condition: ColumnElement[bool], person_id: ColumnElement[Any], role: ColumnElement[Any],
                  occurred_on: ColumnElement[Any], days: int) -> None:
@@ -299,8 +299,11 @@ def current_repeat_flags(conn: Session | Connection, person_id: uuid.UUID, *, to
 
 @functools.cache
 def _current_marks() -> Select[Any]:
-    return repeat_marks(occurred_from=bindparam("since", type_=Date()), occurred_to=bindparam("until", type_=Date()),
-                        person_ids=bindparam("person_ids", expanding=True),
+    # Parameters stand where the rule takes values (typed Any: the rule is typed for the values).
+    since: Any = bindparam("since", type_=Date())
+    until: Any = bindparam("until", type_=Date())
+    person_ids: Any = bindparam("person_ids", expanding=True)
+    return repeat_marks(occurred_from=since, occurred_to=until, person_ids=person_ids,
                         looked_back_from=bindparam("looked_back_from", type_=Date()))
 
 

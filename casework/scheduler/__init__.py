@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import socket
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import begin_mode, db
 from ..models import JobRun, scheduler_job
 from ..models.base import utcnow
+from ..observability import scrub_error
 
 log = logging.getLogger("casework.scheduler")
 
@@ -88,13 +88,14 @@ class Schedule:
         return CronTrigger(timezone=tz, **self.cron)
 
     def next_after(self, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-        return self.trigger(tz).get_next_fire_time(None, now)
+        after: dt.datetime = self.trigger(tz).get_next_fire_time(None, now)
+        return after
 
     def slot_at(self, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
         """The latest time the schedule fires at or before `now`: the slot a run at `now` belongs to."""
         trigger = self.trigger(tz)
         # Start a period back, plus slack for a day made longer by a clock change (at most 2 hours).
-        fire = trigger.get_next_fire_time(None, now - self.period - min(self.period, dt.timedelta(hours=2)))
+        fire: dt.datetime = trigger.get_next_fire_time(None, now - self.period - min(self.period, dt.timedelta(hours=2)))
         while True:
             following = trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
             if following is None or following > now:
@@ -192,31 +193,6 @@ def run_scheduled(name: str) -> None:
 
 
 _APP: dict[str, Flask] = {}
-
-
-# --- scrubbing errors -----------------------------------------------------------------------
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_SQL_PARTS = re.compile(r"\[(SQL|parameters):.*?\](?=\s*(\[|\(|$))", re.DOTALL)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_LONG_NUMBERS = re.compile(r"\b\d{5,}\b")
-
-
-def scrub_error(exc: BaseException) -> str:
-    """An exception as `Type: message` without values that could be personal.
-
-    Quoted text, SQL statements and their parameters, email addresses and long numbers are
-    replaced: a failing job's message may have come from a row it was working on.
-    """
-    message = str(exc).split("\n(Background on this error")[0]
-    message = _SQL_PARTS.sub("[SQL removed]", message)
-    message = _QUOTED.sub("'…'", message)
-    message = _EMAIL.sub("…@…", message)
-    message = _LONG_NUMBERS.sub("…", message)
-    message = " ".join(message.split())[:400]
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    origin = f" (in {os.path.basename(where.filename)}, line {where.lineno})" if where else ""
-    return f"{type(exc).__name__}: {message}{origin}" if message else f"{type(exc).__name__}{origin}"
 
 
 # --- the scheduler process ------------------------------------------------------------------

@@ -55,7 +55,7 @@ def _clean_name(name: str | None) -> str:
 
 def _clean_kind(kind: str | AgencyKind | None) -> AgencyKind:
     try:
-        return AgencyKind(kind)
+        return AgencyKind(kind or "")  # (None, like "", is no kind)
     except ValueError:
         raise AgencyError(f"Unknown agency kind {kind!r}: use one of {', '.join(k.value for k in AgencyKind)}",
                           "kind") from None

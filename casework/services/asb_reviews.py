@@ -163,7 +163,7 @@ def handled_by(review: AsbReview) -> dict[uuid.UUID, str]:
     incident_ids = [j.complaint.incident_id for j in threshold(review).judged]
     if not incident_ids:
         return {}
-    found: dict[uuid.UUID, str] = {}
+    found: dict[Any, str] = {}  # (user ids: the queries leave out None)
     for (user_id,) in db.session.execute(select(AuditEntry.user_id).where(
             AuditEntry.action == "incident.create", AuditEntry.record_id.in_(incident_ids),
             AuditEntry.user_id.is_not(None))):

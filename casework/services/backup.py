@@ -39,9 +39,10 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from .. import __version__, crypto
+from .. import crypto
 from ..db import db
 from ..migrate import head_revision
+from ..version import __version__
 from .backup_checks import Check, migration_of, row_counts, verify
 
 MANIFEST_FORMAT = 1

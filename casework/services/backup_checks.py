@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 
 from .. import crypto
 from ..migrate import head_revision
@@ -66,7 +67,7 @@ def sample_decrypts(conn: Connection, *, ring: crypto.Keyring, per_column: int =
 
     sampled, failures = 0, []
     for mapper in sorted(Base.registry.mappers, key=lambda m: m.class_.__name__):
-        table = mapper.local_table
+        table = cast(Table, mapper.local_table)  # (every model is mapped to a table)
         for name in secret_columns(mapper.class_):
             column = table.c[name]
             rows = conn.execute(select(table.c.id, column).where(column.is_not(None))

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from .. import words
 from ..measures.chart import describe, printed_chart
 from ..printing import Chart, Document, Facts, Section, Table, Text, odt, pdf
+from ..printing.document import Block
 from ..printing.pdf import FONT
 from .board_pack import BoardPack, Count, MeasureInPack, ProblemInPack
 
@@ -109,7 +110,7 @@ def document(pack: BoardPack, *, made_by: str, made_at: dt.datetime, asb_labels:
     ])
     sections = [Section("About this pack", [about, Text("Small numbers", SMALL_NUMBERS)])]
     for n, priority in enumerate(pack.priorities, 1):
-        blocks: list = []
+        blocks: list[Block] = []
         if priority.aim:
             blocks.append(Text("Aim", priority.aim))
         blocks.append(Table("Measures", ["Measure", period.name, period.previous.name, "Change", "Trend"],
@@ -124,7 +125,7 @@ def document(pack: BoardPack, *, made_by: str, made_at: dt.datetime, asb_labels:
                               _update(r)] for r in priority.delivery.rows],
                             empty="No activities under this priority"))
         sections.append(Section(f"Priority: {priority.name}", blocks))
-    problems: list = [Table("Open local problems", ["Problem", "Locality group", "Place", "Started", "Actions open",
+    problems: list[Block] = [Table("Open local problems", ["Problem", "Locality group", "Place", "Started", "Actions open",
                                                     "Actions overdue"],
                             [[p.row.problem.title, p.row.problem.group_name, p.row.place,
                               words.day(p.row.problem.started_on), str(p.row.open_actions),

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from .. import policy
@@ -206,7 +206,7 @@ def incident_by_reference(reference: str | None, *, viewer: Any) -> Incident:
     ref = (reference or "").strip()
     if not ref:
         raise CaseError("Enter your agency's reference for the incident", "reference")
-    known = Incident.id.in_(select(SourceRef.record_id).where(
+    known: ColumnElement[bool] = Incident.id.in_(select(SourceRef.record_id).where(
         SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.INCIDENT, SourceRef.ref == ref))
     parsed = parse_reference(ref)  # or the incident's Casework reference, N-...
     if parsed and parsed[0] == "incident":

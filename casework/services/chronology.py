@@ -20,13 +20,14 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Row, Select, and_, or_, select
 
 from .. import policy
 from ..db import db
 from ..models import (
     Agency,
     AuditEntry,
+    Base,
     Case,
     CaseIncident,
     CaseNote,
@@ -141,7 +142,7 @@ def _incidents(scope: _Scope) -> list[Item]:
     visible = policy.visible_filter(viewer, Incident)
     columns = (Incident.id, Incident.occurred_on, Incident.category, Incident.owner_agency_id, Incident.restricted,
                visible.label("visible"))
-    query: Select[Any]
+    query: Select[*tuple[Any, ...]]
     if scope.case_id is not None:
         query = (select(*columns).join(CaseIncident, CaseIncident.incident_id == Incident.id)
                  .where(CaseIncident.case_id == scope.case_id))
@@ -226,6 +227,7 @@ def _meetings(scope: _Scope) -> list[Item]:
     heard = db.session.execute(select(MeetingCase.id, MeetingCase.referral_id, Meeting.starts_at)
                                .join(Meeting, Meeting.id == MeetingCase.meeting_id)
                                .where(MeetingCase.referral_id.in_(referral_ids)))
+    row: Row[*tuple[Any, ...]]  # (rows of two queries)
     for row in heard:
         on = _local_day(row.starts_at)
         items.append(Item(kind="meeting", at=row.starts_at, on=on,
@@ -270,6 +272,7 @@ def _orders(scope: _Scope) -> list[Item]:
     people = select(Person.id).where(Person.id.in_(scope.person_ids()))
     visible = policy.order_filter(scope.viewer, Order)
     items = []
+    row: Row[*tuple[Any, ...]]  # (rows of two queries)
     for row in db.session.execute(select(Order.id, Order.kind, Order.applied_on, Order.issued_on, Order.owner_agency_id)
                                   .where(Order.person_id.in_(people), visible)):
         on = row.issued_on or row.applied_on
@@ -289,7 +292,7 @@ def _orders(scope: _Scope) -> list[Item]:
 
 
 # The encrypted value each kind of `Item.sealed` names.
-SEALED: dict[str, tuple[type, str]] = {"note": (CaseNote, "text"), "task": (CaseTask, "title"),
+SEALED: dict[str, tuple[type[Base], str]] = {"note": (CaseNote, "text"), "task": (CaseTask, "title"),
                                       "decision": (Referral, "decision_reason"), "action": (MeetingAction, "text"),
                                       "document": (Document, "title"), "breach": (OrderBreach, "details")}
 
@@ -303,7 +306,7 @@ def _unseal(items: list[Item]) -> list[Item]:
     texts: dict[tuple[str, uuid.UUID], str | None] = {}
     for kind, ids in wanted.items():
         model, attribute = SEALED[kind]
-        for record in db.session.scalars(select(model).where(model.id.in_(ids))):  # type: ignore[attr-defined]
+        for record in db.session.scalars(select(model).where(model.id.in_(ids))):
             texts[(kind, record.id)] = getattr(record, attribute)
     return [replace(item, text=texts.get(item.sealed)) if item.sealed is not None else item for item in items]
 

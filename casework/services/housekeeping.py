@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, update
 
 from ..auth import sessions
-from ..db import db
+from ..db import db, rowcount
 from ..models import FormStash, PendingSignIn, User, UserSession
 from ..models.base import utcnow
 
@@ -37,27 +37,27 @@ class Expired:
 def expire(*, now: dt.datetime | None = None) -> Expired:
     """End what has run out of time (flushes; the caller commits)."""
     now = now or utcnow()
-    links = db.session.execute(
+    links = rowcount(db.session.execute(
         update(User).where(User.setup_token_hash.isnot(None), User.setup_expires_at < now)
         .values(setup_token_hash=None, setup_expires_at=None)
-    ).rowcount or 0
+    )) or 0
     ended = 0
     for reason, condition in (
         ("absolute_timeout", UserSession.created_at <= now - sessions.absolute_limit()),
         ("idle_timeout", UserSession.last_seen_at <= now - sessions.idle_limit()),
     ):
-        ended += db.session.execute(
+        ended += rowcount(db.session.execute(
             update(UserSession).where(UserSession.revoked_at.is_(None), condition)
             .values(revoked_at=now, ended_because=reason)
-        ).rowcount or 0
+        )) or 0
     keep = dt.timedelta(days=int(current_app.config["ENDED_SESSIONS_KEEP_DAYS"]))
-    deleted = db.session.execute(
+    deleted = rowcount(db.session.execute(
         delete(UserSession).where(UserSession.revoked_at.isnot(None), UserSession.revoked_at < now - keep)
-    ).rowcount or 0
-    forms = db.session.execute(
+    )) or 0
+    forms = rowcount(db.session.execute(
         delete(FormStash).where(or_(FormStash.expires_at < now, and_(FormStash.created_at < now - keep)))
-    ).rowcount or 0
-    pending = db.session.execute(delete(PendingSignIn).where(PendingSignIn.expires_at < now)).rowcount or 0
+    )) or 0
+    pending = rowcount(db.session.execute(delete(PendingSignIn).where(PendingSignIn.expires_at < now))) or 0
     db.session.flush()
     return Expired(setup_links=links, sessions_ended=ended, sessions_deleted=deleted, kept_forms_deleted=forms,
                    pending_sign_ins_deleted=pending)

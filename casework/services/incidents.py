@@ -115,7 +115,7 @@ def record(*, details: IncidentDetails, by: Any) -> Incident:
     if not policy.can(by, policy.Permission.EDIT_RECORDS):
         raise IncidentError("You cannot record incidents")
     details = details.cleaned()
-    agency = db.session.get(Agency, by.agency_id)
+    agency = db.session.get_one(Agency, by.agency_id)
     incident = Incident(occurred_on=details.occurred_on, category=details.category, recorded_by=agency.kind,
                         owner_agency_id=agency.id)
     _apply(incident, details)

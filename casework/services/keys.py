@@ -108,7 +108,7 @@ class SealedColumn:
 
     @property
     def table(self) -> Table:
-        return self.column.table  # type: ignore[return-value]
+        return self.column.table
 
     @property
     def label(self) -> str:
@@ -344,10 +344,10 @@ def _sealed_under(sealed: bytes, key_id: int) -> bool:
 
 
 def _reseal_checked(ring: crypto.Keyring, old: bytes, sc: SealedColumn, row_id: uuid.UUID) -> bytes:
-    where = {"table": sc.table.name, "column": sc.name, "row_id": row_id}
-    plain = crypto.unseal(ring, old, **where)
-    new = crypto.seal(ring, plain, **where)
-    if crypto.unseal(ring, new, **where) != plain:  # never write a value we could not read back
+    table, column = sc.table.name, sc.name
+    plain = crypto.unseal(ring, old, table=table, column=column, row_id=row_id)
+    new = crypto.seal(ring, plain, table=table, column=column, row_id=row_id)
+    if crypto.unseal(ring, new, table=table, column=column, row_id=row_id) != plain:  # never write a value we could not read back
         raise KeyManagementError(f"{sc.label} of row {row_id}: the re-sealed value does not read back")
     return new
 
@@ -424,7 +424,7 @@ def rotate_index_keys(
 
 
 def _recompute_indexes(ring: crypto.Keyring, batch_size: int, progress: Progress) -> int:
-    table: Table = Person.__table__  # type: ignore[assignment]
+    table: Table = Person.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         # Writers would index new people under the old keys while we work: hold them off.
         db.session.execute(text("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE"))

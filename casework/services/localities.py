@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
-from ..db import db
+from ..db import db, rowcount
 from ..measures.engine import NO_LOCALITY, UNRECOGNISED_LOCALITY
 from ..models import Area, Incident, Locality, locality_key
 from . import audit
@@ -186,5 +186,5 @@ def _rename_value(old: str, new: str) -> int:
     for model in USERS:
         table = model.__table__
         result = db.session.execute(update(table).where(table.c.locality == old).values(locality=new))
-        moved += result.rowcount or 0
+        moved += rowcount(result) or 0
     return moved

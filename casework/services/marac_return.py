@@ -103,6 +103,7 @@ def figures(quarter: rules.Quarter, *, now: dt.datetime | None = None) -> MaracR
         Person.id.in_({row.person_id for row in rows})))} if rows else {}
     perpetrators: dict[Any, list[dt.date | None]] = {}
     case_ids = {row.case_id for row in rows if row.case_id is not None}
+    person: Person | None
     if case_ids:
         for case_id, person in db.session.execute(
                 select(CasePerson.case_id, Person).join(Person, Person.id == CasePerson.person_id)

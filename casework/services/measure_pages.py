@@ -30,7 +30,7 @@ from ..policy import Permission
 from . import audit
 
 CHART_MONTHS = 36
-RECORD_KINDS = {"incident": Incident, "referral": Referral}
+RECORD_KINDS: dict[str, type[Incident | Referral]] = {"incident": Incident, "referral": Referral}
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def records_behind(*, measure: Measure, part: str, period: Period, viewer: Any, 
     total = db.session.scalar(select(func.count()).select_from(behind)) or 0
     visible_rows = select(model).where(model.id.in_(select(behind.c.record_id)), policy.visible_filter(viewer, model))
     visible = db.session.scalar(select(func.count()).select_from(visible_rows.subquery())) or 0
-    date = model.occurred_on if model is Incident else model.referred_on
+    date = Incident.occurred_on if model is Incident else Referral.referred_on
     shown_rows = list(db.session.scalars(visible_rows.order_by(date.desc(), model.id)
                                          .limit(size).offset((page - 1) * size)))
     audit.record("measures.records", user=viewer, record_kind=kind, result_count=visible,

@@ -21,6 +21,7 @@ from ..models import (
     MeetingAction,
     MeetingCase,
     MeetingState,
+    MessageKind,
     Research,
 )
 from ..models.base import utcnow
@@ -103,7 +104,7 @@ def add_action(item: MeetingCase, *, text: str | None, agency: Agency | None, pe
         # A late correction: the agency must see the case again while the action is open.
         meetings.share_case(meeting, item.referral, by=by)
     _minutes_change(meeting, action, action="action", by=by)
-    outbox.queue_many(outbox.MessageKind.HRDA_ACTION, to=outbox.agency_users([agency.id], policy.Permission.ATTEND_HRDA),
+    outbox.queue_many(MessageKind.HRDA_ACTION, to=outbox.agency_users([agency.id], policy.Permission.ATTEND_HRDA),
                       endpoint="meetings.my_actions")
     db.session.refresh(item, ["actions"])
     return action

@@ -31,6 +31,7 @@ from ..models import (
     MeetingAgency,
     MeetingCase,
     MeetingState,
+    MessageKind,
     Person,
     Referral,
 )
@@ -197,7 +198,7 @@ def publish_agenda(meeting: Meeting, *, by: Any) -> int:
         raise MeetingError("The agenda has no cases yet: list a case before sending it", "state")
     people = [u for u in outbox.agency_users({i.agency_id for i in meeting.invited}, policy.Permission.ATTEND_HRDA)
               if u.id != by.id]
-    told = outbox.queue_many(outbox.MessageKind.AGENDA_PUBLISHED, to=people, endpoint="meetings.show",
+    told = outbox.queue_many(MessageKind.AGENDA_PUBLISHED, to=people, endpoint="meetings.show",
                              values={"meeting_id": meeting.id})
     audit.record("meeting.agenda_published", user=by, record=meeting, details={"told": told})
     return told
@@ -245,7 +246,7 @@ def _records_of(referral: Referral) -> list[Any]:
 def share_case(meeting: Meeting, referral: Referral, *, by: Any) -> None:
     """Share the referral's person (and case) with every agency invited to the meeting."""
     for invited in meeting.invited:
-        agency = db.session.get(Agency, invited.agency_id)
+        agency = db.session.get_one(Agency, invited.agency_id)
         for record in _records_of(referral):
             sharing.share(record=record, agency=agency, via="hrda_meeting", by=by)
 
@@ -337,6 +338,6 @@ def release(item: MeetingCase, *, by: Any) -> None:
     for invited in meeting.invited:
         if _still_needed(item.referral.person_id, invited.agency_id):
             continue
-        agency = db.session.get(Agency, invited.agency_id)
+        agency = db.session.get_one(Agency, invited.agency_id)
         for record in _records_of(item.referral):
             sharing.unshare(record=record, agency=agency, via="hrda_meeting", by=by)

@@ -125,7 +125,7 @@ def merge(*, survivor: Person, merged: Person, choices: dict[str, str], survivor
     _move_record_links(survivor, merged)
     if merged.owner_agency_id != survivor.owner_agency_id:
         # The merged record's agency keeps seeing the person it recorded.
-        agency = db.session.get(Agency, merged.owner_agency_id)
+        agency = db.session.get_one(Agency, merged.owner_agency_id)
         sharing.share(record=survivor, agency=agency, via="explicit", by=by, reason=MERGED_SHARE_REASON,
                       chosen=False)
     # Stubs merged into `merged` earlier now point at the survivor: chains stay one step long.

@@ -40,9 +40,10 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from .. import links
-from ..db import begin_mode, db
+from ..db import begin_mode, db, rowcount
 from ..models import MessageKind, MessageState, OutboxMessage, User
 from ..models.base import utcnow
+from ..observability import scrub_error
 
 log = logging.getLogger("casework.outbox")
 
@@ -169,7 +170,7 @@ def _mail_domain() -> str:
 
 def backoff(attempts: int) -> dt.timedelta:
     """How long a message waits after its `attempts`-th failed try: 30 seconds, doubling, at most an hour."""
-    return min(dt.timedelta(seconds=30) * 2 ** max(attempts - 1, 0), dt.timedelta(hours=1))
+    return min(dt.timedelta(seconds=30) * int(2 ** max(attempts - 1, 0)), dt.timedelta(hours=1))
 
 
 class MailNotConfigured(Exception):
@@ -269,7 +270,7 @@ def _mark(message_id: uuid.UUID, token: str, **values: Any) -> None:
                          .values(claimed_until=None, claimed_by=None, updated_at=utcnow(), **values)
                          .execution_options(synchronize_session=False))
         s.commit()
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(done) != 1:
         log.warning("outbox message %s: its claim had lapsed when it was marked", message_id)
 
 
@@ -289,8 +290,6 @@ def _email(row: OutboxMessage, base: str) -> tuple[EmailMessage, str]:
 
 def _failure(exc: BaseException) -> tuple[bool, str]:
     """Whether trying again may work, and the error as shown (no addresses, no values)."""
-    from ..scheduler import scrub_error
-
     permanent = False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]

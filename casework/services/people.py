@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, SQLColumnExpression, and_, func, or_, select
 
 from .. import crypto, policy
 from .. import values as rules
@@ -173,7 +173,7 @@ def update(*, person: Person, details: PersonDetails, version: int | None, by: A
 
 # --- what a person's page lists --------------------------------------------------------
 
-INCIDENT_SORTS = {
+INCIDENT_SORTS: dict[str, tuple[SQLColumnExpression[Any], ...]] = {
     "date": (Incident.occurred_on.asc(), Incident.id),
     "-date": (Incident.occurred_on.desc(), Incident.id),
     "category": (Incident.category.asc(), Incident.occurred_on.desc()),

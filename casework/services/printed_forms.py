@@ -147,7 +147,7 @@ def meeting_minutes(meeting: Meeting, item: MeetingCase, *, viewer: Any, at: dt.
     authors = _users({r.author_id for r in item.research})
     research = [[agencies.get(r.agency_id, ""), f"{day(r.checked_on)}, {authors.get(r.author_id, '')}",
                  r.facts or "None", r.opinion or "None"] for r in item.research]
-    actions = [[a.text, agencies.get(a.agency_id, "") + (f" ({a.person_name})" if a.person_name else ""),
+    actions = [[a.text or "", agencies.get(a.agency_id, "") + (f" ({a.person_name})" if a.person_name else ""),
                 day(a.due_on), a.status.label, a.progress or ""] for a in item.actions]
     sections = [
         Section("The meeting", [Facts([("Date", f"{local.day} {local:%B %Y, %H:%M}"), ("Where", where or "Not given"),

@@ -75,8 +75,8 @@ def deciders(route: ReferralRoute) -> list[User]:
 
 
 def usable(route: ReferralRoute) -> bool:
-    return route.agency.active and db.session.scalar(
-        select(func.count()).select_from(_deciders_query(route).subquery())) > 0
+    return route.agency.active and (db.session.scalar(
+        select(func.count()).select_from(_deciders_query(route).subquery())) or 0) > 0
 
 
 def services(kind: ReferralType) -> list[ReferralRoute]:

@@ -25,6 +25,7 @@ from ..models import (
     Case,
     Consent,
     HrdaCriteria,
+    MessageKind,
     Person,
     ProgrammeOutcome,
     Referral,
@@ -152,7 +153,8 @@ def _destination(kind: ReferralType, chosen: Agency | None) -> Agency:
         raise ReferralError(f"No service can receive {kind.label} referrals now: ask an administrator to set "
                             "the referral route", "receiving_agency")
     if chosen is None and len(services) == 1:
-        return services[0].agency
+        only: Agency = services[0].agency
+        return only
     if chosen is None:
         raise ReferralError(f"Select the service receiving the {kind.label} referral", "receiving_agency")
     route = referral_routes.route_to(kind, chosen.id)
@@ -232,7 +234,7 @@ def tell_receivers(referral: Referral) -> int:
     if route is None:
         return 0
     endpoint, values = outbox.referral_page(referral)
-    return outbox.queue_many(outbox.MessageKind.REFERRAL_RECEIVED, to=referral_routes.deciders(route),
+    return outbox.queue_many(MessageKind.REFERRAL_RECEIVED, to=referral_routes.deciders(route),
                              endpoint=endpoint, values=values)
 
 
@@ -259,10 +261,10 @@ def decide(referral: Referral, *, accept: bool, reason: str | None, version: int
     versioning.record_edit(referral, action=f"referral.{'accept' if accept else 'decline'}", fields=fields, user=by)
     referrer = db.session.get(User, referral.referred_by_id) if referral.referred_by_id else None
     if referrer is not None and referrer.id != by.id:
-        outbox.queue(outbox.MessageKind.REFERRAL_DECIDED, to=referrer, endpoint="referrals.show",
+        outbox.queue(MessageKind.REFERRAL_DECIDED, to=referrer, endpoint="referrals.show",
                      values={"referral_id": referral.id})
     if accept:
-        agency = db.session.get(Agency, referral.receiving_agency_id)
+        agency = db.session.get_one(Agency, referral.receiving_agency_id)
         sharing.share(record=referral.person, agency=agency, via="referral", by=by)
         if referral.case_id is not None:
             sharing.share(record=db.session.get(Case, referral.case_id), agency=agency, via="referral", by=by)

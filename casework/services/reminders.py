@@ -26,7 +26,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, select
 
 from .. import models
-from ..db import db
+from ..db import db, rowcount
 from ..models import Case, CaseStatus, Reminder, Role, User, UserRole
 from ..models.base import utcnow
 
@@ -168,6 +168,7 @@ def _href(reminder: Reminder) -> str | None:
     from flask import url_for
     from werkzeug.routing import BuildError
 
+    record_id: uuid.UUID | None
     kind, record_id = reminder.record_kind, reminder.record_id
     if kind == "case_task":
         case_id = db.session.scalar(select(models.CaseTask.case_id).where(models.CaseTask.id == record_id)) \
@@ -177,7 +178,8 @@ def _href(reminder: Reminder) -> str | None:
         return None
     for endpoint in (f"{kind}s.show", f"{kind}s.view", f"{kind}.show"):
         try:
-            return url_for(endpoint, **{f"{kind}_id": record_id})
+            values: dict[str, Any] = {f"{kind}_id": record_id}
+            return url_for(endpoint, **values)
         except BuildError:
             continue
     return None
@@ -198,6 +200,6 @@ def remove_for(*, record_kind: str, record_ids: Iterable[uuid.UUID]) -> int:
     ids = list(record_ids)
     if not ids:
         return 0
-    return db.session.execute(delete(Reminder).where(
-        and_(Reminder.record_kind == record_kind, Reminder.record_id.in_(ids)))).rowcount or 0
+    return rowcount(db.session.execute(delete(Reminder).where(
+        and_(Reminder.record_kind == record_kind, Reminder.record_id.in_(ids))))) or 0
 

@@ -37,8 +37,8 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select, true
 
 from .. import policy
-from ..db import db
-from ..models import Agency, Case, Incident, Person, RestrictedAccess, User
+from ..db import db, rowcount
+from ..models import Agency, Base, Case, Incident, Person, RestrictedAccess, User
 from . import audit, versioning
 
 
@@ -94,8 +94,8 @@ def lift(record: Any, *, by: Any) -> None:
     if not record.restricted:
         raise RestrictionError("This record is not restricted")
     kind = policy.kind_of(record)
-    forgotten = db.session.execute(delete(RestrictedAccess).where(
-        RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record.id)).rowcount
+    forgotten = rowcount(db.session.execute(delete(RestrictedAccess).where(
+        RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == record.id)))
     record.restricted = False
     db.session.flush()
     audit.record(f"{kind}.unrestrict", user=by, record=record,
@@ -163,7 +163,7 @@ def _add_name(record: Any, user: Any, *, by: Any = None) -> None:
 
 # --- recovery: a restricted record nobody of its agency can manage any more ------------------------
 
-RECOVERABLE: tuple[type, ...] = (Person, Case, Incident)
+RECOVERABLE: tuple[type[Base], ...] = (Person, Case, Incident)
 
 
 def _keepers(model_or_record: Any, kind: str, record_id: Any) -> Any:
@@ -204,7 +204,7 @@ def orphaned(*, agency_id: Any) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     for model in RECOVERABLE:
         rows = db.session.scalars(_unkept(model).where(model.owner_agency_id == agency_id)  # type: ignore[attr-defined]
-                                  .order_by(model.created_at))  # type: ignore[attr-defined]
+                                  .order_by(model.created_at))
         found += [(policy.kind_of(model), row) for row in rows]
     return found
 
@@ -216,7 +216,7 @@ def left_unkept(user: User) -> int:
     for model in RECOVERABLE:
         kind = policy.kind_of(model)
         total += db.session.scalar(select(func.count()).select_from(_unkept(model).where(exists().where(
-            RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == model.id,  # type: ignore[attr-defined]
+            RestrictedAccess.record_kind == kind, RestrictedAccess.record_id == model.id,
             RestrictedAccess.user_id == user.id)).subquery())) or 0
     return total
 

@@ -40,7 +40,7 @@ from flask import current_app
 from sqlalchemy import Table, and_, exists, func, not_, or_, select, update
 
 from .. import crypto
-from ..db import db
+from ..db import db, rowcount
 from ..models import (
     Base,
     Case,
@@ -63,7 +63,7 @@ from .keys import sealed_columns
 
 ERASED = "(erased)"  # what a required personal field holds once erased
 PLAIN_PERSONAL = {("case_person", "note")}  # unencrypted free text about a person
-RECORDS: dict[str, type] = {"person": Person, "case": Case, "incident": Incident}
+RECORDS: dict[str, type[Base]] = {"person": Person, "case": Case, "incident": Incident}
 INDEX_COLUMNS = tuple(f"bi_{name}" for name in INDEX_FIELDS)  # every blind index of a person
 
 
@@ -167,7 +167,7 @@ def _erase_documents(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
 def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     model = RECORDS[kind]
     _erase_documents(kind, record_id, removed)
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table: Table = model.__table__
     extra: dict[str, Any] = {}
     if kind == "person":
         held = {name.removeprefix("bi_") for name in INDEX_COLUMNS
@@ -186,9 +186,9 @@ def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     if kind == "person":
         _close_share_requests(record_id, removed)
     share = Share.__table__
-    shares = db.session.execute(update(share).where(
+    shares = rowcount(db.session.execute(update(share).where(
         share.c.record_kind == kind, share.c.record_id == record_id, share.c.reason.isnot(None)
-    ).values(reason=None)).rowcount or 0
+    ).values(reason=None))) or 0
     removed.note("share", {"reason"} if shares else set(), shares)
     gone = reminders.remove_for(record_kind=kind, record_ids=[record_id])
     if gone:
@@ -346,7 +346,7 @@ def sweep(*, today: dt.date, limit: int = 500, dry_run: bool = False) -> Swept:
     result = Swept()
     for kind, rule in rules().items():
         model = RECORDS[kind]
-        if not _has_personal(model.__table__):  # type: ignore[attr-defined]
+        if not _has_personal(model.__table__):
             result.skipped.append(kind)
             continue
         query = expired_query(kind, rule, today)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from .. import policy
-from ..db import db
+from ..db import db, rowcount
 from ..models import Agency, RestrictedAccess, Share
 from ..models.base import utcnow
 from . import audit
@@ -59,9 +59,9 @@ def unshare(*, record: Any, agency: Agency, via: str, by: Any = None) -> int:
     result = db.session.execute(update(Share).where(
         Share.record_kind == kind, Share.record_id == record.id, Share.agency_id == agency.id, Share.via == via,
         Share.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    if result.rowcount:
+    if rowcount(result):
         audit.record("record.unshare", user=by, record=record, details={"agency_id": str(agency.id), "via": via})
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 def name_on_restricted(*, record: Any, user: Any, by: Any = None) -> None:

@@ -61,7 +61,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _mapped(table: Table) -> type | None:
+def _mapped(table: Table) -> type[Base] | None:
     for mapper in Base.registry.mappers:
         if mapper.local_table is table:
             return mapper.class_
@@ -98,7 +98,7 @@ def _rows_referring(table: Table, ids: list[uuid.UUID], person_ids: list[uuid.UU
         query = select(model).where(column.in_(ids))
         if "person_id" in child.c and column.name != "person_id":
             query = query.where(child.c.person_id.in_(person_ids))
-        rows = db.session.scalars(query.order_by(model.id)).all()  # type: ignore[attr-defined]
+        rows = db.session.scalars(query.order_by(model.id)).all()
         if rows:
             found.setdefault(child.name, []).extend(row_document(r) for r in rows)
     return found
@@ -154,14 +154,14 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
         "person": row_document(person),
         "merged_duplicates": [row_document(p) for p in people[1:]],
         "erasures": [row_document(e) for e in erasures],
-        "held_with_the_person": _rows_referring(Person.__table__, person_ids, person_ids),  # type: ignore[arg-type]
+        "held_with_the_person": _rows_referring(Person.__table__, person_ids, person_ids),
         "incidents": [dict(row_document(i), other_parties=[
             _plain(role) for iid, role in others if iid == i.id]) for i in incidents],
         "held_with_the_incidents": _rows_referring(Incident.__table__, incident_ids, person_ids,
-                                                   skip=frozenset({"party"})),  # type: ignore[arg-type]
+                                                   skip=frozenset({"party"})),
         "cases": [row_document(c) for c in cases],
         "held_with_the_cases": _rows_referring(Case.__table__, case_ids, person_ids,
-                                               skip=frozenset({"case_person"})),  # type: ignore[arg-type]
+                                               skip=frozenset({"case_person"})),
         "documents": held_documents,
         "shares": _shares("person", person_ids) + _shares("incident", incident_ids) + _shares("case", case_ids),
         # Requests to share the person's record are held with the person (above); who asked and who

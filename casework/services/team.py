@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from .. import policy
-from ..db import db
+from ..db import db, rowcount
 from ..models import Case, CaseHandover, CaseStatus, CaseTask, User
 from ..models.base import utcnow
 from . import cases, versioning, worklists
@@ -142,6 +142,6 @@ def handed_to(user: Any) -> list[HandedOver]:
 
 def mark_seen(user: Any) -> int:
     """The user has seen the cases handed to them: they leave the home page."""
-    return db.session.execute(update(CaseHandover).where(CaseHandover.to_user_id == user.id,
+    return rowcount(db.session.execute(update(CaseHandover).where(CaseHandover.to_user_id == user.id,
                                                         CaseHandover.seen_at.is_(None))
-                              .values(seen_at=utcnow())).rowcount or 0
+                              .values(seen_at=utcnow()))) or 0

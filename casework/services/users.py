@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 
 from .. import crypto, policy
 from ..db import db
-from ..models import Agency, RecoveryCode, Role, User
+from ..models import Agency, MessageKind, RecoveryCode, Role, User
 from ..models.base import utcnow
 from . import agencies as agency_service
 from . import audit, outbox, referral_routes, restricted
@@ -143,7 +143,7 @@ def renew_setup_link(*, user: User, by: Any = None) -> str:
 
 def _email_setup_link(user: User, token: str) -> None:
     """The set-up link itself, emailed to the user (the administrator still sees it, to give by hand)."""
-    outbox.queue(outbox.MessageKind.SET_UP_LINK, to=user, endpoint="auth.set_up", values={"token": token},
+    outbox.queue(MessageKind.SET_UP_LINK, to=user, endpoint="auth.set_up", values={"token": token},
                  secret="token")
 
 
@@ -247,7 +247,7 @@ def reset_second_factor(*, user: User, by: Any = None) -> None:
     sessions.end_all(user_id=user.id, reason="second_factor_reset")
     db.session.flush()
     audit.record("user.second_factor_reset", user=by, record=user)
-    outbox.queue(outbox.MessageKind.SECOND_FACTOR_RESET, to=user, endpoint="auth.sign_in")
+    outbox.queue(MessageKind.SECOND_FACTOR_RESET, to=user, endpoint="auth.sign_in")
 
 
 def set_daily_digest(*, user: User, wanted: bool) -> None:
@@ -266,7 +266,7 @@ def begin_enrolment(*, user: User) -> str:
     if not user.totp_secret:
         user.totp_secret = crypto.new_totp_secret()
         db.session.flush()
-    return user.totp_secret  # type: ignore[return-value]
+    return user.totp_secret
 
 
 def confirm_enrolment(*, user: User, code: str) -> list[str]:

@@ -47,7 +47,7 @@ def changed_since(record: Any, version: int, *, action_prefix: str) -> list[str]
         AuditEntry.record_id == record.id, AuditEntry.action.like(f"{action_prefix}.%"),
         AuditEntry.details.is_not(None)))
     for details in rows:
-        doc = json.loads(details)
+        doc = json.loads(details or "{}")  # (never None: the query leaves those out)
         if int(doc.get("version") or 0) > version:
             names.update(doc.get("fields") or [])
     return sorted(names)
