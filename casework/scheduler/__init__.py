@@ -33,7 +33,7 @@ from flask import Flask, current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..db import begin_mode, db
+from ..db import begin_mode, db, rowcount
 from ..models import JobRun, scheduler_job
 from ..models.base import utcnow
 from ..observability import scrub_error
@@ -278,10 +278,10 @@ def prune_runs(*, now: dt.datetime | None = None) -> int:
     cutoff = now - dt.timedelta(days=int(current_app.config["JOB_RUNS_KEEP_DAYS"]))
     latest = select(JobRun.job, func.max(JobRun.started_at).label("started_at")).group_by(JobRun.job).subquery()
     keep = select(JobRun.id).join(latest, (JobRun.job == latest.c.job) & (JobRun.started_at == latest.c.started_at))
-    deleted = db.session.execute(
+    deleted = rowcount(db.session.execute(
         delete(JobRun).where(JobRun.started_at < cutoff, JobRun.id.not_in(keep))
         .execution_options(synchronize_session=False)
-    ).rowcount or 0
+    ))
     db.session.flush()
     return deleted
 
