@@ -1,8 +1,8 @@
 """Checking a large data set in a process of its own, on another core, while this one writes it.
 
 The check (`validate.check_files`: every cell, the refs given twice, the references within the
-data set) needs no database, so a child process does it from the files alone, started fresh
-(spawn: it shares nothing with this process, and no database connection crosses a fork). What it
+data set) needs no database, so a child process does it from the files alone, started fresh: it
+shares nothing with this process, and no database connection crosses a fork (see `context`). What it
 cannot answer, the references to people and incidents outside the data set, it sends back a batch
 at a time; they are looked up here, in the import's own session, once the writing is done. The
 lookup must give the answer the database gave before the import: the rows the import wrote carry
@@ -25,10 +25,26 @@ import sys
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from ..models import RecordKind
 from .reader import Problems
 from .validate import Lookup, Waiting, check_files
+
+
+def context() -> Any:
+    """How the import's child processes start: forked from a fork server, a clean process that
+    multiprocessing starts once per importing process (as with spawn: not forked from it, so it
+    holds no database connection, thread or lock of it), with the modules a child runs imported
+    once. A child then starts in milliseconds, not the second of CPU that importing Casework
+    anew costs each spawned child. When the importing process dies the fork server ends, and its
+    children are killed with it (`_die_with_parent`). Where there is no fork server (Windows),
+    spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload(["casework.exchange.apart", "casework.exchange.prepare"])
+    return forkserver
 
 
 class CheckStopped(RuntimeError):
@@ -39,9 +55,9 @@ class CheckApart:
     """The check of `files` running in a child process (started at once)."""
 
     def __init__(self, files: dict[str, Path], *, area_names: set[str], localities: set[str]) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=_check, args=(files, area_names, localities, send), daemon=True,
+        starter = context()
+        self.receive, send = starter.Pipe(duplex=False)
+        self.process = starter.Process(target=_check, args=(files, area_names, localities, send), daemon=True,
                                        name="casework import check")
         self.process.start()
         send.close()  # the child holds the sending end: end-of-file here when it stops
@@ -93,8 +109,8 @@ def _check(files: dict[str, Path], area_names: set[str], localities: set[str], s
 
 
 def _die_with_parent() -> None:
-    """On Linux, the kernel kills this process when its parent dies (a killed import leaves no
-    child reading its files)."""
+    """On Linux, the kernel kills this process when its parent (the fork server, which ends with
+    the importing process) dies: a killed import leaves no child reading its files."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes

@@ -18,14 +18,13 @@ sends the ids of such refs with each chunk; when one names a record that existed
 importing process alone, record by record (`importer.Writer`), exactly as a smaller one would be.
 
 Nothing here checks the data set: the child stops at the first row with a problem (the writing
-then fails, and the check, `apart`, reports what is wrong). Started fresh (spawn), like the check,
-and killed with its parent on Linux.
+then fails, and the check, `apart`, reports what is wrong). Started fresh from the fork server
+(`apart.context`), like the check, and killed with the importing process on Linux.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import queue
 import threading
 import traceback
@@ -41,7 +40,7 @@ from sqlalchemy.engine import make_url
 from .. import crypto
 from ..models import RecordKind
 from ..models.base import uuid_of_int
-from .apart import _die_with_parent, _fewer_collections
+from .apart import _die_with_parent, _fewer_collections, context
 from .bulk import driver_rows, generated_id
 from .reader import Problems, Progress, Row, read_rows
 from .records import ACTIVITY, INCIDENT, PERSON, REFERRAL, SOURCE_REF, TABLES, Records
@@ -63,10 +62,10 @@ class PrepareApart:
     """The preparation of `files`' rows in a child process (started at once; it waits for `start`)."""
 
     def __init__(self, files: dict[str, Path]) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.receive, send = context.Pipe(duplex=False)
-        their_receive, self.send = context.Pipe(duplex=False)
-        self.process = context.Process(target=_prepare, args=(files, their_receive, send), daemon=True,
+        starter = context()
+        self.receive, send = starter.Pipe(duplex=False)
+        their_receive, self.send = starter.Pipe(duplex=False)
+        self.process = starter.Process(target=_prepare, args=(files, their_receive, send), daemon=True,
                                        name="casework import preparation")
         self.process.start()
         send.close()  # the child holds the sending end: end-of-file here when it stops

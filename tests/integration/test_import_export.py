@@ -432,10 +432,12 @@ def _table_rows(database: Path) -> dict[str, list[tuple]]:
 
 
 def _children(pid: int) -> set[int]:
+    """The process's descendants (the fork server's children are the import's too)."""
     try:
-        return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+        found = {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
     except OSError:
         return set()
+    return found.union(*(_children(child) for child in found))
 
 
 @pytest.mark.parametrize("apart_from", ["1000000000", "0"], ids=["checked first", "checked apart"])
