@@ -121,7 +121,7 @@ def p95(values: list[float]) -> float:
 
 def run(args: argparse.Namespace) -> None:
     os.environ["PYTHONPATH"] = str(ROOT)  # `casework` (db upgrade, demo) runs this worktree's code
-    database, instance = prepare(args.database_url, args.incidents, args.seed, kind="asb-review")
+    database, instance = prepare(args.database_url, args.incidents, args.seed, kind=args.demo)
     env = casework_env(database, instance)
     env["PYTHONPATH"] = str(ROOT)
     os.environ.update(env)
@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demo", default="asb-review", help="the name of the kept demo database (bench/out/NAME-N-seedS-sqlite/, or the PostgreSQL database NAME_N_seedS): another benchmark's, to reuse its load (default: %(default)s)")
     run(parser.parse_args())
 
 

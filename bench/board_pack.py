@@ -77,8 +77,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--demo", default="marac", help="the name of the kept demo database (bench/out/NAME-N-seedS-sqlite/, or the PostgreSQL database NAME_N_seedS): another benchmark's, to reuse its load (default: %(default)s)")
     args = parser.parse_args()
-    database, instance = prepare(args.database_url, args.incidents, args.seed)
+    database, instance = prepare(args.database_url, args.incidents, args.seed, demo=args.demo)
     measure(database, instance, runs=args.runs)
 
 
