@@ -168,7 +168,7 @@ def _p95(values: list[float]) -> float:
 def run(args: argparse.Namespace) -> None:
     logging.disable(logging.INFO)  # the request log lines would bury the figures
     started = time.perf_counter()
-    database, instance = prepare(args.database_url, args.incidents, args.seed)
+    database, instance = prepare(args.database_url, args.incidents, args.seed, kind=args.demo)
     print(f"demo database ready in {time.perf_counter() - started:.0f} s", flush=True)
     app = make_app(database, instance)
     person_id, token, written = populate(app, args.items)
@@ -221,6 +221,7 @@ def demo_arguments(description: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demo", default="measures", help="the name of the kept demo database (bench/out/NAME-N-seedS-sqlite/, or the PostgreSQL database NAME_N_seedS): another benchmark's, to reuse its load (default: %(default)s)")
     return parser
 
 

@@ -82,7 +82,7 @@ def populate(app: Any, cases: int) -> str:
 def run(args: argparse.Namespace) -> None:
     logging.disable(logging.INFO)  # the request log lines would bury the figures
     started = time.perf_counter()
-    database, instance = prepare(args.database_url, args.incidents, args.seed)
+    database, instance = prepare(args.database_url, args.incidents, args.seed, kind=args.demo)
     print(f"demo database ready in {time.perf_counter() - started:.0f} s", flush=True)
     app = make_app(database, instance)
     token = populate(app, args.cases)

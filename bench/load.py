@@ -11,6 +11,11 @@ searching people, opening people, incidents and cases, recording incidents, the 
 more client asks for /healthz back to back on the same server, for scale. It prints, per page,
 the requests, errors, median and 95th percentile, and writes the same as JSON (`--out`).
 
+With `--outbox N`, N email messages are queued before the run and an outbox sender runs during it in a
+process of its own (bench/outbox.py `sender`: the scheduler's `send_email` job, `--outbox-every` seconds
+apart, to a local SMTP sink), so the figures show the sender's effect (on recording an incident, say);
+the report says how many it sent while the users worked. Without it no sender runs.
+
 Pages are the PAGES list below: adding one (the dashboard, say) is one line.
 """
 
@@ -129,6 +134,42 @@ def prepare(env: dict[str, str], users: int, incidents: int, *, vacuum: bool) ->
     return accounts, sample
 
 
+_SENT_BEFORE = [0]  # messages sent before the run (the outbox of an earlier run's database)
+
+
+def _start_sender(env: dict[str, str], messages: int, every: float) -> tuple[subprocess.Popen[str], ...]:
+    """Queue `messages` messages, start an SMTP sink and the sender (bench/outbox.py): (sender, sink)."""
+    from bench.outbox import _smtp_sink, queue_backlog, sent_count
+    from tests.smtp_support import free_port
+
+    os.environ.update(env)
+    queue_backlog(messages)
+    _SENT_BEFORE[0] = sent_count()
+    port = free_port()
+    sink = _smtp_sink(port)
+    code = f"from bench.outbox import sender; sender({port}, {every})"
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.PIPE, text=True)
+    return process, sink
+
+
+def _stop_sender(sending: tuple[subprocess.Popen[str], ...]) -> dict[str, object]:
+    """Stop the sender and the sink: what the sender did (its runs, the messages sent during the run, the
+    seconds spent sending by its finished runs, retries and failures)."""
+    import json
+
+    from bench.outbox import sent_count
+
+    for process in sending:
+        process.terminate()
+    out, _ = sending[0].communicate(timeout=60)
+    sending[1].wait(timeout=60)
+    runs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return {"runs": len(runs), "sent": sent_count() - _SENT_BEFORE[0],
+            "seconds_sending": round(sum(r["seconds"] for r in runs), 1),
+            "retrying": sum(r["retrying"] for r in runs), "failed": sum(r["failed"] for r in runs)}
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -147,6 +188,7 @@ def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
     if args.redis_url:
         env["CASEWORK_REDIS_URL"] = args.redis_url
     accounts, sample = prepare(env, args.users, args.incidents, vacuum=args.vacuum)
+    sending = _start_sender(env, args.outbox, args.outbox_every) if args.outbox else None
     pages = [(name, weight, make) for name, weight, make in PAGES
              if not (name == "open a case" and not sample.cases) and not (name == "open a person" and not sample.people)]
     server = subprocess.Popen([str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -216,6 +258,7 @@ def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
     finally:
         server.terminate()
         server.wait(timeout=60)
+        sent = _stop_sender(sending) if sending else None
     report = {
         "database": args.database_url.split(":")[0], "users": args.users, "workers": args.workers,
         "threads": args.threads or "default",
@@ -229,6 +272,7 @@ def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
                     "median_ms": round(statistics.median(health) * 1000, 2) if health else None,
                     "p95_ms": round(percentile(health, 95) * 1000, 2) if health else None},
         "errors": {k: v[:5] for k, v in errors.items()},
+        "outbox": sent,
     }
     return report
 
@@ -249,6 +293,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--vacuum", action=argparse.BooleanOptionalAction, default=True,
                         help="on PostgreSQL, VACUUM (ANALYZE) before the run, as autovacuum would (default: yes)")
+    parser.add_argument("--outbox", type=int, default=0, metavar="N",
+                        help="queue N email messages and run an outbox sender during the run (default: no sender)")
+    parser.add_argument("--outbox-every", type=float, default=30.0, metavar="SECONDS",
+                        help="seconds between the sender's runs (the scheduler's send_email job: 30)")
     args = parser.parse_args()
     report = run(args)
     print(f"{report['database']}: {report['users']} users, {report['workers']} workers "
@@ -260,6 +308,8 @@ def main() -> None:
     h = report["healthz"]
     print(f"/healthz (one client, back to back): {h['requests_per_s']} requests/s, median {h['median_ms']} ms, "
           f"p95 {h['p95_ms']} ms")
+    if report["outbox"]:
+        print("outbox sender during the run:", json.dumps(report["outbox"]))
     if report["errors"]:
         print("errors:", json.dumps(report["errors"], indent=1))
     if args.out:

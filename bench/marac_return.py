@@ -47,9 +47,9 @@ def run(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def prepare(url: str | None, incidents: int, seed: int) -> tuple[str, Path]:
+def prepare(url: str | None, incidents: int, seed: int, *, demo: str = "marac") -> tuple[str, Path]:
     kind = "pg" if url and not url.startswith("sqlite") else "sqlite"
-    name = f"marac-{incidents}-seed{seed}"
+    name = f"{demo}-{incidents}-seed{seed}"
     instance = OUT / f"{name}-{kind}"
     instance.mkdir(parents=True, exist_ok=True)
     database = f"sqlite:///{instance / 'casework.db'}" if kind == "sqlite" else _postgres(url, name.replace("-", "_"))
@@ -108,8 +108,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--demo", default="marac", help="the name of the kept demo database (bench/out/NAME-N-seedS-sqlite/, or the PostgreSQL database NAME_N_seedS): another benchmark's, to reuse its load (default: %(default)s)")
     args = parser.parse_args()
-    database, instance = prepare(args.database_url, args.incidents, args.seed)
+    database, instance = prepare(args.database_url, args.incidents, args.seed, demo=args.demo)
     measure(database, instance, runs=args.runs)
 
 

@@ -181,8 +181,9 @@ def main() -> None:
     parser.add_argument("--period", default="2024/25")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: a SQLite file)")
     parser.add_argument("--marks", action="store_true", help="also time the marks check and a full rebuild")
+    parser.add_argument("--demo", default="measures", help="the name of the kept demo database (bench/out/NAME-N-seedS-sqlite/, or the PostgreSQL database NAME_N_seedS): another benchmark's, to reuse its load (default: %(default)s)")
     args = parser.parse_args()
-    database, instance = prepare(args.database_url, args.incidents, args.seed)
+    database, instance = prepare(args.database_url, args.incidents, args.seed, kind=args.demo)
     measure(database, instance, period_name=args.period, runs=args.runs, marks=args.marks)
 
 

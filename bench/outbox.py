@@ -8,7 +8,9 @@ would), and times `outbox.send_due` (claims in batches, one SMTP connection per 
 marked sent in a transaction of its own) until the outbox is empty. The SMTP server is aiosmtpd's
 Sink (accepts and discards), in a process of its own on a free port. Prints each run and the median.
 
-The outbox's effect on the p95 of recording an incident under bench/load.py is not measured here.
+The outbox's effect on the p95 of recording an incident is bench/load.py's `--outbox N`: N messages queued
+before the run, sent during it by `sender` (below) in a process of its own as the scheduler's job sends
+them, to the same kind of sink.
 """
 
 from __future__ import annotations
@@ -40,6 +42,59 @@ def _smtp_sink(port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("the SMTP sink did not start")
+
+
+def queue_backlog(messages: int) -> None:
+    """Queue `messages` messages (one transaction) in the database of the environment's CASEWORK_* settings."""
+    from casework import create_app
+    from casework.db import db
+    from casework.models import MessageKind
+    from casework.services import outbox
+
+    app = create_app()
+    with app.app_context():
+        for n in range(messages):
+            outbox.queue(MessageKind.REFERRAL_RECEIVED, to=f"user{n}@example.org", endpoint="referrals.show",
+                         values={"referral_id": "01a24e84-a0c0-7d06-9311-a3d18ad6751e"})
+        db.session.commit()
+    app.extensions["casework.engine"].dispose()
+
+
+def sent_count() -> int:
+    """How many messages of the outbox are sent (in the database of the environment's settings)."""
+    from sqlalchemy import func, select
+
+    from casework import create_app
+    from casework.db import db
+    from casework.models import MessageState, OutboxMessage
+
+    app = create_app()
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                  .where(OutboxMessage.state == MessageState.SENT))
+    app.extensions["casework.engine"].dispose()
+    return int(count or 0)
+
+
+def sender(port: int, every: float) -> None:
+    """Send the outbox as the scheduler's `send_email` job does (`outbox.send_due()`: batches for up to
+    25 s), every `every` seconds, to the SMTP server on `port`, until killed; a JSON line for each run."""
+    import json
+    import signal
+
+    from casework import create_app
+    from casework.services import outbox
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = create_app({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_STARTTLS": False,
+                      "MAIL_FROM": "casework@example.org", "PUBLIC_URL": "https://casework.example.org"})
+    while True:
+        started = time.monotonic()
+        with app.app_context():
+            result = outbox.send_due()
+        print(json.dumps({"at": time.time(), "seconds": round(time.monotonic() - started, 2), "sent": result.sent,
+                          "retrying": result.retrying, "failed": result.failed}), flush=True)
+        time.sleep(max(0.0, every - (time.monotonic() - started)))
 
 
 def run_database(url: str, instance: Path, *, messages: int, runs: int, port: int) -> list[float]:
