@@ -92,3 +92,17 @@ def test_the_columns_an_update_sets_are_read_from_its_sql_on_both_databases():
     for statement, expected in statements.items():
         for dialect in (sqlite.dialect(), postgresql.dialect()):
             assert set_columns(str(statement.compile(dialect=dialect, column_keys=[]))) == expected
+
+
+def test_every_watched_column_is_mapped_to_an_attribute_of_its_own_name():
+    """The ORM side of the upkeep looks a watched column up by name in each flushed row's history."""
+    from sqlalchemy import inspect
+
+    from casework.models import Area, PreventionActivity, Referral
+
+    models = {"party": Party, "incident": Incident, "referral": Referral, "prevention_activity": PreventionActivity,
+              "area": Area}
+    for table, columns in upkeep.WATCHED.items():
+        mapper = inspect(models[table])
+        names = {mapper.get_property_by_column(column).key: column.name for column in mapper.columns}
+        assert {c for c in columns if names.get(c) != c} == set(), table
