@@ -63,7 +63,7 @@ def _pending(session: Session) -> set[uuid.UUID]:
     return people
 
 
-def _values(state: InstanceState[Any], name: str) -> set[Any]:
+def _history(state: InstanceState[Any], name: str) -> set[Any]:
     """An attribute's current value and, when it changed in this flush, its old one."""
     history = state.attrs[name].history
     found = {*history.added, *history.deleted, *history.unchanged}
@@ -89,13 +89,13 @@ def party_written(connection: Connection, party: Party, *, inserting: bool = Fal
     whole = inserting or deleting
     if not (whole or _changed(state, WATCHED["party"])):
         return
-    incidents = _values(state, "incident_id")
+    incidents = _history(state, "incident_id")
     if deleting and not incidents:
         incidents = set(connection.scalars(select(party_table.c.incident_id).where(party_table.c.id == party.id)))
     monthly.note(session, monthly.incident_months(connection, incidents))
     if not (whole or _changed(state, MARK_READS["party"])):
         return
-    people = _values(state, "person_id")
+    people = _history(state, "person_id")
     if not people and deleting:  # not loaded: read it while the row is still there
         people = set(connection.scalars(select(party_table.c.person_id).where(party_table.c.id == party.id)))
     _pending(session).update(people)
@@ -113,7 +113,7 @@ def incident_written(connection: Connection, incident: Incident, *, inserting: b
     if inserting:
         monthly.note_new_incident(session, incident.id, incident.occurred_on)
     elif deleting or _changed(state, MONTH_READS["incident"]):
-        monthly.note(session, (monthly.month(d) for d in _values(state, "occurred_on")))
+        monthly.note(session, (monthly.month(d) for d in _history(state, "occurred_on")))
     if deleting or (not inserting and _changed(state, MARK_READS["incident"])):
         _pending(session).update(connection.scalars(
             select(party_table.c.person_id).where(party_table.c.incident_id == incident.id)))
@@ -126,18 +126,18 @@ def referral_written(connection: Connection, referral: Referral, *, whole: bool 
     state = inspect(referral)
     if session is None or not (whole or _changed(state, MONTH_READS["referral"])):
         return
-    for kind in _values(state, "type"):
-        for referred_on in _values(state, "referred_on"):
+    for kind in _history(state, "type"):
+        for referred_on in _history(state, "referred_on"):
             monthly.note(session, monthly.referral_months(kind, referred_on, None))
-    monthly.note(session, (monthly.month(d) for d in _values(state, "started_on")))
-    monthly.note(session, monthly.programme_months(connection, list(_values(state, "person_id"))))
+    monthly.note(session, (monthly.month(d) for d in _history(state, "started_on")))
+    monthly.note(session, monthly.programme_months(connection, list(_history(state, "person_id"))))
 
 
 def activity_written(activity: Any, *, whole: bool = False) -> None:
     session = object_session(activity)
     state = inspect(activity)
     if session is not None and (whole or _changed(state, MONTH_READS["prevention_activity"])):
-        monthly.note(session, (monthly.month(d) for d in _values(state, "occurred_on")))
+        monthly.note(session, (monthly.month(d) for d in _history(state, "occurred_on")))
 
 
 def area_updated(area: Any) -> None:
