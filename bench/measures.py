@@ -161,7 +161,7 @@ def _pages(app, period_name: str, runs: int) -> None:  # type: ignore[no-untyped
 
 
 def _marks(db) -> None:  # type: ignore[no-untyped-def]
-    from casework.services.marks import check_repeat_marks, rebuild_repeat_marks
+    from casework.figures.marks import check_repeat_marks, rebuild_repeat_marks
 
     started = time.perf_counter()
     found = check_repeat_marks(db.session, limit=10)

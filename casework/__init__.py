@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, request
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from . import config, crypto, observability
+from . import config, crypto, figures, observability
 from .db import db, sqlite_begin
 from .version import __version__ as __version__
 
@@ -20,6 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     _init_keyring(app)
     db.init_app(app)
+    # The stored figures' upkeep (every CLI command and the scheduler come through here too); under
+    # test an unannounced write of what they are made from raises.
+    figures.install(strict=bool(app.testing))
     _init_transactions(app)
     _init_templates(app)
     _init_security(app)

@@ -57,13 +57,13 @@ def measures_command(ctx: click.Context, period_text: str | None, as_of_text: st
 def check_command() -> None:
     """Compare the stored repeat marks with the repeat rule, and the monthly figures with the
     records; exit 1 when any differ."""
-    from ..services.marks import check_repeat_marks
-    from ..services.monthly import check_months
+    from .. import figures
 
     started = time.monotonic()
     with begin_mode("DEFERRED"):
-        found = [d.describe() for d in check_repeat_marks(db.session)]
-        months = check_months(db.session)
+        findings = figures.check(db.session)
+        found = [d.describe() for d in findings.marks]
+        months = findings.months
     db.session.rollback()
     if not found and not months:
         click.echo("The stored repeat marks agree with the rule and the monthly figures with the records "
@@ -81,10 +81,10 @@ def check_command() -> None:
 def rebuild_command() -> None:
     """Remake every stored repeat mark from the repeat rule, and the monthly figures (in one
     transaction)."""
-    from ..services.marks import rebuild_repeat_marks
+    from .. import figures
 
     started = time.monotonic()
-    rows = rebuild_repeat_marks(db.session)
+    rows = figures.rebuild(db.session)
     db.session.commit()
     click.echo(f"Rebuilt {rows} repeat marks in {time.monotonic() - started:.1f}s.")
 

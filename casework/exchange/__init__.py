@@ -17,9 +17,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import exists, select, text
 
+from .. import figures
 from ..db import db
 from ..models import Agency, Area, SourceRef
-from ..services import audit, upkeep
+from ..services import audit
 from . import asb_reviews as asb_file
 from .apart import CheckApart
 from .bulk import SQLITE_CACHE_KIB, sqlite_cache
@@ -81,10 +82,10 @@ def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str
     marks of everyone whose parties it wrote are refreshed once, at the end, with the same large
     SQLite page cache as the writing (the refresh reads every row just written); then `written`
     runs, and may still fail the import."""
-    with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
+    with sqlite_cache(db.session, SQLITE_CACHE_KIB), figures.bulk(db.session) as changed:
         writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
         report = writer.write()
-        touched.update(writer.party_people)
+        changed.changed(people=writer.party_people, incidents=writer.changed_incidents)
     if written is not None:
         written(writer)
     return report

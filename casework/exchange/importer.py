@@ -118,9 +118,10 @@ class Writer:
         self.replaced: set[uuid.UUID] = set()  # old incidents in incidents.csv: their parties are replaced
         self.kept_parties: set[uuid.UUID] = set()
         self.generated: set[uuid.UUID] = set()  # new records given the ids of their `casework:<id>` refs
-        # People of the parties written here, around the Session: their repeat marks are refreshed
-        # at the end (casework.services.marks.deferred; updates and deletes are seen by the Session).
+        # People of the parties written or removed here, and incidents changed here: announced to the
+        # stored figures at the end of the import (casework.figures.bulk), which refresh them once.
         self.party_people: set[uuid.UUID] = set()
+        self.changed_incidents: set[uuid.UUID] = set()
         # `casework:<id>` refs naming records the agency may not use (`usable`): reported at the end.
         self.usable = Usable(agency.id)
         self.not_usable = Problems()
@@ -347,6 +348,8 @@ class Writer:
             if "version" in table.c:
                 sets["version"] = table.c.version + 1
             self.session.execute(update(table).where(table.c.id == bindparam("row_id")).values(sets), params)
+            if table is INCIDENT:
+                self.changed_incidents.update(p["row_id"] for p in params)
         if inserts:
             if self.prior[kind]:
                 # A ref whose record no longer exists is given to the new record.
@@ -531,8 +534,10 @@ class Writer:
         replaced = list(self.replaced)
         for start in range(0, len(replaced), CHUNK):
             batch = replaced[start:start + CHUNK]
-            gone = [pid for pid in self.session.scalars(select(PARTY.c.id).where(PARTY.c.incident_id.in_(batch)))
-                    if pid not in self.kept_parties]
+            rows = [row for row in self.session.execute(select(PARTY.c.id, PARTY.c.person_id).where(
+                PARTY.c.incident_id.in_(batch))) if row.id not in self.kept_parties]
+            gone = [row.id for row in rows]
+            self.party_people.update(row.person_id for row in rows)  # their marks move
             if gone:
                 self.session.execute(delete(PARTY).where(PARTY.c.id.in_(gone)))
                 counts.removed += len(gone)

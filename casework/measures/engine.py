@@ -7,7 +7,7 @@ for every group asked for at once: periods (the measures), months (the charts)
 or localities (the breakdowns). The same definitions give the records behind a
 figure. Records entered late, edited or merged count the next time the measures
 are computed: incidents and referrals are read as they are, and the stored repeat
-marks are kept exact by `casework.services.marks`.
+marks are kept exact by `casework.figures`.
 
 The repeat rules come from `casework.risk.repeats`, shared with the on-screen flags.
 """
@@ -252,7 +252,7 @@ def compute(conn: Session | Connection, periods: Sequence[Period], *, stored_mar
     """Every measure for each of `periods` (typically one and its previous), keyed by measure id.
 
     By default the figures are read from the stored monthly figures and per-person yearly marks
-    (kept exact by `casework.services.upkeep`). `precomputed=False` computes them from the
+    (kept exact by `casework.figures`). `precomputed=False` computes them from the
     records and the stored repeat marks; `stored_marks=False` also runs the repeat rule's window
     instead of reading the marks. All three give the same figures (the tests compare them)."""
     periods = sorted(set(periods))

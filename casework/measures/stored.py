@@ -1,8 +1,10 @@
 """Reading the stored figures: the monthly raw figures (`measure_month`), summed into periods,
 months or localities, and the per-person, per-year and per-month marks (`person_year_mark`,
 `person_month_mark`, and the per-year counts of the former, `person_year_count`), counted into the
-figures of distinct people. Both are kept exact by `casework.services.upkeep`; reading them
-costs a few hundred rows instead of a pass over every incident."""
+figures of distinct people. Both are kept exact by `casework.figures` (which owns the tables'
+upkeep; reading stays here, with the engine that asks, so that the figures depend on the measures'
+definitions and not the other way round). Reading them costs a few hundred rows instead of a pass
+over every incident."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ class Agency(Base):
 
     An inactive agency (one that has left the partnership, or was added by mistake) keeps its
     records, shares and history, but is no longer offered where an agency is chosen, and has no
-    active users (see `casework.services.agencies`)."""
+    active users (see the agencies service)."""
 
     __tablename__ = "agency"
 

@@ -23,7 +23,7 @@ class Area(Base):
 
 class Locality(Base):
     """A town or parish of the partnership's list: the only localities an incident (or an area) may
-    name, and so the only ones the measures' breakdowns show (`casework.services.localities`).
+    name, and so the only ones the measures' breakdowns show (the localities service).
 
     `key` is the name folded for matching (`locality_key`: "  west   MOORS" finds West Moors)."""
 

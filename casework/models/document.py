@@ -1,6 +1,6 @@
 """Documents kept with a record (a person, case, incident, referral or HRDA meeting case): the row
 says what the document is; its bytes are in `document_chunk` rows, sealed by `casework.crypto`
-under the document's own content key (see `casework.services.documents`)."""
+under the document's own content key (see the documents service)."""
 
 from __future__ import annotations
 

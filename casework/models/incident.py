@@ -16,7 +16,7 @@ class Incident(Base):
 
     __tablename__ = "incident"
     __table_args__ = (Index("ix_incident_occurred_on_category", "occurred_on", "category"),
-                      # an area's complaints for an ASB case review (casework.services.asb_reviews)
+                      # an area's complaints for an ASB case review (the ASB reviews service)
                       Index("ix_incident_area_category_occurred_on", "area_id", "category", "occurred_on"))
 
     occurred_on: Mapped[dt.date]

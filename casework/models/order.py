@@ -107,8 +107,8 @@ class OrderBreach(Base):
     __tablename__ = "order_breach"
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_power.id", ondelete="CASCADE"), index=True)
-    # The order's person again: what a person's erasure and merge reach (casework.services.retention
-    # and merge follow the foreign keys to a person, one level deep), so the account goes with them.
+    # The order's person again: what a person's erasure and merge reach (both follow the foreign keys
+    # to a person, one level deep), so the account goes with them.
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     breached_on: Mapped[dt.date]
     incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"))

@@ -1,5 +1,5 @@
 """The outbox: email messages written in the same transaction as the change they tell someone of,
-sent later by the scheduler process (`casework.services.outbox`).
+sent later by the scheduler process (the outbox service).
 
 A message holds no personal data: its subject and body say what kind of thing happened and its
 link leads to the page. The link may carry a secret (a set-up link's token): it is kept sealed
@@ -20,7 +20,7 @@ from .vocab import Labelled
 
 
 class MessageKind(Labelled):
-    """What a message tells; its words are in `casework.services.outbox.WORDS`."""
+    """What a message tells; its words are in the outbox service's `WORDS`."""
 
     SET_UP_LINK = "set_up_link", "Set-up link"
     SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset"

@@ -41,7 +41,7 @@ class Person(Base):
     email = Secret(str)
     safe_contact = Secret(str)  # when and how it is safe to contact them
     # Equality information (special category data), asked with the person's agreement and only then
-    # kept: casework.services.equality; the values are casework.models.equality's codes.
+    # kept by the equality service; the values are casework.models.equality's codes.
     ethnicity = Secret(str)
     disability = Secret(str)
     sexual_orientation = Secret(str)
@@ -74,7 +74,7 @@ class Person(Base):
     bi_surname_part3: Mapped[bytes | None] = mapped_column(LargeBinary(8))
     bi_forename: Mapped[bytes | None] = mapped_column(LargeBinary(8))
 
-    # A search lists one blind-index value's people newest first (casework.services.people_search):
+    # A search lists one blind-index value's people newest first (the people search service):
     # with the record's date in the index that is a range scan that stops after a page, and a count
     # that never reads the table, however common the name; with `restricted` too, the count that
     # leaves out restricted people (a notice, never a result) reads the table for those alone.

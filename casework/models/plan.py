@@ -4,7 +4,7 @@ partner agencies, a due date or none for "ongoing") and the progress updates on 
 
 Nothing here is about a person: the plan is the partnership's, read by everyone signed in.
 An activity copied into a new year's plan names the one it was copied from (`copied_from_id`), so its
-history runs back through the earlier years' updates (`casework.services.plan`)."""
+history runs back through the earlier years' updates (the plan service)."""
 
 from __future__ import annotations
 
@@ -130,5 +130,5 @@ class ActivityUpdate(Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"))  # the writer's, when written
 
 
-# A local problem's incidents by month are counted by locality and date (casework.services.local_problems).
+# A local problem's incidents by month are counted by locality and date (the local problems service).
 Index("ix_incident_locality_occurred_on", Incident.locality, Incident.occurred_on)

@@ -1,6 +1,6 @@
 """Reminders on a user's home page: a case review due, a task or an HRDA action overdue.
 
-Made and removed by the reminders job (casework.services.reminders). The text names the
+Made and removed by the reminders job (the reminders service). The text names the
 kind of work and the date, never a person: the link leads to the record, where access rules apply.
 """
 

@@ -1,5 +1,5 @@
 """Who besides the owning agency may see a record: shares with agencies, and the users named on a
-restricted record. `casework.policy` reads these; `casework.services.sharing` writes them."""
+restricted record. `casework.policy` reads these; the sharing service writes them."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ class User(Base):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     last_sign_in_at: Mapped[dt.datetime | None]
-    # A daily email of the reviews and tasks due (casework.services.outbox); the user may turn it off.
+    # A daily email of the reviews and tasks due (the outbox service); the user may turn it off.
     daily_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -55,6 +55,14 @@ incident_table = Incident.__table__
 party_table = Party.__table__
 referral_table = Referral.__table__
 
+# The columns the repeat rule (`repeat_marks`, whose rows are stored) reads, per table. The stored
+# marks' upkeep (`casework.figures`) refreshes a person's marks when one of these changes and watches
+# nothing else for them; a test fails when the rule reads a column that is not listed here.
+READS: dict[str, frozenset[str]] = {
+    "party": frozenset({"incident_id", "person_id", "role"}),
+    "incident": frozenset({"id", "occurred_on", "category", "domestic_abuse", "asb_type"}),
+}
+
 
 # --- portable date arithmetic --------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import figures
 from ..db import db, rowcount
 from ..measures.engine import NO_LOCALITY, UNRECOGNISED_LOCALITY
 from ..models import Area, Incident, Locality, locality_key
@@ -180,11 +181,12 @@ def _values_matching(folded: str) -> set[str]:
 
 
 def _rename_value(old: str, new: str) -> int:
-    """Every record holding `old` takes `new`, through the Session (the monthly figures and repeat
-    marks of those incidents are refreshed as for any edit). Returns how many records."""
+    """Every record holding `old` takes `new`; the stored figures of those incidents (their months,
+    their people's monthly marks, kept per locality) are refreshed with them. Returns how many."""
     moved = 0
-    for model in USERS:
-        table = model.__table__
-        result = db.session.execute(update(table).where(table.c.locality == old).values(locality=new))
-        moved += rowcount(result) or 0
+    with figures.changing(db.session, incidents=select(Incident.id).where(Incident.locality == old)):
+        for model in USERS:
+            table = model.__table__
+            result = db.session.execute(update(table).where(table.c.locality == old).values(locality=new))
+            moved += rowcount(result)
     return moved

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, delete, select, update
 
-from .. import policy
+from .. import figures, policy
 from ..db import db
 from ..models import (
     Agency,
@@ -121,7 +121,10 @@ def merge(*, survivor: Person, merged: Person, choices: dict[str, str], survivor
         changed.append("restricted")
     db.session.flush()
 
-    _move_references(survivor.id, merged.id)
+    # The merged record's parties and referrals become the survivor's: both people's stored repeat
+    # marks and the months their records count in are refreshed when the statements are done.
+    with figures.changing(db.session, people={survivor.id, merged.id}):
+        _move_references(survivor.id, merged.id)
     _move_record_links(survivor, merged)
     if merged.owner_agency_id != survivor.owner_agency_id:
         # The merged record's agency keeps seeing the person it recorded.

@@ -1,4 +1,4 @@
-"""measures: stored repeat marks per party (party_mark), computed for existing records
+"""measures: stored repeat marks per party (party_mark), built for existing records after the upgrade
 
 Revision ID: 0005
 Revises: 0004
@@ -27,17 +27,14 @@ def upgrade() -> None:
         *(sa.Column(f'is_{kind}', sa.Boolean(), nullable=False) for kind in KINDS),
         *(sa.Column(f'repeat_{kind}', sa.Boolean(), nullable=False) for kind in KINDS),
         sa.PrimaryKeyConstraint('incident_id', 'person_id', 'role', name=op.f('pk_party_mark')),
-        comment='derived: the repeat rule\'s marks per party (casework.services.marks)',
+        comment='derived: the repeat rule\'s marks per party (casework.figures)',
     )
     with op.batch_alter_table('party_mark', schema=None) as batch_op:
         batch_op.create_index('ix_party_mark_person_id', ['person_id'], unique=False)
         batch_op.create_index('ix_party_mark_occurred_on', ['occurred_on'], unique=False)
-    # The marks of the records already there, computed by the one rule (the same statement
-    # `casework measures rebuild` runs), so the measures are right from the first run.
-    from casework.models.mark import party_mark
-    from casework.services.marks import COLUMNS, rule_rows
-
-    op.get_bind().execute(sa.insert(party_mark).from_select(COLUMNS, rule_rows()))
+    # Left empty: the stored figures are derived from the records by today's definitions, which a
+    # migration must not import (they change after it). `casework db upgrade` builds them once the
+    # last migration has run (docs/figures.md).
 
 
 def downgrade() -> None:

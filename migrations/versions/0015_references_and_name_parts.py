@@ -10,8 +10,8 @@ is) before the column becomes required and unique.
 
 Every person not merged away is given the indexes of their surname's parts and of their first
 forename. A blind index is an HMAC under the keyring's keys over the decrypted name, so this step
-uses the running app's keyring and `casework.crypto` (the one module that holds keys; nothing from
-`casework.services`): the same values `casework keys rotate --index` recomputes. Batches of 2,000
+uses the running app's keyring and `casework.crypto` (the one module that holds keys; no service
+code): the same values `casework keys rotate --index` recomputes. Batches of 2,000
 people, in the upgrade's one transaction.
 """
 

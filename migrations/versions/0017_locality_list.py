@@ -38,7 +38,7 @@ LOCALITIES = (
 
 
 def key(name: str) -> str:
-    """A name folded for matching, as `casework.services.localities.key` folds it."""
+    """A name folded for matching, as the localities service's `key` folds it."""
     return " ".join(name.split()).casefold()
 
 

@@ -11,9 +11,10 @@ import uuid
 from sqlalchemy import select
 
 from casework.db import db
+from casework.figures import months as monthly
 from casework.models import AgencyKind, Category, Incident, Party, PartyRole, Person
 from casework.models.mark import measure_month, party_mark
-from casework.services import agencies, monthly
+from casework.services import agencies
 
 MARCH = dt.date(2024, 3, 1)
 

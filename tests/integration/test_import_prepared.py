@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from casework import crypto
 from casework.db import db
 from casework.exchange import ImportFailed, apart, export_dataset, import_dataset, importer, prepare
+from casework.figures.marks import check_repeat_marks
 from casework.models import AgencyKind, Party, PartyRole, Person, Share, SourceRef
-from casework.services.marks import check_repeat_marks
 from tests.conftest import SAMPLE
 from tests.factories import AgencyFactory, IncidentFactory
 from tests.integration.test_import_export import PEOPLE_HEADER, _read_folder, dataset, sample_copy, snapshot

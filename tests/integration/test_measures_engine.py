@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
+from casework.figures import changing
 from casework.measures.engine import Figure, compute
 from casework.measures.periods import Period, parse_period
 from casework.models import (
@@ -232,8 +233,9 @@ def test_records_entered_late_edited_or_merged_change_the_next_computation(sessi
     late = records.da(D(2024, 1, 1), victims=[duplicate])  # entered late, under a duplicate record
     assert records.figures()["DA1"].numerator == 0
     # The merge (a later feature) moves the duplicate's parties to the survivor.
-    session.execute(update(Party).where(Party.person_id == duplicate.id).values(person_id=victim.id))
-    session.execute(update(Person).where(Person.id == duplicate.id).values(merged_into_id=victim.id))
+    with changing(session, people={victim.id, duplicate.id}):  # announced, as the merge does
+        session.execute(update(Party).where(Party.person_id == duplicate.id).values(person_id=victim.id))
+        session.execute(update(Person).where(Person.id == duplicate.id).values(merged_into_id=victim.id))
     assert records.figures()["DA1"].numerator == 1
 
     late.occurred_on = D(2023, 5, 1)  # corrected: more than a year earlier

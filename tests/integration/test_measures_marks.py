@@ -11,6 +11,13 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 
 from casework.exchange import import_dataset
+from casework.figures import changing
+from casework.figures import months as stored_months
+from casework.figures.marks import (
+    check_repeat_marks,
+    rebuild_repeat_marks,
+    refresh_repeat_marks,
+)
 from casework.measures import engine
 from casework.measures.definitions import BY_ID
 from casework.measures.periods import Period
@@ -26,12 +33,6 @@ from casework.models import (
     party_mark,
 )
 from casework.models.mark import person_year_count
-from casework.services import monthly as stored_months
-from casework.services.marks import (
-    check_repeat_marks,
-    rebuild_repeat_marks,
-    refresh_repeat_marks,
-)
 from tests.factories import AgencyFactory
 from tests.integration.test_measures_engine import Records
 
@@ -156,7 +157,8 @@ def test_a_merge_moving_parties_with_statements_refreshes_both_people(session):
     records.da(D(2024, 5, 1), victims=[survivor])
     records.da(D(2024, 6, 1), victims=[duplicate])
     assert stored(session, survivor) == {D(2024, 5, 1): False}
-    session.execute(update(Party).where(Party.person_id == duplicate.id).values(person_id=survivor.id))
+    with changing(session, people={survivor.id, duplicate.id}):
+        session.execute(update(Party).where(Party.person_id == duplicate.id).values(person_id=survivor.id))
     assert stored(session, survivor) == {D(2024, 5, 1): False, D(2024, 6, 1): True}
     assert stored(session, duplicate) == {}
     assert exact(session)
@@ -168,12 +170,15 @@ def test_statements_on_incidents_and_parties_through_the_session_keep_marks_exac
     first = records.da(D(2024, 5, 1), victims=[victim])
     second = records.da(D(2024, 6, 1), victims=[victim])
     third = records.da(D(2024, 7, 1), victims=[victim])
-    session.execute(update(Incident.__table__).where(Incident.__table__.c.id == first.id)
-                    .values(occurred_on=D(2022, 1, 1)))
+    with changing(session, incidents=[first.id]):
+        session.execute(update(Incident.__table__).where(Incident.__table__.c.id == first.id)
+                        .values(occurred_on=D(2022, 1, 1)))
     assert stored(session, victim) == {D(2022, 1, 1): False, D(2024, 6, 1): False, D(2024, 7, 1): True}
-    session.execute(update(Incident), [{"id": third.id, "version": third.version, "domestic_abuse": False}])
+    with changing(session, incidents=[third.id]):
+        session.execute(update(Incident), [{"id": third.id, "version": third.version, "domestic_abuse": False}])
     assert stored(session, victim) == {D(2022, 1, 1): False, D(2024, 6, 1): False}
-    session.execute(delete(Incident).where(Incident.id == second.id))
+    with changing(session, incidents=[second.id]):
+        session.execute(delete(Incident).where(Incident.id == second.id))
     assert stored(session, victim) == {D(2022, 1, 1): False}
     assert exact(session)
 
@@ -263,8 +268,10 @@ def test_monthly_figures_follow_referrals_programme_starts_activities_and_area_f
     assert exact(session)
     figures = engine.compute(session, [Period(2024)])[Period(2024)]
     assert (figures["HRDA1"].numerator, figures["DA4"].numerator, figures["ASB2"].value) == (0, 0, 1)
-    session.execute(update(Referral).where(Referral.id == first.id).values(referred_on=D(2024, 2, 1)))
-    session.execute(delete(PreventionActivity).where(PreventionActivity.id == activity.id))
+    with changing(session, people=[person.id]):
+        session.execute(update(Referral).where(Referral.id == first.id).values(referred_on=D(2024, 2, 1)))
+    with changing(session, months=[activity.occurred_on]):
+        session.execute(delete(PreventionActivity).where(PreventionActivity.id == activity.id))
     assert exact(session)
     assert engine.compute(session, [Period(2024)])[Period(2024)]["HRDA1"].numerator == 1
 

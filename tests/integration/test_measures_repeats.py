@@ -175,7 +175,7 @@ def test_sqlite_remakes_every_monthly_figure_reading_the_tables_whole(session, d
     import pytest
     from sqlalchemy import event
 
-    from casework.services import monthly
+    from casework.figures import months as monthly
 
     if db_kind != "sqlite":
         pytest.skip("a plan of SQLite's")

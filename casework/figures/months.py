@@ -2,13 +2,13 @@
 locality, so that a period's figures are a sum over twelve months instead of a pass over a
 million incidents. Kept exact like the repeat marks, in the same transaction as the change:
 
-- the listeners in `casework.models.mark` note the months a flush or a statement changes (an
-  incident's old and new month; a party's incident's month; an HRDA referral's month and the year
-  after it, whose referrals it can make repeats; a programme start's month; an activity's month);
+- the upkeep (`casework.figures.upkeep`) notes the months a flush or an announced change touches
+  (an incident's old and new month; a party's incident's month; an HRDA referral's month and the
+  year after it, whose referrals it can make repeats; a programme start's month; an activity's
+  month);
 - the repeat marks' refresh adds the months whose marks changed and the months of the people's
   programme starts (their reoffending is counted there);
-- a change whose months can't be known (an area's flags, a bulk change of referrals or activities,
-  an import) rebuilds every month.
+- a change whose months can't be known (an area's flags, a bulk writer) rebuilds every month.
 
 A new incident (recorded through the ORM) changes only the figures counted from incidents, each by
 what it adds (they are sums over incidents): those are added to its month's stored figures, from
@@ -38,9 +38,10 @@ from ..models.vocab import ReferralType
 ADDITIVE = tuple(raw.key for raw in RAW if not (raw.source == MARK and raw.count == "people"))
 # The figures counted from incidents alone: a new incident adds to them and to nothing else.
 FROM_INCIDENTS = tuple(raw.key for raw in RAW if raw.source == INCIDENT)
-MONTHS = "casework.monthly.months"  # session.info: months to refresh after this flush
-ALL = "casework.monthly.all"        # session.info: rebuild every month
-NEW_INCIDENTS = "casework.monthly.new_incidents"  # session.info: incident id -> month, to add
+MONTHS = "casework.figures.months"  # session.info: months to refresh after this flush
+ALL = "casework.figures.all_months"  # session.info: rebuild every month
+NEW_INCIDENTS = "casework.figures.new_incidents"  # session.info: incident id -> month, to add
+BULK = "casework.figures.bulk"  # session.info: a bulk writer's changes, refreshed once at its end
 LOOKBACK_DAYS = 365
 CHUNK = 500
 
@@ -208,9 +209,9 @@ def programme_months(connection: Connection, person_ids: list[Any]) -> set[dt.da
     r = Referral.__table__
     found: set[dt.date] = set()
     for start in range(0, len(person_ids), CHUNK):
-        found.update(month(d) for d in connection.scalars(select(r.c.started_on).where(
+        found.update(m for d in connection.scalars(select(r.c.started_on).where(
             r.c.person_id.in_(person_ids[start:start + CHUNK]),
-            r.c.type == ReferralType.PERPETRATOR_PROGRAMME, r.c.started_on.is_not(None))))
+            r.c.type == ReferralType.PERPETRATOR_PROGRAMME, r.c.started_on.is_not(None))) if (m := month(d)))
     return found
 
 
@@ -219,8 +220,8 @@ def incident_months(connection: Connection, incident_ids: Iterable[Any]) -> set[
     i = Incident.__table__
     found: set[dt.date] = set()
     for start in range(0, len(ids), CHUNK):
-        found.update(month(d) for d in connection.scalars(select(i.c.occurred_on).where(
-            i.c.id.in_(ids[start:start + CHUNK]))))
+        found.update(m for d in connection.scalars(select(i.c.occurred_on).where(
+            i.c.id.in_(ids[start:start + CHUNK]))) if (m := month(d)))
     return found
 
 
@@ -242,7 +243,7 @@ def _date(value: Any) -> dt.date | None:
 
 def flush_months(session: Session) -> None:
     """After a flush or statement (and the marks' refresh): refresh the months noted."""
-    if session.info.get("casework.marks.deferred") is not None:
+    if session.info.get(BULK) is not None:
         return  # a bulk writer: everything is rebuilt at its end
     new = session.info.pop(NEW_INCIDENTS, None) or {}
     if session.info.pop(ALL, False):

@@ -1,25 +1,14 @@
-"""Stored repeat marks (`party_mark`), kept exact: refresh, check and rebuild.
+"""The stored repeat marks (`party_mark`) and their per-person summaries: refresh, check, rebuild.
 
-The marks are the rows of the one repeat rule, `casework.risk.repeats.repeat_marks`,
-stored per party so that the measures read them instead of running the rule's
-window over every incident. They stay exact because every change that can move
-a mark refreshes the marks of the people concerned, in the same transaction:
+The marks are the rows of the one repeat rule, `casework.risk.repeats.repeat_marks`, stored per
+party so that the measures read them instead of running the rule's window over every incident.
+They stay exact because every change that can move a mark refreshes the marks of the people
+concerned, in the same transaction (`casework.figures.upkeep` says who calls `refresh_repeat_marks`).
 
-- ORM flushes: the listeners in `casework.models.mark` note the people of every
-  party written or deleted, and of every incident whose date or kind changed or
-  that is deleted; `after_flush` refreshes them.
-- Statements run through a Session (`session.execute(update(Party)...)`, as a
-  merge does): the people the statement touches are found before (and, for an
-  UPDATE, after) it runs, and refreshed.
-- Bulk writers that go around the Session (the importer's INSERTs) run inside
-  `deferred(session)` and add the people of the parties they write; everything
-  is refreshed once, set-based, when the block ends.
-
-A person's marks depend only on their own parties (the rule looks back over the
-same person's rows in the same role), so refreshing a person recomputes their
-whole history: an incident dated late, before others, changes the marks of the
-later ones too. `check_repeat_marks` compares the table with the rule;
-`rebuild_repeat_marks` remakes it (the nightly job calls both).
+A person's marks depend only on their own parties (the rule looks back over the same person's rows
+in the same role), so refreshing a person recomputes their whole history: an incident dated late,
+before others, changes the marks of the later ones too. `check_repeat_marks` compares the table
+with the rule; `rebuild_repeat_marks` remakes it (`casework measures check` / `rebuild`).
 """
 
 from __future__ import annotations
@@ -46,24 +35,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..measures.figures import financial_year, first_of_month
-from ..models import Incident, Party, Person
+from ..models import Incident, Person
 from ..models.mark import MARK_KINDS, party_mark, person_month_mark, person_year_count, person_year_mark
 from ..risk.repeats import repeat_marks
-from . import monthly
-
-PENDING = "casework.marks.pending"    # session.info: people to refresh at the end of this flush
-DEFERRED = "casework.marks.deferred"  # session.info: a bulk writer refreshes once, at its end
-EVERYONE = "casework.marks.everyone"  # session.info: a change whose people can't be known: rebuild
+from . import months as monthly
 
 CHUNK = 500  # people per refresh statement (bound parameters stay well under every limit)
 # A refresh of more than this share of everyone is done as one full rebuild: one pass of the
 # rule's window over all rows costs less than hundreds of thousands of per-person look-ups.
 FULL_REBUILD_SHARE = 0.25
 
-party_table = Party.__table__
-incident_table = Incident.__table__
-MARKED_PARTY_COLUMNS = frozenset({"person_id", "role", "incident_id", "id"})
-MARKED_INCIDENT_COLUMNS = frozenset({"occurred_on", "category", "domestic_abuse", "asb_type", "id"})
 YEAR_COLUMNS = ("start_year", "person_id", "role", "kind", "repeat")
 COUNT_COLUMNS = ("start_year", "kind", "role", "people", "repeats")
 MONTH_COLUMNS = ("month", "locality", "person_id", "role", "kind", "repeat")
@@ -273,7 +254,8 @@ def check_repeat_marks(session: Session, *, limit: int | None = None) -> list[Di
     found = []
     for key in sorted(want.keys() | have.keys(), key=str):
         problem = "wrong" if key in want and key in have else "missing" if key in want else "stale"
-        found.append(Discrepancy(*key, problem=problem, expected=want.get(key), stored=have.get(key)))
+        found.append(Discrepancy(key[0], key[1], key[2], problem=problem, expected=want.get(key),
+                                 stored=have.get(key)))
     # The per-person yearly and monthly summaries, against the marks.
     for table, rows, columns, when in ((person_year_mark, person_year_rows, YEAR_COLUMNS, "start_year"),
                                        (person_month_mark, person_month_rows, MONTH_COLUMNS, "month")):
@@ -299,7 +281,7 @@ def check_repeat_marks(session: Session, *, limit: int | None = None) -> list[Di
 
 
 def _text(value: Any) -> str:
-    return getattr(value, "value", value)
+    return str(getattr(value, "value", value))
 
 
 def _normal(row: Any) -> dict[str, Any]:
