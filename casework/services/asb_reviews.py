@@ -150,13 +150,6 @@ def clocks(user: Any, *, today: dt.date) -> list[tuple[AsbReview, rule.Step, boo
     return sorted(due, key=lambda row: (not row[2], row[1].due))
 
 
-def open_recommendations(agency_id: uuid.UUID) -> list[AsbRecommendation]:
-    """The agency's open recommendations, earliest due first: its action list."""
-    return list(db.session.scalars(select(AsbRecommendation).where(
-        AsbRecommendation.owner_agency_id == agency_id, AsbRecommendation.status == ActionStatus.OPEN)
-        .order_by(AsbRecommendation.due_on, AsbRecommendation.created_at)))
-
-
 def handled_by(review: AsbReview) -> dict[uuid.UUID, str]:
     """The users who handled one of the application's complaints, with how: who recorded it, the
     caseworker of a case of one of its parties, or of a case it is linked to."""

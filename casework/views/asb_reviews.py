@@ -30,10 +30,10 @@ from ..models import (
 from ..policy import Permission
 from ..risk import asb_review as rule
 from ..services import agencies as agency_service
-from ..services import asb_reviews, audit
+from ..services import asb_reviews, audit, worklists
 from .fields import DateInputField
 from .measures import _download
-from .people import add_section
+from .people import add_section, page_number
 from .record_pages import agency_names, today, user_names
 
 bp = Blueprint("asb_reviews", __name__)
@@ -307,7 +307,8 @@ for _name, _path, _endpoint, _run, _done in STEPS:
 @require(Permission.VIEW_RECORDS)
 def recommendations():  # type: ignore[no-untyped-def]
     return render_template("asb_reviews/recommendations.html",
-                           rows=asb_reviews.open_recommendations(current_user.agency_id), today=today(),
+                           listing=worklists.asb_recommendations(current_user, today=today(), page=page_number()),
+                           today=today(),
                            may_update=lambda r: asb_reviews.may_update_recommendation(current_user, r),
                            done_form=DoneForm(formdata=None))
 
@@ -382,10 +383,10 @@ def asb_review_work() -> dict[str, Any]:
     """For the home page: the steps due of the applications the user coordinates or is caseworker
     of, and their agency's open recommendations."""
     if not policy.can(current_user, Permission.VIEW_RECORDS):
-        return {"clocks": [], "recommendations": []}
+        return {"clocks": [], "recommendations": None}
     day = today()
     return {"clocks": asb_reviews.clocks(current_user, today=day), "today": day,
-            "recommendations": asb_reviews.open_recommendations(current_user.agency_id)}
+            "recommendations": worklists.asb_recommendations(current_user, today=day)}
 
 
 def _person_reviews(person: Person, viewer: Any) -> dict[str, Any]:
