@@ -18,9 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Plain ADD / DROP COLUMN (both databases), as 0025: a batch copy reflects every table's indexes.
     op.add_column('asb_case_review', sa.Column('affected_people', sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('asb_case_review') as batch_op:
-        batch_op.drop_column('affected_people')
+    op.execute('ALTER TABLE asb_case_review DROP COLUMN affected_people')
