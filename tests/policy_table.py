@@ -487,6 +487,9 @@ POLICY.update({
        for method in ("GET", "POST") for kind in ("person", "case", "incident", "referral")},
     ("GET", "documents.new_for_meeting_case"): Route(roles("caseworker", "hrda_chair"), args=_meeting_case),
     ("POST", "documents.new_for_meeting_case"): Route(roles("caseworker", "hrda_chair"), args=_meeting_case),
+    # an order's documents follow the order: seen with its person, added by its holding agency
+    ("GET", "documents.new_for_order"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
+    ("POST", "documents.new_for_order"): Route(roles("caseworker", "hrda_chair"), args=lambda ctx: _order(ctx)),
     ("GET", "documents.download"): Route(roles("caseworker", "hrda_chair", "manager"), args=_no_document,
                                          also_ok=frozenset({404})),
     ("GET", "documents.delete"): Route(roles("caseworker", "hrda_chair", "manager"), args=_no_document,

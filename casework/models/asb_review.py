@@ -47,6 +47,9 @@ class AsbReview(Base):
     applicant_name = Secret(str)  # who applied on the victim's behalf
     victim_consent: Mapped[bool | None]  # on the victim's behalf: did the victim consent
     behaviour = Secret(str)  # what the behaviour is: personal data
+    # A community application's people affected, as the application lists them (one on each line):
+    # the threshold by rule does not count them (it counts the victims of the complaints on record).
+    affected_people = Secret(str)
 
     decision: Mapped[ThresholdDecision | None] = enum_column(ThresholdDecision, nullable=True)
     decided_on: Mapped[dt.date | None]
@@ -77,6 +80,10 @@ class AsbReview(Base):
     @property
     def community(self) -> bool:
         return self.area_id is not None
+
+    @property
+    def affected(self) -> list[str]:
+        return (self.affected_people or "").splitlines()
 
     @property
     def recommendation_count(self) -> int:

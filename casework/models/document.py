@@ -1,4 +1,4 @@
-"""Documents kept with a record (a person, case, incident, referral or HRDA meeting case): the row
+"""Documents kept with a record (a person, case, incident, referral, HRDA meeting case or order): the row
 says what the document is; its bytes are in `document_chunk` rows, sealed by `casework.crypto`
 under the document's own content key (see the documents service)."""
 
@@ -21,7 +21,7 @@ class Document(Base):
     __tablename__ = "document"
     __table_args__ = (Index("ix_document_record", "record_kind", "record_id"),)
 
-    record_kind: Mapped[str] = mapped_column(String(16))  # person, case, incident, referral, meeting_case
+    record_kind: Mapped[str] = mapped_column(String(16))  # person, case, incident, referral, meeting_case, order
     record_id: Mapped[uuid.UUID]
     title = Secret(str, nullable=False)
     filename = Secret(str)  # as the uploader's computer named it, cleaned; shown and used on download

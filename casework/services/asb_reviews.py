@@ -150,13 +150,6 @@ def clocks(user: Any, *, today: dt.date) -> list[tuple[AsbReview, rule.Step, boo
     return sorted(due, key=lambda row: (not row[2], row[1].due))
 
 
-def open_recommendations(agency_id: uuid.UUID) -> list[AsbRecommendation]:
-    """The agency's open recommendations, earliest due first: its action list."""
-    return list(db.session.scalars(select(AsbRecommendation).where(
-        AsbRecommendation.owner_agency_id == agency_id, AsbRecommendation.status == ActionStatus.OPEN)
-        .order_by(AsbRecommendation.due_on, AsbRecommendation.created_at)))
-
-
 def handled_by(review: AsbReview) -> dict[uuid.UUID, str]:
     """The users who handled one of the application's complaints, with how: who recorded it, the
     caseworker of a case of one of its parties, or of a case it is linked to."""
@@ -187,12 +180,37 @@ def new_ref(received_on: dt.date) -> str:
     return f"ASB-{received_on:%Y%m%d}-{new_id().hex[-6:].upper()}"
 
 
+MAX_AFFECTED = 200  # people listed on one application
+MAX_AFFECTED_LINE = 200  # characters a person
+
+
+def affected_list(text: str | None) -> list[str]:
+    """The people affected as typed, one on each line: blank lines dropped, spaces trimmed."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def check_affected(people: list[str]) -> None:
+    if not people:
+        raise AsbReviewError("Enter the people affected by the behaviour, one on each line", "affected_people")
+    if len(people) > MAX_AFFECTED:
+        raise AsbReviewError(f"List at most {MAX_AFFECTED} people affected", "affected_people")
+    for number, line in enumerate(people, start=1):
+        if len(line) > MAX_AFFECTED_LINE:
+            raise AsbReviewError(f"Person {number} of the people affected must be {MAX_AFFECTED_LINE} characters "
+                                 "or fewer", "affected_people")
+
+
 def apply(*, received_on: dt.date, agency_id: uuid.UUID, applicant: Applicant, behaviour: str, by: Any,
           person: Person | None = None, area: Area | None = None, applicant_name: str | None = None,
-          victim_consent: bool | None = None, today: dt.date) -> AsbReview:
-    """Record an application for a victim (`person`) or an area (`area`), exactly one of the two."""
+          victim_consent: bool | None = None, affected_people: list[str] | None = None,
+          today: dt.date) -> AsbReview:
+    """Record an application for a victim (`person`) or an area (`area`), exactly one of the two; a
+    community application lists the people affected (at least one; not counted by the threshold)."""
     if (person is None) == (area is None):
         raise AsbReviewError("Apply for a victim or for an area", "kind")
+    affected = [line.strip() for line in affected_people or [] if line.strip()]
+    if area is not None:
+        check_affected(affected)
     if received_on > today:
         raise AsbReviewError("The date received must be today or in the past", "received_on")
     if db.session.get(Agency, agency_id) is None:
@@ -212,7 +230,8 @@ def apply(*, received_on: dt.date, agency_id: uuid.UUID, applicant: Applicant, b
                        applicant_name=(applicant_name or "").strip() or None if applicant is not Applicant.VICTIM
                        else None,
                        victim_consent=victim_consent if applicant is not Applicant.VICTIM else None,
-                       behaviour=behaviour.strip())
+                       behaviour=behaviour.strip(),
+                       affected_people="\n".join(affected) if area is not None else None)
     db.session.add(review)
     db.session.flush()
     audit.record("asb_review.apply", user=by, record=review, record_kind="asb_review")

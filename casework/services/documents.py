@@ -27,13 +27,13 @@ from sqlalchemy import delete, func, insert, select
 from .. import crypto
 from ..db import db
 from ..measures.periods import today_in_london
-from ..models import Case, Document, DocumentChunk, Incident, MeetingCase, Person, Referral
+from ..models import Case, Document, DocumentChunk, Incident, MeetingCase, Order, Person, Referral
 from ..models.base import new_id, utcnow
 from . import audit
 from .document_types import KINDS, UnacceptedType, clean_filename, size_text, sniff
 
 RECORD_MODELS: dict[str, type] = {"person": Person, "case": Case, "incident": Incident, "referral": Referral,
-                                  "meeting_case": MeetingCase}
+                                  "meeting_case": MeetingCase, "order": Order}
 INSERT_BATCH = 16  # chunks a statement (1 MiB)
 READ_BATCH = 8  # chunks a query while reading back (512 KiB)
 MAX_TITLE = 200

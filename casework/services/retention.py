@@ -49,6 +49,7 @@ from ..models import (
     Erasure,
     Incident,
     MeetingCase,
+    Order,
     Party,
     Person,
     Referral,
@@ -152,9 +153,10 @@ def _erase_rows(table: Table, where: Any, removed: Removed, *, extra: dict[str, 
 
 def _erase_documents(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
     """The documents kept with the record go, bytes and all; a person's go with those kept with
-    their referrals and the HRDA meeting cases of those."""
+    their referrals and the HRDA meeting cases of those, and with their orders."""
     gone = documents.erase_for(kind, [record_id])
     if kind == "person":
+        gone += documents.erase_for("order", db.session.scalars(select(Order.id).where(Order.person_id == record_id)))
         referral_ids = list(db.session.scalars(select(Referral.id).where(Referral.person_id == record_id)))
         gone += documents.erase_for("referral", referral_ids)
         if referral_ids:

@@ -31,6 +31,7 @@ from ..models import (
     Erasure,
     Incident,
     MeetingCase,
+    Order,
     Party,
     Person,
     Referral,
@@ -180,12 +181,13 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
 def _documents(person_ids: list[uuid.UUID], incident_ids: list[uuid.UUID],
                case_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     """The documents held with the person, their referrals and those referrals' HRDA meeting cases,
-    their incidents and their cases: what each is (its title, name, date, type and size)."""
+    their orders, their incidents and their cases: what each is (its title, name, date, type and size)."""
     referral_ids = list(db.session.scalars(select(Referral.id).where(Referral.person_id.in_(person_ids))))
     meeting_case_ids = list(db.session.scalars(select(MeetingCase.id).where(
         MeetingCase.referral_id.in_(referral_ids)))) if referral_ids else []
+    order_ids = list(db.session.scalars(select(Order.id).where(Order.person_id.in_(person_ids))))
     return documents.held({"person": person_ids, "referral": referral_ids, "meeting_case": meeting_case_ids,
-                           "incident": incident_ids, "case": case_ids})
+                           "order": order_ids, "incident": incident_ids, "case": case_ids})
 
 
 def _merged_into(person_id: uuid.UUID) -> list[Person]:

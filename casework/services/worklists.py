@@ -1,5 +1,6 @@
 """A user's work lists: their open cases, the reviews and the tasks falling to them, each naming the
-people it is about (as the user may see them: `services.person_names`), paged. A page costs the same
+people it is about (as the user may see them: `services.person_names`), and their agency's open ASB
+case review recommendations (its action list), paged. A page costs the same
 few queries whatever its length: the page, its count, and one query for the people of all its cases.
 """
 
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..db import db
-from ..models import Case, CasePerson, CaseStatus, CaseTask, Person
+from ..models import ActionStatus, AsbRecommendation, Case, CasePerson, CaseStatus, CaseTask, Person
 from . import person_names
 
 PAGE_SIZE = 25
@@ -119,4 +121,27 @@ def tasks_due(user: Any, *, today: dt.date, within_days: int, page: int = 1, siz
     tasks, total, page, pages = _page(query, page=page, size=size)
     people = people_of_cases((t.case_id for t in tasks), viewer=user)
     rows = [TaskRow(task=t, people=people[t.case_id], overdue=t.due_on < today) for t in tasks]
+    return WorkPage(rows=rows, total=total, page=page, pages=pages)
+
+
+@dataclass(frozen=True)
+class RecommendationRow:
+    recommendation: AsbRecommendation
+    review_ref: str
+    overdue: bool
+
+
+def asb_recommendations(user: Any, *, today: dt.date, page: int = 1, size: int = PAGE_SIZE) -> WorkPage:
+    """The open ASB case review recommendations the user's agency owns (its action list, whoever
+    recorded them), earliest due first, so the overdue ones lead; for those who view records. A row
+    names its application by reference only: the text says what the agency must do."""
+    if not policy.can(user, policy.Permission.VIEW_RECORDS):
+        return WorkPage(rows=[], total=0, page=1, pages=1)
+    query = (select(AsbRecommendation).options(joinedload(AsbRecommendation.review))
+             .where(AsbRecommendation.owner_agency_id == user.agency_id,
+                    AsbRecommendation.status == ActionStatus.OPEN)
+             .order_by(AsbRecommendation.due_on, AsbRecommendation.created_at, AsbRecommendation.id))
+    found, total, page, pages = _page(query, page=page, size=size)
+    rows = [RecommendationRow(recommendation=r, review_ref=r.review.review_ref, overdue=r.due_on < today)
+            for r in found]
     return WorkPage(rows=rows, total=total, page=page, pages=pages)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField, ValidationError
 
 from .. import policy
 from ..auth import navigation
@@ -30,10 +30,10 @@ from ..models import (
 from ..policy import Permission
 from ..risk import asb_review as rule
 from ..services import agencies as agency_service
-from ..services import asb_reviews, audit
+from ..services import asb_reviews, audit, worklists
 from .fields import DateInputField
 from .measures import _download
-from .people import add_section
+from .people import add_section, page_number
 from .record_pages import agency_names, today, user_names
 
 bp = Blueprint("asb_reviews", __name__)
@@ -46,6 +46,7 @@ ROLES_ON_BEHALF = [("", "Select who they are")] + [(a.value, a.label) for a in A
 
 class ApplicationForm(Form):
     area = SelectField("Area", choices=[], validate_choice=False)
+    affected_people = TextAreaField("People affected")
     received_on = DateInputField("Date received", required="Enter the date the application was received",
                                  past_only=True)
     agency = SelectField("Agency that received it", choices=[], validate_choice=False,
@@ -136,6 +137,14 @@ def index():  # type: ignore[no-untyped-def]
                            can_apply=policy.can(current_user, Permission.RECORD_ASB_REVIEWS))
 
 
+def _affected_ok(form: Form, field: Any) -> None:
+    """The service's checks of the people affected, shown with the form's other errors at once."""
+    try:
+        asb_reviews.check_affected(asb_reviews.affected_list(field.data))
+    except asb_reviews.AsbReviewError as e:
+        raise ValidationError(str(e)) from None
+
+
 def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
     form = ApplicationForm() if request.method == "POST" else ApplicationForm(
         formdata=None, data={"agency": str(current_user.agency_id)})
@@ -144,6 +153,8 @@ def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
     form.area.choices = choices([("", "Select an area")] + [(str(a.id), a.name) for a in areas])
     if person is None:
         form.area.validators = [Required("Select the area")]
+        form.affected_people.validators = [Required("Enter the people affected by the behaviour, one on each line"),
+                                           _affected_ok]
     if request.method == "POST" and form.validate():
         area = db.session.get(Area, _uuid(form.area.data)) if person is None and _uuid(form.area.data) else None
         try:
@@ -152,7 +163,8 @@ def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
                 agency_id=_uuid(form.agency.data) or uuid.uuid4(),
                 applicant=Applicant(form.behalf_role.data if form.applicant.data == "behalf" else "victim"),
                 applicant_name=form.applicant_name.data, victim_consent=form.victim_consent.data == "yes",
-                behaviour=form.behaviour.data, by=current_user, today=today())
+                behaviour=form.behaviour.data, by=current_user, today=today(),
+                affected_people=asb_reviews.affected_list(form.affected_people.data) if person is None else None)
         except (asb_reviews.AsbReviewError, ValueError) as e:
             field = getattr(e, "field", None)
             message = str(e) if isinstance(e, asb_reviews.AsbReviewError) else "Select who applied"
@@ -295,7 +307,8 @@ for _name, _path, _endpoint, _run, _done in STEPS:
 @require(Permission.VIEW_RECORDS)
 def recommendations():  # type: ignore[no-untyped-def]
     return render_template("asb_reviews/recommendations.html",
-                           rows=asb_reviews.open_recommendations(current_user.agency_id), today=today(),
+                           listing=worklists.asb_recommendations(current_user, today=today(), page=page_number()),
+                           today=today(),
                            may_update=lambda r: asb_reviews.may_update_recommendation(current_user, r),
                            done_form=DoneForm(formdata=None))
 
@@ -370,10 +383,10 @@ def asb_review_work() -> dict[str, Any]:
     """For the home page: the steps due of the applications the user coordinates or is caseworker
     of, and their agency's open recommendations."""
     if not policy.can(current_user, Permission.VIEW_RECORDS):
-        return {"clocks": [], "recommendations": []}
+        return {"clocks": [], "recommendations": None}
     day = today()
     return {"clocks": asb_reviews.clocks(current_user, today=day), "today": day,
-            "recommendations": asb_reviews.open_recommendations(current_user.agency_id)}
+            "recommendations": worklists.asb_recommendations(current_user, today=day)}
 
 
 def _person_reviews(person: Person, viewer: Any) -> dict[str, Any]:

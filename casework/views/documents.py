@@ -2,8 +2,9 @@
 it, and deleting it through a confirmation page.
 
 Who may: exactly who may see the record, checked as the record's own page checks it
-(`visible_or_404`; for an HRDA meeting case, taking part in its meeting); adding and deleting
-need the permission to edit records (to take part, for a meeting case) besides.
+(`visible_or_404`; for an HRDA meeting case, taking part in its meeting; for an order, seeing its
+person); adding and deleting need the permission to edit records (to take part, for a meeting case;
+to change the order, its holding agency only, for an order) besides.
 
 The upload route takes bodies larger than the app's `MAX_CONTENT_LENGTH`: its own limit
 (`DOCUMENT_MAX_BYTES` and room for the form) is set on the request before the body is read, which
@@ -37,9 +38,9 @@ from .. import crypto, policy
 from ..auth.guard import require, visible_or_404
 from ..db import db
 from ..forms import Form, Required
-from ..models import MeetingCase
+from ..models import MeetingCase, Order
 from ..policy import Permission
-from ..services import documents, meetings
+from ..services import audit, documents, meetings
 from ..services.document_types import ACCEPTED, content_disposition, size_text
 from .confirm import confirm_page, confirmed
 from .fields import DateInputField
@@ -71,16 +72,29 @@ def _meeting_case(case_id: uuid.UUID) -> MeetingCase:
     return item
 
 
+def _order(order_id: uuid.UUID) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or not policy.can_view_order(current_user, order):
+        if order is not None:
+            audit.record("access.refused", record=order, details={"reason": "record not visible"})
+        abort(404)
+    return order
+
+
 def _record(kind: str, record_id: uuid.UUID) -> Any:
     """The record, when the user may see it (as its page decides); 404 otherwise."""
     if kind == "meeting_case":
         return _meeting_case(record_id)
+    if kind == "order":
+        return _order(record_id)
     return visible_or_404(documents.RECORD_MODELS[kind], record_id)
 
 
 def _may_change(kind: str, record: Any) -> bool:
     if kind == "meeting_case":
         return True  # `_meeting_case` let only those who take part in its meeting through
+    if kind == "order":
+        return policy.can_edit_order(current_user, record)
     return policy.can_edit(current_user, record) and getattr(record, "merged_into_id", None) is None
 
 
@@ -93,12 +107,14 @@ def record_url(kind: str, record: Any) -> str:
         return url_for("incidents.show", incident_id=record.id, _anchor="documents")
     if kind == "referral":
         return url_for("referrals.show", referral_id=record.id, _anchor="documents")
+    if kind == "order":
+        return url_for("orders.show", order_id=record.id, _anchor="documents")
     return url_for("meetings.show", meeting_id=record.meeting_id, _anchor=f"case-{record.id.hex}")
 
 
 def record_label(kind: str) -> str:
     return {"person": "person", "case": "case", "incident": "incident", "referral": "referral",
-            "meeting_case": "HRDA meeting case"}[kind]
+            "meeting_case": "HRDA meeting case", "order": "order"}[kind]
 
 
 # --- adding -------------------------------------------------------------------------------------
@@ -134,7 +150,14 @@ def new_for_meeting_case(meeting_case_id: uuid.UUID) -> Any:
     return _add("meeting_case", meeting_case_id)
 
 
-UPLOAD_VIEWS = (new_for_person, new_for_case, new_for_incident, new_for_referral, new_for_meeting_case)
+@bp.route("/orders/<uuid:order_id>/documents/new", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def new_for_order(order_id: uuid.UUID) -> Any:
+    return _add("order", order_id)
+
+
+UPLOAD_VIEWS = (new_for_person, new_for_case, new_for_incident, new_for_referral, new_for_meeting_case,
+                new_for_order)
 
 
 @bp.record_once
@@ -161,7 +184,7 @@ def _receive_upload() -> str | None:
 def _add(kind: str, record_id: uuid.UUID) -> Any:
     record = _record(kind, record_id)
     if not _may_change(kind, record):
-        abort(404 if kind != "meeting_case" else 403)
+        abort(403 if kind in {"meeting_case", "order"} else 404)  # (one sees an order one may not change)
     too_large = _receive_upload() if request.method == "POST" else None
     if request.method == "POST" and too_large is None and current_app.config.get("WTF_CSRF_ENABLED", True):
         current_app.extensions["csrf"].protect()  # the app-wide check, once the body's limit is set
@@ -269,7 +292,8 @@ def section(kind: str, record: Any, *, more_ids: list[uuid.UUID] | None = None) 
                     "case": ("documents.new_for_case", "case_id"),
                     "incident": ("documents.new_for_incident", "incident_id"),
                     "referral": ("documents.new_for_referral", "referral_id"),
-                    "meeting_case": ("documents.new_for_meeting_case", "meeting_case_id")}[kind]
+                    "meeting_case": ("documents.new_for_meeting_case", "meeting_case_id"),
+                    "order": ("documents.new_for_order", "order_id")}[kind]
     can_add = policy.can(current_user, Permission.ATTEND_HRDA if kind == "meeting_case"
                          else Permission.EDIT_RECORDS) and _may_change(kind, record)
     return {"documents": documents.of_records(kind, ids), "kind": kind, "record_id": record.id,
@@ -280,7 +304,7 @@ def section(kind: str, record: Any, *, more_ids: list[uuid.UUID] | None = None) 
 
 @bp.app_template_global()
 def document_section(kind: str, record: Any) -> dict[str, Any]:
-    """The documents section of a case, incident, referral or meeting case page (its template's)."""
+    """The documents section of a case, incident, referral, meeting case or order page (its template's)."""
     return section(kind, record)
 
 

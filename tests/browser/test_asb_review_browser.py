@@ -67,6 +67,8 @@ def test_an_application_from_the_victims_page_to_the_published_figures(browser, 
     context.close()
 
     context, page = _as(browser, live_server, w["coordinator"])
+    page.wait_for_selector("#asb-review-clocks")
+    _axe(page)  # the coordinator's home page, with the step due
     page.click("#asb-review-clocks a")
     page.wait_for_selector("h1:has-text('Application ASB-')")
     page.check("input[name=decision-decision][value=met]")
@@ -101,6 +103,8 @@ def test_an_application_from_the_victims_page_to_the_published_figures(browser, 
     page.wait_for_selector("h1:has-text('ASB case reviews')")
     _axe(page)
     page.click("main a:has-text('Yearly figures')")
+    page.wait_for_selector("#year")
+    _axe(page)
     page.fill("#year", "2025/26")
     page.click("main button:has-text('Show the figures')")
     page.wait_for_selector("caption:has-text('2025/26')")

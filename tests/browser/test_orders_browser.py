@@ -1,6 +1,7 @@
 """An order and its breach in Chromium, through the pages' links and buttons: recorded on a
 person's page (after the error summary), a breach recorded, both in the person's chronology, the
-review on the home page, the board's orders page; axe-core on every page. With
+review on the home page, the board's orders page, and a document added to the order and downloaded as
+the same bytes; axe-core on every page. With
 CASEWORK_SCREENSHOTS=DIR, each page is saved at 1280 and 320 pixels wide."""
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def _date(page, name: str, day: dt.date) -> None:  # type: ignore[no-untyped-def
     page.fill(f"#{name}-year", str(day.year))
 
 
-def test_an_order_and_its_breach_through_the_pages(page, live_server, person_with_incident):
+ORDER_PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 40 + b"%%EOF\n"
+
+
+def test_an_order_and_its_breach_through_the_pages(page, live_server, person_with_incident, tmp_path):
     email, password, secret, person_id = person_with_incident
     today = today_in_london()
     _sign_in(page, email, password, secret)
@@ -86,6 +90,21 @@ def test_an_order_and_its_breach_through_the_pages(page, live_server, person_wit
     page.fill("#details", "Seen in Elm Road at night")
     page.click("main button:has-text('Record the breach')")
     page.wait_for_selector("#breaches td:has-text('Seen in Elm Road at night')")
+    page.click("#documents a:has-text('Add a document')")
+    page.wait_for_selector("h1:has-text('Add a document')")
+    _check(page, "order-document-new")
+    upload = tmp_path / "court-order.pdf"
+    upload.write_bytes(ORDER_PDF)
+    page.set_input_files("#file", str(upload))
+    page.fill("#title", "Sealed criminal behaviour order")
+    _date(page, "document_date", today - dt.timedelta(days=10))
+    page.click("button:has-text('Add the document')")
+    page.wait_for_selector("#documents table")
+    assert "Sealed criminal behaviour order" in page.inner_text("#documents tbody tr")
+    _check(page, "order-with-document")
+    with page.expect_download() as info:
+        page.click("#documents tbody a:has-text('Sealed criminal behaviour order')")
+    assert Path(info.value.path()).read_bytes() == ORDER_PDF
     page.click("main a:has-text('Back to')")
     page.click("#chronology-link")
     page.wait_for_selector(".app-chronology")

@@ -157,3 +157,52 @@ def test_few_cases_and_many_cases_take_the_same_statements(app_ctx, home_agency)
 def test_only_those_with_work_lists_see_them(app_ctx, home_agency):
     manager = sign_in(app_ctx, make_user(roles=("manager",), agency=home_agency))
     assert manager.get("/my-work/cases").status_code == 403
+
+
+def _recommendations(agency, *, count: int, first_due: dt.date, done: int = 0) -> None:  # type: ignore[no-untyped-def]
+    from casework.models import ActionStatus, Applicant, AsbRecommendation, AsbReview, ThresholdDecision
+
+    today = today_in_london()
+    review = AsbReview(review_ref=f"ASB-WL-{count}-{first_due:%m%d}", person_id=PersonFactory().id,
+                       received_on=today - dt.timedelta(days=90), receiving_agency_id=agency.id,
+                       applicant=Applicant.VICTIM, behaviour="Noise", decision=ThresholdDecision.MET,
+                       decided_on=today - dt.timedelta(days=80), review_held_on=today - dt.timedelta(days=60))
+    db.session.add(review)
+    db.session.flush()
+    for i in range(count + done):
+        db.session.add(AsbRecommendation(review_id=review.id, text=f"Recommendation {i:02d}", owner_agency_id=agency.id,
+                                         due_on=first_due + dt.timedelta(days=i),
+                                         status=ActionStatus.DONE if i >= count else ActionStatus.OPEN))
+    db.session.flush()
+
+
+def test_the_owner_agency_recommendations_are_a_work_list_on_its_home_page_paged_overdue_first(app_ctx, home_agency):
+    from casework.services import worklists
+
+    today = today_in_london()
+    housing = AgencyFactory(name="Homes Housing")
+    worker = make_user(agency=housing)
+    _recommendations(housing, count=27, first_due=today - dt.timedelta(days=2), done=3)
+    _recommendations(home_agency, count=1, first_due=today)  # another agency's
+    db.session.commit()
+
+    listing = worklists.asb_recommendations(worker, today=today)
+    assert (listing.total, len(listing.rows), listing.pages, listing.more) == (27, 25, 2, True)
+    assert [r.overdue for r in listing.rows[:3]] == [True, True, False]
+    assert listing.rows[0].review_ref.startswith("ASB-WL-27")
+
+    client = sign_in(app_ctx, worker)
+    section = Page(client.get("/")).select_one("#asb-recommendations")
+    assert section.select_one("h2").text == "ASB case review recommendations for your agency (27)"
+    items = [li.get_text(" ", strip=True) for li in section.select("li")]
+    assert len(items) == 25
+    assert items[0].startswith("Overdue Recommendation 00 (application ASB-WL-27")
+    assert section.select_one("a[href='/asb-reviews/recommendations']").text == (
+        "See all 27 recommendations for your agency")
+    second = Page(client.get("/asb-reviews/recommendations?page=2"))
+    assert [td.text for td in second.select("tbody tr td:first-child")] == ["Recommendation 25", "Recommendation 26"]
+    assert "(page 2 of 2)" in second.select_one("title").text
+
+    other = sign_in(app_ctx, make_user(agency=AgencyFactory(name="Nobody's")))
+    assert Page(other.get("/")).select_one("#asb-recommendations") is None
+    assert "Your agency has no open recommendations." in Page(other.get("/asb-reviews/recommendations")).text

@@ -86,8 +86,11 @@ def test_an_undecided_application_is_late_from_the_day_after_its_due_date():
     assert decided_late(undecided, due + dt.timedelta(days=1)) == 1
     assert decided_late(on_time, D(2027, 1, 1)) == 0
     assert decided_late(late, due) == 1
-    assert rule.steps(received_on=received, decision=None, decided_on=None, review_held_on=None,
-                      outcome_sent_on=None)[0].overdue(due + dt.timedelta(days=1))
+    step = rule.steps(received_on=received, decision=None, decided_on=None, review_held_on=None,
+                      outcome_sent_on=None)[0]
+    assert step.due == due
+    assert not step.overdue(due)  # due today: not yet overdue on the home pages
+    assert step.overdue(due + dt.timedelta(days=1))
 
 
 def test_the_figures_count_by_received_on_and_appeals_by_their_own_date():
