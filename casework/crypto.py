@@ -44,6 +44,19 @@ Blind indexes
     two double-barrelled names share "Jones", not that it is "Jones", nor that a
     part equals someone's whole surname: the keys differ), how many parts a
     surname has (up to three), and which people share a first forename.
+
+Import digests
+    An imported record keeps an HMAC-SHA256 (truncated to 16 bytes) of its
+    values as the data exchange carries them, so that importing the same
+    extract again recognises an unchanged row without decrypting anything
+    (`casework.exchange.digest`). Keyed, as the blind indexes are: a plain hash
+    of a name, a date of birth or a postcode is reversed by trying the likely
+    values. Its key is derived from the full name's index key (one-way), so
+    `keys rotate --index` replaces it too; the rotation forgets every stored
+    digest (nothing keyed by a retired key stays), and the next import compares
+    each record in full, once. The record's id and `updated_at` are covered
+    too: equal values in two records give unrelated digests, and a record
+    changed by anything but the import no longer matches its digest.
 """
 
 from __future__ import annotations
@@ -557,6 +570,24 @@ def full_name_index(ring: Keyring, surname: str, forenames: str) -> bytes | None
 def phonetic_yob_index(ring: Keyring, surname: str, year: int) -> bytes | None:
     ph = phonetic(surname)
     return _index(ring, "phonetic_yob", f"{ph}|{year}") if ph else None
+
+
+# --- import digests -----------------------------------------------------------
+
+DIGEST_BYTES = 16
+
+
+def import_digest(ring: Keyring, *, table: str, row_id: uuid.UUID, updated_at: dt.datetime, content: bytes) -> bytes:
+    """The keyed digest of a record's imported values (`content`, canonically encoded by the caller),
+    bound to its table, id and `updated_at` (see "Import digests" above)."""
+    key = _derived_key(ring.index_keys["full_name"], "import_digest")
+    stamp = (updated_at - _EPOCH) // _MICROSECOND
+    return hmac.digest(key, b"%s\x00%s%d\x00%s" % (table.encode(), row_id.bytes, stamp, content),
+                       "sha256")[:DIGEST_BYTES]
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 # --- the audit trail's chain ------------------------------------------------

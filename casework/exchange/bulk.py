@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterator
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Enum, LargeBinary, Table, Uuid
+from sqlalchemy import Boolean, Date, Enum, LargeBinary, Table, Uuid, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
-from ..models.base import UTCDateTime, new_ids
+from ..models.base import UTCDateTime, new_ids, uuid_of_int
 
 GENERATED_PREFIX = "casework:"
 
@@ -186,3 +188,24 @@ def _processor(kind: Any, dialect: Any, now: dt.datetime, *, text: bool = False)
         if isinstance(kind, Date):
             return dt.date.isoformat
     return kind._cached_bind_processor(dialect)
+
+
+# --- reading many rows fast ---------------------------------------------------------
+
+
+def as_driver_gives(column: Any) -> ColumnElement[Any]:
+    """The column read as the driver gives it, without SQLAlchemy's result processing (on SQLite a
+    UUID is 32 hex digits and a timestamp text): `as_uuid` and `as_utc` convert them several times
+    faster, which counts at millions of rows."""
+    return type_coerce(column, NullType()).label(column.name)
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    """A record id read through `as_driver_gives`."""
+    return value if type(value) is uuid.UUID else uuid_of_int(int(value, 16))
+
+
+def as_utc(value: Any) -> dt.datetime:
+    """A timestamp read through `as_driver_gives`: SQLite's text (naive, in UTC) or PostgreSQL's aware
+    datetime, as an aware datetime."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)

@@ -28,12 +28,13 @@ is free, so an export imported into an empty database exports identically.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
@@ -41,6 +42,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    false,
     func,
     select,
     update,
@@ -58,11 +60,15 @@ from ..models.base import utcnow
 from .bulk import (
     DeferredIndexes,
     Ids,
+    as_driver_gives,
+    as_utc,
+    as_uuid,
     deferred_indexes,
     generated_id,
     insert_params,
     insert_rows,
 )
+from .digest import DIGESTED
 from .errors import ImportFailed
 from .orders import write_orders
 from .prepare import NotFresh, PrepareApart
@@ -78,6 +84,22 @@ BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are
 
 AREA = Area.__table__
 LOCALITY = Locality.__table__
+
+
+class Found(NamedTuple):
+    """What a chunk's writing reads first of a record that exists (`Writer._found`)."""
+
+    id: uuid.UUID
+    digest: bytes | None
+    updated_at: dt.datetime
+    protected: bool  # left as it is: restricted, or another agency's (`Writer._protected`)
+
+
+class Party(NamedTuple):
+    """What the writing of parties reads of a party that exists."""
+
+    id: uuid.UUID
+    cj_status: Any
 
 
 def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
@@ -297,21 +319,28 @@ class Writer:
         """Write one chunk; the ids of its refs, and which of them existed before."""
         counts = self.report.files[spec.name]
         secrets = SECRETS.get(table.name, ())
-        existing = self._lookup(kind, table, [ref for ref, _ in rows]) if self.prior[kind] else {}
+        # The records of `existing`: id, import digest, updated_at, and whether the import leaves them as they are.
+        found: dict[uuid.UUID, Found] = {}
+        existing = self._lookup_records(kind, table, [ref for ref, _ in rows], found) if self.prior[kind] else {}
         free, taken = self._generated_ids(table, [ref for ref, _ in rows if ref not in existing])
         existing.update(taken)  # an export's `casework:<id>` of a record that exists is that record
+        if taken:
+            self._found(table, select(*self._found_columns(table)).where(table.c.id.in_(list(taken.values()))), found)
         current = {}
-        protected: set[uuid.UUID] = set()
+        protected = {record_id for record_id, record in found.items() if record.protected}
+        same: set[str] = set()  # refs whose rows match their record's import digest: unchanged
         if existing:
-            columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
-            current = {r.id: r for r in self.session.execute(select(*columns).where(
-                table.c.id.in_(list(existing.values()))))}
-            protected = self._protected(table, list(current))
-        refused = self._not_usable(spec, table, kind, rows, lines, existing, current)
+            same = self._same(table, rows, existing, found)
+            compare = [existing[ref] for ref, _ in rows if ref in existing and ref not in same]
+            if compare:
+                columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
+                current = {r.id: r for r in self.session.execute(select(*columns).where(table.c.id.in_(compare)))}
+        refused = self._not_usable(spec, table, kind, rows, lines, existing, current, same)
         ids: dict[str, uuid.UUID] = {}
         inserts: list[dict[str, Any]] = []
         refs: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+        digests: list[dict[str, Any]] = []  # unchanged records whose digest is stored afresh
         for ref, values in rows:
             record_id = existing.get(ref)
             if ref in refused:
@@ -321,15 +350,23 @@ class Writer:
                 ids[ref] = record_id  # its parties and referrals still resolve to it
                 counts.protected += 1
                 continue
-            if record_id is not None and record_id in current:
+            if record_id is not None and record_id in found:
                 ids[ref] = record_id
+                if ref in same:
+                    counts.unchanged += 1
+                    continue
                 changed = self._changes(table, current[record_id], values, secrets)
                 if changed:
+                    if table.name in DIGESTED:
+                        changed["import_digest"] = self.make.digest(table, record_id, self.now, values)
                     updates[frozenset(changed)].append({"row_id": record_id, **{f"new_{k}": v
                                                                                for k, v in changed.items()}})
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
+                    if table.name in DIGESTED:
+                        digests.append({"row_id": record_id, "new_digest": self.make.digest(
+                            table, record_id, found[record_id].updated_at, values)})
                 continue
             record_id = free.get(ref)
             if record_id is not None:
@@ -347,6 +384,11 @@ class Writer:
             if "version" in table.c:
                 sets["version"] = table.c.version + 1
             self.session.execute(update(table).where(table.c.id == bindparam("row_id")).values(sets), params)
+        if digests:
+            # Not an edit: `updated_at` stays (the digest is bound to it), and nothing the stored
+            # figures read changes, so the statement goes around the Session.
+            self.session.connection().execute(update(table).where(table.c.id == bindparam("row_id")).values(
+                import_digest=bindparam("new_digest"), updated_at=table.c.updated_at), digests)
         if inserts:
             if self.prior[kind]:
                 # A ref whose record no longer exists is given to the new record.
@@ -357,10 +399,53 @@ class Writer:
             insert_rows(self.session, SOURCE_REF, refs, now=self.now)
         if table is INCIDENT:
             self.protected_incidents |= protected
-        return ids, set(current) - protected - {existing[ref] for ref in refused if ref in existing}
+        return ids, set(found) - protected - {existing[ref] for ref in refused if ref in existing}
+
+    def _lookup_records(self, kind: RecordKind, table: Table, refs: list[str],
+                        found: dict[uuid.UUID, Found]) -> dict[str, uuid.UUID]:
+        """`_lookup` of a chunk of a file's own refs, in one query with what `_same` needs of their
+        records (added to `found`)."""
+        sr = SOURCE_REF
+        query = (select(sr.c.ref, *self._found_columns(table)).join(table, table.c.id == sr.c.record_id)
+                 .where(sr.c.agency_id == self.agency_id, sr.c.kind == kind, sr.c.ref.in_(refs)))
+        return self._found(table, query, found)
+
+    def _found_columns(self, table: Table) -> list[Any]:
+        owner, restricted = table.c.get("owner_agency_id"), table.c.get("restricted")
+        protected: Any = false()  # as `_protected` decides, in the query
+        if owner is not None:
+            protected = owner != self.agency_id
+            if restricted is not None:
+                protected = protected | restricted.is_(True)
+        return [as_driver_gives(table.c.id), table.c.import_digest, as_driver_gives(table.c.updated_at),
+                protected.label("protected")]
+
+    def _found(self, table: Table, query: Any, found: dict[uuid.UUID, Found]) -> dict[str, uuid.UUID]:
+        """Run a query of `_found_columns` (and the ref, when it selects it), adding its records to
+        `found`; the record ids by ref. A record is protected as `_protected` says."""
+        by_ref = {}
+        for row in self.session.execute(query):
+            record_id = as_uuid(row.id)
+            found[record_id] = Found(record_id, row.import_digest, as_utc(row.updated_at), bool(row.protected))
+            if "ref" in row._fields:
+                by_ref[row.ref] = record_id
+        return by_ref
+
+    def _same(self, table: Table, rows: list[tuple[str, dict[str, Any]]], existing: dict[str, uuid.UUID],
+              found: dict[uuid.UUID, Found]) -> set[str]:
+        """The refs whose rows are what their records hold, as their import digests say (`digest`)."""
+        same = set()
+        digest = self.make.digest
+        for ref, values in rows:
+            record = found.get(existing.get(ref))  # type: ignore[arg-type]
+            if (record is not None and record.digest is not None and not record.protected
+                    and digest(table, record.id, record.updated_at, values) == record.digest):
+                same.add(ref)
+        return same
 
     def _not_usable(self, spec: FileSpec, table: Table, kind: RecordKind, rows: list[tuple[str, dict[str, Any]]],
-                    lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any]) -> set[str]:
+                    lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any],
+                    same: set[str]) -> set[str]:
         """The refs of the chunk's rows that name, or link, a record the agency may not use (`usable`),
         each reported on its line: a row's own `casework:<id>` ref naming an existing record, and a
         referral's person named so (unless the referral exists and names that person already)."""
@@ -382,6 +467,8 @@ class Writer:
                     continue
                 if not self._named_existing(row.values["person_ref"], person_id):
                     continue
+                if ref in same:
+                    continue  # unchanged (its digest says so): the referral names them already
                 record = current.get(existing.get(ref))  # type: ignore[arg-type]
                 if record is not None and record.person_id == person_id:
                     continue  # the referral names them already: nothing new is linked
@@ -454,10 +541,14 @@ class Writer:
             self._resolve_incidents({r.values["incident_ref"] for r in chunk})
             self._resolve_people({r.values["person_ref"] for r in chunk})
             old = {self.incident_ids[r.values["incident_ref"]] for r in chunk} & self.old_incidents
-            existing: dict[tuple[uuid.UUID, uuid.UUID, str], Any] = {}
+            existing: dict[tuple[uuid.UUID, uuid.UUID, str], Party] = {}
             if old:
-                for p in self.session.execute(select(PARTY).where(PARTY.c.incident_id.in_(list(old)))):
-                    existing[(p.incident_id, p.person_id, p.role.value)] = p
+                for p in self.session.execute(select(
+                        as_driver_gives(PARTY.c.id), as_driver_gives(PARTY.c.incident_id),
+                        as_driver_gives(PARTY.c.person_id), PARTY.c.role, PARTY.c.cj_status)
+                        .where(PARTY.c.incident_id.in_(list(old)))):
+                    existing[(as_uuid(p.incident_id), as_uuid(p.person_id), p.role.value)] = Party(
+                        as_uuid(p.id), p.cj_status)
             inserts, updates = [], []
             usable = self._usable_in_parties(chunk)
             for row in chunk:
@@ -531,8 +622,9 @@ class Writer:
         replaced = list(self.replaced)
         for start in range(0, len(replaced), CHUNK):
             batch = replaced[start:start + CHUNK]
-            gone = [pid for pid in self.session.scalars(select(PARTY.c.id).where(PARTY.c.incident_id.in_(batch)))
-                    if pid not in self.kept_parties]
+            gone = [pid for raw in self.session.scalars(select(as_driver_gives(PARTY.c.id))
+                                                        .where(PARTY.c.incident_id.in_(batch)))
+                    if (pid := as_uuid(raw)) not in self.kept_parties]
             if gone:
                 self.session.execute(delete(PARTY).where(PARTY.c.id.in_(gone)))
                 counts.removed += len(gone)

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import crypto
-from .base import Base, Secret, enum_column
+from .base import Base, ImportDigest, Secret, enum_column
 from .reference import COLUMN_LENGTH, default_for
 from .vocab import Gender
 
@@ -18,7 +18,7 @@ SPARSE_INDEXES = ("surname_part1", "surname_part2", "surname_part3")
 INDEX_FIELDS = tuple(f.name for f in dataclasses.fields(crypto.PersonIndexes))
 
 
-class Person(Base):
+class Person(ImportDigest, Base):
     """One identity across the partnership. Names, dates of birth, addresses and contact details
     are encrypted; blind indexes let us find a person without decrypting anyone else."""
 
