@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -341,6 +341,9 @@ class Writer:
         refs: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
         digests: list[dict[str, Any]] = []  # unchanged records whose digest is stored afresh
+        # A record two refs of the chunk lead to (records merged here) may get the columns of both rows:
+        # no digest could say which, so it is given none (the next import compares it in full).
+        shared = {rid for rid, n in Counter(existing[ref] for ref, _ in rows if ref in existing).items() if n > 1}
         for ref, values in rows:
             record_id = existing.get(ref)
             if ref in refused:
@@ -358,13 +361,14 @@ class Writer:
                 changed = self._changes(table, current[record_id], values, secrets)
                 if changed:
                     if table.name in DIGESTED:
-                        changed["import_digest"] = self.make.digest(table, record_id, self.now, values)
+                        changed["import_digest"] = (None if record_id in shared
+                                                    else self.make.digest(table, record_id, self.now, values))
                     updates[frozenset(changed)].append({"row_id": record_id, **{f"new_{k}": v
                                                                                for k, v in changed.items()}})
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
-                    if table.name in DIGESTED:
+                    if table.name in DIGESTED and record_id not in shared:
                         digests.append({"row_id": record_id, "new_digest": self.make.digest(
                             table, record_id, found[record_id].updated_at, values)})
                 continue
