@@ -12,7 +12,10 @@ A ref the agency already has updates its record (unless the record is restricted
 held by another agency after a merge: those are left as they are, and counted so): the record's current values
 (personal ones decrypted) are compared with the row's, and only a record that
 differs is written, and only in the columns that differ (with `updated_at` and
-`version` bumped). An unchanged record is not touched at all.
+`version` bumped). An unchanged record is not touched at all. Before that, a row is
+checked against its record's import digest (`digest`, read with the ref: `known`):
+when they match, the record is unchanged without being read or decrypted. A record
+found unchanged the long way is given its digest (its `updated_at` kept).
 
 Parties: when a data set holds an incident and a parties.csv, the incident's
 parties become exactly its rows in parties.csv (a party that is the same is
@@ -28,7 +31,6 @@ is free, so an export imported into an empty database exports identically.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -42,7 +44,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    false,
     func,
     select,
     update,
@@ -61,7 +62,6 @@ from .bulk import (
     DeferredIndexes,
     Ids,
     as_driver_gives,
-    as_utc,
     as_uuid,
     deferred_indexes,
     generated_id,
@@ -70,6 +70,7 @@ from .bulk import (
 )
 from .digest import DIGESTED
 from .errors import ImportFailed
+from .known import Found, KnownRecords
 from .orders import write_orders
 from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, Row, read_rows
@@ -84,15 +85,6 @@ BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are
 
 AREA = Area.__table__
 LOCALITY = Locality.__table__
-
-
-class Found(NamedTuple):
-    """What a chunk's writing reads first of a record that exists (`Writer._found`)."""
-
-    id: uuid.UUID
-    digest: bytes | None
-    updated_at: dt.datetime
-    protected: bool  # left as it is: restricted, or another agency's (`Writer._protected`)
 
 
 class Party(NamedTuple):
@@ -131,6 +123,7 @@ class Writer:
         self.localities = dict(self.session.execute(select(LOCALITY.c.key, LOCALITY.c.name)).all())
         self.make = Records(crypto.current(), agency_id=agency.id, now=self.now, areas=self.areas,
                             localities=self.localities, new_id=self.new_id)
+        self.known = KnownRecords(self.session, agency_id=agency.id, make=self.make)
         self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.person_ids: dict[str, uuid.UUID] = {}
         self.incident_ids: dict[str, uuid.UUID] = {}
@@ -321,16 +314,16 @@ class Writer:
         secrets = SECRETS.get(table.name, ())
         # The records of `existing`: id, import digest, updated_at, and whether the import leaves them as they are.
         found: dict[uuid.UUID, Found] = {}
-        existing = self._lookup_records(kind, table, [ref for ref, _ in rows], found) if self.prior[kind] else {}
+        existing = self.known.by_refs(kind, table, [ref for ref, _ in rows], found) if self.prior[kind] else {}
         free, taken = self._generated_ids(table, [ref for ref, _ in rows if ref not in existing])
         existing.update(taken)  # an export's `casework:<id>` of a record that exists is that record
         if taken:
-            self._found(table, select(*self._found_columns(table)).where(table.c.id.in_(list(taken.values()))), found)
+            self.known.by_ids(table, list(taken.values()), found)
         current = {}
         protected = {record_id for record_id, record in found.items() if record.protected}
         same: set[str] = set()  # refs whose rows match their record's import digest: unchanged
         if existing:
-            same = self._same(table, rows, existing, found)
+            same = self.known.same(table, rows, existing, found)
             compare = [existing[ref] for ref, _ in rows if ref in existing and ref not in same]
             if compare:
                 columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
@@ -404,48 +397,6 @@ class Writer:
         if table is INCIDENT:
             self.protected_incidents |= protected
         return ids, set(found) - protected - {existing[ref] for ref in refused if ref in existing}
-
-    def _lookup_records(self, kind: RecordKind, table: Table, refs: list[str],
-                        found: dict[uuid.UUID, Found]) -> dict[str, uuid.UUID]:
-        """`_lookup` of a chunk of a file's own refs, in one query with what `_same` needs of their
-        records (added to `found`)."""
-        sr = SOURCE_REF
-        query = (select(sr.c.ref, *self._found_columns(table)).join(table, table.c.id == sr.c.record_id)
-                 .where(sr.c.agency_id == self.agency_id, sr.c.kind == kind, sr.c.ref.in_(refs)))
-        return self._found(table, query, found)
-
-    def _found_columns(self, table: Table) -> list[Any]:
-        owner, restricted = table.c.get("owner_agency_id"), table.c.get("restricted")
-        protected: Any = false()  # as `_protected` decides, in the query
-        if owner is not None:
-            protected = owner != self.agency_id
-            if restricted is not None:
-                protected = protected | restricted.is_(True)
-        return [as_driver_gives(table.c.id), table.c.import_digest, as_driver_gives(table.c.updated_at),
-                protected.label("protected")]
-
-    def _found(self, table: Table, query: Any, found: dict[uuid.UUID, Found]) -> dict[str, uuid.UUID]:
-        """Run a query of `_found_columns` (and the ref, when it selects it), adding its records to
-        `found`; the record ids by ref. A record is protected as `_protected` says."""
-        by_ref = {}
-        for row in self.session.execute(query):
-            record_id = as_uuid(row.id)
-            found[record_id] = Found(record_id, row.import_digest, as_utc(row.updated_at), bool(row.protected))
-            if "ref" in row._fields:
-                by_ref[row.ref] = record_id
-        return by_ref
-
-    def _same(self, table: Table, rows: list[tuple[str, dict[str, Any]]], existing: dict[str, uuid.UUID],
-              found: dict[uuid.UUID, Found]) -> set[str]:
-        """The refs whose rows are what their records hold, as their import digests say (`digest`)."""
-        same = set()
-        digest = self.make.digest
-        for ref, values in rows:
-            record = found.get(existing.get(ref))  # type: ignore[arg-type]
-            if (record is not None and record.digest is not None and not record.protected
-                    and digest(table, record.id, record.updated_at, values) == record.digest):
-                same.add(ref)
-        return same
 
     def _not_usable(self, spec: FileSpec, table: Table, kind: RecordKind, rows: list[tuple[str, dict[str, Any]]],
                     lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any],
