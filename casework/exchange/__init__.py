@@ -22,7 +22,7 @@ from ..models import Agency, Area, SourceRef
 from ..services import audit, upkeep
 from . import asb_reviews as asb_file
 from .apart import CheckApart
-from .bulk import SQLITE_CACHE_KIB, sqlite_cache
+from .bulk import SQLITE_CACHE_KIB, fewer_collections, sqlite_cache
 from .errors import ImportFailed
 from .exporter import ExportRefused, ExportReport, export_dataset
 from .importer import Writer
@@ -82,8 +82,9 @@ def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str
     SQLite page cache as the writing (the refresh reads every row just written); then `written`
     runs, and may still fail the import."""
     with sqlite_cache(db.session, SQLITE_CACHE_KIB), upkeep.deferred(db.session) as touched:
-        writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
-        report = writer.write()
+        with fewer_collections():
+            writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
+            report = writer.write()
         touched.update(writer.party_people)
     if written is not None:
         written(writer)

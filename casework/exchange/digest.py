@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Table
@@ -40,12 +41,20 @@ DIGESTED = frozenset({"person", "incident", "referral", "prevention_activity"})
 
 
 def content(values: dict[str, Any]) -> bytes:
-    """The values (a `Records` row: column name to str, date, bool, int, enum, uuid or None) as the
-    bytes a digest covers. `repr` of the (name, value) pairs in the order `Records` gives them: the
-    same values give the same bytes, and different values (of these types) different bytes. Were
-    Python to spell a value otherwise after an upgrade, every digest would differ once: a full
-    comparison, not a wrong answer."""
-    return repr(tuple(values.items())).encode("utf-8", "surrogatepass")
+    """The values (a `Records` row: column name to str, int, bool, date, enum, uuid or None) as the
+    bytes a digest covers: `repr` of the column names and of the values, an enum by its value and
+    a uuid by its number (their own `repr` is slow Python). Each column has one type, so different
+    values give different bytes. Were Python to spell a value otherwise after an upgrade, every
+    digest would differ once: a full comparison, never a wrong answer."""
+    return repr((tuple(values), [v if type(v) in _AS_THEY_ARE else _spelt(v) for v in values.values()])).encode(
+        "utf-8", "surrogatepass")
+
+
+def _spelt(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value.int if isinstance(value, uuid.UUID) else repr(value)
+
+
+_AS_THEY_ARE = frozenset({str, int, bool, type(None), dt.date})
 
 
 def digest_of(ring: crypto.Keyring, table: Table, record_id: uuid.UUID, updated_at: dt.datetime,

@@ -59,6 +59,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from .bulk import (
+    GENERATED_PREFIX,
     DeferredIndexes,
     Ids,
     as_driver_gives,
@@ -132,6 +133,8 @@ class Writer:
         self.protected_incidents: set[uuid.UUID] = set()
         self.replaced: set[uuid.UUID] = set()  # old incidents in incidents.csv: their parties are replaced
         self.kept_parties: set[uuid.UUID] = set()
+        self.seen_incidents: set[uuid.UUID] = set()  # old incidents whose parties were read (all of them)
+        self.seen_parties: set[uuid.UUID] = set()  # the parties read of replaced incidents
         self.generated: set[uuid.UUID] = set()  # new records given the ids of their `casework:<id>` refs
         # People of the parties written here, around the Session: their repeat marks are refreshed
         # at the end (casework.services.marks.deferred; updates and deletes are seen by the Session).
@@ -171,7 +174,9 @@ class Writer:
     def _named_existing(self, ref: str | None, record_id: uuid.UUID) -> bool:
         """Whether `ref` is a `casework:<id>` ref naming, by its id, `record_id`, a record that existed
         before this import (what `usable` decides about)."""
-        return ref is not None and record_id not in self.generated and generated_id(ref) == record_id
+        # The prefix first: it rules out nearly every ref without hashing a UUID (millions of calls).
+        return (ref is not None and ref.startswith(GENERATED_PREFIX) and generated_id(ref) == record_id
+                and record_id not in self.generated)
 
     def _bulk_tables(self) -> list[Table]:
         """The tables this import loads in bulk: many rows, at least as many as they hold already
@@ -502,8 +507,12 @@ class Writer:
                         as_driver_gives(PARTY.c.id), as_driver_gives(PARTY.c.incident_id),
                         as_driver_gives(PARTY.c.person_id), PARTY.c.role, PARTY.c.cj_status)
                         .where(PARTY.c.incident_id.in_(list(old)))):
-                    existing[(as_uuid(p.incident_id), as_uuid(p.person_id), p.role.value)] = Party(
+                    incident_id = as_uuid(p.incident_id)
+                    party = existing[(incident_id, as_uuid(p.person_id), p.role.value)] = Party(
                         as_uuid(p.id), p.cj_status)
+                    if incident_id in self.replaced:
+                        self.seen_parties.add(party.id)
+                self.seen_incidents |= old
             inserts, updates = [], []
             usable = self._usable_in_parties(chunk)
             for row in chunk:
@@ -574,15 +583,18 @@ class Writer:
         return {row.record_id for row in rows}
 
     def _remove_replaced_parties(self, counts: FileCounts) -> None:
-        replaced = list(self.replaced)
-        for start in range(0, len(replaced), CHUNK):
-            batch = replaced[start:start + CHUNK]
-            gone = [pid for raw in self.session.scalars(select(as_driver_gives(PARTY.c.id))
-                                                        .where(PARTY.c.incident_id.in_(batch)))
-                    if (pid := as_uuid(raw)) not in self.kept_parties]
-            if gone:
-                self.session.execute(delete(PARTY).where(PARTY.c.id.in_(gone)))
-                counts.removed += len(gone)
+        """Remove the parties of the replaced incidents that parties.csv did not name: of those it
+        names, the parties read already (every party of such an incident was); of the others, every
+        party, read here."""
+        gone = list(self.seen_parties - self.kept_parties)
+        unseen = [incident_id for incident_id in self.replaced if incident_id not in self.seen_incidents]
+        for start in range(0, len(unseen), CHUNK):
+            gone += [pid for raw in self.session.scalars(select(as_driver_gives(PARTY.c.id))
+                                                         .where(PARTY.c.incident_id.in_(unseen[start:start + CHUNK])))
+                     if (pid := as_uuid(raw)) not in self.kept_parties]
+        for start in range(0, len(gone), CHUNK):
+            self.session.execute(delete(PARTY).where(PARTY.c.id.in_(gone[start:start + CHUNK])))
+        counts.removed += len(gone)
 
     def _resolve_incidents(self, refs: set[str]) -> None:
         missing = [ref for ref in refs if ref not in self.incident_ids]
