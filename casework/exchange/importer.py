@@ -88,7 +88,7 @@ AREA = Area.__table__
 LOCALITY = Locality.__table__
 
 
-class Party(NamedTuple):
+class KnownParty(NamedTuple):
     """What the writing of parties reads of a party that exists."""
 
     id: uuid.UUID
@@ -501,14 +501,14 @@ class Writer:
             self._resolve_incidents({r.values["incident_ref"] for r in chunk})
             self._resolve_people({r.values["person_ref"] for r in chunk})
             old = {self.incident_ids[r.values["incident_ref"]] for r in chunk} & self.old_incidents
-            existing: dict[tuple[uuid.UUID, uuid.UUID, str], Party] = {}
+            existing: dict[tuple[uuid.UUID, uuid.UUID, str], KnownParty] = {}
             if old:
                 for p in self.session.execute(select(
                         as_driver_gives(PARTY.c.id), as_driver_gives(PARTY.c.incident_id),
                         as_driver_gives(PARTY.c.person_id), PARTY.c.role, PARTY.c.cj_status)
                         .where(PARTY.c.incident_id.in_(list(old)))):
                     incident_id = as_uuid(p.incident_id)
-                    party = existing[(incident_id, as_uuid(p.person_id), p.role.value)] = Party(
+                    party = existing[(incident_id, as_uuid(p.person_id), p.role.value)] = KnownParty(
                         as_uuid(p.id), p.cj_status)
                     if incident_id in self.replaced:
                         self.seen_parties.add(party.id)
