@@ -508,10 +508,10 @@ class Writer:
                         as_driver_gives(PARTY.c.person_id), PARTY.c.role, PARTY.c.cj_status)
                         .where(PARTY.c.incident_id.in_(list(old)))):
                     incident_id = as_uuid(p.incident_id)
-                    party = existing[(incident_id, as_uuid(p.person_id), p.role.value)] = KnownParty(
+                    known = existing[(incident_id, as_uuid(p.person_id), p.role.value)] = KnownParty(
                         as_uuid(p.id), p.cj_status)
                     if incident_id in self.replaced:
-                        self.seen_parties.add(party.id)
+                        self.seen_parties.add(known.id)
                 self.seen_incidents |= old
             inserts, updates = [], []
             usable = self._usable_in_parties(chunk)
