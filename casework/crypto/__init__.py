@@ -43,11 +43,25 @@ Blind indexes
     What they give away besides: which people share a part of a surname (that
     two double-barrelled names share "Jones", not that it is "Jones", nor that a
     part equals someone's whole surname: the keys differ), how many parts a
+    surname has (up to three), and which people share a first forename.
+
+Import digests
+    An imported record keeps an HMAC-SHA256 (truncated to 16 bytes) of its
+    values as the data exchange carries them, so that importing the same
+    extract again recognises an unchanged row without decrypting anything
+    (`casework.exchange.digest`). Keyed, as the blind indexes are: a plain hash
+    of a name, a date of birth or a postcode is reversed by trying the likely
+    values. Its key is derived from the full name's index key (one-way), so
+    `keys rotate --index` replaces it too; the rotation forgets every stored
+    digest (nothing keyed by a retired key stays), and the next import compares
+    each record in full, once. The record's id and `updated_at` are covered
+    too: equal values in two records give unrelated digests, and a record
+    changed by anything but the import no longer matches its digest.
 
 The package, one module a concern (everything public is re-exported here, so
 callers write `from casework import crypto` and `crypto.seal(...)`):
 `errors`, `keyring` (the keys and the running app's keyring), `ciphertexts`
-(one cell's value), `indexes` (normalisation and blind indexes), `chain` (the
+(one cell's value), `indexes` (normalisation and blind indexes), `digests` (import digests), `chain` (the
 audit trail's MACs, log tags), `backup` (backup files), `documents` (documents
 and the upload spool) and `accounts` (passwords, one-time codes, tokens).
 """
@@ -101,6 +115,7 @@ from .documents import (
     EphemeralSpool,
     new_document_key,
 )
+from .digests import DIGEST_BYTES, import_digest
 from .errors import CryptoError, DecryptionError, KeyringError
 from .indexes import (
     DERIVED_INDEXES,
@@ -121,13 +136,13 @@ from .indexes import (
 from .keyring import INDEX_NAMES, Keyring, current
 
 __all__ = [
-    "BACKUP_CHUNK", "BACKUP_HEADER", "BACKUP_MAGIC", "BACKUP_VERSION", "DERIVED_INDEXES", "DOCUMENT_CHUNK",
+    "BACKUP_CHUNK", "BACKUP_HEADER", "BACKUP_MAGIC", "BACKUP_VERSION", "DERIVED_INDEXES", "DIGEST_BYTES", "DOCUMENT_CHUNK",
     "DOCUMENT_CHUNK_OVERHEAD", "DOCUMENT_VERSION", "FORMAT_VERSION", "HEADER", "INDEX_BYTES", "INDEX_NAMES",
     "NONCE_BYTES", "OVERHEAD", "PASSWORD_HASH_DEFAULTS", "RECOVERY_ALPHABET", "SURNAME_PARTS", "TAG_BYTES",
     "BackupEncryptor", "BackupFileError", "CryptoError", "DecryptionError", "DocumentSealer", "EphemeralSpool",
     "Keyring", "KeyringError", "PersonIndexes",
     "backup_key_id", "chain_mac", "current", "decode_plain", "decrypt_backup", "encode_plain", "first_forename",
-    "full_name_index", "hash_password", "hash_terms", "index_of", "key_id_of", "macs_equal", "new_document_key",
+    "full_name_index", "hash_password", "hash_terms", "import_digest", "index_of", "key_id_of", "macs_equal", "new_document_key",
     "new_recovery_code", "new_token", "new_totp_secret", "normalise_name", "normalise_postcode", "person_indexes",
     "phonetic", "phonetic_yob_index", "prepare_dummy_password_hash", "recovery_code_digest", "reseal", "seal",
     "surname_parts", "swapped_phonetic_indexes", "token_digest", "totp_now", "totp_step_matched", "totp_uri",

@@ -23,7 +23,7 @@ from ..models import Agency, Area, SourceRef
 from ..services import audit
 from . import asb_reviews as asb_file
 from .apart import CheckApart
-from .bulk import SQLITE_CACHE_KIB, sqlite_cache
+from .bulk import SQLITE_CACHE_KIB, fewer_collections, sqlite_cache
 from .errors import ImportFailed
 from .exporter import ExportRefused, ExportReport, export_dataset
 from .importer import Writer
@@ -83,8 +83,9 @@ def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str
     SQLite page cache as the writing (the refresh reads every row just written); then `written`
     runs, and may still fail the import."""
     with sqlite_cache(db.session, SQLITE_CACHE_KIB), figures.bulk(db.session) as changed:
-        writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
-        report = writer.write()
+        with fewer_collections():
+            writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
+            report = writer.write()
         changed.changed(people=writer.party_people, incidents=writer.changed_incidents)
     if written is not None:
         written(writer)
@@ -100,10 +101,13 @@ def _write_checking_apart(files: dict[str, Path], agency: Agency, problems: Prob
     An agency's first import has its rows prepared by a third process (`casework.exchange.prepare`),
     unless it turns out to name records that exist (`NotFresh`): then that writing is rolled back and
     the data set written again, record by record."""
-    # The check is wanted only once everything is written: it runs at a lower priority, on what the
-    # writing leaves of the cores (the end of an import is the database's work alone, on one core).
+    # The check is wanted only once everything is written: for an agency's first import it runs at a
+    # lower priority, on what the writing leaves of the cores (the end of an import is the database's
+    # work alone, on one core). A re-import's rows are mostly unchanged and written fast: there the
+    # check takes as long as the writing, and a lower priority would only keep the import waiting.
     fresh = not db.session.scalar(select(exists().where(SourceRef.agency_id == agency.id)))
-    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))), localities=locality_keys())
+    checker = CheckApart(files, area_names=set(db.session.scalars(select(Area.name))), localities=locality_keys(),
+                         lower_priority=fresh)
     prepared: PrepareApart | None = None
     finished = False
 

@@ -54,11 +54,12 @@ class CheckStopped(RuntimeError):
 class CheckApart:
     """The check of `files` running in a child process (started at once)."""
 
-    def __init__(self, files: dict[str, Path], *, area_names: set[str], localities: set[str]) -> None:
+    def __init__(self, files: dict[str, Path], *, area_names: set[str], localities: set[str],
+                 lower_priority: bool = True) -> None:
         starter = context()
         self.receive, send = starter.Pipe(duplex=False)
-        self.process = starter.Process(target=_check, args=(files, area_names, localities, send), daemon=True,
-                                       name="casework import check")
+        self.process = starter.Process(target=_check, args=(files, area_names, localities, send, lower_priority),
+                                       daemon=True, name="casework import check")
         self.process.start()
         send.close()  # the child holds the sending end: end-of-file here when it stops
 
@@ -87,12 +88,14 @@ class CheckApart:
         self.receive.close()
 
 
-def _check(files: dict[str, Path], area_names: set[str], localities: set[str], send: Connection) -> None:
+def _check(files: dict[str, Path], area_names: set[str], localities: set[str], send: Connection,
+           lower_priority: bool = True) -> None:
     """The child process: check the files, send the references to look up, then the problems. At a
-    lower priority: the importing process waits for it only once it has written everything."""
+    lower priority when asked: the importing process waits for it only once it has written
+    everything (which takes longer than the check, unless most rows are unchanged)."""
     _die_with_parent()
     _fewer_collections()
-    if hasattr(os, "nice"):
+    if lower_priority and hasattr(os, "nice"):
         os.nice(10)
     try:
         problems = Problems()

@@ -12,7 +12,10 @@ A ref the agency already has updates its record (unless the record is restricted
 held by another agency after a merge: those are left as they are, and counted so): the record's current values
 (personal ones decrypted) are compared with the row's, and only a record that
 differs is written, and only in the columns that differ (with `updated_at` and
-`version` bumped). An unchanged record is not touched at all.
+`version` bumped). An unchanged record is not touched at all. Before that, a row is
+checked against its record's import digest (`digest`, read with the ref: `known`):
+when they match, the record is unchanged without being read or decrypted. A record
+found unchanged the long way is given its digest (its `updated_at` kept).
 
 Parties: when a data set holds an incident and a parties.csv, the incident's
 parties become exactly its rows in parties.csv (a party that is the same is
@@ -30,10 +33,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
@@ -56,14 +59,19 @@ from ..models import (
 )
 from ..models.base import utcnow
 from .bulk import (
+    GENERATED_PREFIX,
     DeferredIndexes,
     Ids,
+    as_driver_gives,
+    as_uuid,
     deferred_indexes,
     generated_id,
     insert_params,
     insert_rows,
 )
+from .digest import DIGESTED
 from .errors import ImportFailed
+from .known import Found, KnownRecords
 from .orders import write_orders
 from .prepare import NotFresh, PrepareApart
 from .reader import Problems, Progress, Row, read_rows
@@ -78,6 +86,13 @@ BULK_ROWS = 50_000  # from this many rows for a table, its secondary indexes are
 
 AREA = Area.__table__
 LOCALITY = Locality.__table__
+
+
+class KnownParty(NamedTuple):
+    """What the writing of parties reads of a party that exists."""
+
+    id: uuid.UUID
+    cj_status: Any
 
 
 def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
@@ -109,6 +124,7 @@ class Writer:
         self.localities = dict(self.session.execute(select(LOCALITY.c.key, LOCALITY.c.name)).all())
         self.make = Records(crypto.current(), agency_id=agency.id, now=self.now, areas=self.areas,
                             localities=self.localities, new_id=self.new_id)
+        self.known = KnownRecords(self.session, agency_id=agency.id, make=self.make)
         self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.person_ids: dict[str, uuid.UUID] = {}
         self.incident_ids: dict[str, uuid.UUID] = {}
@@ -117,6 +133,8 @@ class Writer:
         self.protected_incidents: set[uuid.UUID] = set()
         self.replaced: set[uuid.UUID] = set()  # old incidents in incidents.csv: their parties are replaced
         self.kept_parties: set[uuid.UUID] = set()
+        self.seen_incidents: set[uuid.UUID] = set()  # old incidents whose parties were read (all of them)
+        self.seen_parties: set[uuid.UUID] = set()  # the parties read of replaced incidents
         self.generated: set[uuid.UUID] = set()  # new records given the ids of their `casework:<id>` refs
         # People of the parties written or removed here, and incidents changed here: announced to the
         # stored figures at the end of the import (casework.figures.bulk), which refresh them once.
@@ -157,7 +175,9 @@ class Writer:
     def _named_existing(self, ref: str | None, record_id: uuid.UUID) -> bool:
         """Whether `ref` is a `casework:<id>` ref naming, by its id, `record_id`, a record that existed
         before this import (what `usable` decides about)."""
-        return ref is not None and record_id not in self.generated and generated_id(ref) == record_id
+        # The prefix first: it rules out nearly every ref without hashing a UUID (millions of calls).
+        return (ref is not None and ref.startswith(GENERATED_PREFIX) and generated_id(ref) == record_id
+                and record_id not in self.generated)
 
     def _bulk_tables(self) -> list[Table]:
         """The tables this import loads in bulk: many rows, at least as many as they hold already
@@ -298,21 +318,31 @@ class Writer:
         """Write one chunk; the ids of its refs, and which of them existed before."""
         counts = self.report.files[spec.name]
         secrets = SECRETS.get(table.name, ())
-        existing = self._lookup(kind, table, [ref for ref, _ in rows]) if self.prior[kind] else {}
+        # The records of `existing`: id, import digest, updated_at, and whether the import leaves them as they are.
+        found: dict[uuid.UUID, Found] = {}
+        existing = self.known.by_refs(kind, table, [ref for ref, _ in rows], found) if self.prior[kind] else {}
         free, taken = self._generated_ids(table, [ref for ref, _ in rows if ref not in existing])
         existing.update(taken)  # an export's `casework:<id>` of a record that exists is that record
+        if taken:
+            self.known.by_ids(table, list(taken.values()), found)
         current = {}
-        protected: set[uuid.UUID] = set()
+        protected = {record_id for record_id, record in found.items() if record.protected}
+        same: set[str] = set()  # refs whose rows match their record's import digest: unchanged
         if existing:
-            columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
-            current = {r.id: r for r in self.session.execute(select(*columns).where(
-                table.c.id.in_(list(existing.values()))))}
-            protected = self._protected(table, list(current))
-        refused = self._not_usable(spec, table, kind, rows, lines, existing, current)
+            same = self.known.same(table, rows, existing, found)
+            compare = [existing[ref] for ref, _ in rows if ref in existing and ref not in same]
+            if compare:
+                columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
+                current = {r.id: r for r in self.session.execute(select(*columns).where(table.c.id.in_(compare)))}
+        refused = self._not_usable(spec, table, kind, rows, lines, existing, current, same)
         ids: dict[str, uuid.UUID] = {}
         inserts: list[dict[str, Any]] = []
         refs: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+        digests: list[dict[str, Any]] = []  # unchanged records whose digest is stored afresh
+        # A record two refs of the chunk lead to (records merged here) may get the columns of both rows:
+        # no digest could say which, so it is given none (the next import compares it in full).
+        shared = {rid for rid, n in Counter(existing[ref] for ref, _ in rows if ref in existing).items() if n > 1}
         for ref, values in rows:
             record_id = existing.get(ref)
             if ref in refused:
@@ -322,15 +352,24 @@ class Writer:
                 ids[ref] = record_id  # its parties and referrals still resolve to it
                 counts.protected += 1
                 continue
-            if record_id is not None and record_id in current:
+            if record_id is not None and record_id in found:
                 ids[ref] = record_id
+                if ref in same:
+                    counts.unchanged += 1
+                    continue
                 changed = self._changes(table, current[record_id], values, secrets)
                 if changed:
+                    if table.name in DIGESTED:
+                        changed["import_digest"] = (None if record_id in shared
+                                                    else self.make.digest(table, record_id, self.now, values))
                     updates[frozenset(changed)].append({"row_id": record_id, **{f"new_{k}": v
                                                                                for k, v in changed.items()}})
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
+                    if table.name in DIGESTED and record_id not in shared:
+                        digests.append({"row_id": record_id, "new_digest": self.make.digest(
+                            table, record_id, found[record_id].updated_at, values)})
                 continue
             record_id = free.get(ref)
             if record_id is not None:
@@ -350,6 +389,11 @@ class Writer:
             self.session.execute(update(table).where(table.c.id == bindparam("row_id")).values(sets), params)
             if table is INCIDENT:
                 self.changed_incidents.update(p["row_id"] for p in params)
+        if digests:
+            # Not an edit: `updated_at` stays (the digest is bound to it), and nothing the stored
+            # figures read changes, so the statement goes around the Session.
+            self.session.connection().execute(update(table).where(table.c.id == bindparam("row_id")).values(
+                import_digest=bindparam("new_digest"), updated_at=table.c.updated_at), digests)
         if inserts:
             if self.prior[kind]:
                 # A ref whose record no longer exists is given to the new record.
@@ -360,10 +404,11 @@ class Writer:
             insert_rows(self.session, SOURCE_REF, refs, now=self.now)
         if table is INCIDENT:
             self.protected_incidents |= protected
-        return ids, set(current) - protected - {existing[ref] for ref in refused if ref in existing}
+        return ids, set(found) - protected - {existing[ref] for ref in refused if ref in existing}
 
     def _not_usable(self, spec: FileSpec, table: Table, kind: RecordKind, rows: list[tuple[str, dict[str, Any]]],
-                    lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any]) -> set[str]:
+                    lines: list[Row], existing: dict[str, uuid.UUID], current: dict[uuid.UUID, Any],
+                    same: set[str]) -> set[str]:
         """The refs of the chunk's rows that name, or link, a record the agency may not use (`usable`),
         each reported on its line: a row's own `casework:<id>` ref naming an existing record, and a
         referral's person named so (unless the referral exists and names that person already)."""
@@ -385,6 +430,8 @@ class Writer:
                     continue
                 if not self._named_existing(row.values["person_ref"], person_id):
                     continue
+                if ref in same:
+                    continue  # unchanged (its digest says so): the referral names them already
                 record = current.get(existing.get(ref))  # type: ignore[arg-type]
                 if record is not None and record.person_id == person_id:
                     continue  # the referral names them already: nothing new is linked
@@ -457,10 +504,18 @@ class Writer:
             self._resolve_incidents({r.values["incident_ref"] for r in chunk})
             self._resolve_people({r.values["person_ref"] for r in chunk})
             old = {self.incident_ids[r.values["incident_ref"]] for r in chunk} & self.old_incidents
-            existing: dict[tuple[uuid.UUID, uuid.UUID, str], Any] = {}
+            existing: dict[tuple[uuid.UUID, uuid.UUID, str], KnownParty] = {}
             if old:
-                for p in self.session.execute(select(PARTY).where(PARTY.c.incident_id.in_(list(old)))):
-                    existing[(p.incident_id, p.person_id, p.role.value)] = p
+                for p in self.session.execute(select(
+                        as_driver_gives(PARTY.c.id), as_driver_gives(PARTY.c.incident_id),
+                        as_driver_gives(PARTY.c.person_id), PARTY.c.role, PARTY.c.cj_status)
+                        .where(PARTY.c.incident_id.in_(list(old)))):
+                    incident_id = as_uuid(p.incident_id)
+                    known = existing[(incident_id, as_uuid(p.person_id), p.role.value)] = KnownParty(
+                        as_uuid(p.id), p.cj_status)
+                    if incident_id in self.replaced:
+                        self.seen_parties.add(known.id)
+                self.seen_incidents |= old
             inserts, updates = [], []
             usable = self._usable_in_parties(chunk)
             for row in chunk:
@@ -531,16 +586,20 @@ class Writer:
         return {row.record_id for row in rows}
 
     def _remove_replaced_parties(self, counts: FileCounts) -> None:
-        replaced = list(self.replaced)
-        for start in range(0, len(replaced), CHUNK):
-            batch = replaced[start:start + CHUNK]
-            rows = [row for row in self.session.execute(select(PARTY.c.id, PARTY.c.person_id).where(
-                PARTY.c.incident_id.in_(batch))) if row.id not in self.kept_parties]
-            gone = [row.id for row in rows]
-            self.party_people.update(row.person_id for row in rows)  # their marks move
-            if gone:
-                self.session.execute(delete(PARTY).where(PARTY.c.id.in_(gone)))
-                counts.removed += len(gone)
+        """Remove the parties of the replaced incidents that parties.csv did not name: of those it
+        names, the parties read already (every party of such an incident was); of the others, every
+        party, read here."""
+        gone = list(self.seen_parties - self.kept_parties)
+        unseen = [incident_id for incident_id in self.replaced if incident_id not in self.seen_incidents]
+        for start in range(0, len(unseen), CHUNK):
+            gone += [pid for raw in self.session.scalars(select(as_driver_gives(PARTY.c.id))
+                                                         .where(PARTY.c.incident_id.in_(unseen[start:start + CHUNK])))
+                     if (pid := as_uuid(raw)) not in self.kept_parties]
+        for start in range(0, len(gone), CHUNK):
+            # The people of the parties removed: their marks move (announced at the end).
+            self.party_people.update(self.session.scalars(
+                delete(PARTY).where(PARTY.c.id.in_(gone[start:start + CHUNK])).returning(PARTY.c.person_id)))
+        counts.removed += len(gone)
 
     def _resolve_incidents(self, refs: set[str]) -> None:
         missing = [ref for ref in refs if ref not in self.incident_ids]

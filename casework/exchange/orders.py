@@ -67,6 +67,11 @@ def write_orders(writer: Writer) -> None:
     current = {r.id: r for r in writer.session.execute(select(ORDER).where(ORDER.c.id.in_(list(existing.values()))))}
     restricted = set(writer.session.scalars(select(PERSON.c.id).where(
         PERSON.c.id.in_([r.person_id for r in current.values()]), PERSON.c.restricted.is_(True))))
+    # The incidents each existing order is linked to, in one query (a re-import names every order).
+    linked: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for order_id, incident_id in writer.session.execute(select(ORDER_INCIDENT.c.order_id, ORDER_INCIDENT.c.incident_id)
+                                                        .where(ORDER_INCIDENT.c.order_id.in_(list(current)))):
+        linked.setdefault(order_id, set()).add(incident_id)
     inserts: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
@@ -83,8 +88,7 @@ def write_orders(writer: Writer) -> None:
             if old.owner_agency_id != writer.agency_id or old.person_id in restricted:
                 counts.protected += 1
                 continue
-            have = set(writer.session.scalars(select(ORDER_INCIDENT.c.incident_id)
-                                              .where(ORDER_INCIDENT.c.order_id == order_id)))
+            have = linked.get(order_id, set())
             # Links to an incident the import leaves as it is (restricted, or another agency's) are
             # kept: an export leaves them out (casework.exchange.exporter), and importing it back
             # must not unlink them.

@@ -27,6 +27,7 @@ from ..models import (
 from ..models.person import INDEX_FIELDS
 from ..models.reference import new_reference
 from .bulk import Ids
+from .digest import DIGESTED, digest_of
 
 PERSON = Person.__table__
 INCIDENT = Incident.__table__
@@ -116,6 +117,10 @@ class Records:
         return crypto.decode_plain(crypto.unseal(self.ring, sealed, table=table.name, column=column, row_id=row_id),
                                    kind)
 
+    def digest(self, table: Table, record_id: uuid.UUID, updated_at: dt.datetime, values: dict[str, Any]) -> bytes:
+        """The record's import digest (`digest`) for these values, as of `updated_at`."""
+        return digest_of(self.ring, table, record_id, updated_at, values)
+
     # --- a new record ------------------------------------------------------------------
 
     def new_record(self, table: Table, kind: RecordKind, ref: str, values: dict[str, Any],
@@ -128,6 +133,8 @@ class Records:
             row["reference"] = new_reference(kind.value)
         for name in SECRETS.get(table.name, ()):
             row[name] = self.seal(table, name, record_id, values[name])
+        if table.name in DIGESTED:
+            row["import_digest"] = self.digest(table, record_id, self.now, values)
         ref_row = {"id": self.new_id(), "agency_id": self.agency_id, "kind": kind, "ref": ref,
                    "record_id": record_id, "created_at": self.now, "updated_at": self.now}
         return row, ref_row

@@ -130,6 +130,14 @@ class Base(DeclarativeBase):
         return f"<{type(self).__name__} {self.id}>"
 
 
+class ImportDigest:
+    """A record the data exchange imports keeps a keyed digest of its values as last imported, so
+    that importing the same row again is recognised without decrypting anything
+    (`casework.exchange.digest`). Bound to the record's `updated_at`: any other change outdates it."""
+
+    import_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16), default=None)
+
+
 T = TypeVar("T", str, dt.date)
 
 

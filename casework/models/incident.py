@@ -6,12 +6,12 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column
+from .base import Base, ImportDigest, enum_column
 from .reference import COLUMN_LENGTH, default_for
 from .vocab import AgencyKind, AsbType, Category, CjStatus, PartyRole
 
 
-class Incident(Base):
+class Incident(ImportDigest, Base):
     """Something that happened, recorded by one agency, with the people involved as parties."""
 
     __tablename__ = "incident"

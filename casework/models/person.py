@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import crypto
-from .base import Base, Secret, enum_column
+from .base import Base, ImportDigest, Secret, enum_column
 from .reference import COLUMN_LENGTH, default_for
 from .vocab import Gender
 
@@ -26,7 +26,7 @@ def _only_set(name: str) -> dict[str, Any]:
     return {"sqlite_where": text(f"bi_{name} IS NOT NULL"), "postgresql_where": text(f"bi_{name} IS NOT NULL")}
 
 
-class Person(Base):
+class Person(ImportDigest, Base):
     """One identity across the partnership. Names, dates of birth, addresses and contact details
     are encrypted; blind indexes let us find a person without decrypting anyone else."""
 

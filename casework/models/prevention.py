@@ -7,11 +7,11 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, enum_column
+from .base import Base, ImportDigest, enum_column
 from .vocab import PreventionKind
 
 
-class PreventionActivity(Base):
+class PreventionActivity(ImportDigest, Base):
     """Fraud prevention work: Friends Against Scams recruitment, scam interventions."""
 
     __tablename__ = "prevention_activity"

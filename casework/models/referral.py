@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Secret, enum_column
+from .base import Base, ImportDigest, Secret, enum_column
 from .reference import COLUMN_LENGTH, default_for
 from .user import Role
 from .vocab import HrdaCriteria, Labelled, ProgrammeOutcome, ReferralStatus, ReferralType
@@ -20,7 +20,7 @@ class Consent(Labelled):
     NOT_SOUGHT = "not_sought", "Not sought"
 
 
-class Referral(Base):
+class Referral(ImportDigest, Base):
     """A referral of a victim (HRDA, IDVA) or a perpetrator (MAPPA, perpetrator programme)."""
 
     __tablename__ = "referral"

@@ -25,7 +25,9 @@ Blind-index rotation (`rotate_index_keys`)
     derived from the pending surname and full-name keys) are
     recomputed under them in ONE transaction (all or nothing; on PostgreSQL the person table
     is locked against writers meanwhile, SQLite's write lock does it there), committed, and
-    only then are the pending keys made current and the keyring saved. A kill between the
+    only then are the pending keys made current and the keyring saved. The records' import
+    digests (`casework.exchange.digest`), keyed from the index keys, are cleared in that
+    transaction. A kill between the
     commit and that save leaves the keyring with pending keys: `status` warns, and a rerun
     recomputes under the same pending keys (idempotent) and finishes.
 
@@ -417,10 +419,25 @@ def rotate_index_keys(
                 raise
         db.session.commit()  # start the one transaction the recomputation runs in
         people = _recompute_indexes(ring, batch_size, progress)
+        _forget_import_digests()
         db.session.commit()
         ring.finish_index_rotation()
         ring.save(keyring_file)
         return IndexRotationResult(people=people, resumed=resumed)
+
+
+def _forget_import_digests() -> None:
+    """Clear every record's import digest (`casework.exchange.digest`), in the rotation's transaction:
+    its key is derived from the index keys being retired, and nothing keyed by a retired key is kept.
+    The next import compares each record in full, once, and stores its digest under the new key.
+    Not an edit (`updated_at` stays), and through the connection: nothing the stored figures read
+    changes."""
+    connection = db.session.connection()
+    for mapper in Base.registry.mappers:
+        table = mapper.local_table
+        if isinstance(table, Table) and "import_digest" in table.c:
+            connection.execute(update(table).where(table.c.import_digest.is_not(None))
+                               .values(import_digest=None, updated_at=table.c.updated_at))
 
 
 def _recompute_indexes(ring: crypto.Keyring, batch_size: int, progress: Progress) -> int:

@@ -1,8 +1,8 @@
 """the people affected of a community ASB case review application (asb_case_review.affected_people,
 sealed)
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 06:40:00
 
 A nullable column only: no existing data moves.
@@ -11,8 +11,8 @@ A nullable column only: no existing data moves.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
