@@ -107,6 +107,7 @@ from .ciphertexts import (
     seal,
     unseal,
 )
+from .digests import DIGEST_BYTES, import_digest
 from .documents import (
     DOCUMENT_CHUNK,
     DOCUMENT_CHUNK_OVERHEAD,
@@ -115,7 +116,6 @@ from .documents import (
     EphemeralSpool,
     new_document_key,
 )
-from .digests import DIGEST_BYTES, import_digest
 from .errors import CryptoError, DecryptionError, KeyringError
 from .indexes import (
     DERIVED_INDEXES,
