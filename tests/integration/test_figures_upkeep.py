@@ -171,3 +171,18 @@ def test_db_upgrade_builds_the_figures_a_migration_left_empty(db_kind, tmp_path)
             assert figures.unbuilt(db.session) == [] and exact(db.session)
             assert db.session.scalar(select(func.count()).select_from(party_mark).where(party_mark.c.repeat_da)) == 1
         app.extensions["casework.engine"].dispose()
+
+
+def test_the_nightly_figures_job_fails_naming_how_many_stored_figures_differ(session):
+    from casework.scheduler import JobFailed, jobs
+
+    records = Records(session)
+    victim = records.person()
+    records.da(D(2024, 5, 1), victims=[victim])
+    records.da(D(2024, 6, 1), victims=[victim])
+    session.flush()
+    assert jobs.figures().startswith("stored figures agree with the records; audit trail intact")
+    session.execute(update(party_mark).values(repeat_da=False))  # what a missed upkeep would leave
+    with pytest.raises(JobFailed, match=r"^[1-9]\d* stored repeat marks and \d+ monthly figures differ from the "
+                                        r"records; `casework measures rebuild` remakes them$"):
+        jobs.figures()
