@@ -4,13 +4,12 @@ UK GDPR articles 13 and 14 require both)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
-from ..auth.guard import public
-from ..services import agencies
-
-bp = Blueprint("about", __name__)
+from ...auth.guard import public
+from ...services import agencies
+from . import bp
 
 
 @bp.get("/accessibility")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, session, url_for
+from flask import flash, g, redirect, render_template, session, url_for
 from flask_login import current_user
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import InputRequired, ValidationError
 
-from ..auth import sessions, signin
-from ..auth.guard import signed_in
-from ..auth.signin import Result
-from ..db import db
-from ..forms import Form
-from ..models import User
-from ..services import users
-
-bp = Blueprint("account", __name__)
+from ...auth import sessions, signin
+from ...auth.guard import signed_in
+from ...auth.signin import Result
+from ...db import db
+from ...forms import Form
+from ...models import User
+from ...services import users
+from . import bp
 
 CURRENT_PASSWORD_WRONG = "Your current password is not right"
 

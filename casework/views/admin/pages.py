@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..auth.guard import require
-from ..db import db
-from ..forms import Form, choices
-from ..links import LinkError, public_url_for
-from ..models import Agency, AgencyKind, Referral, ReferralRoute, ReferralType, Role, User
-from ..policy import Permission
-from ..services import agencies, referral_routes, users
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from ...auth.guard import require
+from ...db import db
+from ...forms import Form, choices
+from ...links import LinkError, public_url_for
+from ...models import Agency, AgencyKind, Referral, ReferralRoute, ReferralType, Role, User
+from ...policy import Permission
+from ...services import agencies, referral_routes, users
+from . import bp
 
 
 class RolesField(SelectMultipleField):

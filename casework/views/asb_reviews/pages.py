@@ -7,18 +7,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, OnlyWhen, Required, choices
-from ..measures.export import MEDIA_TYPES, WRITERS, Table
-from ..models import (
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, OnlyWhen, Required, choices
+from ...measures.export import MEDIA_TYPES, WRITERS, Table
+from ...models import (
     Applicant,
     Area,
     AsbRecommendation,
@@ -27,16 +27,17 @@ from ..models import (
     ThresholdDecision,
     User,
 )
-from ..policy import Permission
-from ..risk import asb_review as rule
-from ..services import agencies as agency_service
-from ..services import asb_reviews, audit
-from .fields import DateInputField
-from .measures import _download
-from .people import add_section
-from .record_pages import agency_names, today, user_names
+from ...policy import Permission
+from ...risk import asb_review as rule
+from ...services import agencies as agency_service
+from ...services import asb_reviews, audit
+from ..shared.downloads import download as _download
+from ..shared.fields import DateInputField
+from ..shared.figure_labels import ASB_REVIEW_FIGURES as LABELS
+from ..shared.person_page import add_section
+from ..shared.record_pages import agency_names, today, user_names
+from . import bp
 
-bp = Blueprint("asb_reviews", __name__)
 navigation.add("ASB case reviews", "asb_reviews.index", Permission.VIEW_RECORDS, order=45)
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -326,13 +327,6 @@ def recommendation_done(recommendation_id: uuid.UUID):  # type: ignore[no-untype
 
 
 # --- the yearly figures ------------------------------------------------------------------------
-
-
-LABELS = {"applications": "Applications", "threshold_not_met": "Threshold not met",
-          "undecided": "Not decided yet", "reviews_held": "Reviews held",
-          "reviews_with_recommendations": "Reviews that led to recommendations",
-          "decided_late": "Decided late (or undecided past the due date)", "appeals": "Appeals received",
-          "appeals_upheld": "Appeals upheld"}
 
 
 def figures_table(published: dict[str, object]) -> Table:

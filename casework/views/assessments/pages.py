@@ -6,22 +6,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 
-from .. import policy
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, OnlyWhen, Required, choices
-from ..models import Case, Person, ReferralType, RiskAssessment
-from ..policy import Permission
-from ..risk import dash
-from ..services import assessments, audit, referrals, versioning
-from .people import add_section
-from .record_pages import form_version, stale_page, today, user_names
-
-bp = Blueprint("assessments", __name__)
+from ... import policy
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, OnlyWhen, Required, choices
+from ...models import Case, Person, ReferralType, RiskAssessment
+from ...policy import Permission
+from ...risk import dash
+from ...services import assessments, audit, referrals, versioning
+from ..shared.person_page import add_section
+from ..shared.record_pages import form_version, not_a_victim, stale_page, today, user_names
+from . import bp
 
 ANSWER_CHOICES = [(a.value, a.label) for a in dash.Answer]
 
@@ -78,13 +77,6 @@ def _save_error(form: ChecklistForm, error: assessments.AssessmentError) -> None
 def _page(template: str, form: ChecklistForm, person: Person, status: int, **context: Any):  # type: ignore[no-untyped-def]
     return render_template(template, form=form, person=person, errors=form.error_list(),
                            bands=assessments.bands(), **context), status
-
-
-def not_a_victim(person: Person, message: str):  # type: ignore[no-untyped-def]
-    """The page refusing a DASH checklist or an HRDA referral for someone who is not a victim."""
-    return render_template("refused.html", heading=f"{person.display_name} is not a victim",
-                           message=message, back=(url_for("people.show", person_id=person.id),
-                                                  f"Back to {person.display_name}")), 409
 
 
 @bp.route("/people/<uuid:person_id>/risk-assessments/new", methods=["GET", "POST"])

@@ -9,17 +9,16 @@ import datetime as dt
 import json
 import uuid
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import policy
-from ..auth.guard import require
-from ..db import db
-from ..models import AuditEntry, User
-from ..policy import Permission
-
-bp = Blueprint("audit", __name__)
+from ... import policy
+from ...auth.guard import require
+from ...db import db
+from ...models import AuditEntry, User
+from ...policy import Permission
+from . import bp
 
 
 def _date(value: str | None) -> dt.date | None:

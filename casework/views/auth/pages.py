@@ -6,7 +6,6 @@ import io
 
 import segno
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -21,16 +20,15 @@ from flask_login import current_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from .. import crypto
-from ..auth import pending, sessions, signin, stash
-from ..auth.guard import public, safe_next, signed_in
-from ..auth.signin import Result
-from ..db import db
-from ..forms import Form
-from ..models import User
-from ..services import audit, users
-
-bp = Blueprint("auth", __name__)
+from ... import crypto
+from ...auth import pending, sessions, signin, stash
+from ...auth.guard import public, safe_next, signed_in
+from ...auth.signin import Result
+from ...db import db
+from ...forms import Form
+from ...models import User
+from ...services import audit, users
+from . import bp
 
 
 class SignInForm(Form):

@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user
 
-from .. import policy
-from ..auth.guard import require
-from ..db import begin_mode
-from ..forms import Form
-from ..measures.chart import column_chart
-from ..measures.periods import today_in_london
-from ..models.base import utcnow
-from ..policy import Permission
-from ..printing import PdfUnavailable
-from ..services import audit, board_pack, board_pack_document
-from .asb_reviews import LABELS
-from .fields import DateInputField
-
-bp = Blueprint("board_pack", __name__)
+from ... import policy
+from ...auth.guard import require
+from ...db import begin_mode
+from ...forms import Form
+from ...measures.chart import column_chart
+from ...measures.periods import today_in_london
+from ...models.base import utcnow
+from ...policy import Permission
+from ...printing import PdfUnavailable
+from ...services import audit, board_pack, board_pack_document
+from ..shared.fields import DateInputField
+from ..shared.figure_labels import ASB_REVIEW_FIGURES as LABELS
+from . import bp
 
 
 @bp.app_template_global("home_shows_board_pack")

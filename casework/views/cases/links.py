@@ -1,4 +1,4 @@
-"""Linking people and incidents to a case (routes on the cases blueprint): anyone the user may see,
+"""Linking people and incidents to a case: anyone the user may see,
 found with the people search, in a role; an incident of the case's people, or one the user's agency
 knows by its reference."""
 
@@ -9,11 +9,13 @@ import uuid
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..auth.guard import require, visible_or_404
-from ..models import Incident, Person
-from ..policy import Permission
-from ..services import cases
-from .cases import (
+from ...auth.guard import require, visible_or_404
+from ...models import Incident, Person
+from ...policy import Permission
+from ...services import cases
+from ..shared.person_search import run_search
+from . import bp
+from .pages import (
     ROLE_CHOICES,
     LinkIncidentByReferenceForm,
     LinkIncidentForm,
@@ -22,9 +24,7 @@ from .cases import (
     _editable,
     _role,
     _uuid,
-    bp,
 )
-from .person_search import run_search
 
 
 @bp.get("/cases/<uuid:case_id>/people/find")

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -20,12 +19,12 @@ from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, choices
-from ..models import (
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, choices
+from ...models import (
     Case,
     CaseKind,
     CaseStatus,
@@ -33,21 +32,23 @@ from ..models import (
     Person,
     User,
 )
-from ..policy import Permission
-from ..services import assessments, audit, cases, record_lists, referrals, versioning
-from . import list_filters
-from .confirm import confirmed
-from .fields import DateInputField
-from .people import SearchForm, add_section, page_number
-from .record_pages import (
+from ...policy import Permission
+from ...services import assessments, audit, cases, record_lists, referrals, versioning
+from ..shared import list_filters
+from ..shared.confirm import confirmed
+from ..shared.fields import DateInputField
+from ..shared.person_page import add_section
+from ..shared.person_search import SearchForm
+from ..shared.record_pages import (
     agency_names,
     form_version,
+    page_number,
     stale_page,
     today,
     user_names,
 )
+from . import bp
 
-bp = Blueprint("cases", __name__)
 navigation.add("Cases", "cases.index", Permission.VIEW_RECORDS, order=20)
 
 ROLE_CHOICES = [("", "Not given")] + PartyRole.choices()
@@ -368,5 +369,3 @@ def _person_cases(person: Person, viewer: Any) -> dict[str, Any]:
 
 add_section("cases/_person_section.html", _person_cases, order=10)
 
-
-from . import case_links as _link_routes  # noqa: F401  (routes on this blueprint)

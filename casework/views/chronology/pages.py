@@ -8,18 +8,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import policy
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..models import Case, Person
-from ..policy import Permission
-from ..services import audit, chronology
-
-bp = Blueprint("chronology", __name__)
+from ... import policy
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...models import Case, Person
+from ...policy import Permission
+from ...services import audit, chronology
+from . import bp
 
 LINKS = {"incident": ("incidents.show", "incident_id"), "case": ("cases.show", "case_id"),
          "referral": ("referrals.show", "referral_id"), "assessment": ("assessments.show", "assessment_id"),

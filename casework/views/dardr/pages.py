@@ -8,23 +8,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import policy
-from ..auth.guard import require, signed_in
-from ..db import db
-from ..forms import Form, Required, choices
-from ..measures.periods import today_in_london
-from ..models import Agency, DardrAgencyRequest, LearningTheme, RecommendationStatus, ReviewDecision, User
-from ..policy import Permission
-from ..services import dardr
-from .fields import DateInputField
-
-bp = Blueprint("dardr", __name__, url_prefix="/reviews-after-a-death")
+from ... import policy
+from ...auth.guard import require, signed_in
+from ...db import db
+from ...forms import Form, Required, choices
+from ...measures.periods import today_in_london
+from ...models import Agency, DardrAgencyRequest, LearningTheme, RecommendationStatus, ReviewDecision, User
+from ...policy import Permission
+from ...services import dardr
+from ..shared.fields import DateInputField
+from . import bp
 
 
 class MultiCheckbox(SelectMultipleField):
@@ -335,7 +334,7 @@ class ConfirmForm(Form):
 @signed_in
 def remove(review_id: uuid.UUID, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Remove a named user from the review, after a confirmation page (their access ends at once)."""
-    from .confirm import confirm_page, confirmed
+    from ..shared.confirm import confirm_page, confirmed
 
     review = _review_or_404(review_id)
     user = next((u for u in dardr.named_users(review) if u.id == user_id), None)

@@ -18,7 +18,6 @@ import uuid
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -33,18 +32,18 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import StringField
 
-from .. import crypto, policy
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, Required
-from ..models import MeetingCase
-from ..policy import Permission
-from ..services import documents, meetings
-from ..services.document_types import ACCEPTED, content_disposition, size_text
-from .confirm import confirm_page, confirmed
-from .fields import DateInputField
+from ... import crypto, policy
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, Required
+from ...models import MeetingCase
+from ...policy import Permission
+from ...services import documents, meetings
+from ...services.document_types import ACCEPTED, content_disposition, size_text
+from ..shared.confirm import confirm_page, confirmed
+from ..shared.fields import DateInputField
+from . import bp
 
-bp = Blueprint("documents", __name__)
 FORM_ROOM = 64 * 1024  # the title, the date, the CSRF token and the parts' headers besides the file
 # (The fields themselves keep the app's MAX_FORM_MEMORY_SIZE: werkzeug counts its read-ahead buffer
 # against it, so it must stay well above the 64 KiB it reads at a time.)
@@ -291,7 +290,7 @@ def _person_section(person: Any, viewer: Any) -> dict[str, Any]:
 
 
 def _register_person_section() -> None:
-    from .people import add_section
+    from ..shared.person_page import add_section
 
     add_section("documents/_person_section.html", _person_section, order=60)
 

@@ -6,20 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import RadioField, SelectField
 
-from ..auth.guard import require, visible_or_404
-from ..forms import Form, choices
-from ..measures.periods import today_in_london
-from ..models import Person
-from ..policy import Permission
-from ..services import equality
-from .fields import DateInputField
-from .people import add_section
-
-bp = Blueprint("equality", __name__)
+from ...auth.guard import require, visible_or_404
+from ...forms import Form, choices
+from ...measures.periods import today_in_london
+from ...models import Person
+from ...policy import Permission
+from ...services import equality
+from ..shared.fields import DateInputField
+from ..shared.person_page import add_section
+from . import bp
 
 
 def _select(label: str, name: str) -> SelectField:

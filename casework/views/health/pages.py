@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..auth.guard import public
-from ..db import db
-from ..migrate import head_revision
-
-bp = Blueprint("health", __name__)
+from ...auth.guard import public
+from ...db import db
+from ...migrate import head_revision
+from . import bp
 
 
 @bp.get("/healthz")

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user
 
-from .. import policy
-from ..auth.guard import signed_in
-from ..models.base import utcnow
-from ..policy import Permission
-from ..services import oversight as manager
-from ..services import referral_routes, referrals, worklists
-
-bp = Blueprint("home", __name__)
+from ... import policy
+from ...auth.guard import signed_in
+from ...models.base import utcnow
+from ...policy import Permission
+from ...services import oversight as manager
+from ...services import referral_routes, referrals, worklists
+from . import bp
 
 DUE_WITHIN_DAYS = 7
 DECISIONS_WITHIN_DAYS = 30
@@ -28,7 +27,7 @@ DECISIONS_WITHIN_DAYS = 30
 @bp.get("/")
 @signed_in
 def index():  # type: ignore[no-untyped-def]
-    from .record_pages import agency_names, today, user_names
+    from ..shared.record_pages import agency_names, today, user_names
 
     work = None
     if policy.can(current_user, Permission.VIEW_RECORDS) and (

@@ -4,16 +4,11 @@ range (page and CSV)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from flask import (
-    Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -24,38 +19,20 @@ from flask import (
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, OnlyWhen, Required, choices
-from ..models import Meeting, Referral, ReferralStatus, ReferralType
-from ..policy import Permission
-from ..services import audit, hrda, meeting_records, meetings, referrals, versioning
-from .fields import DateInputField
-from .record_pages import agency_names, form_version, today
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, OnlyWhen, Required, choices
+from ...models import Meeting, Referral, ReferralStatus, ReferralType
+from ...policy import Permission
+from ...services import audit, hrda, meeting_records, meetings, referrals, versioning
+from ..shared.downloads import csv_response
+from ..shared.fields import DateInputField
+from ..shared.record_pages import agency_names, form_version, today
+from . import bp
 
-bp = Blueprint("hrda", __name__)
 navigation.add("HRDA referrals", "hrda.queue", Permission.CHAIR_HRDA, order=35)
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
-def csv_response(rows: Sequence[Sequence[Any]], *, filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
 
 class AcceptForm(Form):
     decision = RadioField("Your decision", choices=choices([("accept", "Accept onto a meeting"),

@@ -11,7 +11,6 @@ import uuid
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -24,21 +23,21 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, RadioField, SelectField
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, OnlyWhen, choices
-from ..models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
-from ..policy import Permission
-from ..services import audit, incidents, localities, record_lists, versioning
-from . import list_filters
-from .confirm import confirm_page, confirmed
-from .fields import DateInputField
-from .people import MultiCheckbox, agency_names, page_number, stale_page
-from .person_search import run_search
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, OnlyWhen, choices
+from ...models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
+from ...policy import Permission
+from ...services import audit, incidents, localities, record_lists, versioning
+from ..shared import list_filters
+from ..shared.confirm import confirm_page, confirmed
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.person_search import run_search
+from ..shared.record_pages import agency_names, page_number, stale_record_page
+from . import bp
 
-bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 navigation.add("Incidents", "incidents.index", Permission.VIEW_RECORDS, order=20)
 
 FACTORS = [("alcohol", "Alcohol"), ("drugs", "Drugs"), ("mental_health", "Mental health")]
@@ -212,7 +211,7 @@ def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
         except incidents.IncidentError as e:
             _field(form, e.field).errors = [str(e)]
         except versioning.StaleEdit as e:
-            return stale_page(e, kind="incident"), 409
+            return stale_record_page(e, kind="incident"), 409
         else:
             flash("Incident saved" if changed else "Nothing was changed")
             return redirect(url_for("incidents.show", incident_id=incident.id))

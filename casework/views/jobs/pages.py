@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import abort, current_app, render_template
 
-from .. import scheduler
-from ..auth.guard import require
-from ..auth.navigation import add
-from ..policy import Permission
-from ..services import outbox
+from ... import scheduler
+from ...auth.guard import require
+from ...auth.navigation import add
+from ...policy import Permission
+from ...services import outbox
+from . import bp
 
-bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 add("Scheduled jobs", "jobs.index", Permission.VIEW_JOBS, order=83)
 
 

@@ -6,26 +6,24 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
-from .. import policy
-from ..auth.guard import require, signed_in
-from ..db import db
-from ..forms import Form, OnlyWhen, Required, choices
-from ..measures.chart import column_chart, describe
-from ..models import Category, LocalProblem, LocalProblemAction
-from ..policy import Permission
-from ..services import agencies as agency_service
-from ..services import local_problems as problems
-from ..services import localities
-from .confirm import confirm_page, confirmed
-from .fields import DateInputField
-from .people import MultiCheckbox
-from .record_pages import agency_names, today
-
-bp = Blueprint("local_problems", __name__, url_prefix="/local-problems")
+from ... import policy
+from ...auth.guard import require, signed_in
+from ...db import db
+from ...forms import Form, OnlyWhen, Required, choices
+from ...measures.chart import column_chart, describe
+from ...models import Category, LocalProblem, LocalProblemAction
+from ...policy import Permission
+from ...services import agencies as agency_service
+from ...services import local_problems as problems
+from ...services import localities
+from ..shared.confirm import confirm_page, confirmed
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.record_pages import agency_names, today
+from . import bp
 
 # The incident categories a local problem usually concerns, offered first (any may be chosen).
 CATEGORY_CHOICES = Category.choices()

@@ -3,16 +3,16 @@ benchmarks, and the same as a CSV, XLSX or JSON download."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
-from ..auth.guard import require
-from ..db import begin_mode
-from ..measures.marac import QuarterError, parse_quarter, quarter_of
-from ..measures.periods import today_in_london
-from ..policy import Permission
-from ..services import marac_return
+from ...auth.guard import require
+from ...db import begin_mode
+from ...measures.marac import QuarterError, parse_quarter, quarter_of
+from ...measures.periods import today_in_london
+from ...policy import Permission
+from ...services import marac_return
+from . import bp
 
-bp = Blueprint("marac_return", __name__)
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

@@ -3,35 +3,25 @@ records behind a figure, and exports (CSV, XLSX, ODS; small numbers suppressed o
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
-from ..auth import navigation
-from ..auth.guard import require
-from ..measures.chart import column_chart, describe
-from ..measures.definitions import Measure, MeasureType
-from ..measures.export import WRITERS
-from ..measures.periods import Period, PeriodError, parse_period, today_in_london
-from ..measures.tables import measure_by_id
-from ..policy import Permission
-from ..services import measure_pages as pages
+from ...auth import navigation
+from ...auth.guard import require
+from ...measures.chart import column_chart, describe
+from ...measures.definitions import Measure, MeasureType
+from ...measures.export import WRITERS
+from ...measures.periods import today_in_london
+from ...measures.tables import measure_by_id
+from ...policy import Permission
+from ...services import measure_pages as pages
+from ..shared.downloads import download
+from ..shared.periods import requested_period
+from . import bp
 
-bp = Blueprint("measures", __name__, url_prefix="/measures")
 navigation.add("Measures", "measures.index", Permission.VIEW_MEASURES, order=60)
 
 PART_WORDS = {"value": "counted", "numerator": "in the numerator", "denominator": "in the denominator"}
-
-
-def _period() -> tuple[Period, list[dict[str, str]]]:
-    """The period asked for (default: the last full financial year), and any error about it."""
-    text = request.args.get("period")
-    default = pages.current_period().previous
-    if not text:
-        return default, []
-    try:
-        return parse_period(text), []
-    except PeriodError as e:
-        return default, [{"text": f"{e}. Showing {default.name} instead.", "href": "#period"}]
 
 
 def _suppress() -> bool:
@@ -48,7 +38,7 @@ def _measure(measure_id: str) -> Measure:
 @bp.get("")
 @require(Permission.VIEW_MEASURES)
 def index():  # type: ignore[no-untyped-def]
-    period, errors = _period()
+    period, errors = requested_period()
     suppress = _suppress()
     document, groups = pages.dashboard(period=period, as_of=today_in_london(), suppress=suppress)
     return render_template("measures/index.html", period=period, periods=pages.periods_available(period),
@@ -62,19 +52,19 @@ def index():  # type: ignore[no-untyped-def]
 def export(fmt: str):  # type: ignore[no-untyped-def]
     if fmt not in WRITERS:
         abort(404)
-    period, errors = _period()
+    period, errors = requested_period()
     if errors:
         abort(400)
     content, media_type, name = pages.export_dashboard(period=period, as_of=today_in_london(),
                                                        suppress=_suppress(), fmt=fmt, viewer=current_user)
-    return _download(content, media_type, name)
+    return download(content, media_type, name)
 
 
 @bp.get("/<measure_id>")
 @require(Permission.VIEW_MEASURES)
 def show(measure_id: str):  # type: ignore[no-untyped-def]
     measure = _measure(measure_id)
-    period, errors = _period()
+    period, errors = requested_period()
     suppress = _suppress()
     page = pages.measure_page(measure=measure, period=period, suppress=suppress, viewer=current_user)
     fmt = pages.chart_format(measure)
@@ -94,12 +84,12 @@ def export_measure(measure_id: str, fmt: str):  # type: ignore[no-untyped-def]
     measure = _measure(measure_id)
     if fmt not in WRITERS:
         abort(404)
-    period, errors = _period()
+    period, errors = requested_period()
     if errors:
         abort(400)
     content, media_type, name = pages.export_measure(measure=measure, period=period, suppress=_suppress(),
                                                      fmt=fmt, viewer=current_user)
-    return _download(content, media_type, name)
+    return download(content, media_type, name)
 
 
 @bp.get("/<measure_id>/records")
@@ -109,7 +99,7 @@ def records(measure_id: str):  # type: ignore[no-untyped-def]
     part = request.args.get("part", "value")
     if part not in pages.parts_listed(measure):
         abort(404)
-    period, errors = _period()
+    period, errors = requested_period()
     if errors:
         abort(400)
     size = current_app.config["PAGE_SIZE"]
@@ -122,10 +112,3 @@ def records(measure_id: str):  # type: ignore[no-untyped-def]
     last = max(1, -(-found.visible // size))
     return render_template("measures/records.html", measure=measure, period=period, part=part,
                            part_words=PART_WORDS[part], found=found, page=number, pages=last)
-
-
-def _download(content: bytes, media_type: str, name: str) -> Response:
-    response = Response(content, mimetype=media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -8,28 +8,27 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, safe_next
-from ..db import db
-from ..forms import Form, Required, choices
-from ..models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
-from ..policy import Permission
-from ..services import agencies as agency_service
-from ..services import audit, hrda, meeting_records, meetings, person_names, referrals
-from .confirm import confirm_page, confirmed
-from .fields import DateInputField
-from .hrda import csv_response
-from .people import MultiCheckbox
-from .record_pages import agency_names, today, user_names
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, safe_next
+from ...db import db
+from ...forms import Form, Required, choices
+from ...models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
+from ...policy import Permission
+from ...services import agencies as agency_service
+from ...services import audit, hrda, meeting_records, meetings, person_names, referrals
+from ..shared.confirm import confirm_page, confirmed
+from ..shared.downloads import csv_response
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.record_pages import agency_names, today, user_names
+from . import bp
 
-bp = Blueprint("meetings", __name__)
 navigation.add("HRDA meetings", "meetings.index", Permission.ATTEND_HRDA, order=40)
 
 WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"), ("4", "Friday")]

@@ -7,28 +7,27 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Response, abort, render_template, request
 
-from .. import words
-from ..auth.guard import require
-from ..db import db
-from ..measures.chart import column_chart, describe
-from ..measures.orders import (
+from ... import words
+from ...auth.guard import require
+from ...db import db
+from ...measures.chart import column_chart, describe
+from ...measures.orders import (
     ORDER_MEASURES,
     compute_orders,
     follow_up_complete,
     issued_by_kind_and_agency,
     issued_by_month,
 )
-from ..measures.periods import Period, today_in_london
-from ..measures.report import figure_fields, trend
-from ..models import OrderKind
-from ..policy import Permission
-from ..services import measure_pages
-from .measures import _period  # the period asked for, as the measures pages read it
-from .record_pages import agency_names
-
-bp = Blueprint("order_measures", __name__, url_prefix="/measures/orders")
+from ...measures.periods import Period, today_in_london
+from ...measures.report import figure_fields, trend
+from ...models import OrderKind
+from ...policy import Permission
+from ...services import measure_pages
+from ..shared.periods import requested_period as _period
+from ..shared.record_pages import agency_names
+from . import bp
 
 
 def _table(period: Period, suppress: bool) -> tuple[list[str], list[tuple[str, list[int | str], int | str]]]:

@@ -7,23 +7,23 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 
-from .. import policy
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, Required, choices
-from ..models import Agency, Incident, Order, OrderKind, OrderStatus, Person
-from ..policy import Permission
-from ..services import audit, orders, versioning
-from .fields import DateInputField
-from .people import MultiCheckbox, add_section
-from .record_pages import agency_names, form_version, stale_page, today, user_names
+from ... import policy
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, Required, choices
+from ...models import Agency, Incident, Order, OrderKind, OrderStatus, Person
+from ...policy import Permission
+from ...services import audit, orders, versioning
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.person_page import add_section
+from ..shared.record_pages import agency_names, form_version, stale_page, today, user_names
+from . import bp
 
-bp = Blueprint("orders", __name__)
 DATE_FIELDS = ("applied_on", "issued_on", "served_on", "expires_on", "review_on")
 
 

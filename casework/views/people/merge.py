@@ -1,4 +1,4 @@
-"""Merging two records of the same person (routes on the people blueprint)."""
+"""Merging two records of the same person."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import uuid
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import policy
-from ..auth.guard import require, visible_or_404
-from ..forms import Form
-from ..models import Person
-from ..policy import Permission
-from ..services import audit, merge, people, versioning
-from .people import FIELD_LABELS, add_section, bp, display, stale_page
-from .person_search import run_search
+from ... import policy
+from ...auth.guard import require, visible_or_404
+from ...forms import Form
+from ...models import Person
+from ...policy import Permission
+from ...services import audit, merge, people, versioning
+from ..shared.person_page import add_section
+from ..shared.person_search import run_search
+from ..shared.record_pages import FIELD_LABELS, display, stale_record_page
+from . import bp
 
 
 def _mergeable(person_id: uuid.UUID) -> Person:
@@ -76,7 +78,7 @@ def merge_records(person_id: uuid.UUID, other_id: uuid.UUID):  # type: ignore[no
                         survivor_version=_int(request.form.get("survivor_version")),
                         merged_version=_int(request.form.get("merged_version")), by=current_user)
         except versioning.StaleEdit as e:
-            return stale_page(e, kind="person"), 409
+            return stale_record_page(e, kind="person"), 409
         except merge.MergeRefused as e:
             audit.record("access.refused", record=merged, details={"reason": "merge refused",
                                                                    "survivor": str(survivor.id)})

@@ -1,23 +1,15 @@
 """People: record (after a look for likely duplicates), a person's page, edit.
 
-The search lives in `casework.views.person_search`, merging two records in
-`casework.views.people_merge` (both on this blueprint).
-
-Other journeys add sections to a person's page with `add_section(...)`: a
-template (given `person`, `viewer` and what the section's function returns as
-`section`) placed after the incidents, in `order`.
+The search page is in `search`, merging two records in `merge`. Other journeys add sections to a
+person's page with `shared.person_page.add_section(...)`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -27,37 +19,31 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, choices
-from ..models import Agency, Gender, Incident, PartyRole, Person
-from ..policy import Permission
-from ..services import audit, flags, people, person_names, versioning
-from .fields import DateInputField
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, choices
+from ...models import Gender, Incident, PartyRole, Person
+from ...policy import Permission
+from ...services import audit, flags, people, person_names, versioning
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.person_page import SECTIONS
+from ..shared.record_pages import agency_names, page_number, stale_record_page
+from . import bp
 
-bp = Blueprint("people", __name__, url_prefix="/people")
 navigation.add("People", "people.search", Permission.SEARCH_PEOPLE, order=10)
 
 MARKERS = [("mental_health", "Mental health"), ("substance_misuse", "Substance misuse"),
            ("complex_needs", "Complex needs")]
-
-
-class MultiCheckbox(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PersonForm(Form):
@@ -109,47 +95,6 @@ class PersonForm(Form):
         return cls(data=data)
 
 
-class SearchForm(Form):
-    class Meta:
-        csrf = False  # a GET form: nothing changes
-
-    surname = StringField("Surname")
-    forenames = StringField("Forenames")
-    date_of_birth = DateInputField("Date of birth")
-    postcode = StringField("Postcode")
-    reference = StringField("Your agency's reference")
-
-
-# --- sections other journeys add to a person's page -----------------------------------
-
-
-@dataclass(frozen=True)
-class Section:
-    template: str
-    context: Callable[[Person, Any], Any]
-    order: int
-
-
-SECTIONS: list[Section] = []
-
-
-def add_section(template: str, context: Callable[[Person, Any], Any], *, order: int = 50) -> None:
-    """Add a section to every person's page (`context(person, viewer)` gives its `section`)."""
-    if all(s.template != template for s in SECTIONS):
-        SECTIONS.append(Section(template, context, order))
-        SECTIONS.sort(key=lambda s: s.order)
-
-
-# --- helpers -------------------------------------------------------------------------
-
-
-def page_number(name: str = "page") -> int:
-    try:
-        return max(1, int(request.args.get(name, 1)))
-    except ValueError:
-        return 1
-
-
 def _editable_incident(incident_id: str | None) -> Incident | None:
     if not incident_id:
         return None
@@ -182,10 +127,6 @@ def person_name(person: Person) -> person_names.PersonName:
     if person.id not in shown:
         shown[person.id] = person_names.for_viewer(current_user, person)
     return shown[person.id]
-
-
-def agency_names() -> dict[uuid.UUID, str]:
-    return {i: name for i, name in db.session.execute(select(Agency.id, Agency.name))}
 
 
 # --- create --------------------------------------------------------------------------
@@ -306,50 +247,8 @@ def edit(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
         except people.PersonError as e:
             getattr(form, e.field or "surname").errors = [str(e)]
         except versioning.StaleEdit as e:
-            return stale_page(e, kind="person"), 409
+            return stale_record_page(e, kind="person"), 409
         else:
             flash(f"{person.display_name}'s details saved" if changed else "Nothing was changed")
             return redirect(url_for("people.show", person_id=person.id))
     return render_template("people/edit.html", form=form, person=person, errors=form.error_list()), 400
-
-
-def stale_page(error: versioning.StaleEdit, *, kind: str) -> str:
-    """The refusal of a stale save: which fields changed meanwhile, and their current values as the
-    user may see them."""
-    record = error.record
-    db.session.refresh(record)
-    labels = FIELD_LABELS.get(kind, {})
-    current = []
-    for name in error.fields:
-        value = getattr(record, name, None)
-        if kind == "person" and name in ("address", "safe_contact") and record.do_not_disclose_address:
-            value = "(not shown: do not disclose)"
-        current.append({"name": labels.get(name, name.replace("_", " ").capitalize()), "value": display(value)})
-    back = url_for(f"{'people' if kind == 'person' else 'incidents'}.edit", **{f"{kind}_id": record.id})
-    return render_template("people/stale.html", kind=kind, record=record, changes=current, back=back)
-
-
-def display(value: Any) -> str:
-    if value is None or value == "":
-        return "Not given"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, dt.date):
-        return value.strftime("%-d %B %Y")
-    return str(getattr(value, "label", value))
-
-
-FIELD_LABELS = {
-    "person": {"surname": "Surname", "forenames": "Forenames", "date_of_birth": "Date of birth",
-               "gender": "Gender", "postcode": "Postcode", "address": "Address", "phone": "Phone number",
-               "email": "Email address", "safe_contact": "Safe-contact instructions",
-               "do_not_disclose_address": "Do not disclose the address", "mental_health": "Mental health",
-               "substance_misuse": "Substance misuse", "complex_needs": "Complex needs"},
-    "incident": {"occurred_on": "Date", "category": "Category", "domestic_abuse": "Domestic abuse",
-                 "locality": "Locality", "area_id": "Designated area", "rural": "Rural", "alcohol": "Alcohol",
-                 "drugs": "Drugs", "mental_health": "Mental health", "asb_type": "ASB type"},
-}
-
-
-from . import people_merge as _merge_routes  # noqa: F401  (routes on this blueprint)
-from . import person_search as _search_routes  # noqa: F401  (routes on this blueprint)

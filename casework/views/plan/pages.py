@@ -8,26 +8,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import RadioField, SelectField, TextAreaField
 
-from .. import policy
-from ..auth import navigation
-from ..auth.guard import require, signed_in
-from ..db import db
-from ..forms import Form, OnlyWhen, Required, choices
-from ..measures.definitions import BY_ID as MEASURES
-from ..models import ActivityStatus, Plan, PlanActivity, PlanPriority
-from ..policy import Permission
-from ..services import agencies as agency_service
-from ..services import plan as plans
-from .confirm import confirm_page, confirmed
-from .fields import DateInputField
-from .people import MultiCheckbox
-from .record_pages import agency_names, today
+from ... import policy
+from ...auth import navigation
+from ...auth.guard import require, signed_in
+from ...db import db
+from ...forms import Form, OnlyWhen, Required, choices
+from ...measures.definitions import BY_ID as MEASURES
+from ...models import ActivityStatus, Plan, PlanActivity, PlanPriority
+from ...policy import Permission
+from ...services import agencies as agency_service
+from ...services import plan as plans
+from ..shared.confirm import confirm_page, confirmed
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.record_pages import agency_names, today
+from . import bp
 
-bp = Blueprint("plan", __name__, url_prefix="/plan")
 navigation.add("Plan", "plan.index", None, order=65)
 
 FILTERS = {"attention": "At risk or off track", "stale": "No update for 90 days"}

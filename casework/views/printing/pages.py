@@ -8,19 +8,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import policy
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..models import Case, MeetingCase, Person, Referral, RiskAssessment
-from ..policy import Permission
-from ..services import audit, chronology, meetings
-from ..services import printing as printing_service
-
-bp = Blueprint("printing", __name__)
+from ... import policy
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...models import Case, MeetingCase, Person, Referral, RiskAssessment
+from ...policy import Permission
+from ...services import audit, chronology, meetings
+from ...services import printing as printing_service
+from . import bp
 
 FORMAT = "<any(pdf, odt):fmt>"
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 
-from .. import policy, words
-from ..auth import navigation
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, OnlyWhen, Required, choices
-from ..models import (
+from ... import policy, words
+from ...auth import navigation
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, OnlyWhen, Required, choices
+from ...models import (
     Agency,
     Case,
     Consent,
@@ -26,23 +26,23 @@ from ..models import (
     ReferralType,
     RiskAssessment,
 )
-from ..policy import Permission
-from ..risk.dash import Criterion
-from ..services import assessments, audit, cases, referral_routes, referrals, versioning
-from .assessments import not_a_victim
-from .confirm import confirm_page, confirmed
-from .fields import DateInputField
-from .people import MultiCheckbox, add_section
-from .record_pages import (
+from ...policy import Permission
+from ...risk.dash import Criterion
+from ...services import assessments, audit, cases, referral_routes, referrals, versioning
+from ..shared.confirm import confirm_page, confirmed
+from ..shared.fields import DateInputField, MultiCheckbox
+from ..shared.person_page import add_section
+from ..shared.record_pages import (
     agency_names,
     form_version,
+    not_a_victim,
     paged,
     stale_page,
     today,
     user_names,
 )
+from . import bp
 
-bp = Blueprint("referrals", __name__)
 navigation.add("Referrals", "referrals.index", Permission.VIEW_RECORDS, order=30)
 
 LEVELS = [("1", "1"), ("2", "2"), ("3", "3")]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
-from ..auth.guard import signed_in
-from ..measures.periods import today_in_london
-from ..services import reminders
-
-bp = Blueprint("reminders", __name__)
+from ...auth.guard import signed_in
+from ...measures.periods import today_in_london
+from ...services import reminders
+from . import bp
 
 
 @bp.app_template_global("home_reminders")

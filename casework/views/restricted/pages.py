@@ -17,20 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, TextAreaField
 
-from .. import policy
-from ..auth.guard import require, visible_or_404
-from ..db import db
-from ..forms import Form, choices, error_href
-from ..models import Case, Incident, Person, User
-from ..policy import Permission
-from ..services import agencies, restricted
-from .people import add_section
-
-bp = Blueprint("restricted", __name__)
+from ... import policy
+from ...auth.guard import require, visible_or_404
+from ...db import db
+from ...forms import Form, choices, error_href
+from ...models import Case, Incident, Person, User
+from ...policy import Permission
+from ...services import agencies, restricted
+from ..shared.person_page import add_section
+from . import bp
 
 KINDS: dict[str, tuple[type, str, str]] = {
     # kind: (model, URL prefix, the record's page endpoint)

@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, TextAreaField
 
-from .. import policy
-from ..auth.guard import require
-from ..db import db
-from ..forms import Form, choices
-from ..models import Agency, Person, User
-from ..policy import Permission
-from ..services import person_names, share_requests
-
-bp = Blueprint("share_requests", __name__)
+from ... import policy
+from ...auth.guard import require
+from ...db import db
+from ...forms import Form, choices
+from ...models import Agency, Person, User
+from ...policy import Permission
+from ...services import person_names, share_requests
+from . import bp
 
 
 class AskForm(Form):

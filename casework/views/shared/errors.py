@@ -14,7 +14,7 @@ from flask import Flask, current_app, g, render_template
 from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from ..db import unavailable
+from ...db import unavailable
 
 log = logging.getLogger("casework.errors")
 

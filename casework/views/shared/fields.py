@@ -1,4 +1,5 @@
-"""Form fields for GOV.UK patterns that WTForms lacks: the date input (day, month and year boxes).
+"""Form fields for GOV.UK patterns that WTForms lacks: the date input (day, month and year boxes),
+and checkboxes for a multiple choice.
 
 Templates render it with the `date_input` macro of templates/people/_fields.html.
 """
@@ -8,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from wtforms import Field
+from wtforms import Field, SelectMultipleField
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class DateInputField(Field):
@@ -97,3 +99,10 @@ class DateInputField(Field):
             items.append({"name": part, "label": part.capitalize(), "value": self.raw.get(part, ""),
                           "classes": f"govuk-input--width-{widths[part]}" + (" govuk-input--error" if at_fault else "")})
         return items
+
+
+class MultiCheckbox(SelectMultipleField):
+    """Checkboxes, one an option (GOV.UK's checkboxes rendered from a multiple select)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

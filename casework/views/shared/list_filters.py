@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 
-from ..db import db
-from ..forms import Form, choices
-from ..models import Agency, Area, CaseKind, CaseStatus, Category
-from ..services import cases, record_lists
+from ...db import db
+from ...forms import Form, choices
+from ...models import Agency, Area, CaseKind, CaseStatus, Category
+from ...services import cases, record_lists
 from .fields import DateInputField
 
 CASE_ARGS = ("surname", "forenames", "kind", "status", "caseworker", "overdue")

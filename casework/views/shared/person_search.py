@@ -1,21 +1,32 @@
-"""Finding people (routes on the people blueprint): the search page, and the search as every page
-that finds a person runs it (adding one to an incident, choosing a record to merge, linking one to a
-case): the GET form filled from the query, the terms cleaned and one page of results, which
-`services.people_search` audits. A bad term is an error on its field."""
+"""Finding people: the search as every page that finds a person runs it (the people search page,
+adding one to an incident, choosing a record to merge, linking one to a case): the GET form filled
+from the query, the terms cleaned and one page of results, which `services.people_search` audits.
+A bad term is an error on its field."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, request
 from flask_login import current_user
+from wtforms import StringField
 
-from .. import policy
-from ..auth.guard import require
-from ..policy import Permission
-from ..services import people_search, references
-from .people import SearchForm, bp, page_number
+from ...forms import Form
+from ...services import people_search
+from .fields import DateInputField
+from .record_pages import page_number
+
+
+class SearchForm(Form):
+    class Meta:
+        csrf = False  # a GET form: nothing changes
+
+    surname = StringField("Surname")
+    forenames = StringField("Forenames")
+    date_of_birth = DateInputField("Date of birth")
+    postcode = StringField("Postcode")
+    reference = StringField("Your agency's reference")
+
 
 # The query values that mean a search was asked for (the date of birth comes in three boxes).
 SEARCH_ARGS = ("surname", "forenames", "postcode", "reference",
@@ -49,34 +60,3 @@ def run_search() -> PersonSearch:
         except people_search.SearchError as e:
             getattr(form, e.field or "surname").errors = [str(e)]
     return PersonSearch(form=form, results=results, errors=form.error_list())
-
-
-
-RECORD_PAGES = {"person": ("people.show", "person_id"), "incident": ("incidents.show", "incident_id"),
-                "case": ("cases.show", "case_id"), "referral": ("referrals.show", "referral_id")}
-
-
-def record_page(kind: str, record: Any) -> str:
-    endpoint, argument = RECORD_PAGES[kind]
-    return url_for(endpoint, **{argument: record.id})
-
-
-@bp.get("")
-@require(Permission.SEARCH_PEOPLE)
-def search():  # type: ignore[no-untyped-def]
-    # A record's reference typed into the surname or the reference box goes to the record, when the
-    # user may see it; a surname box holding one that does not lead anywhere says so.
-    for box, in_a_name_box in (("reference", False), ("surname", True)):
-        text = request.args.get(box)
-        if references.is_reference(text, in_a_name_box=in_a_name_box):
-            found_record = references.find(text, viewer=current_user, in_a_name_box=in_a_name_box)
-            if found_record is not None:
-                return redirect(record_page(*found_record))
-            if in_a_name_box:
-                form = SearchForm(formdata=request.args)
-                form.surname.errors = [f"No record you can see has the reference {text.strip()}"]
-                return render_template("people/search.html", form=form, results=None, errors=form.error_list(),
-                                       can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 404
-    found = run_search()
-    return render_template("people/search.html", form=found.form, results=found.results, errors=found.errors,
-                           can_create=policy.can(current_user, Permission.EDIT_RECORDS)), found.status

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectField, SelectMultipleField
 
-from ..auth import navigation
-from ..auth.guard import require
-from ..forms import Form, choices
-from ..policy import Permission
-from ..services import cases, team
-from .record_pages import today
+from ...auth import navigation
+from ...auth.guard import require
+from ...forms import Form, choices
+from ...policy import Permission
+from ...services import cases, team
+from ..shared.record_pages import today
+from . import bp
 
-bp = Blueprint("team", __name__, url_prefix="/team")
 navigation.add("Team", "team.index", Permission.MANAGE_TEAM, order=50)
 
 

@@ -3,17 +3,15 @@ the first page of each)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import policy
-from ..auth.guard import require
-from ..policy import Permission
-from ..services import team, worklists
-from .people import page_number
-from .record_pages import today
-
-bp = Blueprint("worklists", __name__, url_prefix="/my-work")
+from ... import policy
+from ...auth.guard import require
+from ...policy import Permission
+from ...services import team, worklists
+from ..shared.record_pages import page_number, today
+from . import bp
 
 DUE_WITHIN_DAYS = 7
 
