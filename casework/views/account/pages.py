@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, session, url_for
+from flask import abort, flash, g, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import InputRequired, ValidationError
@@ -33,20 +34,20 @@ class DigestForm(Form):
     daily_digest = BooleanField("Email me each morning how many case reviews, tasks and HRDA actions I have due")
 
 
-def _page(form: ChangePasswordForm | None = None):  # type: ignore[no-untyped-def]
+def _page(form: ChangePasswordForm | None = None) -> str:
     return render_template("account/index.html", form=form or ChangePasswordForm(),
                            digest_form=DigestForm(formdata=None, data={"daily_digest": current_user.daily_digest}))
 
 
 @bp.get("/account")
 @signed_in
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return _page()
 
 
 @bp.post("/account/email")
 @signed_in
-def email_choices():  # type: ignore[no-untyped-def]
+def email_choices() -> ResponseReturnValue:
     """Turn the daily digest on or off (other emails are about work given to the user: always sent)."""
     form = DigestForm()
     users.set_daily_digest(user=current_user, wanted=bool(form.daily_digest.data))
@@ -56,7 +57,7 @@ def email_choices():  # type: ignore[no-untyped-def]
 
 @bp.post("/account/password")
 @signed_in
-def change_password():  # type: ignore[no-untyped-def]
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate():
         user_id, session_id = current_user.id, g.get("casework_session_id")
@@ -77,6 +78,8 @@ def change_password():  # type: ignore[no-untyped-def]
                                             .get(attempt.result, CURRENT_PASSWORD_WRONG)]
             return _page(form), 400
         user = db.session.get(User, user_id)
+        if user is None:  # signed in a moment ago
+            abort(404)
         try:
             users.set_password(user=user, password=form.password.data)
         except users.UserError as e:

@@ -6,8 +6,10 @@ is shown here."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -24,7 +26,7 @@ from ...services import agencies, referral_routes, users
 from . import bp
 
 
-class RolesField(SelectMultipleField):
+class RolesField(SelectMultipleField):  # type: ignore[misc]  # WTForms has no types here
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
@@ -60,13 +62,13 @@ def _user_or_404(user_id: uuid.UUID) -> User:
 
 @bp.get("/users")
 @require(Permission.MANAGE_USERS)
-def users_list():  # type: ignore[no-untyped-def]
+def users_list() -> ResponseReturnValue:
     return render_template("admin/users.html", users=users.listing())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(Permission.MANAGE_USERS)
-def new_user():  # type: ignore[no-untyped-def]
+def new_user() -> ResponseReturnValue:
     form = NewUserForm()
     form.agency.choices = _agency_choices()
     if request.method == "POST" and form.validate():
@@ -89,7 +91,7 @@ def new_user():  # type: ignore[no-untyped-def]
 
 @bp.get("/users/<uuid:user_id>")
 @require(Permission.MANAGE_USERS)
-def user(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def user(user_id: uuid.UUID) -> ResponseReturnValue:
     account = _user_or_404(user_id)
     form = RolesForm(data={"roles": [r.value for r in account.roles]})
     return render_template("admin/user.html", account=account, form=form)
@@ -97,7 +99,7 @@ def user(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<uuid:user_id>/roles")
 @require(Permission.MANAGE_USERS)
-def user_roles(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def user_roles(user_id: uuid.UUID) -> ResponseReturnValue:
     account = _user_or_404(user_id)
     form = RolesForm()
     try:
@@ -118,7 +120,7 @@ def unkept_notice(unkept: int | None) -> str:
             "whose users who edit records can recover it from their list of restricted records to recover")
 
 
-def _user_action(user_id: uuid.UUID, action, done: str):  # type: ignore[no-untyped-def]
+def _user_action(user_id: uuid.UUID, action: Callable[..., int | None], done: str) -> ResponseReturnValue:
     account = _user_or_404(user_id)
     try:
         unkept = action(user=account, by=current_user)
@@ -131,26 +133,26 @@ def _user_action(user_id: uuid.UUID, action, done: str):  # type: ignore[no-unty
 
 @bp.post("/users/<uuid:user_id>/deactivate")
 @require(Permission.MANAGE_USERS)
-def deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def deactivate(user_id: uuid.UUID) -> ResponseReturnValue:
     return _user_action(user_id, users.deactivate, "{email} is deactivated: their sessions have ended")
 
 
 @bp.post("/users/<uuid:user_id>/reactivate")
 @require(Permission.MANAGE_USERS)
-def reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def reactivate(user_id: uuid.UUID) -> ResponseReturnValue:
     return _user_action(user_id, users.reactivate, "{email} can sign in again")
 
 
 @bp.post("/users/<uuid:user_id>/reset-second-factor")
 @require(Permission.MANAGE_USERS)
-def reset_second_factor(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def reset_second_factor(user_id: uuid.UUID) -> ResponseReturnValue:
     return _user_action(user_id, users.reset_second_factor,
                         "{email} will set up a new authenticator at their next sign-in")
 
 
 @bp.post("/users/<uuid:user_id>/set-up-link")
 @require(Permission.MANAGE_USERS)
-def setup_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def setup_link(user_id: uuid.UUID) -> ResponseReturnValue:
     account = _user_or_404(user_id)
     token = users.renew_setup_link(user=account, by=current_user)
     try:
@@ -163,7 +165,7 @@ def setup_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/agencies", methods=["GET", "POST"])
 @require(Permission.MANAGE_AGENCIES)
-def agencies_list():  # type: ignore[no-untyped-def]
+def agencies_list() -> ResponseReturnValue:
     form = AgencyForm()
     status = 200
     if request.method == "POST":
@@ -187,7 +189,7 @@ def _agency_or_404(agency_id: uuid.UUID) -> Agency:
 
 
 def _agency_page(agency: Agency, form: AgencyForm | None = None, *, action_error: str | None = None,
-                 status: int = 200):  # type: ignore[no-untyped-def]
+                 status: int = 200) -> ResponseReturnValue:
     form = form or AgencyForm(formdata=None, data={"name": agency.name, "kind": agency.kind.value})
     return render_template("admin/agency.html", agency=agency, form=form, action_error=action_error,
                            active_users=agencies.active_user_count(agency)), status
@@ -195,7 +197,7 @@ def _agency_page(agency: Agency, form: AgencyForm | None = None, *, action_error
 
 @bp.route("/agencies/<uuid:agency_id>", methods=["GET", "POST"])
 @require(Permission.MANAGE_AGENCIES)
-def agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def agency(agency_id: uuid.UUID) -> ResponseReturnValue:
     """An agency: rename it or change its kind; deactivate or reactivate it."""
     found = _agency_or_404(agency_id)
     if request.method == "GET":
@@ -212,7 +214,7 @@ def agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return _agency_page(found, form, status=400)
 
 
-def _agency_action(agency_id: uuid.UUID, action, done: str):  # type: ignore[no-untyped-def]
+def _agency_action(agency_id: uuid.UUID, action: Callable[..., object], done: str) -> ResponseReturnValue:
     found = _agency_or_404(agency_id)
     try:
         action(agency=found, by=current_user)
@@ -224,13 +226,13 @@ def _agency_action(agency_id: uuid.UUID, action, done: str):  # type: ignore[no-
 
 @bp.post("/agencies/<uuid:agency_id>/deactivate")
 @require(Permission.MANAGE_AGENCIES)
-def deactivate_agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def deactivate_agency(agency_id: uuid.UUID) -> ResponseReturnValue:
     return _agency_action(agency_id, agencies.deactivate, "{name} is inactive: it is no longer offered as a choice")
 
 
 @bp.post("/agencies/<uuid:agency_id>/reactivate")
 @require(Permission.MANAGE_AGENCIES)
-def reactivate_agency(agency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def reactivate_agency(agency_id: uuid.UUID) -> ResponseReturnValue:
     return _agency_action(agency_id, agencies.reactivate, "{name} is active again")
 
 
@@ -249,7 +251,7 @@ class RerouteForm(Form):
     route = RadioField("Move the referral to", validate_choice=False)
 
 
-def _routes_page(form: RouteForm | None = None, *, status: int = 200, action_error: str | None = None):  # type: ignore[no-untyped-def]
+def _routes_page(form: RouteForm | None = None, *, status: int = 200, action_error: str | None = None) -> ResponseReturnValue:
     form = form or RouteForm(formdata=None)
     form.agency.choices = _agency_choices()
     routes = referral_routes.listing()
@@ -261,7 +263,7 @@ def _routes_page(form: RouteForm | None = None, *, status: int = 200, action_err
 
 @bp.route("/referral-routes", methods=["GET", "POST"])
 @require(Permission.MANAGE_AGENCIES)
-def referral_routes_page():  # type: ignore[no-untyped-def]
+def referral_routes_page() -> ResponseReturnValue:
     """Where each type of referral goes; referrals waiting at an agency with no route, to move."""
     if request.method == "GET":
         return _routes_page()
@@ -290,7 +292,7 @@ def referral_routes_page():  # type: ignore[no-untyped-def]
 
 @bp.post("/referral-routes/<uuid:route_id>/remove")
 @require(Permission.MANAGE_AGENCIES)
-def remove_referral_route(route_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def remove_referral_route(route_id: uuid.UUID) -> ResponseReturnValue:
     route = db.session.get(ReferralRoute, route_id)
     if route is None:
         abort(404)
@@ -302,7 +304,7 @@ def remove_referral_route(route_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/referral-routes/referrals/<uuid:referral_id>", methods=["GET", "POST"])
 @require(Permission.MANAGE_AGENCIES)
-def reroute_referral(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def reroute_referral(referral_id: uuid.UUID) -> ResponseReturnValue:
     """Move a submitted referral from an agency with no route for its type to one of its services.
     Only the referral's type, date and agencies are shown: no case data."""
     referral = db.session.get(Referral, referral_id)

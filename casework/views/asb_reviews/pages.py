@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
@@ -131,13 +132,13 @@ def _review(review_id: uuid.UUID) -> AsbReview:
 
 @bp.get("/asb-reviews")
 @require(Permission.VIEW_RECORDS)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("asb_reviews/index.html", reviews=asb_reviews.visible(current_user), today=today(),
                            steps=asb_reviews.steps, agencies=agency_names(),
                            can_apply=policy.can(current_user, Permission.RECORD_ASB_REVIEWS))
 
 
-def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
+def _apply(*, person: Person | None) -> ResponseReturnValue:
     form = ApplicationForm() if request.method == "POST" else ApplicationForm(
         formdata=None, data={"agency": str(current_user.agency_id)})
     _agency_choices(form.agency, "Select an agency")
@@ -157,7 +158,7 @@ def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
         except (asb_reviews.AsbReviewError, ValueError) as e:
             field = getattr(e, "field", None)
             message = str(e) if isinstance(e, asb_reviews.AsbReviewError) else "Select who applied"
-            getattr(form, field if field in form else "applicant").errors = [message]
+            getattr(form, field if field and field in form else "applicant").errors = [message]
         else:
             flash(f"Application {review.review_ref} recorded")
             return redirect(url_for("asb_reviews.show", review_id=review.id))
@@ -167,7 +168,7 @@ def _apply(*, person: Person | None):  # type: ignore[no-untyped-def]
 
 @bp.route("/people/<uuid:person_id>/asb-review", methods=["GET", "POST"])
 @require(Permission.RECORD_ASB_REVIEWS)
-def apply_for_person(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def apply_for_person(person_id: uuid.UUID) -> ResponseReturnValue:
     person = visible_or_404(Person, person_id)
     if person.merged_into_id is not None:
         abort(404)
@@ -176,7 +177,7 @@ def apply_for_person(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/asb-reviews/community", methods=["GET", "POST"])
 @require(Permission.RECORD_ASB_REVIEWS)
-def apply_for_area():  # type: ignore[no-untyped-def]
+def apply_for_area() -> ResponseReturnValue:
     return _apply(person=None)
 
 
@@ -196,7 +197,7 @@ def _forms(review: AsbReview, posted: dict[str, Form]) -> dict[str, Form]:
     return forms
 
 
-def _page(review: AsbReview, *, posted: dict[str, Form] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _page(review: AsbReview, *, posted: dict[str, Form] | None = None, status: int = 200) -> ResponseReturnValue:
     posted = posted or {}
     forms = _forms(review, posted)
     errors = [e for f in posted.values() for e in f.error_list()]
@@ -214,15 +215,15 @@ def _page(review: AsbReview, *, posted: dict[str, Form] | None = None, status: i
 
 @bp.get("/asb-reviews/<uuid:review_id>")
 @require(Permission.VIEW_RECORDS)
-def show(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(review_id: uuid.UUID) -> ResponseReturnValue:
     return _page(_review(review_id))
 
 
-def _step(review_id: uuid.UUID, name: str, run: Any, done: str):  # type: ignore[no-untyped-def]
+def _step(review_id: uuid.UUID, name: str, run: Any, done: str) -> ResponseReturnValue:
     review = _review(review_id)
     form = FORMS[name](prefix=name)
     if name == "recommendation":
-        _agency_choices(form.owner_agency, "Select an agency")  # type: ignore[attr-defined]
+        _agency_choices(form.owner_agency, "Select an agency")
     if form.validate():
         try:
             run(review, form)
@@ -279,7 +280,7 @@ STEPS = (("decision", "decision", "decide", _decide, "Threshold decision recorde
 
 
 def _step_view(name: str, run: Any, done: str) -> Any:
-    def view(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def view(review_id: uuid.UUID) -> ResponseReturnValue:
         return _step(review_id, name, run, done)
     return view
 
@@ -294,7 +295,7 @@ for _name, _path, _endpoint, _run, _done in STEPS:
 
 @bp.get("/asb-reviews/recommendations")
 @require(Permission.VIEW_RECORDS)
-def recommendations():  # type: ignore[no-untyped-def]
+def recommendations() -> ResponseReturnValue:
     return render_template("asb_reviews/recommendations.html",
                            rows=asb_reviews.open_recommendations(current_user.agency_id), today=today(),
                            may_update=lambda r: asb_reviews.may_update_recommendation(current_user, r),
@@ -303,12 +304,12 @@ def recommendations():  # type: ignore[no-untyped-def]
 
 @bp.post("/asb-recommendations/<uuid:recommendation_id>/done")
 @require(Permission.VIEW_RECORDS)
-def recommendation_done(recommendation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def recommendation_done(recommendation_id: uuid.UUID) -> ResponseReturnValue:
     recommendation = db.session.get(AsbRecommendation, recommendation_id)
     seen = recommendation is not None and (
         recommendation.owner_agency_id == current_user.agency_id
         or asb_reviews.get(recommendation.review_id, viewer=current_user) is not None)
-    if not seen:
+    if not seen or recommendation is None:
         abort(404)
     if not asb_reviews.may_update_recommendation(current_user, recommendation):
         abort(403)
@@ -331,12 +332,12 @@ def recommendation_done(recommendation_id: uuid.UUID):  # type: ignore[no-untype
 
 def figures_table(published: dict[str, object]) -> Table:
     return Table(f"ASB case reviews {published['year']}".replace("/", "-"), ["figure", "count"],
-                 [[LABELS[k], published[k]] for k in rule.FIGURE_KEYS])  # type: ignore[misc]
+                 [[LABELS[k], published[k]] for k in rule.FIGURE_KEYS])  # type: ignore[list-item]
 
 
 @bp.get("/asb-reviews/figures")
 @require(Permission.VIEW_MEASURES)
-def figures():  # type: ignore[no-untyped-def]
+def figures() -> ResponseReturnValue:
     day = today()
     year = (request.args.get("year") or rule.year_of(day)).strip()
     suppress = request.args.get("suppress") == "y"

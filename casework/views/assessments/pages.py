@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 
@@ -63,7 +64,7 @@ def _form_of(assessment: RiskAssessment) -> ChecklistForm:
 def _case_of(value: str | None) -> Case | None:
     if not value:
         return None
-    case = visible_or_404(Case, value)
+    case: Case = visible_or_404(Case, value)
     if not policy.can_edit(current_user, case):
         abort(404)
     return case
@@ -74,14 +75,14 @@ def _save_error(form: ChecklistForm, error: assessments.AssessmentError) -> None
     (field if field is not None else form.q1).errors = [str(error)]
 
 
-def _page(template: str, form: ChecklistForm, person: Person, status: int, **context: Any):  # type: ignore[no-untyped-def]
+def _page(template: str, form: ChecklistForm, person: Person, status: int, **context: Any) -> ResponseReturnValue:
     return render_template(template, form=form, person=person, errors=form.error_list(),
                            bands=assessments.bands(), **context), status
 
 
 @bp.route("/people/<uuid:person_id>/risk-assessments/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def new(person_id: uuid.UUID) -> ResponseReturnValue:
     person = visible_or_404(Person, person_id)
     if not assessments.is_victim(person.id):
         return not_a_victim(person, assessments.NOT_A_VICTIM.format(name=person.display_name))
@@ -118,7 +119,7 @@ def _visible(assessment_id: uuid.UUID) -> RiskAssessment:
 
 @bp.get("/risk-assessments/<uuid:assessment_id>")
 @require(Permission.VIEW_RECORDS)
-def show(assessment_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(assessment_id: uuid.UUID) -> ResponseReturnValue:
     assessment = _visible(assessment_id)
     audit.record_view(assessment)
     person = assessment.person
@@ -137,7 +138,7 @@ def show(assessment_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/risk-assessments/<uuid:assessment_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def edit(assessment_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit(assessment_id: uuid.UUID) -> ResponseReturnValue:
     assessment = _visible(assessment_id)
     if not policy.can_edit_assessment(current_user, assessment):
         flash("A completed checklist is kept as it was: start a new one to assess again")

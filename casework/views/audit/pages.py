@@ -10,6 +10,7 @@ import json
 import uuid
 
 from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -30,7 +31,7 @@ def _date(value: str | None) -> dt.date | None:
 
 @bp.get("/audit")
 @require(Permission.VIEW_AUDIT)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     args = request.args
     errors: list[dict[str, str]] = []
     conditions = []

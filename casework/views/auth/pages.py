@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
@@ -53,7 +54,7 @@ class NewPasswordForm(Form):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-def sign_in():  # type: ignore[no-untyped-def]
+def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("home.index"))
     if session.pop("flash_timeout", False):
@@ -78,7 +79,7 @@ def sign_in():  # type: ignore[no-untyped-def]
     return _to_second_factor(user, next_path=nxt)
 
 
-def _to_second_factor(user: User, *, next_path: str | None):  # type: ignore[no-untyped-def]
+def _to_second_factor(user: User, *, next_path: str | None) -> ResponseReturnValue:
     """The password is checked (or set): on to the code, or to setting up the authenticator."""
     stage = pending.CODE if user.totp_enrolled else pending.ENROL
     session["pending"] = pending.begin(user=user, stage=stage, next_path=next_path)
@@ -94,7 +95,7 @@ def _pending(stage: str) -> tuple[User, pending.Pending] | None:
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @public
-def code():  # type: ignore[no-untyped-def]
+def code() -> ResponseReturnValue:
     # The request's own transaction is not begun before the code is checked: the check writes in
     # transactions of its own, which on SQLite would otherwise wait for the request's write lock.
     found = pending.find(session.get("pending"), stage=pending.CODE)
@@ -123,7 +124,7 @@ def code():  # type: ignore[no-untyped-def]
 
 @bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
 @public
-def enrol():  # type: ignore[no-untyped-def]
+def enrol() -> ResponseReturnValue:
     waiting = _pending(pending.ENROL)
     if waiting is None:
         session.pop("pending", None)
@@ -148,7 +149,7 @@ def enrol():  # type: ignore[no-untyped-def]
 
 @bp.get("/sign-in/set-up-authenticator/qr-code.svg")
 @public
-def enrol_qr_code():  # type: ignore[no-untyped-def]
+def enrol_qr_code() -> ResponseReturnValue:
     waiting = _pending(pending.ENROL)
     user = waiting[0] if waiting else None
     if user is None or not user.totp_secret or user.totp_enrolled:
@@ -180,13 +181,13 @@ def _complete(user: User, found: pending.Pending) -> str | None:
 
 @bp.get("/sign-out")
 @signed_in
-def sign_out_page():  # type: ignore[no-untyped-def]
+def sign_out_page() -> ResponseReturnValue:
     return render_template("auth/sign_out.html")
 
 
 @bp.post("/sign-out")
 @public  # signing out must work even when the session has just timed out
-def sign_out():  # type: ignore[no-untyped-def]
+def sign_out() -> ResponseReturnValue:
     if current_user.is_authenticated:
         sid = g.get("casework_session_id")
         if sid is not None:
@@ -202,7 +203,7 @@ def sign_out():  # type: ignore[no-untyped-def]
 
 @bp.route("/set-up/<token>", methods=["GET", "POST"])
 @public
-def set_up(token: str):  # type: ignore[no-untyped-def]
+def set_up(token: str) -> ResponseReturnValue:
     if signin.address_throttled():
         audit.record("sign_in.throttled", user=None, details={"step": "set-up link"})
         return render_template("auth/link_invalid.html", throttled=True), 429

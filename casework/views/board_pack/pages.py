@@ -4,8 +4,10 @@ download it as a PDF, an ODT or an HTML file. For managers and board officers.""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import policy
@@ -44,7 +46,7 @@ def _meeting() -> tuple[MeetingForm, dt.date | None]:
 
 @bp.get("/board-pack")
 @require(Permission.VIEW_BOARD_PACK)
-def show():  # type: ignore[no-untyped-def]
+def show() -> ResponseReturnValue:
     form, meeting = _meeting()
     pack = None
     if meeting is not None:
@@ -60,7 +62,7 @@ def show():  # type: ignore[no-untyped-def]
 
 @bp.get("/board-pack/board-pack.<fmt>")
 @require(Permission.VIEW_BOARD_PACK)
-def download(fmt: str):  # type: ignore[no-untyped-def]
+def download(fmt: str) -> ResponseReturnValue:
     if fmt not in board_pack_document.FORMATS:
         abort(404)
     _, meeting = _meeting()
@@ -72,7 +74,7 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
         try:
             data = board_pack_document.render(pack, fmt, made_by=made_by, made_at=utcnow(), asb_labels=LABELS)
         except PdfUnavailable as e:
-            args = request.args.to_dict()
+            args: dict[str, Any] = request.args.to_dict()
             return render_template("printing/unavailable.html", reason=str(e), back=(
                 url_for("board_pack.show", **args), "Back to the board pack"),
                 odt_url=url_for("board_pack.download", fmt="odt", **args)), 503

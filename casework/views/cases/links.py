@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth.guard import require, visible_or_404
@@ -29,7 +30,7 @@ from .pages import (
 
 @bp.get("/cases/<uuid:case_id>/people/find")
 @require(Permission.EDIT_RECORDS)
-def find_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def find_person(case_id: uuid.UUID) -> ResponseReturnValue:
     """Find anyone the user may see to link to the case: each match they may open has a role and a
     button; the others show as identity only (`services.people_search`), with nothing to link."""
     case = _editable(case_id)
@@ -41,7 +42,7 @@ def find_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<uuid:case_id>/people")
 @require(Permission.EDIT_RECORDS)
-def link_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def link_person(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     form = LinkPersonForm()
     if not form.person.data:
@@ -63,14 +64,14 @@ def link_person(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<uuid:case_id>/incidents")
 @require(Permission.EDIT_RECORDS)
-def link_incident(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def link_incident(case_id: uuid.UUID) -> ResponseReturnValue:
     """Link an incident chosen from the case's people's incidents, or one known by the user's agency's
     reference (only an incident the user may see is found)."""
     case = _editable(case_id)
     if "incident_reference" in request.form:
         by_reference = LinkIncidentByReferenceForm()
         try:
-            incident = cases.incident_by_reference(by_reference.incident_reference.data, viewer=current_user)
+            incident: Incident | None = cases.incident_by_reference(by_reference.incident_reference.data, viewer=current_user)
             cases.link_incident(case, incident=incident, by=current_user)
         except cases.CaseError as e:
             by_reference.incident_reference.errors = [str(e)]

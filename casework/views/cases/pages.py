@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
@@ -110,7 +111,7 @@ def _caseworker_choices(agency_id: uuid.UUID) -> list[Any]:
 
 
 def _role(value: str | None) -> PartyRole | None:
-    return PartyRole(value) if value in {r.value for r in PartyRole} else None
+    return PartyRole(value) if value and value in {r.value for r in PartyRole} else None
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -121,7 +122,7 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 
 def _editable(case_id: uuid.UUID) -> Case:
-    case = visible_or_404(Case, case_id)
+    case: Case = visible_or_404(Case, case_id)
     if not policy.can_edit(current_user, case):
         abort(403)
     return case
@@ -131,7 +132,7 @@ def _editable(case_id: uuid.UUID) -> Case:
 
 @bp.get("/cases")
 @require(Permission.VIEW_RECORDS)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """The cases the user may see, with their people, filtered by the form's values (kept in the address)."""
     form, filters = list_filters.case_filters()
     listing, status = None, 200
@@ -154,7 +155,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/people/<uuid:person_id>/cases/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def new(person_id: uuid.UUID) -> ResponseReturnValue:
     person = visible_or_404(Person, person_id)
     form = CaseForm()
     form.caseworker.choices = _caseworker_choices(current_user.agency_id)
@@ -178,7 +179,7 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
 # --- the case page -------------------------------------------------------------------------
 
 
-def _case_page(case: Case, *, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
+def _case_page(case: Case, *, status: int = 200, **forms: Any) -> ResponseReturnValue:
     viewer = current_user
     can_edit = policy.can_edit(viewer, case)
     link_person = forms.get("link_person") or LinkPersonForm(formdata=None)
@@ -213,8 +214,8 @@ def _case_page(case: Case, *, status: int = 200, **forms: Any):  # type: ignore[
 
 @bp.get("/cases/<uuid:case_id>")
 @require(Permission.VIEW_RECORDS)
-def show(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    case = visible_or_404(Case, case_id)
+def show(case_id: uuid.UUID) -> ResponseReturnValue:
+    case: Case = visible_or_404(Case, case_id)
     audit.record_view(case)
     return _case_page(case)
 
@@ -223,7 +224,7 @@ CASE_LABELS = {"kind": "Kind", "summary": "Summary", "review_on": "Review date",
                "status": "Status", "outcome": "Outcome"}
 
 
-def _stale(error: versioning.StaleEdit, case: Case) -> Any:
+def _stale(error: versioning.StaleEdit, case: Case) -> ResponseReturnValue:
     worker = db.session.get(User, case.caseworker_id) if case.caseworker_id else None
     return stale_page(error, kind="case", labels=CASE_LABELS, back=url_for("cases.show", case_id=case.id),
                       shown={"caseworker_id": worker.name if worker else ""})
@@ -231,7 +232,7 @@ def _stale(error: versioning.StaleEdit, case: Case) -> Any:
 
 @bp.route("/cases/<uuid:case_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     if request.method == "GET":
         form = CaseForm(data={"kind": case.kind.value, "summary": case.summary, "review_on": case.review_on,
@@ -257,7 +258,7 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<uuid:case_id>/status")
 @require(Permission.EDIT_RECORDS)
-def status(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def status(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     form = StatusForm()
     if not form.validate() or form.to.data not in {s.value for s in CaseStatus}:
@@ -278,7 +279,7 @@ def status(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/cases/<uuid:case_id>/close", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def close(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     if not confirmed():  # the page itself is the confirmation step: only its button closes the case
         form = CloseForm(data={"version": case.version}) if request.method == "GET" else CloseForm()
@@ -313,7 +314,7 @@ def _closing_effects(case: Case) -> list[str]:
 
 @bp.post("/cases/<uuid:case_id>/notes")
 @require(Permission.EDIT_RECORDS)
-def add_note(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def add_note(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     form = NoteForm()
     if form.validate():
@@ -329,7 +330,7 @@ def add_note(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<uuid:case_id>/tasks")
 @require(Permission.EDIT_RECORDS)
-def add_task(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def add_task(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     form = TaskForm()
     if form.validate():
@@ -346,7 +347,7 @@ def add_task(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<uuid:case_id>/tasks/done")
 @require(Permission.EDIT_RECORDS)
-def task_done(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def task_done(case_id: uuid.UUID) -> ResponseReturnValue:
     case = _editable(case_id)
     form = TaskDoneForm()
     try:

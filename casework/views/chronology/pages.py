@@ -32,7 +32,8 @@ def item_url(item: chronology.Item) -> str | None:
     if item.link is None:
         return None
     endpoint, name = LINKS[item.link[0]]
-    return url_for(endpoint, **{name: item.link[1]})
+    values: dict[str, Any] = {name: item.link[1]}
+    return url_for(endpoint, **values)
 
 
 def _page() -> int:
@@ -72,7 +73,8 @@ def person(person_id: uuid.UUID) -> ResponseReturnValue:
         survivor = db.session.get(Person, record.merged_into_id)
         if survivor is None or not policy.can_view(current_user, survivor):
             abort(404)
-        return redirect(url_for("chronology.person", person_id=survivor.id, **request.args.to_dict(flat=False)))
+        query: dict[str, Any] = request.args.to_dict(flat=False)
+        return redirect(url_for("chronology.person", person_id=survivor.id, **query))
     kinds, page, size, printing = _options()
     built = chronology.of_person(record, viewer=current_user, kinds=kinds, page=page, size=size)
     audit.record_view(record, part="chronology")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -26,7 +27,7 @@ from ..shared.fields import DateInputField
 from . import bp
 
 
-class MultiCheckbox(SelectMultipleField):
+class MultiCheckbox(SelectMultipleField):  # type: ignore[misc]  # WTForms has no types here
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
@@ -108,7 +109,7 @@ class NameForm(Form):
 class Step:
     title: str
     form: type[Form]
-    save: Callable[[Any, Form, Any], None]  # (review, form, today): calls the service
+    save: Callable[[Any, Form, Any], object]  # (review, form, today): calls the service
     done: str
     fill: Callable[[Any, Form], None] | None = None
 
@@ -173,13 +174,13 @@ def _review_or_404(review_id: uuid.UUID) -> Any:
     return review
 
 
-def _save(form: Form, save: Callable[[], None], message: str, target: str) -> Any:
+def _save(form: Form, save: Callable[[], object], message: str, target: str) -> ResponseReturnValue | None:
     """Validate, call the service, and redirect; or the errors (None)."""
     if form.validate():
         try:
             save()
         except dardr.DardrError as e:
-            getattr(form, e.field if e.field in form else next(iter(form)).name).errors = [str(e)]
+            getattr(form, e.field if e.field and e.field in form else next(iter(form)).name).errors = [str(e)]
         else:
             flash(message)
             return redirect(target)
@@ -188,7 +189,7 @@ def _save(form: Form, save: Callable[[], None], message: str, target: str) -> An
 
 @bp.get("")
 @signed_in
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     if not dardr.may_use_register(current_user):
         abort(403)
     today = today_in_london()
@@ -199,7 +200,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/new", methods=["GET", "POST"])
 @require(Permission.RUN_DARDR)
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     form = NewReviewForm()
     if request.method == "POST":
         created: list[Any] = []
@@ -225,7 +226,7 @@ def new():  # type: ignore[no-untyped-def]
 
 @bp.get("/<uuid:review_id>")
 @signed_in
-def show(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(review_id: uuid.UUID) -> ResponseReturnValue:
     review = _review_or_404(review_id)
     today = today_in_london()
     agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
@@ -238,7 +239,7 @@ def show(review_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/<uuid:review_id>/<any(" + ", ".join(repr(s) for s in STEPS) + "):step>", methods=["GET", "POST"])
 @signed_in
-def step(review_id: uuid.UUID, step: str):  # type: ignore[no-untyped-def]
+def step(review_id: uuid.UUID, step: str) -> ResponseReturnValue:
     review = _review_or_404(review_id)
     chosen = STEPS[step]
     form = chosen.form()
@@ -259,7 +260,7 @@ def step(review_id: uuid.UUID, step: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/<uuid:review_id>/reports/<uuid:report_request_id>", methods=["GET", "POST"])
 @signed_in
-def received(review_id: uuid.UUID, report_request_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def received(review_id: uuid.UUID, report_request_id: uuid.UUID) -> ResponseReturnValue:
     review = _review_or_404(review_id)
     asked = db.session.get(DardrAgencyRequest, report_request_id)
     if asked is None or asked.review_id != review.id:
@@ -279,7 +280,7 @@ def received(review_id: uuid.UUID, report_request_id: uuid.UUID):  # type: ignor
 
 @bp.route("/recommendations/<uuid:recommendation_id>", methods=["GET", "POST"])
 @signed_in
-def recommendation(recommendation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def recommendation(recommendation_id: uuid.UUID) -> ResponseReturnValue:
     found = dardr.recommendation_for(recommendation_id, viewer=current_user)
     if found is None:
         abort(404)
@@ -305,7 +306,7 @@ def recommendation(recommendation_id: uuid.UUID):  # type: ignore[no-untyped-def
 
 @bp.get("/learning")
 @require(Permission.VIEW_DARDR_LEARNING)
-def learning():  # type: ignore[no-untyped-def]
+def learning() -> ResponseReturnValue:
     args = request.args
     agency = _agency(args.get("agency"))
     rows = dardr.search(current_user, words=args.get("words", "")[:200], theme=args.get("theme", ""),
@@ -332,7 +333,7 @@ class ConfirmForm(Form):
 
 @bp.post("/<uuid:review_id>/people/<uuid:user_id>/remove")
 @signed_in
-def remove(review_id: uuid.UUID, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def remove(review_id: uuid.UUID, user_id: uuid.UUID) -> ResponseReturnValue:
     """Remove a named user from the review, after a confirmation page (their access ends at once)."""
     from ..shared.confirm import confirm_page, confirmed
 

@@ -28,6 +28,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import StringField
@@ -105,31 +106,31 @@ def record_label(kind: str) -> str:
 
 @bp.route("/people/<uuid:person_id>/documents/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new_for_person(person_id: uuid.UUID) -> Any:
+def new_for_person(person_id: uuid.UUID) -> ResponseReturnValue:
     return _add("person", person_id)
 
 
 @bp.route("/cases/<uuid:case_id>/documents/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new_for_case(case_id: uuid.UUID) -> Any:
+def new_for_case(case_id: uuid.UUID) -> ResponseReturnValue:
     return _add("case", case_id)
 
 
 @bp.route("/incidents/<uuid:incident_id>/documents/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new_for_incident(incident_id: uuid.UUID) -> Any:
+def new_for_incident(incident_id: uuid.UUID) -> ResponseReturnValue:
     return _add("incident", incident_id)
 
 
 @bp.route("/referrals/<uuid:referral_id>/documents/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new_for_referral(referral_id: uuid.UUID) -> Any:
+def new_for_referral(referral_id: uuid.UUID) -> ResponseReturnValue:
     return _add("referral", referral_id)
 
 
 @bp.route("/meeting-cases/<uuid:meeting_case_id>/documents/new", methods=["GET", "POST"])
 @require(Permission.ATTEND_HRDA)
-def new_for_meeting_case(meeting_case_id: uuid.UUID) -> Any:
+def new_for_meeting_case(meeting_case_id: uuid.UUID) -> ResponseReturnValue:
     return _add("meeting_case", meeting_case_id)
 
 
@@ -157,7 +158,7 @@ def _receive_upload() -> str | None:
     return None
 
 
-def _add(kind: str, record_id: uuid.UUID) -> Any:
+def _add(kind: str, record_id: uuid.UUID) -> ResponseReturnValue:
     record = _record(kind, record_id)
     if not _may_change(kind, record):
         abort(404 if kind != "meeting_case" else 403)
@@ -221,7 +222,7 @@ def _document(document_id: uuid.UUID) -> tuple[Any, Any]:
 
 @bp.get("/documents/<uuid:document_id>")
 @require(Permission.VIEW_RECORDS)
-def download(document_id: uuid.UUID) -> Any:
+def download(document_id: uuid.UUID) -> ResponseReturnValue:
     document, _ = _document(document_id)
     if document.content_key is None:
         abort(404)  # erased: there is nothing left to give
@@ -238,7 +239,7 @@ def download(document_id: uuid.UUID) -> Any:
 
 @bp.route("/documents/<uuid:document_id>/delete", methods=["GET", "POST"])
 @require(Permission.VIEW_RECORDS)
-def delete(document_id: uuid.UUID) -> Any:
+def delete(document_id: uuid.UUID) -> ResponseReturnValue:
     document, record = _document(document_id)
     kind = document.record_kind
     if not policy.can(current_user, Permission.EDIT_RECORDS) or not _may_change(kind, record):

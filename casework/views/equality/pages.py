@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import RadioField, SelectField
 
@@ -41,7 +42,7 @@ class EqualityForm(Form):
 
 @bp.route("/people/<uuid:person_id>/equality", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def edit(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit(person_id: uuid.UUID) -> ResponseReturnValue:
     person = visible_or_404(Person, person_id)
     if person.merged_into_id is not None or not equality.may_see(person, current_user):
         abort(404)

@@ -8,8 +8,10 @@ roles see the service's start page."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import policy
@@ -26,10 +28,10 @@ DECISIONS_WITHIN_DAYS = 30
 
 @bp.get("/")
 @signed_in
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     from ..shared.record_pages import agency_names, today, user_names
 
-    work = None
+    work: dict[str, Any] | None = None
     if policy.can(current_user, Permission.VIEW_RECORDS) and (
             policy.can(current_user, Permission.REFER) or policy.can(current_user, Permission.CHAIR_HRDA)):
         day = today()

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 
@@ -55,7 +56,7 @@ class RangeForm(Form):
 
 @bp.get("/hrda/referrals")
 @require(Permission.CHAIR_HRDA)
-def queue():  # type: ignore[no-untyped-def]
+def queue() -> ResponseReturnValue:
     sort = request.args.get("sort", "waiting")
     rows = hrda.queue(current_user, today=today(), sort=sort)
     audit.record_search(kind="hrda_queue", terms=sort, result_count=len(rows))
@@ -71,13 +72,13 @@ def _meeting_choices() -> list[Any]:
 
 
 def _hrda_referral(referral_id: uuid.UUID) -> Referral:
-    referral = visible_or_404(Referral, referral_id)
+    referral: Referral = visible_or_404(Referral, referral_id)
     if referral.type is not ReferralType.HRDA:
         abort(404)
     return referral
 
 
-def _review(referral: Referral, form: AcceptForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _review(referral: Referral, form: AcceptForm | None = None, status: int = 200) -> ResponseReturnValue:
     if form is None:
         preselected = hrda.default_meeting(referral, user=current_user)
         form = AcceptForm(formdata=None, data={"version": referral.version,
@@ -93,7 +94,7 @@ def _review(referral: Referral, form: AcceptForm | None = None, status: int = 20
 
 @bp.get("/hrda/referrals/<uuid:referral_id>")
 @require(Permission.CHAIR_HRDA)
-def review(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def review(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = _hrda_referral(referral_id)
     audit.record_view(referral)
     return _review(referral)
@@ -108,7 +109,7 @@ def _meeting_of(value: str | None) -> Meeting | None:
 
 @bp.post("/hrda/referrals/<uuid:referral_id>/decision")
 @require(Permission.CHAIR_HRDA)
-def decide(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def decide(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = _hrda_referral(referral_id)
     if not policy.can_decide_referral(current_user, referral):
         audit.record("access.refused", record=referral, details={"reason": "not the receiving side"})
@@ -138,7 +139,7 @@ def decide(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/hrda/referrals/<uuid:referral_id>/place")
 @require(Permission.CHAIR_HRDA)
-def place(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def place(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = _hrda_referral(referral_id)
     form = PlaceForm()
     try:
@@ -154,7 +155,7 @@ def place(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.get("/hrda/actions")
 @require(Permission.CHAIR_HRDA)
-def outstanding():  # type: ignore[no-untyped-def]
+def outstanding() -> ResponseReturnValue:
     actions = meeting_records.outstanding_actions(current_user.agency_id)
     audit.record_search(kind="hrda_actions", terms="outstanding", result_count=len(actions))
     return render_template("meetings/actions.html", actions=actions, today=today(), chair_view=True,
@@ -163,7 +164,7 @@ def outstanding():  # type: ignore[no-untyped-def]
 
 @bp.get("/hrda/figures")
 @require(Permission.CHAIR_HRDA)
-def figures():  # type: ignore[no-untyped-def]
+def figures() -> ResponseReturnValue:
     form = RangeForm(formdata=request.args if request.args else None, meta={"csrf": False})
     summary = made = None
     if request.args and form.validate():

@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, RadioField, SelectField
@@ -134,7 +135,7 @@ def _area_choices(form: IncidentForm, incident: Incident | None = None) -> None:
 
 
 def _editable(incident_id: uuid.UUID) -> Incident:
-    incident = visible_or_404(Incident, incident_id)
+    incident: Incident = visible_or_404(Incident, incident_id)
     if not policy.can_edit(current_user, incident):
         abort(404)
     return incident
@@ -142,7 +143,7 @@ def _editable(incident_id: uuid.UUID) -> Incident:
 
 @bp.get("")
 @require(Permission.VIEW_RECORDS)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """The incidents the user may see, filtered by the form's values (kept in the address), sorted
     and paginated on the server."""
     form, filters = list_filters.incident_filters()
@@ -159,13 +160,13 @@ def index():  # type: ignore[no-untyped-def]
                            can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 200 if listing else 400
 
 
-def _form_page(template: str, form: IncidentForm, status: int, **context: Any):  # type: ignore[no-untyped-def]
+def _form_page(template: str, form: IncidentForm, status: int, **context: Any) -> ResponseReturnValue:
     return render_template(template, form=form, errors=form.error_list(), **context), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     form = IncidentForm()
     _area_choices(form)
     if request.method == "POST" and form.check():
@@ -185,8 +186,8 @@ def _field(form: Form, name: str | None) -> Any:
 
 @bp.get("/<uuid:incident_id>")
 @require(Permission.VIEW_RECORDS)
-def show(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    incident = visible_or_404(Incident, incident_id)
+def show(incident_id: uuid.UUID) -> ResponseReturnValue:
+    incident: Incident = visible_or_404(Incident, incident_id)
     audit.record_view(incident)
     views = incidents.parties_of(incident=incident, viewer=current_user)
     return render_template("incidents/show.html", incident=incident, parties=views,
@@ -196,7 +197,7 @@ def show(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/<uuid:incident_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit(incident_id: uuid.UUID) -> ResponseReturnValue:
     incident = _editable(incident_id)
     if request.method == "GET":
         form = IncidentForm.of(incident)
@@ -223,7 +224,7 @@ def edit(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.get("/<uuid:incident_id>/people")
 @require(Permission.EDIT_RECORDS)
-def find_person(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def find_person(incident_id: uuid.UUID) -> ResponseReturnValue:
     """Find the person to add (or record a new one)."""
     incident = _editable(incident_id)
     found = run_search()
@@ -233,7 +234,7 @@ def find_person(incident_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/<uuid:incident_id>/people/<uuid:person_id>", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def add_person(incident_id: uuid.UUID, person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def add_person(incident_id: uuid.UUID, person_id: uuid.UUID) -> ResponseReturnValue:
     """Choose the person's role and criminal-justice status, and add them."""
     incident = _editable(incident_id)
     person = visible_or_404(Person, person_id)
@@ -261,7 +262,7 @@ def add_person(incident_id: uuid.UUID, person_id: uuid.UUID):  # type: ignore[no
 
 @bp.route("/<uuid:incident_id>/parties/<uuid:party_id>/remove", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def remove_person(incident_id: uuid.UUID, party_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def remove_person(incident_id: uuid.UUID, party_id: uuid.UUID) -> ResponseReturnValue:
     """Remove a person from the incident, after a page saying whose repeat marks change."""
     incident = _editable(incident_id)
     party = db.session.get(Party, party_id)

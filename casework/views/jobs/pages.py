@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 
 from ... import scheduler
 from ...auth.guard import require
@@ -16,14 +17,14 @@ add("Scheduled jobs", "jobs.index", Permission.VIEW_JOBS, order=83)
 
 @bp.get("")
 @require(Permission.VIEW_JOBS)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("jobs/index.html", states=scheduler.states(), timezone=scheduler.timezone(),
                            outbox=outbox.status(), troubled=outbox.troubled())
 
 
 @bp.get("/outbox")
 @require(Permission.VIEW_JOBS)
-def outbox_messages():  # type: ignore[no-untyped-def]
+def outbox_messages() -> ResponseReturnValue:
     """The latest messages of the outbox: kind, recipient, state; links without their secrets."""
     return render_template("jobs/outbox.html", messages=outbox.recent(), outbox=outbox.status(),
                            smtp=bool(current_app.config.get("SMTP_HOST")))
@@ -31,7 +32,7 @@ def outbox_messages():  # type: ignore[no-untyped-def]
 
 @bp.get("/<name>")
 @require(Permission.VIEW_JOBS)
-def job(name: str):  # type: ignore[no-untyped-def]
+def job(name: str) -> ResponseReturnValue:
     found = scheduler.registry().get(name)
     if found is None:
         abort(404)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
@@ -72,7 +73,7 @@ def _problem(problem_id: uuid.UUID) -> LocalProblem:
 
 @bp.get("")
 @signed_in
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     day = today()
     return render_template("local_problems/index.html", open_rows=problems.open_problems(today=day),
                            closed_rows=problems.closed_problems(today=day), today=day,
@@ -89,7 +90,7 @@ def _problem_choices(form: ProblemForm) -> None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @require(Permission.RECORD_LOCAL_PROBLEMS)
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     form = ProblemForm() if request.method == "POST" else ProblemForm(formdata=None)
     _problem_choices(form)
     if request.method == "POST" and form.validate():
@@ -113,7 +114,7 @@ def new():  # type: ignore[no-untyped-def]
                            agency=agency_names().get(current_user.agency_id, "")), status
 
 
-def _page(problem: LocalProblem, form: ActionForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _page(problem: LocalProblem, form: ActionForm, status: int = 200) -> ResponseReturnValue:
     day = today()
     months = problems.incidents_by_month(problem, today=day)
     place = problems.place_of(problem)
@@ -138,7 +139,7 @@ def _page(problem: LocalProblem, form: ActionForm, status: int = 200):  # type: 
 
 @bp.get("/<uuid:problem_id>")
 @signed_in
-def show(problem_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(problem_id: uuid.UUID) -> ResponseReturnValue:
     return _page(_problem(problem_id), ActionForm(formdata=None))
 
 
@@ -149,7 +150,7 @@ def _may_change(problem: LocalProblem) -> None:
 
 @bp.post("/<uuid:problem_id>/actions")
 @require(Permission.RECORD_LOCAL_PROBLEMS)
-def add_action(problem_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def add_action(problem_id: uuid.UUID) -> ResponseReturnValue:
     problem = _problem(problem_id)
     _may_change(problem)
     form = ActionForm()
@@ -168,7 +169,7 @@ def add_action(problem_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/<uuid:problem_id>/actions/<uuid:problem_action_id>/done")
 @require(Permission.RECORD_LOCAL_PROBLEMS)
-def action_done(problem_id: uuid.UUID, problem_action_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def action_done(problem_id: uuid.UUID, problem_action_id: uuid.UUID) -> ResponseReturnValue:
     problem = _problem(problem_id)
     action = db.session.get(LocalProblemAction, problem_action_id)
     if action is None or action.problem_id != problem.id:
@@ -185,7 +186,7 @@ def action_done(problem_id: uuid.UUID, problem_action_id: uuid.UUID):  # type: i
 
 @bp.route("/<uuid:problem_id>/close", methods=["GET", "POST"])
 @require(Permission.RECORD_LOCAL_PROBLEMS)
-def close(problem_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def close(problem_id: uuid.UUID) -> ResponseReturnValue:
     problem = _problem(problem_id)
     _may_change(problem)
     form = CloseForm() if request.method == "POST" else CloseForm(formdata=None, data={"closed_on": today()})

@@ -4,6 +4,7 @@ benchmarks, and the same as a CSV, XLSX or JSON download."""
 from __future__ import annotations
 
 from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from ...auth.guard import require
 from ...db import begin_mode
@@ -19,7 +20,7 @@ MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
 
 @bp.get("/marac-return")
 @require(Permission.VIEW_MEASURES)
-def show():  # type: ignore[no-untyped-def]
+def show() -> ResponseReturnValue:
     """Counts only: anyone who sees the measures sees the return (no person is named)."""
     last = quarter_of(today_in_london()).previous
     text = request.args.get("quarter", "").strip()

@@ -4,6 +4,7 @@ records behind a figure, and exports (CSV, XLSX, ODS; small numbers suppressed o
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import navigation
@@ -12,6 +13,7 @@ from ...measures.chart import column_chart, describe
 from ...measures.definitions import Measure, MeasureType
 from ...measures.export import WRITERS
 from ...measures.periods import today_in_london
+from ...measures.report import figure_fields
 from ...measures.tables import measure_by_id
 from ...policy import Permission
 from ...services import measure_pages as pages
@@ -37,7 +39,7 @@ def _measure(measure_id: str) -> Measure:
 
 @bp.get("")
 @require(Permission.VIEW_MEASURES)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     period, errors = requested_period()
     suppress = _suppress()
     document, groups = pages.dashboard(period=period, as_of=today_in_london(), suppress=suppress)
@@ -49,7 +51,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/export.<fmt>")
 @require(Permission.VIEW_MEASURES)
-def export(fmt: str):  # type: ignore[no-untyped-def]
+def export(fmt: str) -> ResponseReturnValue:
     if fmt not in WRITERS:
         abort(404)
     period, errors = requested_period()
@@ -62,7 +64,7 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/<measure_id>")
 @require(Permission.VIEW_MEASURES)
-def show(measure_id: str):  # type: ignore[no-untyped-def]
+def show(measure_id: str) -> ResponseReturnValue:
     measure = _measure(measure_id)
     period, errors = requested_period()
     suppress = _suppress()
@@ -75,12 +77,12 @@ def show(measure_id: str):  # type: ignore[no-untyped-def]
     return render_template("measures/show.html", measure=measure, period=period, periods=pages.periods_available(period),
                            suppress=suppress, page=page, chart=chart, points=points, fmt=fmt, errors=errors,
                            can_list=pages.may_list_records(current_user), listable=pages.parts_listed(measure),
-                           fields=pages.figure_fields, formats=list(WRITERS)), 400 if errors else 200
+                           fields=figure_fields, formats=list(WRITERS)), 400 if errors else 200
 
 
 @bp.get("/<measure_id>/export.<fmt>")
 @require(Permission.VIEW_MEASURES)
-def export_measure(measure_id: str, fmt: str):  # type: ignore[no-untyped-def]
+def export_measure(measure_id: str, fmt: str) -> ResponseReturnValue:
     measure = _measure(measure_id)
     if fmt not in WRITERS:
         abort(404)
@@ -94,7 +96,7 @@ def export_measure(measure_id: str, fmt: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/<measure_id>/records")
 @require(Permission.VIEW_MEASURES, Permission.VIEW_RECORDS)
-def records(measure_id: str):  # type: ignore[no-untyped-def]
+def records(measure_id: str) -> ResponseReturnValue:
     measure = _measure(measure_id)
     part = request.args.get("part", "value")
     if part not in pages.parts_listed(measure):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
@@ -118,7 +119,7 @@ def _time(value: str | None) -> Any:
 
 @bp.get("/meetings")
 @require(Permission.ATTEND_HRDA)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("meetings/index.html", upcoming=meetings.meetings_of(current_user, upcoming=True),
                            past=meetings.meetings_of(current_user, upcoming=False, limit=50),
                            agencies=agency_names(), local=meetings.local_time,
@@ -131,7 +132,7 @@ def _agency_choices(form: ScheduleForm) -> None:
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
 @require(Permission.CHAIR_HRDA)
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     form = ScheduleForm() if request.method == "POST" else ScheduleForm(formdata=None)
     _agency_choices(form)
     if request.method == "POST" and form.validate():
@@ -152,7 +153,7 @@ def new():  # type: ignore[no-untyped-def]
     return render_template("meetings/new.html", form=form, errors=form.error_list()), status
 
 
-def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None = None) -> ResponseReturnValue:
     forms = forms or {}
     chair = policy.chairs_meeting(current_user, meeting)
     invited = {i.agency_id for i in meeting.invited} | {meeting.agency_id}
@@ -188,16 +189,16 @@ def _page(meeting: Meeting, *, status: int = 200, forms: dict[str, Any] | None =
 
 @bp.get("/meetings/<uuid:meeting_id>")
 @require(Permission.ATTEND_HRDA)
-def show(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(meeting_id: uuid.UUID) -> ResponseReturnValue:
     return _page(_meeting(meeting_id))
 
 
-def _done(meeting: Meeting, message: str, anchor: str | None = None):  # type: ignore[no-untyped-def]
+def _done(meeting: Meeting, message: str, anchor: str | None = None) -> ResponseReturnValue:
     flash(message)
     return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor=anchor))
 
 
-def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | None = None) -> Any:
+def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | None = None) -> ResponseReturnValue:
     """A button of the chair's (start, close, reorder): refused → 403; not possible now → the
     page again saying why."""
     try:
@@ -212,7 +213,7 @@ def _step(meeting: Meeting, run: Callable[[], Any], *, done: str, anchor: str | 
 
 @bp.post("/meetings/<uuid:meeting_id>/agenda/send")
 @require(Permission.CHAIR_HRDA)
-def send_agenda(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def send_agenda(meeting_id: uuid.UUID) -> ResponseReturnValue:
     """Email the invited agencies' participants that the agenda is ready (no case data in the email)."""
     meeting = _meeting(meeting_id)
     told: list[int] = []
@@ -226,7 +227,7 @@ class CloseMeetingForm(Form):
 
 @bp.route("/meetings/<uuid:meeting_id>/state", methods=["GET", "POST"])
 @require(Permission.CHAIR_HRDA)
-def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def change_state(meeting_id: uuid.UUID) -> ResponseReturnValue:
     """Start or close the meeting, after a page saying what that changes (and, closing before its
     date, asking why)."""
     meeting = _meeting(meeting_id)
@@ -259,7 +260,7 @@ def change_state(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return _state_page(meeting, starting, form)
 
 
-def _state_page(meeting: Meeting, starting: bool, form: CloseMeetingForm, status: int = 200) -> Any:
+def _state_page(meeting: Meeting, starting: bool, form: CloseMeetingForm, status: int = 200) -> ResponseReturnValue:
     when = f"{meetings.local_time(meeting):%-d %B %Y}"
     count = len(meeting.cases)
     cases = f"{count} case{'' if count == 1 else 's'}"
@@ -291,7 +292,7 @@ def _state_page(meeting: Meeting, starting: bool, form: CloseMeetingForm, status
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/move")
 @require(Permission.CHAIR_HRDA)
-def move(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def move(meeting_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     item = _item(meeting, case_id)
     form = EmptyForm()
@@ -302,7 +303,7 @@ def move(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-
 
 
 def _case_form(meeting_id: uuid.UUID, case_id: uuid.UUID, form_class: type[Form], name: str,
-               save: Callable[[MeetingCase, Any], Any], *, first_field: str, done: str) -> Any:
+               save: Callable[[MeetingCase, Any], Any], *, first_field: str, done: str) -> ResponseReturnValue:
     """A form of one case of the meeting (its fields prefixed by the case's id), saved by `save`:
     back to the case when saved; refused → 403; bad input → the page again with the error on its
     field and nothing saved."""
@@ -324,7 +325,7 @@ def _case_form(meeting_id: uuid.UUID, case_id: uuid.UUID, form_class: type[Form]
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/research")
 @require(Permission.ATTEND_HRDA)
-def research(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def research(meeting_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
     return _case_form(meeting_id, case_id, ResearchForm, "research", lambda item, form: meeting_records.save_research(
         item, facts=form.facts.data, opinion=form.opinion.data, checked_on=form.checked_on.data, by=current_user,
         today=today()), first_field="facts", done="Research saved")
@@ -332,7 +333,7 @@ def research(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-unty
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/minutes")
 @require(Permission.CHAIR_HRDA)
-def minutes(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def minutes(meeting_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
     return _case_form(meeting_id, case_id, MinutesForm, "minutes", lambda item, form: meeting_records.record_minutes(
         item, discussion=form.discussion.data, safety_plan=form.safety_plan.data, by=current_user),
         first_field="discussion", done="Minutes saved")
@@ -347,7 +348,7 @@ def _agency(value: str | None) -> Agency | None:
 
 @bp.post("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/actions")
 @require(Permission.CHAIR_HRDA)
-def add_action(meeting_id: uuid.UUID, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def add_action(meeting_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
     return _case_form(meeting_id, case_id, ActionForm, "action", lambda item, form: meeting_records.add_action(
         item, text=form.text.data, agency=_agency(form.agency.data), person_name=form.person_name.data,
         due_on=form.due_on.data, by=current_user, today=today()), first_field="text", done="Action added")
@@ -371,7 +372,7 @@ def _agenda_rows(meeting: Meeting) -> list[dict[str, Any]]:
 
 @bp.get("/meetings/<uuid:meeting_id>/agenda")
 @require(Permission.ATTEND_HRDA)
-def agenda(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def agenda(meeting_id: uuid.UUID) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     rows = _agenda_rows(meeting)
     audit.record_view(meeting, part="agenda")
@@ -391,7 +392,7 @@ def agenda(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<uuid:meeting_id>/figures")
 @require(Permission.ATTEND_HRDA)
-def figures(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def figures(meeting_id: uuid.UUID) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     summary = hrda.meeting_summary(meeting)
     audit.record_view(meeting, part="figures")
@@ -407,7 +408,7 @@ def figures(meeting_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.get("/hrda-actions")
 @require(Permission.ATTEND_HRDA)
-def my_actions():  # type: ignore[no-untyped-def]
+def my_actions() -> ResponseReturnValue:
     actions = meeting_records.open_actions(current_user.agency_id)
     for action in actions:
         audit.record_view(action)
@@ -427,7 +428,7 @@ def _progress_form(action: MeetingAction, formdata: Any = None) -> ProgressForm:
 
 @bp.post("/hrda-actions/<uuid:action_id>")
 @require(Permission.ATTEND_HRDA)
-def update_action(action_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def update_action(action_id: uuid.UUID) -> ResponseReturnValue:
     action = db.session.get(MeetingAction, action_id)
     if action is None or not meeting_records.may_update_action(current_user, action):
         if action is not None:

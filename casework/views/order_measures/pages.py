@@ -8,6 +8,7 @@ import csv
 import io
 
 from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
 
 from ... import words
 from ...auth.guard import require
@@ -47,7 +48,7 @@ def _table(period: Period, suppress: bool) -> tuple[list[str], list[tuple[str, l
 
 @bp.get("")
 @require(Permission.VIEW_MEASURES)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     period, errors = _period()
     suppress = request.args.get("suppress") in ("1", "y", "on", "true")
     now, before = compute_orders(db.session, period), compute_orders(db.session, period.previous)
@@ -71,7 +72,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/export.<fmt>")
 @require(Permission.VIEW_MEASURES)
-def export(fmt: str):  # type: ignore[no-untyped-def]
+def export(fmt: str) -> ResponseReturnValue:
     if fmt != "csv":
         abort(404)
     period, errors = _period()

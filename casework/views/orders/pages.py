@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
@@ -117,14 +118,14 @@ def _save(form: OrderForm, person: Person, order: Order | None) -> Order | None:
         return None
 
 
-def _form_page(form: OrderForm, person: Person, order: Order | None, status: int) -> Any:
+def _form_page(form: OrderForm, person: Person, order: Order | None, status: int) -> ResponseReturnValue:
     return render_template("orders/form.html", form=form, person=person, order=order, errors=form.error_list(),
                            kinds=list(OrderKind)), status
 
 
 @bp.route("/people/<uuid:person_id>/orders/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def new(person_id: uuid.UUID) -> ResponseReturnValue:
     person = visible_or_404(Person, person_id)
     if person.merged_into_id is not None:
         return redirect(url_for("people.show", person_id=person.merged_into_id))
@@ -152,7 +153,7 @@ def _visible(order_id: uuid.UUID) -> Order:
 
 @bp.get("/orders/<uuid:order_id>")
 @require(Permission.VIEW_RECORDS)
-def show(order_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(order_id: uuid.UUID) -> ResponseReturnValue:
     order = _visible(order_id)
     audit.record_view(order)
     visible = {i.id: i for i in orders.linkable_incidents(order.person, viewer=current_user)}
@@ -166,7 +167,7 @@ def show(order_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/orders/<uuid:order_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def edit(order_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit(order_id: uuid.UUID) -> ResponseReturnValue:
     order = _visible(order_id)
     if not policy.can_edit_order(current_user, order):
         abort(403)
@@ -199,7 +200,7 @@ STALE_LABELS = {"kind": "Kind", "owner_agency_id": "Agency", "status": "Status",
 
 @bp.route("/orders/<uuid:order_id>/breaches/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def breach(order_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def breach(order_id: uuid.UUID) -> ResponseReturnValue:
     order = _visible(order_id)
     if not policy.can_record_breach(current_user, order):
         abort(403)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import policy
@@ -20,7 +21,7 @@ from . import bp
 
 
 def _mergeable(person_id: uuid.UUID) -> Person:
-    person = visible_or_404(Person, person_id)
+    person: Person = visible_or_404(Person, person_id)
     if person.merged_into_id is not None or not policy.can_edit(current_user, person):
         abort(404)
     return person
@@ -28,7 +29,7 @@ def _mergeable(person_id: uuid.UUID) -> Person:
 
 @bp.get("/<uuid:person_id>/merge")
 @require(Permission.EDIT_RECORDS)
-def merge_choose(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def merge_choose(person_id: uuid.UUID) -> ResponseReturnValue:
     """Choose the other record: this person's likely duplicates, or a search."""
     person = _mergeable(person_id)
     audit.record_view(person, part="merge")
@@ -64,7 +65,7 @@ def _rows(survivor: Person, merged: Person, chosen: dict[str, str]) -> list[dict
 
 @bp.route("/<uuid:person_id>/merge/<uuid:other_id>", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def merge_records(person_id: uuid.UUID, other_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def merge_records(person_id: uuid.UUID, other_id: uuid.UUID) -> ResponseReturnValue:
     if person_id == other_id:
         visible_or_404(Person, person_id)
         abort(400)

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import (
     BooleanField,
@@ -98,7 +99,7 @@ class PersonForm(Form):
 def _editable_incident(incident_id: str | None) -> Incident | None:
     if not incident_id:
         return None
-    incident = visible_or_404(Incident, incident_id)
+    incident: Incident = visible_or_404(Incident, incident_id)
     if not policy.can_edit(current_user, incident):
         abort(404)
     return incident
@@ -114,7 +115,8 @@ def url_with(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "home.index", **values)
 
 
 @bp.app_template_global()
@@ -123,7 +125,7 @@ def person_name(person: Person) -> person_names.PersonName:
     `casework.services.person_names`); asked once a request for each person. Kept on the request,
     not on `g`: an application context may outlive a request (tests reuse one), and the answer is
     the signed-in user's."""
-    shown = request.__dict__.setdefault("casework_person_names", {})
+    shown: dict[uuid.UUID, person_names.PersonName] = request.__dict__.setdefault("casework_person_names", {})
     if person.id not in shown:
         shown[person.id] = person_names.for_viewer(current_user, person)
     return shown[person.id]
@@ -134,7 +136,7 @@ def person_name(person: Person) -> person_names.PersonName:
 
 @bp.route("/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     form = PersonForm()
     if request.method == "GET":
         form.incident.data = request.args.get("incident", "")
@@ -164,7 +166,7 @@ def new():  # type: ignore[no-untyped-def]
 # --- a person's page -----------------------------------------------------------------
 
 
-def _show(person: Person, *, reveal: bool = False):  # type: ignore[no-untyped-def]
+def _show(person: Person, *, reveal: bool = False) -> ResponseReturnValue:
     if person.merged_into_id is not None:
         survivor = db.session.get(Person, person.merged_into_id)
         if survivor is not None and policy.can_view(current_user, survivor):
@@ -193,7 +195,7 @@ def _show(person: Person, *, reveal: bool = False):  # type: ignore[no-untyped-d
 
 @bp.get("/<uuid:person_id>")
 @require(Permission.VIEW_RECORDS)
-def show(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(person_id: uuid.UUID) -> ResponseReturnValue:
     return _show(visible_or_404(Person, person_id))
 
 
@@ -203,7 +205,7 @@ class RevealForm(Form):
 
 @bp.post("/<uuid:person_id>/address")
 @require(Permission.VIEW_RECORDS)
-def show_address(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show_address(person_id: uuid.UUID) -> ResponseReturnValue:
     """The address and safe-contact instructions of a do-not-disclose person, shown on a deliberate
     request (a POST, so it is never a link followed by accident) and audited each time."""
     person = visible_or_404(Person, person_id)
@@ -217,7 +219,7 @@ def show_address(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/<uuid:person_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def edit(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit(person_id: uuid.UUID) -> ResponseReturnValue:
     """Edit a person. For a do-not-disclose person the address and safe-contact instructions stay
     hidden (and unchanged) unless the user asks to see them, which is audited."""
     person = visible_or_404(Person, person_id)

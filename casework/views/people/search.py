@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import policy
@@ -26,7 +27,7 @@ def record_page(kind: str, record: Any) -> str:
 
 @bp.get("")
 @require(Permission.SEARCH_PEOPLE)
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     # A record's reference typed into the surname or the reference box goes to the record, when the
     # user may see it; a surname box holding one that does not lead anywhere says so.
     for box, in_a_name_box in (("reference", False), ("surname", True)):
@@ -37,7 +38,7 @@ def search():  # type: ignore[no-untyped-def]
                 return redirect(record_page(*found_record))
             if in_a_name_box:
                 form = SearchForm(formdata=request.args)
-                form.surname.errors = [f"No record you can see has the reference {text.strip()}"]
+                form.surname.errors = [f"No record you can see has the reference {(text or '').strip()}"]
                 return render_template("people/search.html", form=form, results=None, errors=form.error_list(),
                                        can_create=policy.can(current_user, Permission.EDIT_RECORDS)), 404
     found = run_search()

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import RadioField, SelectField, TextAreaField
 
@@ -69,7 +70,7 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def _plan_page(plan: Plan | None):  # type: ignore[no-untyped-def]
+def _plan_page(plan: Plan | None) -> ResponseReturnValue:
     shown = request.args.get("show")
     if shown not in FILTERS:
         shown = None
@@ -86,13 +87,13 @@ def _plan_page(plan: Plan | None):  # type: ignore[no-untyped-def]
 
 @bp.get("")
 @signed_in
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return _plan_page(plans.current())
 
 
 @bp.get("/<uuid:plan_id>")
 @signed_in
-def year(plan_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def year(plan_id: uuid.UUID) -> ResponseReturnValue:
     plan = plans.get_plan(plan_id)
     if plan is None:
         abort(404)
@@ -106,7 +107,7 @@ def _activity(activity_id: uuid.UUID) -> PlanActivity:
     return activity
 
 
-def _activity_page(activity: PlanActivity, form: UpdateForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _activity_page(activity: PlanActivity, form: UpdateForm, status: int = 200) -> ResponseReturnValue:
     plan = plans.plan_of(activity)
     row = plans.rows_for([activity], as_of=today())[0]
     current = plans.is_current(plan)
@@ -119,14 +120,14 @@ def _activity_page(activity: PlanActivity, form: UpdateForm, status: int = 200):
 
 @bp.get("/activities/<uuid:activity_id>")
 @signed_in
-def activity(activity_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def activity(activity_id: uuid.UUID) -> ResponseReturnValue:
     form = UpdateForm(formdata=None, data={"updated_on": today()})
     return _activity_page(_activity(activity_id), form)
 
 
 @bp.post("/activities/<uuid:activity_id>")
 @signed_in
-def add_update(activity_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def add_update(activity_id: uuid.UUID) -> ResponseReturnValue:
     item = _activity(activity_id)
     if not policy.can_update_activity(current_user, item):
         abort(403)
@@ -144,22 +145,22 @@ def add_update(activity_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 def _activity_form_page(form: ActivityForm, priority: PlanPriority, activity: PlanActivity | None,
-                        status: int = 200):  # type: ignore[no-untyped-def]
+                        status: int = 200) -> ResponseReturnValue:
     return render_template("plan/activity_form.html", form=form, priority=priority, activity=activity,
                            errors=form.error_list()), status
 
 
-def _save(form: ActivityForm, priority: PlanPriority, activity: PlanActivity | None):  # type: ignore[no-untyped-def]
+def _save(form: ActivityForm, priority: PlanPriority, activity: PlanActivity | None) -> ResponseReturnValue:
     if form.validate():
         values = {"title": form.title.data, "lead_agency_id": _uuid(form.lead.data),
                   "partner_ids": [i for i in map(_uuid, form.partners.data or []) if i is not None],
                   "due_on": form.due_on.data if form.timing.data == "date" else None, "by": current_user}
         try:
             if activity is None:
-                activity = plans.add_activity(priority, **values)  # type: ignore[arg-type]
+                activity = plans.add_activity(priority, **values)
                 flash("Activity added")
             else:
-                plans.change_activity(activity, **values)  # type: ignore[arg-type]
+                plans.change_activity(activity, **values)
                 flash("Activity changed")
         except plans.PlanError as e:
             getattr(form, e.field or "title").errors = [str(e)]
@@ -170,7 +171,7 @@ def _save(form: ActivityForm, priority: PlanPriority, activity: PlanActivity | N
 
 @bp.route("/priorities/<uuid:priority_id>/activities/new", methods=["GET", "POST"])
 @require(Permission.EDIT_PLAN)
-def new_activity(priority_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def new_activity(priority_id: uuid.UUID) -> ResponseReturnValue:
     priority = db.session.get(PlanPriority, priority_id)
     if priority is None:
         abort(404)
@@ -183,7 +184,7 @@ def new_activity(priority_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/activities/<uuid:activity_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_PLAN)
-def edit_activity(activity_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def edit_activity(activity_id: uuid.UUID) -> ResponseReturnValue:
     item = _activity(activity_id)
     if request.method == "POST":
         form = ActivityForm()
@@ -199,7 +200,7 @@ def edit_activity(activity_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/<uuid:plan_id>/refresh", methods=["GET", "POST"])
 @require(Permission.EDIT_PLAN)
-def refresh(plan_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def refresh(plan_id: uuid.UUID) -> ResponseReturnValue:
     plan = plans.get_plan(plan_id)
     if plan is None:
         abort(404)

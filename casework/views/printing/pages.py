@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -38,9 +39,9 @@ def _send(make: Callable[[], printing_service.Printed], *, back: tuple[str, str]
         "Content-Disposition": f'attachment; filename="{printed.filename}"', "Cache-Control": "no-store"})
 
 
-def _odt_url(endpoint: str, **values: object) -> str:
-    return url_for(endpoint, **values, fmt="odt", **({"kind": request.args.getlist("kind")}
-                                                     if request.args.getlist("kind") else {}))
+def _odt_url(endpoint: str, **values: Any) -> str:
+    kinds: dict[str, Any] = {"kind": request.args.getlist("kind")} if request.args.getlist("kind") else {}
+    return url_for(endpoint, **values, fmt="odt", **kinds)
 
 
 @bp.get(f"/risk-assessments/<uuid:assessment_id>/download.{FORMAT}")

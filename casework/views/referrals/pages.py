@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 
@@ -148,7 +149,7 @@ def _assessment_for(person: Person, value: str | None) -> RiskAssessment | None:
     """The DASH checklist the form names, only when it is this person's, completed, and the user may
     see it (never another agency's draft): what the form shows and pre-fills from, on every path, as
     `referrals.refer` accepts it."""
-    assessment = _get(RiskAssessment, value)
+    assessment: RiskAssessment | None = _get(RiskAssessment, value)
     if assessment is None or assessment.person_id != person.id or not assessment.complete \
             or not policy.can_view_assessment(current_user, assessment):
         return None
@@ -156,7 +157,7 @@ def _assessment_for(person: Person, value: str | None) -> RiskAssessment | None:
 
 
 def _new_page(form: ReferralForm, person: Person, kind: ReferralType, status: int,
-              extra_errors: list[dict[str, str]] | None = None):  # type: ignore[no-untyped-def]
+              extra_errors: list[dict[str, str]] | None = None) -> ResponseReturnValue:
     assessment = _assessment_for(person, form.assessment.data)
     proposal = None
     if kind is ReferralType.HRDA:
@@ -168,7 +169,7 @@ def _new_page(form: ReferralForm, person: Person, kind: ReferralType, status: in
 
 @bp.route("/people/<uuid:person_id>/referrals/new", methods=["GET", "POST"])
 @require(Permission.REFER)
-def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def new(person_id: uuid.UUID) -> ResponseReturnValue:
     person = visible_or_404(Person, person_id)
     if request.method == "GET":
         kind = _kind(request.args.get("type"))
@@ -234,7 +235,7 @@ def new(person_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionForm | None = None,
-                   programme: ProgrammeForm | None = None):  # type: ignore[no-untyped-def]
+                   programme: ProgrammeForm | None = None) -> ResponseReturnValue:
     viewer = current_user
     can_decide = policy.can_decide_referral(viewer, referral) and referral.status is ReferralStatus.SUBMITTED
     decision = decision or DecisionForm(formdata=None, data={"version": referral.version})
@@ -260,13 +261,13 @@ def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionF
 
 @bp.get("/referrals/<uuid:referral_id>")
 @require(Permission.VIEW_RECORDS)
-def show(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def show(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = visible_or_404(Referral, referral_id)
     audit.record_view(referral)
     return _referral_page(referral)
 
 
-def _stale(error: versioning.StaleEdit, referral: Referral) -> Any:
+def _stale(error: versioning.StaleEdit, referral: Referral) -> ResponseReturnValue:
     return stale_page(error, kind="referral", back=url_for("referrals.show", referral_id=referral.id), labels={
         "status": "Status", "decision_reason": "Reason for the decision", "started_on": "Started",
         "ended_on": "Ended", "outcome": "Outcome"})
@@ -274,7 +275,7 @@ def _stale(error: versioning.StaleEdit, referral: Referral) -> Any:
 
 @bp.post("/referrals/<uuid:referral_id>/decision")
 @require(Permission.EDIT_RECORDS)
-def decide(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def decide(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = visible_or_404(Referral, referral_id)
     if not policy.can_decide_referral(current_user, referral):
         audit.record("access.refused", record=referral, details={"reason": "not the receiving side"})
@@ -298,7 +299,7 @@ def decide(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.post("/referrals/<uuid:referral_id>/programme")
 @require(Permission.EDIT_RECORDS)
-def programme(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def programme(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = visible_or_404(Referral, referral_id)
     if not referrals.may_follow_up(current_user, referral):
         abort(403)
@@ -321,7 +322,7 @@ def programme(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.route("/referrals/<uuid:referral_id>/close", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def close(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def close(referral_id: uuid.UUID) -> ResponseReturnValue:
     """Close the referral, after a page saying what closing it changes."""
     referral = visible_or_404(Referral, referral_id)
     if not referrals.may_follow_up(current_user, referral):
@@ -360,7 +361,7 @@ REFERRAL_SORTS = {"date": Referral.referred_on, "type": Referral.type, "status":
 
 @bp.get("/referrals")
 @require(Permission.VIEW_RECORDS)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     box = request.args.get("box", "received")
     if box not in ("received", "sent"):
         box = "received"

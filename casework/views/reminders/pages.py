@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth.guard import signed_in
@@ -23,7 +24,7 @@ def home_reminders() -> list[reminders.Shown]:
 
 @bp.post("/reminders/<uuid:reminder_id>/dismiss")
 @signed_in
-def dismiss(reminder_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def dismiss(reminder_id: uuid.UUID) -> ResponseReturnValue:
     if not reminders.dismiss(reminder_id=reminder_id, user=current_user):
         abort(404)
     flash("Reminder dismissed")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, TextAreaField
 
@@ -138,13 +139,13 @@ def _editable(kind: str, record_id: uuid.UUID) -> Any:
     return record
 
 
-def _back(kind: str, record: Any) -> Any:
+def _back(kind: str, record: Any) -> ResponseReturnValue:
     endpoint = KINDS[kind][2]
     return redirect(url_for(endpoint, **{f"{kind}_id": record.id}, _anchor="restriction"))
 
 
 def _page(kind: str, record: Any, *, status: int = 200, extra_errors: list[dict[str, str]] | None = None,
-          **forms: Any):  # type: ignore[no-untyped-def]
+          **forms: Any) -> ResponseReturnValue:
     section = section_for(record, current_user, always=True, **forms)
     if section is None:
         abort(404)
@@ -161,7 +162,7 @@ def _user(value: str | None) -> User | None:
 
 
 def _show(kind: str) -> Callable[..., Any]:
-    def view(record_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def view(record_id: uuid.UUID) -> ResponseReturnValue:
         return _page(kind, _editable(kind, record_id))
 
     return view
@@ -181,18 +182,18 @@ def _lift(kind: str) -> Callable[..., Any]:
 def _owners_step(kind: str, form_class: type[Form], step: Callable[..., Any], *, form_name: str,
                  unconfirmed: str, done: str) -> Callable[..., Any]:
     """Restricting a record or lifting its restriction: the owning agency's step, confirmed."""
-    def view(record_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def view(record_id: uuid.UUID) -> ResponseReturnValue:
         record = _editable(kind, record_id)
         form = form_class()
         if not policy.can_restrict(current_user, record):
             abort(403)
-        if not form.validate() or not form.confirm.data:  # type: ignore[attr-defined]
-            form.confirm.errors = list(form.confirm.errors) or [unconfirmed]  # type: ignore[attr-defined]
+        if not form.validate() or not form.confirm.data:
+            form.confirm.errors = list(form.confirm.errors) or [unconfirmed]
             return _page(kind, record, status=400, **{form_name: form})
         try:
             step(record, by=current_user)
         except restricted.RestrictionError as e:
-            form.confirm.errors = [str(e)]  # type: ignore[attr-defined]
+            form.confirm.errors = [str(e)]
             return _page(kind, record, status=400, **{form_name: form})
         flash(done)
         return _back(kind, record)
@@ -201,7 +202,7 @@ def _owners_step(kind: str, form_class: type[Form], step: Callable[..., Any], *,
 
 
 def _name(kind: str) -> Callable[..., Any]:
-    def view(record_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def view(record_id: uuid.UUID) -> ResponseReturnValue:
         record = _editable(kind, record_id)
         form = NameForm()
         try:
@@ -222,7 +223,7 @@ def _name(kind: str) -> Callable[..., Any]:
 
 
 def _remove(kind: str) -> Callable[..., Any]:
-    def view(record_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def view(record_id: uuid.UUID) -> ResponseReturnValue:
         record = _editable(kind, record_id)
         form = RemoveForm()
         user = _user(form.user.data) if form.validate() else None
@@ -266,7 +267,7 @@ class RecoverForm(Form):
 
 @bp.get("/restricted-records")
 @require(Permission.EDIT_RECORDS)
-def orphaned():  # type: ignore[no-untyped-def]
+def orphaned() -> ResponseReturnValue:
     """The agency's restricted records nobody named can manage for it any more: ids and kinds only."""
     if not policy.may_recover_restrictions(current_user):
         abort(403)
@@ -284,7 +285,7 @@ def _recoverable(kind: str, record_id: uuid.UUID) -> Any:
 
 @bp.route("/restricted-records/<any(person, case, incident):kind>/<uuid:record_id>/recover", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def recover(kind: str, record_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def recover(kind: str, record_id: uuid.UUID) -> ResponseReturnValue:
     record = _recoverable(kind, record_id)
     form = RecoverForm() if request.method == "POST" else RecoverForm(formdata=None)
     if request.method == "POST":

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, TextAreaField
@@ -61,7 +62,7 @@ def ask_to_share_url(person_id: uuid.UUID | None) -> str | None:
 
 @bp.route("/share-requests/new/<token>", methods=["GET", "POST"])
 @require(Permission.SHARE_RECORDS)
-def ask(token: str):  # type: ignore[no-untyped-def]
+def ask(token: str) -> ResponseReturnValue:
     person = share_requests.person_of_token(token, viewer=current_user)
     if not share_requests.askable(person, by=current_user):
         abort(404)
@@ -86,7 +87,7 @@ def ask(token: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/share-requests/<uuid:request_id>", methods=["GET", "POST"])
 @require(Permission.DECIDE_SHARE_REQUESTS)
-def decide(request_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def decide(request_id: uuid.UUID) -> ResponseReturnValue:
     share_request = share_requests.for_decision(request_id, by=current_user)
     if share_request is None:
         abort(404)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
@@ -26,16 +27,17 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http_error(e: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(e: HTTPException) -> ResponseReturnValue:
         if isinstance(e, DatabaseUnavailable):
             # Flask-Login puts the user in every template's context: an anonymous one, not looked up.
             g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
             return render_template("errors/error.html", error=e, navigation=[]), 503, {"Retry-After": "30"}
-        return render_template("errors/error.html", error=e), e.code
+        return render_template("errors/error.html", error=e), e.code or 500
 
     @app.errorhandler(sa.SQLAlchemyError)
-    def _database_error(e: sa.SQLAlchemyError):  # type: ignore[no-untyped-def]
+    def _database_error(e: sa.SQLAlchemyError) -> ResponseReturnValue:
         if not unavailable(e):
             raise e
-        log.warning("database unavailable: %s", type(e.orig if getattr(e, "orig", None) is not None else e).__name__)
+        orig = getattr(e, "orig", None)
+        log.warning("database unavailable: %s", type(orig if orig is not None else e).__name__)
         return _http_error(DatabaseUnavailable())

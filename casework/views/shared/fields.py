@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
-class DateInputField(Field):
+class DateInputField(Field):  # type: ignore[misc]  # WTForms has no types here
     """A date typed in three boxes, named `<name>-day`, `<name>-month` and `<name>-year`.
 
     Errors follow the GOV.UK pattern ("Date of birth must include a month", "must be a real
@@ -35,7 +35,7 @@ class DateInputField(Field):
         self.bad_parts: set[str] = set()
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
-        self.process_errors = []
+        self.process_errors: list[Any] = []
         if data is unset_value:
             data = self.default() if callable(self.default) else self.default
         self.object_data = data
@@ -101,7 +101,7 @@ class DateInputField(Field):
         return items
 
 
-class MultiCheckbox(SelectMultipleField):
+class MultiCheckbox(SelectMultipleField):  # type: ignore[misc]  # WTForms has no types here
     """Checkboxes, one an option (GOV.UK's checkboxes rendered from a multiple select)."""
 
     widget = ListWidget(prefix_label=False)

@@ -97,7 +97,7 @@ def form_version(form: Any) -> int:
 
 
 def stale_page(error: versioning.StaleEdit, *, kind: str, labels: dict[str, str], back: str,
-               shown: dict[str, str] | None = None) -> Any:
+               shown: dict[str, str] | None = None) -> tuple[str, int]:
     """The refusal of a stale save: which fields someone else changed meanwhile, and their values now."""
     record = error.record
     db.session.refresh(record)

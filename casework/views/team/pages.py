@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectField, SelectMultipleField
 
@@ -34,13 +35,13 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 @bp.get("")
 @require(Permission.MANAGE_TEAM)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("team/index.html", workload=team.workload(current_user, today=today()))
 
 
 @bp.route("/<uuid:user_id>", methods=["GET", "POST"])
 @require(Permission.MANAGE_TEAM)
-def member(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def member(user_id: uuid.UUID) -> ResponseReturnValue:
     worker = team.team_member(current_user, user_id)
     if worker is None:
         abort(404)
@@ -58,7 +59,9 @@ def member(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
             except team.TeamError as e:
                 getattr(form, e.field).errors = [str(e)]
             else:
-                to = team.team_member(current_user, moved[0].caseworker_id)
+                to_id = moved[0].caseworker_id
+                assert to_id is not None  # the cases were just handed to someone
+                to = team.team_member(current_user, to_id)
                 flash(f"{len(moved)} case{'' if len(moved) == 1 else 's'} handed to {to.name}")
                 return redirect(url_for("team.member", user_id=worker.id))
         status = 400

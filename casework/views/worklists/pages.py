@@ -4,10 +4,12 @@ the first page of each)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import policy
 from ...auth.guard import require
+from ...models import User
 from ...policy import Permission
 from ...services import team, worklists
 from ..shared.record_pages import page_number, today
@@ -16,20 +18,20 @@ from . import bp
 DUE_WITHIN_DAYS = 7
 
 
-def has_work_lists(user) -> bool:  # type: ignore[no-untyped-def]
+def has_work_lists(user: User) -> bool:
     """Who has work lists: those who see records and refer or chair (as the home page decides)."""
     return policy.can(user, Permission.VIEW_RECORDS) and (
         policy.can(user, Permission.REFER) or policy.can(user, Permission.CHAIR_HRDA))
 
 
-def _page(kind: str, listing: worklists.WorkPage, title: str, empty: str):  # type: ignore[no-untyped-def]
+def _page(kind: str, listing: worklists.WorkPage, title: str, empty: str) -> ResponseReturnValue:
     return render_template("worklists/list.html", kind=kind, listing=listing, title=title, empty=empty,
                            today=today())
 
 
 @bp.get("/cases")
 @require(Permission.VIEW_RECORDS)
-def cases():  # type: ignore[no-untyped-def]
+def cases() -> ResponseReturnValue:
     if not has_work_lists(current_user):
         abort(403)
     listing = worklists.open_cases(current_user, today=today(), page=page_number())
@@ -38,7 +40,7 @@ def cases():  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews")
 @require(Permission.VIEW_RECORDS)
-def reviews():  # type: ignore[no-untyped-def]
+def reviews() -> ResponseReturnValue:
     if not has_work_lists(current_user):
         abort(403)
     listing = worklists.reviews_due(current_user, today=today(), within_days=DUE_WITHIN_DAYS, page=page_number())
@@ -47,7 +49,7 @@ def reviews():  # type: ignore[no-untyped-def]
 
 @bp.get("/tasks")
 @require(Permission.VIEW_RECORDS)
-def tasks():  # type: ignore[no-untyped-def]
+def tasks() -> ResponseReturnValue:
     if not has_work_lists(current_user):
         abort(403)
     listing = worklists.tasks_due(current_user, today=today(), within_days=DUE_WITHIN_DAYS, page=page_number())
@@ -70,7 +72,7 @@ def my_team_summary() -> list[team.Workload] | None:
 
 @bp.post("/handed-to-me/seen")
 @require(Permission.VIEW_RECORDS)
-def handed_seen():  # type: ignore[no-untyped-def]
+def handed_seen() -> ResponseReturnValue:
     if not has_work_lists(current_user):
         abort(403)
     team.mark_seen(current_user)
