@@ -14,7 +14,7 @@ from ...auth.signin import Result
 from ...db import db
 from ...forms import Form
 from ...models import User
-from ...services import users
+from ...services import lookups, users
 from . import bp
 
 CURRENT_PASSWORD_WRONG = "Your current password is not right"
@@ -77,7 +77,7 @@ def change_password() -> ResponseReturnValue:
             form.current_password.errors = [{Result.THROTTLED: signin.THROTTLED, Result.LOCKED: signin.LOCKED}
                                             .get(attempt.result, CURRENT_PASSWORD_WRONG)]
             return _page(form), 400
-        user = db.session.get(User, user_id)
+        user = lookups.record(User, user_id)
         if user is None:  # signed in a moment ago
             abort(404)
         try:

@@ -22,7 +22,7 @@ from ...forms import Form, choices
 from ...links import LinkError, public_url_for
 from ...models import Agency, AgencyKind, Referral, ReferralRoute, ReferralType, Role, User
 from ...policy import Permission
-from ...services import agencies, referral_routes, users
+from ...services import agencies, lookups, referral_routes, users
 from . import bp
 
 
@@ -54,7 +54,7 @@ def _agency_choices() -> list[SelectChoice]:
 
 
 def _user_or_404(user_id: uuid.UUID) -> User:
-    user = db.session.get(User, user_id)
+    user = lookups.record(User, user_id)
     if user is None:
         abort(404)
     return user
@@ -72,7 +72,7 @@ def new_user() -> ResponseReturnValue:
     form = NewUserForm()
     form.agency.choices = _agency_choices()
     if request.method == "POST" and form.validate():
-        agency = db.session.get(Agency, uuid.UUID(form.agency.data)) if form.agency.data else None
+        agency = lookups.record(Agency, uuid.UUID(form.agency.data)) if form.agency.data else None
         try:
             if agency is None:
                 raise users.UserError("Select an agency", "agency")
@@ -293,7 +293,7 @@ def referral_routes_page() -> ResponseReturnValue:
 @bp.post("/referral-routes/<uuid:route_id>/remove")
 @require(Permission.MANAGE_AGENCIES)
 def remove_referral_route(route_id: uuid.UUID) -> ResponseReturnValue:
-    route = db.session.get(ReferralRoute, route_id)
+    route = lookups.record(ReferralRoute, route_id)
     if route is None:
         abort(404)
     described = referral_routes.describe(route)
@@ -307,7 +307,7 @@ def remove_referral_route(route_id: uuid.UUID) -> ResponseReturnValue:
 def reroute_referral(referral_id: uuid.UUID) -> ResponseReturnValue:
     """Move a submitted referral from an agency with no route for its type to one of its services.
     Only the referral's type, date and agencies are shown: no case data."""
-    referral = db.session.get(Referral, referral_id)
+    referral = lookups.record(Referral, referral_id)
     if referral is None or referral not in referral_routes.unrouted():
         abort(404)
     services = referral_routes.services(referral.type)
@@ -318,7 +318,7 @@ def reroute_referral(referral_id: uuid.UUID) -> ResponseReturnValue:
         route = None
         if form.route.data:
             try:
-                route = db.session.get(ReferralRoute, uuid.UUID(form.route.data))
+                route = lookups.record(ReferralRoute, uuid.UUID(form.route.data))
             except ValueError:
                 route = None
         try:

@@ -10,13 +10,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, OnlyWhen, Required, choices
 from ...measures.export import MEDIA_TYPES, WRITERS, Table
 from ...models import (
@@ -26,12 +24,11 @@ from ...models import (
     AsbReview,
     Person,
     ThresholdDecision,
-    User,
 )
 from ...policy import Permission
 from ...risk import asb_review as rule
 from ...services import agencies as agency_service
-from ...services import asb_reviews, audit
+from ...services import asb_reviews, audit, lookups
 from ..shared.downloads import download as _download
 from ..shared.fields import DateInputField
 from ..shared.figure_labels import ASB_REVIEW_FIGURES as LABELS
@@ -142,12 +139,12 @@ def _apply(*, person: Person | None) -> ResponseReturnValue:
     form = ApplicationForm() if request.method == "POST" else ApplicationForm(
         formdata=None, data={"agency": str(current_user.agency_id)})
     _agency_choices(form.agency, "Select an agency")
-    areas = list(db.session.scalars(select(Area).order_by(Area.name)))
+    areas = lookups.areas()
     form.area.choices = choices([("", "Select an area")] + [(str(a.id), a.name) for a in areas])
     if person is None:
         form.area.validators = [Required("Select the area")]
     if request.method == "POST" and form.validate():
-        area = db.session.get(Area, _uuid(form.area.data)) if person is None and _uuid(form.area.data) else None
+        area = lookups.record(Area, _uuid(form.area.data)) if person is None and _uuid(form.area.data) else None
         try:
             review = asb_reviews.apply(
                 person=person, area=area, received_on=form.received_on.data,
@@ -188,7 +185,7 @@ def _forms(review: AsbReview, posted: dict[str, Form]) -> dict[str, Form]:
     forms = {name: posted.get(name) or cls(formdata=None, prefix=name) for name, cls in FORMS.items()}
     _agency_choices(forms["recommendation"].owner_agency, "Select an agency")
     conflicted = asb_reviews.handled_by(review) if review.decision is ThresholdDecision.MET else {}
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    users = lookups.active_users()
     names = agency_names()
     forms["panel"].member.choices = choices(
         [("", "Select a user or an agency")]
@@ -305,7 +302,7 @@ def recommendations() -> ResponseReturnValue:
 @bp.post("/asb-recommendations/<uuid:recommendation_id>/done")
 @require(Permission.VIEW_RECORDS)
 def recommendation_done(recommendation_id: uuid.UUID) -> ResponseReturnValue:
-    recommendation = db.session.get(AsbRecommendation, recommendation_id)
+    recommendation = lookups.record(AsbRecommendation, recommendation_id)
     seen = recommendation is not None and (
         recommendation.owner_agency_id == current_user.agency_id
         or asb_reviews.get(recommendation.review_id, viewer=current_user) is not None)

@@ -18,7 +18,7 @@ from ...forms import Form, OnlyWhen, Required, choices
 from ...models import Case, Person, ReferralType, RiskAssessment
 from ...policy import Permission
 from ...risk import dash
-from ...services import assessments, audit, referrals, versioning
+from ...services import assessments, audit, lookups, referrals, versioning
 from ..shared.person_page import add_section
 from ..shared.record_pages import form_version, not_a_victim, stale_page, today, user_names
 from . import bp
@@ -109,7 +109,7 @@ def new(person_id: uuid.UUID) -> ResponseReturnValue:
 
 
 def _visible(assessment_id: uuid.UUID) -> RiskAssessment:
-    assessment = db.session.get(RiskAssessment, assessment_id)
+    assessment = lookups.record(RiskAssessment, assessment_id)
     if assessment is None or not policy.can_view_assessment(current_user, assessment):
         if assessment is not None:
             audit.record("access.refused", record=assessment, details={"reason": "record not visible"})
@@ -144,7 +144,7 @@ def edit(assessment_id: uuid.UUID) -> ResponseReturnValue:
         flash("A completed checklist is kept as it was: start a new one to assess again")
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
     person = assessment.person
-    case = db.session.get(Case, assessment.case_id) if assessment.case_id else None
+    case = lookups.record(Case, assessment.case_id) if assessment.case_id else None
     if request.method == "GET":
         return _page("assessments/form.html", _form_of(assessment), person, 200, case=case, assessment=assessment)
     form = ChecklistForm()

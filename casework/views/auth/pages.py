@@ -28,7 +28,7 @@ from ...auth.signin import Result
 from ...db import db
 from ...forms import Form
 from ...models import User
-from ...services import audit, users
+from ...services import audit, lookups, users
 from . import bp
 
 
@@ -70,7 +70,7 @@ def sign_in() -> ResponseReturnValue:
     if attempt.result in (Result.BAD, Result.LOCKED, Result.THROTTLED):
         form.password.data = ""
         return render_template("auth/sign_in.html", form=form, next=nxt, failure=attempt.message), 400
-    user = db.session.get(User, attempt.user_id)
+    user = lookups.record(User, attempt.user_id)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     keep = {k: session[k] for k in ("stash",) if k in session}
@@ -89,7 +89,7 @@ def _to_second_factor(user: User, *, next_path: str | None) -> ResponseReturnVal
 def _pending(stage: str) -> tuple[User, pending.Pending] | None:
     """The user who gave their password and is at `stage` of the second factor (kept on the server)."""
     found = pending.find(session.get("pending"), stage=stage)
-    user = db.session.get(User, found.user_id) if found else None
+    user = lookups.record(User, found.user_id) if found else None
     return (user, found) if user is not None and found is not None and user.active else None
 
 
@@ -116,7 +116,7 @@ def code() -> ResponseReturnValue:
         said = attempt.result in (Result.THROTTLED, Result.USED, Result.USED_RECOVERY)
         form.code.errors = [attempt.message if said and attempt.message else signin.BAD_CODE]
         return render_template("auth/code.html", form=form), 400
-    user = db.session.get(User, found.user_id)
+    user = lookups.record(User, found.user_id)
     if user is None or not user.active:
         return redirect(url_for("auth.sign_in"))
     return redirect(_complete(user, found) or url_for("auth.sign_in"))

@@ -23,7 +23,6 @@ from wtforms.validators import InputRequired
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, choices
 from ...models import (
     Case,
@@ -34,7 +33,7 @@ from ...models import (
     User,
 )
 from ...policy import Permission
-from ...services import assessments, audit, cases, record_lists, referrals, versioning
+from ...services import assessments, audit, cases, lookups, record_lists, referrals, versioning
 from ..shared import list_filters
 from ..shared.confirm import confirmed
 from ..shared.fields import DateInputField
@@ -225,7 +224,7 @@ CASE_LABELS = {"kind": "Kind", "summary": "Summary", "review_on": "Review date",
 
 
 def _stale(error: versioning.StaleEdit, case: Case) -> ResponseReturnValue:
-    worker = db.session.get(User, case.caseworker_id) if case.caseworker_id else None
+    worker = lookups.record(User, case.caseworker_id) if case.caseworker_id else None
     return stale_page(error, kind="case", labels=CASE_LABELS, back=url_for("cases.show", case_id=case.id),
                       shown={"caseworker_id": worker.name if worker else ""})
 
@@ -302,7 +301,7 @@ def close(case_id: uuid.UUID) -> ResponseReturnValue:
 
 def _closing_effects(case: Case) -> list[str]:
     """What closing the case does, for its confirmation page."""
-    worker = db.session.get(User, case.caseworker_id) if case.caseworker_id else None
+    worker = lookups.record(User, case.caseworker_id) if case.caseworker_id else None
     years = ((current_app.config.get("RETENTION") or {}).get("case") or {}).get("closed_inactive_years")
     whose = f"{worker.name}'s" if worker else "its caseworker's"
     effects = ["The case will be closed with the outcome you give. It can be reopened later.",

@@ -14,10 +14,9 @@ from flask_login import current_user
 
 from ... import policy
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...models import Case, Person
 from ...policy import Permission
-from ...services import audit, chronology
+from ...services import audit, chronology, lookups
 from . import bp
 
 LINKS = {"incident": ("incidents.show", "incident_id"), "case": ("cases.show", "case_id"),
@@ -70,7 +69,7 @@ def _options() -> tuple[frozenset[str], int, int, bool]:
 def person(person_id: uuid.UUID) -> ResponseReturnValue:
     record = visible_or_404(Person, person_id)
     if record.merged_into_id is not None:  # as the person's page: the kept record's story is the whole one
-        survivor = db.session.get(Person, record.merged_into_id)
+        survivor = lookups.record(Person, record.merged_into_id)
         if survivor is None or not policy.can_view(current_user, survivor):
             abort(404)
         query: dict[str, Any] = request.args.to_dict(flat=False)

@@ -11,18 +11,16 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import policy
 from ...auth.guard import require, signed_in
-from ...db import db
 from ...forms import Form, Required, choices
 from ...measures.periods import today_in_london
 from ...models import Agency, DardrAgencyRequest, LearningTheme, RecommendationStatus, ReviewDecision, User
 from ...policy import Permission
-from ...services import dardr
+from ...services import dardr, lookups
 from ..shared.fields import DateInputField
 from . import bp
 
@@ -33,13 +31,12 @@ class MultiCheckbox(SelectMultipleField):  # type: ignore[misc]  # WTForms has n
 
 
 def _agencies() -> list[tuple[str, str]]:
-    return [("", "Select an agency")] + [(str(a.id), a.name) for a in db.session.scalars(
-        select(Agency).where(Agency.active.is_(True)).order_by(Agency.name))]
+    return [("", "Select an agency")] + [(str(a.id), a.name) for a in lookups.active_agencies()]
 
 
 def _agency(value: str | None) -> Agency | None:
     try:
-        return db.session.get(Agency, uuid.UUID(value or ""))
+        return lookups.record(Agency, uuid.UUID(value or ""))
     except ValueError:
         return None
 
@@ -116,7 +113,7 @@ class Step:
 
 def _user(value: str | None) -> User | None:
     try:
-        return db.session.get(User, uuid.UUID(value or ""))
+        return lookups.record(User, uuid.UUID(value or ""))
     except ValueError:
         return None
 
@@ -229,7 +226,7 @@ def new() -> ResponseReturnValue:
 def show(review_id: uuid.UUID) -> ResponseReturnValue:
     review = _review_or_404(review_id)
     today = today_in_london()
-    agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
+    agencies = lookups.agency_names()
     return render_template("dardr/show.html", review=review, today=today, agencies=agencies,
                            stage=dardr.stage(review), decision_due=dardr.decision_due(review.notified_on),
                            decision_late=dardr.decision_late(review.notified_on, decided_on=review.decided_on,
@@ -262,7 +259,7 @@ def step(review_id: uuid.UUID, step: str) -> ResponseReturnValue:
 @signed_in
 def received(review_id: uuid.UUID, report_request_id: uuid.UUID) -> ResponseReturnValue:
     review = _review_or_404(review_id)
-    asked = db.session.get(DardrAgencyRequest, report_request_id)
+    asked = lookups.record(DardrAgencyRequest, report_request_id)
     if asked is None or asked.review_id != review.id:
         abort(404)
     form = ReceivedForm()

@@ -35,11 +35,10 @@ from wtforms import StringField
 
 from ... import crypto, policy
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, Required
 from ...models import MeetingCase
 from ...policy import Permission
-from ...services import documents, meetings
+from ...services import documents, lookups, meetings
 from ...services.document_types import ACCEPTED, content_disposition, size_text
 from ..shared.confirm import confirm_page, confirmed
 from ..shared.fields import DateInputField
@@ -61,7 +60,7 @@ class DocumentForm(Form):
 
 
 def _meeting_case(case_id: uuid.UUID) -> MeetingCase:
-    item = db.session.get(MeetingCase, case_id)
+    item = lookups.record(MeetingCase, case_id)
     if item is None:
         abort(404)
     try:

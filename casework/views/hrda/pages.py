@@ -23,11 +23,10 @@ from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, OnlyWhen, Required, choices
 from ...models import Meeting, Referral, ReferralStatus, ReferralType
 from ...policy import Permission
-from ...services import audit, hrda, meeting_records, meetings, referrals, versioning
+from ...services import audit, hrda, lookups, meeting_records, meetings, referrals, versioning
 from ..shared.downloads import csv_response
 from ..shared.fields import DateInputField
 from ..shared.record_pages import agency_names, form_version, today
@@ -102,7 +101,7 @@ def review(referral_id: uuid.UUID) -> ResponseReturnValue:
 
 def _meeting_of(value: str | None) -> Meeting | None:
     try:
-        return db.session.get(Meeting, uuid.UUID(value)) if value else None
+        return lookups.record(Meeting, uuid.UUID(value)) if value else None
     except ValueError:
         return None
 

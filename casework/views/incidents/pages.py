@@ -21,17 +21,15 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, RadioField, SelectField
 
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, OnlyWhen, choices
-from ...models import Area, AsbType, Category, CjStatus, Incident, Party, PartyRole, Person
+from ...models import AsbType, Category, CjStatus, Incident, PartyRole, Person
 from ...policy import Permission
-from ...services import audit, incidents, localities, record_lists, versioning
+from ...services import audit, incidents, localities, lookups, record_lists, versioning
 from ..shared import list_filters
 from ..shared.confirm import confirm_page, confirmed
 from ..shared.fields import DateInputField, MultiCheckbox
@@ -126,7 +124,7 @@ class RemoveForm(Form):
 def _area_choices(form: IncidentForm, incident: Incident | None = None) -> None:
     """The designated areas and the partnership's localities; an incident's locality from before the
     list (not in it) is offered too, so that saving the incident unchanged keeps it."""
-    areas = db.session.scalars(select(Area).order_by(Area.name))
+    areas = lookups.areas()
     form.area.choices = choices([("", "None")] + [(str(a.id), a.name) for a in areas])
     places = [(name, name) for name in localities.names()]
     if incident is not None and incident.locality and incident.locality not in dict(places):
@@ -265,11 +263,11 @@ def add_person(incident_id: uuid.UUID, person_id: uuid.UUID) -> ResponseReturnVa
 def remove_person(incident_id: uuid.UUID, party_id: uuid.UUID) -> ResponseReturnValue:
     """Remove a person from the incident, after a page saying whose repeat marks change."""
     incident = _editable(incident_id)
-    party = db.session.get(Party, party_id)
-    if party is None or party.incident_id != incident.id:
+    party = lookups.party_of(incident, party_id)
+    if party is None:
         abort(404)
     if not confirmed():
-        person = db.session.get(Person, party.person_id)
+        person = lookups.person(party.person_id)
         name = person.display_name if person is not None and policy.can_view(current_user, person) \
             else "This person"
         role = party.role.label.lower()

@@ -13,14 +13,13 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 
 from ... import policy
 from ...auth.guard import require, signed_in
-from ...db import db
 from ...forms import Form, OnlyWhen, Required, choices
 from ...measures.chart import column_chart, describe
 from ...models import Category, LocalProblem, LocalProblemAction
 from ...policy import Permission
 from ...services import agencies as agency_service
 from ...services import local_problems as problems
-from ...services import localities
+from ...services import localities, lookups
 from ..shared.confirm import confirm_page, confirmed
 from ..shared.fields import DateInputField, MultiCheckbox
 from ..shared.record_pages import agency_names, today
@@ -171,7 +170,7 @@ def add_action(problem_id: uuid.UUID) -> ResponseReturnValue:
 @require(Permission.RECORD_LOCAL_PROBLEMS)
 def action_done(problem_id: uuid.UUID, problem_action_id: uuid.UUID) -> ResponseReturnValue:
     problem = _problem(problem_id)
-    action = db.session.get(LocalProblemAction, problem_action_id)
+    action = lookups.record(LocalProblemAction, problem_action_id)
     if action is None or action.problem_id != problem.id:
         abort(404)
     _may_change(problem)

@@ -11,19 +11,17 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, safe_next
-from ...db import db
 from ...forms import Form, Required, choices
 from ...models import Agency, Meeting, MeetingAction, MeetingCase, MeetingState
 from ...policy import Permission
 from ...services import agencies as agency_service
-from ...services import audit, hrda, meeting_records, meetings, person_names, referrals
+from ...services import audit, hrda, lookups, meeting_records, meetings, person_names, referrals
 from ..shared.confirm import confirm_page, confirmed
 from ..shared.downloads import csv_response
 from ..shared.fields import DateInputField, MultiCheckbox
@@ -102,7 +100,7 @@ def _meeting(meeting_id: uuid.UUID) -> Meeting:
 
 
 def _item(meeting: Meeting, case_id: uuid.UUID) -> MeetingCase:
-    item = db.session.get(MeetingCase, case_id)
+    item = lookups.record(MeetingCase, case_id)
     if item is None or item.meeting_id != meeting.id:
         abort(404)
     return item
@@ -137,7 +135,7 @@ def new() -> ResponseReturnValue:
     _agency_choices(form)
     if request.method == "POST" and form.validate():
         wanted = {str(v) for v in form.agencies.data or []}
-        agencies = [a for a in db.session.scalars(select(Agency)) if str(a.id) in wanted]
+        agencies = [a for a in lookups.agencies() if str(a.id) in wanted]
         try:
             made = meetings.schedule(
                 day=form.day.data, time=_time(form.time.data), place=form.place.data, online=form.online.data,
@@ -341,7 +339,7 @@ def minutes(meeting_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
 
 def _agency(value: str | None) -> Agency | None:
     try:
-        return db.session.get(Agency, uuid.UUID(value)) if value else None
+        return lookups.record(Agency, uuid.UUID(value)) if value else None
     except ValueError:
         return None
 
@@ -429,7 +427,7 @@ def _progress_form(action: MeetingAction, formdata: Any = None) -> ProgressForm:
 @bp.post("/hrda-actions/<uuid:action_id>")
 @require(Permission.ATTEND_HRDA)
 def update_action(action_id: uuid.UUID) -> ResponseReturnValue:
-    action = db.session.get(MeetingAction, action_id)
+    action = lookups.record(MeetingAction, action_id)
     if action is None or not meeting_records.may_update_action(current_user, action):
         if action is not None:
             audit.record("access.refused", record=action, details={"reason": "not the action's agency"})

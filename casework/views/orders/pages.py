@@ -10,16 +10,14 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 
 from ... import policy
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, Required, choices
-from ...models import Agency, Incident, Order, OrderKind, OrderStatus, Person
+from ...models import Incident, Order, OrderKind, OrderStatus, Person
 from ...policy import Permission
-from ...services import audit, orders, versioning
+from ...services import audit, lookups, orders, versioning
 from ..shared.fields import DateInputField, MultiCheckbox
 from ..shared.person_page import add_section
 from ..shared.record_pages import agency_names, form_version, stale_page, today, user_names
@@ -81,9 +79,7 @@ class BreachForm(Form):
 
 
 def _fill_choices(form: OrderForm, person: Person) -> None:
-    agencies = db.session.execute(select(Agency.id, Agency.name).where(Agency.active.is_(True))
-                                  .order_by(Agency.name)).all()
-    form.agency.choices = choices([("", "Choose an agency")] + [(str(i), n) for i, n in agencies])
+    form.agency.choices = choices([("", "Choose an agency")] + [(str(a.id), a.name) for a in lookups.active_agencies()])
     form.incidents.choices = choices([
         (str(i.id), f"{i.occurred_on.day} {i.occurred_on:%B %Y}: {i.category.label} ({i.reference})")
         for i in orders.linkable_incidents(person, viewer=current_user)])
@@ -143,7 +139,7 @@ def new(person_id: uuid.UUID) -> ResponseReturnValue:
 
 
 def _visible(order_id: uuid.UUID) -> Order:
-    order = db.session.get(Order, order_id)
+    order = lookups.record(Order, order_id)
     if order is None or not policy.can_view_order(current_user, order):
         if order is not None:
             audit.record("access.refused", record=order, details={"reason": "record not visible"})

@@ -31,11 +31,10 @@ from wtforms import (
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, choices
 from ...models import Gender, Incident, PartyRole, Person
 from ...policy import Permission
-from ...services import audit, flags, people, person_names, versioning
+from ...services import audit, flags, lookups, people, person_names, versioning
 from ..shared.fields import DateInputField, MultiCheckbox
 from ..shared.person_page import SECTIONS
 from ..shared.record_pages import agency_names, page_number, stale_record_page
@@ -168,7 +167,7 @@ def new() -> ResponseReturnValue:
 
 def _show(person: Person, *, reveal: bool = False) -> ResponseReturnValue:
     if person.merged_into_id is not None:
-        survivor = db.session.get(Person, person.merged_into_id)
+        survivor = lookups.survivor_of(person)
         if survivor is not None and policy.can_view(current_user, survivor):
             flash("That record was merged into this one")
             return redirect(url_for("people.show", person_id=survivor.id))

@@ -16,12 +16,12 @@ from wtforms import RadioField, SelectField, TextAreaField
 from ... import policy
 from ...auth import navigation
 from ...auth.guard import require, signed_in
-from ...db import db
 from ...forms import Form, OnlyWhen, Required, choices
 from ...measures.definitions import BY_ID as MEASURES
 from ...models import ActivityStatus, Plan, PlanActivity, PlanPriority
 from ...policy import Permission
 from ...services import agencies as agency_service
+from ...services import lookups
 from ...services import plan as plans
 from ..shared.confirm import confirm_page, confirmed
 from ..shared.fields import DateInputField, MultiCheckbox
@@ -172,7 +172,7 @@ def _save(form: ActivityForm, priority: PlanPriority, activity: PlanActivity | N
 @bp.route("/priorities/<uuid:priority_id>/activities/new", methods=["GET", "POST"])
 @require(Permission.EDIT_PLAN)
 def new_activity(priority_id: uuid.UUID) -> ResponseReturnValue:
-    priority = db.session.get(PlanPriority, priority_id)
+    priority = lookups.record(PlanPriority, priority_id)
     if priority is None:
         abort(404)
     form = ActivityForm() if request.method == "POST" else ActivityForm(formdata=None)

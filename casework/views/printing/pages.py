@@ -15,10 +15,9 @@ from flask_login import current_user
 
 from ... import policy
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...models import Case, MeetingCase, Person, Referral, RiskAssessment
 from ...policy import Permission
-from ...services import audit, chronology, meetings
+from ...services import audit, chronology, lookups, meetings
 from ...services import printing as printing_service
 from . import bp
 
@@ -47,7 +46,7 @@ def _odt_url(endpoint: str, **values: Any) -> str:
 @bp.get(f"/risk-assessments/<uuid:assessment_id>/download.{FORMAT}")
 @require(Permission.VIEW_RECORDS)
 def dash_checklist(assessment_id: uuid.UUID, fmt: str) -> ResponseReturnValue:
-    assessment = db.session.get(RiskAssessment, assessment_id)
+    assessment = lookups.record(RiskAssessment, assessment_id)
     if assessment is None or not policy.can_view_assessment(current_user, assessment):
         if assessment is not None:
             audit.record("access.refused", record=assessment, details={"reason": "record not visible"})
@@ -73,7 +72,7 @@ def meeting_case(meeting_id: uuid.UUID, case_id: uuid.UUID, fmt: str) -> Respons
         meeting = meetings.get(meeting_id, viewer=current_user)
     except meetings.NotAllowed:
         abort(404)
-    item = db.session.get(MeetingCase, case_id)
+    item = lookups.record(MeetingCase, case_id)
     if item is None or item.meeting_id != meeting.id:
         abort(404)
     return _send(lambda: printing_service.meeting_minutes(meeting, item, by=current_user, fmt=fmt),

@@ -14,7 +14,6 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from ... import policy, words
 from ...auth import navigation
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, OnlyWhen, Required, choices
 from ...models import (
     Agency,
@@ -29,7 +28,7 @@ from ...models import (
 )
 from ...policy import Permission
 from ...risk.dash import Criterion
-from ...services import assessments, audit, cases, referral_routes, referrals, versioning
+from ...services import assessments, audit, cases, lookups, referral_routes, referrals, versioning
 from ..shared.confirm import confirm_page, confirmed
 from ..shared.fields import DateInputField, MultiCheckbox
 from ..shared.person_page import add_section
@@ -122,7 +121,7 @@ def _int(value: str | None, field: Any, what: str) -> int | None:
 
 def _get(model: type, value: str | None) -> Any:
     try:
-        return db.session.get(model, uuid.UUID(value)) if value else None
+        return lookups.record(model, uuid.UUID(value)) if value else None
     except ValueError:
         return None
 
@@ -245,7 +244,7 @@ def _referral_page(referral: Referral, *, status: int = 200, decision: DecisionF
         "version": referral.version})
     follow_up = referrals.may_follow_up(viewer, referral)
     errors = decision.error_list() + programme.error_list()
-    case = db.session.get(Case, referral.case_id) if referral.case_id else None
+    case = lookups.record(Case, referral.case_id) if referral.case_id else None
     return render_template(
         "referrals/show.html", referral=referral, person=referral.person,
         case=case if case is not None and policy.can_view(viewer, case) else None,

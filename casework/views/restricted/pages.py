@@ -24,11 +24,10 @@ from wtforms import BooleanField, SelectField, TextAreaField
 
 from ... import policy
 from ...auth.guard import require, visible_or_404
-from ...db import db
 from ...forms import Form, choices, error_href
 from ...models import Case, Incident, Person, User
 from ...policy import Permission
-from ...services import agencies, restricted
+from ...services import agencies, lookups, restricted
 from ..shared.person_page import add_section
 from . import bp
 
@@ -156,7 +155,7 @@ def _page(kind: str, record: Any, *, status: int = 200, extra_errors: list[dict[
 
 def _user(value: str | None) -> User | None:
     try:
-        return db.session.get(User, uuid.UUID(value)) if value else None
+        return lookups.record(User, uuid.UUID(value)) if value else None
     except ValueError:
         return None
 
@@ -277,7 +276,7 @@ def orphaned() -> ResponseReturnValue:
 def _recoverable(kind: str, record_id: uuid.UUID) -> Any:
     """The record, or 404 (as for any record the user may not see) unless they may recover it now."""
     model = KINDS[kind][0]
-    record = db.session.get(model, record_id)
+    record = lookups.record(model, record_id)
     if record is None or not restricted.can_recover(current_user, record):
         abort(404)
     return record

@@ -8,16 +8,14 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import RadioField, TextAreaField
 
 from ... import policy
 from ...auth.guard import require
-from ...db import db
 from ...forms import Form, choices
-from ...models import Agency, Person, User
+from ...models import Person
 from ...policy import Permission
-from ...services import person_names, share_requests
+from ...services import lookups, person_names, share_requests
 from . import bp
 
 
@@ -32,7 +30,7 @@ class DecisionForm(Form):
 
 
 def _agency_name(agency_id: uuid.UUID) -> str:
-    return db.session.scalar(select(Agency.name).where(Agency.id == agency_id)) or ""
+    return lookups.agency_name(agency_id)
 
 
 @bp.app_template_global()
@@ -107,9 +105,8 @@ def decide(request_id: uuid.UUID) -> ResponseReturnValue:
                       else f"You declined {requester}'s request")
                 return redirect(url_for("home.index"))
         status = 400
-    person = db.session.get(Person, share_request.person_id)
+    person = lookups.record(Person, share_request.person_id)
     return render_template("share_requests/decide.html", form=form, errors=form.error_list(), req=share_request,
                            person=person_names.for_viewer(current_user, person) if person else None,
                            requester=_agency_name(share_request.requesting_agency_id),
-                           requested_by=db.session.scalar(select(User.name).where(
-                               User.id == share_request.requested_by_id))), status
+                           requested_by=lookups.user_name(share_request.requested_by_id)), status

@@ -8,13 +8,11 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 
-from ...db import db
 from ...forms import Form, choices
-from ...models import Agency, Area, CaseKind, CaseStatus, Category
-from ...services import cases, record_lists
+from ...models import CaseKind, CaseStatus, Category
+from ...services import cases, lookups, record_lists
 from .fields import DateInputField
 
 CASE_ARGS = ("surname", "forenames", "kind", "status", "caseworker", "overdue")
@@ -80,10 +78,8 @@ def incident_filters() -> tuple[IncidentFilterForm, record_lists.IncidentFilters
     filtered = any(request.args.get(k) for k in INCIDENT_ARGS)
     form = IncidentFilterForm(formdata=request.args if filtered else None)
     form.category.choices = choices([("", "Any")] + Category.choices())
-    form.area.choices = choices([("", "Any")] + [(str(i), name) for i, name in db.session.execute(
-        select(Area.id, Area.name).order_by(Area.name))])
-    form.agency.choices = choices([("", "Any")] + [(str(i), name) for i, name in db.session.execute(
-        select(Agency.id, Agency.name).order_by(Agency.name))])
+    form.area.choices = choices([("", "Any")] + [(str(i), name) for i, name in lookups.area_choices()])
+    form.agency.choices = choices([("", "Any")] + [(str(i), name) for i, name in lookups.agency_choices()])
     if filtered and not form.validate():
         return form, None
     return form, record_lists.IncidentFilters(

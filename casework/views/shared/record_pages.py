@@ -6,18 +6,16 @@ checklist for someone who is not a victim."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
-from ...db import db
 from ...measures.periods import today_in_london
-from ...models import Agency, Person, User
-from ...services import versioning
+from ...models import Person
+from ...services import lookups, versioning
 
 
 def today() -> dt.date:
@@ -32,7 +30,7 @@ def page_number(name: str = "page") -> int:
 
 
 def agency_names() -> dict[uuid.UUID, str]:
-    return {i: name for i, name in db.session.execute(select(Agency.id, Agency.name))}
+    return lookups.agency_names()
 
 
 def display(value: Any) -> str:
@@ -66,26 +64,12 @@ def paged(query: Select[Any], *, sorts: dict[str, Any], default: str, sort_param
         sort, key = default, default.removeprefix("-")
     column = sorts[key]
     order = column.desc() if sort.startswith("-") else column.asc()
-    size = current_app.config["PAGE_SIZE"]
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / size))
-    page = min(page_number(page_param), pages)
-    rows = list(db.session.scalars(query.order_by(order, *_tie_breakers(query)).limit(size)
-                                   .offset((page - 1) * size)))
-    return Listing(rows=rows, total=total, page=page, pages=pages, sort=sort)
-
-
-def _tie_breakers(query: Select[Any]) -> list[Any]:
-    entity = query.column_descriptions[0]["entity"]
-    return [entity.id]
+    found = lookups.page_of(query, order=[order], page=page_number(page_param), size=current_app.config["PAGE_SIZE"])
+    return Listing(rows=found.rows, total=found.total, page=found.page, pages=found.pages, sort=sort)
 
 
 def user_names(ids: set[Any]) -> dict[Any, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    # Ids and names only: a whole User would bring its agency and its roles too.
-    return {i: name for i, name in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
+    return lookups.user_names(ids)
 
 
 def form_version(form: Any) -> int:
@@ -100,7 +84,7 @@ def stale_page(error: versioning.StaleEdit, *, kind: str, labels: dict[str, str]
                shown: dict[str, str] | None = None) -> tuple[str, int]:
     """The refusal of a stale save: which fields someone else changed meanwhile, and their values now."""
     record = error.record
-    db.session.refresh(record)
+    lookups.reread(record)
     changes = []
     for name in error.fields:
         if name not in labels:
@@ -114,7 +98,7 @@ def stale_record_page(error: versioning.StaleEdit, *, kind: str) -> str:
     """The refusal of a stale save of a person or an incident: which fields changed meanwhile, and
     their current values as the user may see them."""
     record = error.record
-    db.session.refresh(record)
+    lookups.reread(record)
     labels = FIELD_LABELS.get(kind, {})
     current = []
     for name in error.fields:
