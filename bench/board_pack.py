@@ -40,7 +40,7 @@ def measure(database: str, instance: Path, *, runs: int) -> None:
     from casework.db import db
     from casework.models.base import utcnow
     from casework.services import board_pack, board_pack_document
-    from casework.views.asb_reviews import LABELS
+    from casework.views.shared.figure_labels import ASB_REVIEW_FIGURES as LABELS
 
     app = create_app()
     worst = 0.0

@@ -170,6 +170,6 @@ def _register_operations(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from .views import errors
+    from .views.shared import errors
 
     errors.register(app)

@@ -1,4 +1,4 @@
-"""Walking a confirmation step (casework/views/confirm.py) as a browser would: the page's form,
+"""Walking a confirmation step (casework/views/shared/confirm.py) as a browser would: the page's form,
 its hidden fields and whatever else is filled in, posted to its action."""
 
 from __future__ import annotations

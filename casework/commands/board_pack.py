@@ -26,7 +26,7 @@ def board_pack_command(meeting_text: str | None, output_format: str, output: str
     from ..models.base import utcnow
     from ..printing import PdfUnavailable
     from ..services import board_pack, board_pack_document
-    from ..views.asb_reviews import LABELS
+    from ..views.shared.figure_labels import ASB_REVIEW_FIGURES as LABELS
 
     if not meeting_text:
         raise click.ClickException("--meeting is required, e.g. --meeting 2026-12-10")

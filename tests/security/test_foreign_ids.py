@@ -36,7 +36,7 @@ XMLNS = re.compile(r' xmlns:\w+="[^"]*"')  # an .ods export names the namespaces
 def query_parameters() -> set[str]:
     """The query parameters the views read (request.args.get("name"))."""
     found: set[str] = set()
-    for source in VIEWS.glob("*.py"):
+    for source in VIEWS.rglob("*.py"):  # every journey's package and the shared one
         found |= set(re.findall(r'request\.args\.get\(\s*"(\w+)"', source.read_text()))
     return found
 

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from casework.views.fields import DateInputField
+from casework.views.shared.fields import DateInputField
 
 
 class _Form(Form):

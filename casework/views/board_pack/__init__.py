@@ -1,0 +1,7 @@
+"""The board pack journey: its blueprint; the routes are in its modules (pages)."""
+
+from flask import Blueprint
+
+bp = Blueprint("board_pack", __name__)
+
+from . import pages  # noqa: F401  (registers the routes on bp)

@@ -1,0 +1,7 @@
+"""The hrda journey: its blueprint; the routes are in its modules (pages)."""
+
+from flask import Blueprint
+
+bp = Blueprint("hrda", __name__)
+
+from . import pages  # noqa: F401  (registers the routes on bp)

@@ -1,0 +1,7 @@
+"""The meetings journey: its blueprint; the routes are in its modules (pages)."""
+
+from flask import Blueprint
+
+bp = Blueprint("meetings", __name__)
+
+from . import pages  # noqa: F401  (registers the routes on bp)

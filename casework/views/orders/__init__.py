@@ -1,0 +1,7 @@
+"""The orders journey: its blueprint; the routes are in its modules (pages)."""
+
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)
+
+from . import pages  # noqa: F401  (registers the routes on bp)
