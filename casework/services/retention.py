@@ -42,6 +42,8 @@ from sqlalchemy import Table, and_, exists, func, not_, or_, select, update
 from .. import crypto
 from ..db import db, rowcount
 from ..models import (
+    AsbRecommendation,
+    AsbReview,
     Base,
     Case,
     CasePerson,
@@ -186,6 +188,10 @@ def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
         ids = _erase_rows(child, column == record_id, removed)
         reminders.remove_for(record_kind=child.name, record_ids=ids)
     if kind == "person":
+        # The recommendations of the person's ASB case review applications (the applications'
+        # own personal fields went with the person's rows above) may describe them too.
+        _erase_rows(AsbRecommendation.__table__, AsbRecommendation.review_id.in_(
+            select(AsbReview.id).where(AsbReview.person_id == record_id)), removed)
         _close_share_requests(record_id, removed)
     share = Share.__table__
     shares = rowcount(db.session.execute(update(share).where(
@@ -296,9 +302,16 @@ def expired_query(kind: str, rule: dict[str, int], today: dt.date) -> Any:
             Referral.referred_on >= cutoff, Referral.ended_on >= cutoff, Referral.updated_at >= since))
         live_case = exists().where(CasePerson.person_id == Person.id, CasePerson.case_id == Case.id, or_(
             Case.status != CaseStatus.CLOSED, Case.updated_at >= since))
+        recent_asb_review = exists().where(AsbReview.person_id == Person.id, or_(
+            *(day >= cutoff for day in (AsbReview.received_on, AsbReview.decided_on, AsbReview.review_held_on,
+                                        AsbReview.outcome_sent_on, AsbReview.appeal_received_on,
+                                        AsbReview.appeal_decided_on)),
+            AsbReview.updated_at >= since, exists().where(AsbRecommendation.review_id == AsbReview.id,
+                                                          AsbRecommendation.updated_at >= since)))
         return select(Person.id).where(
             Person.merged_into_id.is_(None), Person.updated_at < since, _not_erased("person", Person.id),
-            not_(recent_incident), not_(recent_referral), not_(live_case)).order_by(Person.id)
+            not_(recent_incident), not_(recent_referral), not_(live_case), not_(recent_asb_review)
+        ).order_by(Person.id)
     if kind == "case":
         since = _start_of(_years_before(today, int(rule["closed_inactive_years"])))
         conditions = [Case.status == CaseStatus.CLOSED, Case.updated_at < since, _not_erased("case", Case.id)]
