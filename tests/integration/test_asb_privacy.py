@@ -1,12 +1,15 @@
 """ASB case review applications are personal data of their victim: a subject access request lists
 them with their panel, recommendations and audit trail; erasing the victim erases their personal
-fields (recommendations' texts too) and leaves the yearly figures as they were; and an application's
-activity keeps its victim from the retention sweep as a referral's does."""
+fields (recommendations' texts too) and leaves the yearly figures as they were; an application's
+activity keeps its victim from the retention sweep as a referral's does; and a community
+application (no person record) is swept on its own, `years` after its last step."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+
+from sqlalchemy import select
 
 from casework.db import db
 from casework.models import (
@@ -15,12 +18,13 @@ from casework.models import (
     AsbRecommendation,
     AsbReview,
     AsbReviewPanel,
+    Erasure,
     Person,
     ThresholdDecision,
 )
 from casework.services import asb_reviews, retention
 from casework.services import subject_access as sar
-from tests.factories import AgencyFactory, PersonFactory
+from tests.factories import AgencyFactory, AreaFactory, PersonFactory
 from tests.fixtures_auth import make_user
 
 D = dt.date
@@ -124,3 +128,52 @@ def test_an_application_keeps_its_victim_from_the_sweep_as_long_as_a_referral_wo
 
     assert people["the day before"] in expired
     assert people["on the cutoff"] not in expired
+
+
+def _community(agency, last_step):  # type: ignore[no-untyped-def]
+    """A community application whose last step (the appeal decided) is on `last_step`."""
+    received_on = last_step - dt.timedelta(days=40)
+    review = AsbReview(review_ref=f"ASB-C-{last_step}", area_id=AreaFactory(owner_agency_id=agency.id).id,
+                       received_on=received_on, receiving_agency_id=agency.id, applicant=Applicant.VICTIM,
+                       behaviour="Fireworks at the flats", affected_people=f"Ada {CANARY}\nBo {CANARY}",
+                       decision=ThresholdDecision.MET, decided_on=received_on + dt.timedelta(days=5),
+                       review_held_on=received_on + dt.timedelta(days=10),
+                       appeal_received_on=received_on + dt.timedelta(days=20), appeal_decided_on=last_step,
+                       appeal_upheld=False)
+    review.recommendations.append(AsbRecommendation(text=f"Visit {CANARY}", owner_agency_id=agency.id,
+                                                    due_on=last_step))
+    db.session.add(review)
+    db.session.flush()
+    return review
+
+
+def test_the_sweep_erases_a_community_application_years_after_its_last_step_and_keeps_its_figures(app_ctx):
+    agency = AgencyFactory()
+    cutoff = D(2034, 1, 1)  # FUTURE less 6 years
+    on_cutoff, day_before = _community(agency, cutoff), _community(agency, cutoff - dt.timedelta(days=1))
+    personal = _application(PersonFactory(), agency, received_on=D(2014, 6, 1))  # goes with its victim
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    db.session.execute(AsbReview.__table__.update().values(updated_at=old))
+    db.session.execute(AsbRecommendation.__table__.update().values(updated_at=old))
+    years = ("2033/34", "2014/15")
+    before = [asb_reviews.figures(year=y, as_of=FUTURE) for y in years]
+
+    expired = set(db.session.scalars(retention.expired_query("asb_review", {"years": 6}, FUTURE)))
+    swept = retention.sweep(today=FUTURE)
+    db.session.commit()
+
+    assert expired == {day_before.id}, "not on the cutoff, nor a personal application"
+    assert swept.erased["asb_review"] == 1
+    assert [asb_reviews.figures(year=y, as_of=FUTURE) for y in years] == before
+    assert (before[0]["applications"], before[0]["appeals"], before[0]["reviews_with_recommendations"]) == (2, 2, 2)
+    gone, kept = db.session.get(AsbReview, day_before.id), db.session.get(AsbReview, on_cutoff.id)
+    assert [gone.affected_people, gone.decision_reason] == [None, None] and gone.behaviour is None
+    assert [r.text for r in gone.recommendations] == [retention.ERASED]
+    assert (gone.decision, gone.appeal_decided_on, gone.area_id) == (ThresholdDecision.MET, day_before.appeal_decided_on,
+                                                                     day_before.area_id)
+    assert kept.affected_people == f"Ada {CANARY}\nBo {CANARY}"
+    assert db.session.get(AsbReview, personal.id).behaviour is None, "erased with its (inactive) victim"
+    erasure = db.session.scalar(select(Erasure).where(Erasure.record_id == day_before.id))
+    assert erasure.record_kind == "asb_review" and erasure.rule == "asb_review.years=6"
+    assert json.loads(erasure.fields) == {"asb_case_review": ["affected_people", "behaviour"],
+                                          "asb_recommendation": ["text"]}
