@@ -91,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
         "person": {"inactive_years": 6},  # no incident, referral or case activity for 6 years
         "case": {"closed_inactive_years": 6},  # closed, and nothing changed for 6 years
         "incident": {"years": 6},  # personal fields of incidents (the incident itself stays)
+        "asb_review": {"years": 6},  # community ASB case review applications: 6 years after their last step
     },
     "RETENTION_BATCH": 500,  # records erased per transaction by the sweep
     "REMINDER_DAYS_AHEAD": 7,  # a case review shows this many days before it is due

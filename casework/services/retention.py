@@ -20,11 +20,16 @@ never the values. Erasure cannot be undone (database backups still hold the data
 expire: keep them no longer than the retention periods).
 
 Rules (RETENTION in the configuration; a kind set to None is never swept):
-- person: no incident, referral or case activity for `inactive_years`, no open case, and the
-  person record itself unchanged as long;
+- person: no incident, referral, case or ASB case review activity for `inactive_years` (an
+  application's steps, or a change to it or its recommendations), no open case, and the person
+  record itself unchanged as long; their ASB case review applications are erased with them
+  (their recommendations' texts too), the dates, decisions and counts staying for the figures;
 - case: closed, and unchanged for `closed_inactive_years`;
 - incident: occurred more than `years` ago (it has personal fields only if a later version adds
-  them; the parties' identities go with the people).
+  them; the parties' identities go with the people);
+- asb_review: a community ASB case review application (for an area; a personal one goes with its
+  victim) with no step in the last `years` and unchanged, with its recommendations, as long: its
+  people affected, behaviour, applicant's name, decision reason and recommendations' texts go.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from sqlalchemy import Table, and_, exists, func, not_, or_, select, update
 from .. import crypto
 from ..db import db, rowcount
 from ..models import (
+    AsbRecommendation,
+    AsbReview,
     Base,
     Case,
     CasePerson,
@@ -64,7 +71,7 @@ from .keys import sealed_columns
 
 ERASED = "(erased)"  # what a required personal field holds once erased
 PLAIN_PERSONAL = {("case_person", "note")}  # unencrypted free text about a person
-RECORDS: dict[str, type[Base]] = {"person": Person, "case": Case, "incident": Incident}
+RECORDS: dict[str, type[Base]] = {"person": Person, "case": Case, "incident": Incident, "asb_review": AsbReview}
 INDEX_COLUMNS = tuple(f"bi_{name}" for name in INDEX_FIELDS)  # every blind index of a person
 
 
@@ -186,6 +193,10 @@ def _erase(kind: str, record_id: uuid.UUID, removed: Removed) -> None:
         ids = _erase_rows(child, column == record_id, removed)
         reminders.remove_for(record_kind=child.name, record_ids=ids)
     if kind == "person":
+        # The recommendations of the person's ASB case review applications (the applications'
+        # own personal fields went with the person's rows above) may describe them too.
+        _erase_rows(AsbRecommendation.__table__, AsbRecommendation.review_id.in_(
+            select(AsbReview.id).where(AsbReview.person_id == record_id)), removed)
         _close_share_requests(record_id, removed)
     share = Share.__table__
     shares = rowcount(db.session.execute(update(share).where(
@@ -296,9 +307,11 @@ def expired_query(kind: str, rule: dict[str, int], today: dt.date) -> Any:
             Referral.referred_on >= cutoff, Referral.ended_on >= cutoff, Referral.updated_at >= since))
         live_case = exists().where(CasePerson.person_id == Person.id, CasePerson.case_id == Case.id, or_(
             Case.status != CaseStatus.CLOSED, Case.updated_at >= since))
+        recent_asb_review = exists().where(AsbReview.person_id == Person.id, _asb_review_active(cutoff, since))
         return select(Person.id).where(
             Person.merged_into_id.is_(None), Person.updated_at < since, _not_erased("person", Person.id),
-            not_(recent_incident), not_(recent_referral), not_(live_case)).order_by(Person.id)
+            not_(recent_incident), not_(recent_referral), not_(live_case), not_(recent_asb_review)
+        ).order_by(Person.id)
     if kind == "case":
         since = _start_of(_years_before(today, int(rule["closed_inactive_years"])))
         conditions = [Case.status == CaseStatus.CLOSED, Case.updated_at < since, _not_erased("case", Case.id)]
@@ -310,7 +323,22 @@ def expired_query(kind: str, rule: dict[str, int], today: dt.date) -> Any:
         cutoff = _years_before(today, int(rule["years"]))
         return select(Incident.id).where(Incident.occurred_on < cutoff,
                                          _not_erased("incident", Incident.id)).order_by(Incident.id)
+    if kind == "asb_review":
+        cutoff = _years_before(today, int(rule["years"]))
+        return select(AsbReview.id).where(AsbReview.area_id.isnot(None), not_(
+            _asb_review_active(cutoff, _start_of(cutoff))), _not_erased("asb_review", AsbReview.id)
+        ).order_by(AsbReview.id)
     raise RetentionError(f"no retention rule is known for {kind!r} records")
+
+
+def _asb_review_active(cutoff: dt.date, since: dt.datetime) -> Any:
+    """An ASB case review application with a step on or after `cutoff`, or a change to it or its
+    recommendations since `since`."""
+    steps = (AsbReview.received_on, AsbReview.decided_on, AsbReview.review_held_on, AsbReview.outcome_sent_on,
+             AsbReview.appeal_received_on, AsbReview.appeal_decided_on)
+    # Null-safe (a step not taken is not recent), as it is negated for community applications.
+    return or_(*(and_(day.isnot(None), day >= cutoff) for day in steps), AsbReview.updated_at >= since,
+               exists().where(AsbRecommendation.review_id == AsbReview.id, AsbRecommendation.updated_at >= since))
 
 
 def rules() -> dict[str, dict[str, int]]:

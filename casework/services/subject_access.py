@@ -3,7 +3,7 @@
 The document gathers the person's record and their merged duplicates; every row with a
 foreign key to them (parties, case memberships, referrals, assessments and any later kind);
 the incidents they are party to and the cases they are on, with those records' own rows
-(notes, tasks...); the documents kept with any of these (what each is, not its bytes); the reasons the records were shared; and the audit trail of every view and
+(notes, tasks...); the panel and recommendations of their ASB case review applications; the documents kept with any of these (what each is, not its bytes); the reasons the records were shared; and the audit trail of every view and
 change of any of these records, with the user and agency. Other people on the same incidents
 and cases appear only as their role (before disclosure the controller still reviews third
 parties' information in notes and reasons, as the law requires).
@@ -24,6 +24,7 @@ from sqlalchemy import Table, inspect, select
 from ..db import db
 from ..models import (
     Agency,
+    AsbReview,
     AuditEntry,
     Base,
     Case,
@@ -148,6 +149,9 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
     others = db.session.execute(select(Party.incident_id, Party.role).where(
         Party.incident_id.in_(incident_ids), Party.person_id.not_in(person_ids))).all() if incident_ids else []
     held_documents = _documents(person_ids, incident_ids, case_ids)
+    # Their ASB case review applications (as the victim) are held with the person (above); the
+    # panel and recommendations of those applications are held with the applications.
+    review_ids = list(db.session.scalars(select(AsbReview.id).where(AsbReview.person_id.in_(person_ids))))
     doc = {
         "format": FORMAT,
         "generated_at": _plain(utcnow()),
@@ -163,11 +167,12 @@ def document(*, person_id: uuid.UUID, by: Any = None) -> dict[str, Any]:
         "cases": [row_document(c) for c in cases],
         "held_with_the_cases": _rows_referring(Case.__table__, case_ids, person_ids,
                                                skip=frozenset({"case_person"})),
+        "held_with_the_asb_case_reviews": _rows_referring(AsbReview.__table__, review_ids, person_ids),
         "documents": held_documents,
         "shares": _shares("person", person_ids) + _shares("incident", incident_ids) + _shares("case", case_ids),
         # Requests to share the person's record are held with the person (above); who asked and who
         # decided is in the requests' own audit entries.
-        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids,
+        "audit": _audit({"person": person_ids, "incident": incident_ids, "case": case_ids, "asb_review": review_ids,
                          "document": [uuid.UUID(d["id"]) for d in held_documents],
                          "share_request": list(db.session.scalars(select(ShareRequest.id).where(
                              ShareRequest.person_id.in_(person_ids))))}),

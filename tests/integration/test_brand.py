@@ -95,5 +95,6 @@ def test_the_privacy_notice_names_the_active_agencies_and_the_configured_retenti
     assert "for 7 years and they have no open case" in periods[0]
     assert "erased 1 year after the case was closed" in periods[1]
     assert "Incidents are not erased after a fixed time" in periods[2]
+    assert "applications for an area are not erased after a fixed time" in periods[3]
     assert page.select_one("#contact a[href='mailto:dpo@csp.example.org']") is None  # the link follows the heading
     assert "mailto:dpo@csp.example.org" in str(page.select_one("main"))
