@@ -19,8 +19,26 @@ def run_migrations_online() -> None:
         return
     engine = current_app.extensions["casework.engine"]
     with begin_mode("IMMEDIATE"), engine.connect() as conn:
-        _run(conn)
-        conn.commit()
+        if conn.dialect.name != "sqlite":
+            _run(conn)
+            conn.commit()
+            return
+        # SQLite remakes a table to alter it (batch mode): with foreign keys enforced, remaking one
+        # that other rows refer to (the agency table, say) fails. As SQLite's documentation for
+        # altering tables says, they are off while the migrations run (the pragma is ignored inside
+        # a transaction, so it is set before one begins) and every reference is checked before the
+        # commit: a migration that broke one fails, and nothing of it is kept.
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            _run(conn)
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migrations left {len(broken)} references to missing rows "
+                                   f"(first in table {broken[0][0]}); nothing was changed")
+            conn.commit()
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

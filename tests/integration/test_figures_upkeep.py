@@ -72,11 +72,6 @@ def _database(db_kind: str, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_upgrading_a_database_with_records_from_before_0005_builds_exact_figures(db_kind, tmp_path):
-    if db_kind == "sqlite":
-        # Migration 0010 remakes the agency table in batch mode, which SQLite refuses while people
-        # and incidents refer to its rows (FOREIGN KEY constraint failed): a SQLite database with
-        # records cannot pass 0010 at all, figures or not. The test below covers SQLite.
-        pytest.skip("a SQLite database with agencies from before 0010 cannot be upgraded past it")
     with _database(db_kind, tmp_path) as url:
         app = make_test_app(url, tmp_path)
         runner = CliRunner(app)
