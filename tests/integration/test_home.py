@@ -97,6 +97,7 @@ def test_the_manager_home_shows_worsened_measures_overdue_reviews_and_waiting_re
     reviews = page.select_one("#overdue-reviews")
     assert [a["href"] for a in reviews.select("li a")] == [f"/cases/{overdue.id}"]
     assert overdue.reference in reviews.text and "9 days ago" in reviews.text
+    assert reviews.select_one("li a .app-reference").text == overdue.reference  # never broken at its hyphens
     referrals_waiting = page.select_one("#waiting")
     assert [a["href"] for a in referrals_waiting.select("li a")] == [f"/referrals/{waiting.id}"]
     assert "Dorset Police, waiting 4 days" in referrals_waiting.text
