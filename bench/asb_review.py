@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import random
 import resource
@@ -148,6 +149,8 @@ def run(args: argparse.Namespace) -> None:
     app = create_app()
     with app.app_context():
         victim, area = populate(args.seed)
+        gc.collect()
+        gc.freeze()  # as wsgi.py does once a worker has started
         received = RECEIVED
         personal = asb_reviews.threshold_for(received_on=received, person_id=victim)
         print(f"busiest victim: {len(personal.judged)} complaints looked at, {personal.counted} days, "
