@@ -151,7 +151,7 @@ def new_for_meeting_case(meeting_case_id: uuid.UUID) -> ResponseReturnValue:
 
 @bp.route("/orders/<uuid:order_id>/documents/new", methods=["GET", "POST"])
 @require(Permission.EDIT_RECORDS)
-def new_for_order(order_id: uuid.UUID) -> Any:
+def new_for_order(order_id: uuid.UUID) -> ResponseReturnValue:
     return _add("order", order_id)
 
 
