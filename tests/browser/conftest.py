@@ -101,11 +101,24 @@ def axe_violations(page) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     """axe-core's violations on the page (axe.min.js ships inside axe-playwright-python: offline),
     less GOV.UK's known conditional-radio finding: (count, report)."""
     from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
+    from playwright.sync_api import Error as PlaywrightError
 
     # axe.min.js (570 kB) is put into each page once, not before each run (what Axe().run does): a page
     # checked at two widths, or again after a change, runs the same axe-core again.
-    if page.evaluate("typeof window.axe === 'undefined'"):
-        page.evaluate(Axe().axe_script)
-    results = page.evaluate(f"axe.run({json.dumps(DEFAULT_OPTIONS)})")
+    # A click that follows a link returns before the next page has loaded: axe waits for it, and
+    # runs again if the page was still changing under it (its document not yet there, or replaced).
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            if page.evaluate("typeof window.axe === 'undefined'"):
+                page.evaluate(Axe().axe_script)
+            results = page.evaluate(f"axe.run({json.dumps(DEFAULT_OPTIONS)})")
+            break
+        except PlaywrightError as error:
+            changing = ("documentElement" in error.message or "context was destroyed" in error.message
+                        or "axe is not defined" in error.message)
+            if not changing or attempt == 2:
+                raise
+            page.wait_for_timeout(100)
     left = [v for v in results["violations"] if not _known_govuk_conditional_radio(v)]
     return len(left), "\n".join(f"{v['id']}: {[n['html'] for n in v['nodes']]}" for v in left)

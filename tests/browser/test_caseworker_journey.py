@@ -160,6 +160,7 @@ def test_caseworker_journey_incident_dash_hrda_referral_and_repeat_flags(page, j
     # The victim's DASH checklist: 15 yes answers make high risk, and an HRDA referral is proposed.
     page.click("a:has-text('Jayne Whitcombe')")
     page.click("#risk-assessments a:has-text('Complete a DASH checklist')")
+    page.wait_for_selector("input[name=q1]")
     _axe(page)
     for n in range(1, 25):
         page.check(f"input[name=q{n}][value={'yes' if n <= 15 else 'no'}]")
