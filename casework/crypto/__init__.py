@@ -46,17 +46,16 @@ Blind indexes
     surname has (up to three), and which people share a first forename.
 
 Import digests
-    An imported record keeps an HMAC-SHA256 (truncated to 16 bytes) of its
-    values as the data exchange carries them, so that importing the same
-    extract again recognises an unchanged row without decrypting anything
+    An imported record keeps an HMAC-SHA256 (truncated to 16 bytes) of the row
+    it was last imported from, so that importing the same extract again
+    recognises an unchanged row without decrypting anything
     (`casework.exchange.digest`). Keyed, as the blind indexes are: a plain hash
     of a name, a date of birth or a postcode is reversed by trying the likely
     values. Its key is derived from the full name's index key (one-way), so
     `keys rotate --index` replaces it too; the rotation forgets every stored
     digest (nothing keyed by a retired key stays), and the next import compares
-    each record in full, once. The record's id and `updated_at` are covered
-    too: equal values in two records give unrelated digests, and a record
-    changed by anything but the import no longer matches its digest.
+    each record in full, once. The agency and the row's own ref are covered
+    too: equal values in two records give unrelated digests.
 
 The package, one module a concern (everything public is re-exported here, so
 callers write `from casework import crypto` and `crypto.seal(...)`):
@@ -107,7 +106,7 @@ from .ciphertexts import (
     seal,
     unseal,
 )
-from .digests import DIGEST_BYTES, import_digest
+from .digests import DIGEST_BYTES, import_digester
 from .documents import (
     DOCUMENT_CHUNK,
     DOCUMENT_CHUNK_OVERHEAD,
@@ -142,7 +141,7 @@ __all__ = [
     "BackupEncryptor", "BackupFileError", "CryptoError", "DecryptionError", "DocumentSealer", "EphemeralSpool",
     "Keyring", "KeyringError", "PersonIndexes",
     "backup_key_id", "chain_mac", "current", "decode_plain", "decrypt_backup", "encode_plain", "first_forename",
-    "full_name_index", "hash_password", "hash_terms", "import_digest", "index_of", "key_id_of", "macs_equal", "new_document_key",
+    "full_name_index", "hash_password", "hash_terms", "import_digester", "index_of", "key_id_of", "macs_equal", "new_document_key",
     "new_recovery_code", "new_token", "new_totp_secret", "normalise_name", "normalise_postcode", "person_indexes",
     "phonetic", "phonetic_yob_index", "prepare_dummy_password_hash", "recovery_code_digest", "reseal", "seal",
     "surname_parts", "swapped_phonetic_indexes", "token_digest", "totp_now", "totp_step_matched", "totp_uri",

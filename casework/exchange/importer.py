@@ -12,10 +12,13 @@ A ref the agency already has updates its record (unless the record is restricted
 held by another agency after a merge: those are left as they are, and counted so): the record's current values
 (personal ones decrypted) are compared with the row's, and only a record that
 differs is written, and only in the columns that differ (with `updated_at` and
-`version` bumped). An unchanged record is not touched at all. Before that, a row is
-checked against its record's import digest (`digest`, read with the ref: `known`):
-when they match, the record is unchanged without being read or decrypted. A record
-found unchanged the long way is given its digest (its `updated_at` kept).
+`version` bumped). An unchanged record is not touched at all. Before that, a re-import
+finds the rows of people.csv and incidents.csv (with the incidents' parties) that are
+what their records hold, by their import digests, in one query a file (`unchanged`),
+and passes over them unparsed; any other row is checked against its record's digest
+(`digest`, read with the ref: `known`): when they match, the record is unchanged
+without being read or decrypted. A record found unchanged the long way is given its
+digest (its `updated_at` kept).
 
 Parties: when a data set holds an incident and a parties.csv, the incident's
 parties become exactly its rows in parties.csv (a party that is the same is
@@ -35,6 +38,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -78,6 +82,7 @@ from .reader import Problems, Progress, Row, read_rows
 from .records import ACTIVITY, INCIDENT, PARTY, PERSON, REFERRAL, SECRETS, SOURCE_REF, TABLES, Records
 from .report import FileCounts, ImportReport
 from .schema import AREAS, FILES, INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
+from .unchanged import PartySums, Unchanged, party_sums, passing_over
 from .usable import NOT_USABLE, Usable
 
 CHUNK = 2000
@@ -125,6 +130,10 @@ class Writer:
         self.make = Records(crypto.current(), agency_id=agency.id, now=self.now, areas=self.areas,
                             localities=self.localities, new_id=self.new_id)
         self.known = KnownRecords(self.session, agency_id=agency.id, make=self.make)
+        self.unchanged = Unchanged(self.session, agency_id=agency.id, make=self.make)
+        self.party_sums: PartySums | None = None  # parties.csv's rows by incident (`unchanged`)
+        self.skipped_people: set[str] = set()  # people.csv's refs found unchanged (`_find_unchanged`)
+        self.skipped_incidents: set[str] = set()  # incidents.csv's refs found unchanged, parties and all
         self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.person_ids: dict[str, uuid.UUID] = {}
         self.incident_ids: dict[str, uuid.UUID] = {}
@@ -148,8 +157,10 @@ class Writer:
             SOURCE_REF.c.agency_id == self.agency_id, SOURCE_REF.c.kind == kind)))) for kind in RecordKind}
 
     def write(self) -> ImportReport:
+        self.write_areas()
+        if self.prepared is None:
+            self._find_unchanged()
         with deferred_indexes(self.session, self._bulk_tables()) as indexes:
-            self.write_areas()
             if self.prepared is not None:
                 self.write_prepared(self.prepared, indexes)
                 write_orders(self)
@@ -157,11 +168,17 @@ class Writer:
                     raise ImportFailed(self.not_usable.listed())
                 return self.report
             # Each table's deferred indexes are built once it is loaded (source refs' at the end).
-            self._records(PEOPLE, PERSON, RecordKind.PERSON, self.make.person, self.person_ids)
+            # The rows found unchanged (`_find_unchanged`) are passed over.
+            self._records(PEOPLE, PERSON, RecordKind.PERSON, self.make.person, self.person_ids,
+                          skip=self.skipped_people)
+            self.skipped_people = set()
             indexes.build(PERSON)
-            self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self.make.incident, self.incident_ids)
+            self._records(INCIDENTS, INCIDENT, RecordKind.INCIDENT, self.make.incident, self.incident_ids,
+                          skip=self.skipped_incidents)
             indexes.build(INCIDENT)
+            written = len(self.incident_ids)  # the refs of incidents.csv come first in it (parties' next)
             self.write_parties()
+            self._store_parties_digests(written)
             indexes.build(PARTY)
             self._records(REFERRALS, REFERRAL, RecordKind.REFERRAL,
                           lambda v: self.make.referral(v, self._person_id(v["person_ref"])), None)
@@ -179,26 +196,43 @@ class Writer:
         return (ref is not None and ref.startswith(GENERATED_PREFIX) and generated_id(ref) == record_id
                 and record_id not in self.generated)
 
+    def _find_unchanged(self) -> None:
+        """A re-import first finds the rows of people.csv and incidents.csv (with their parties) that
+        are what their records hold (`unchanged`), before anything is written or an index dropped."""
+        if PEOPLE.name in self.files and self.prior[RecordKind.PERSON]:
+            self.skipped_people = self.unchanged.people(self.files[PEOPLE.name])
+        if PARTIES.name in self.files:
+            self.party_sums = party_sums(self.files[PARTIES.name], self.make.digests)
+        if INCIDENTS.name in self.files and self.prior[RecordKind.INCIDENT]:
+            self.skipped_incidents = self.unchanged.incidents(self.files[INCIDENTS.name], self.party_sums)
+
     def _bulk_tables(self) -> list[Table]:
         """The tables this import loads in bulk: many rows, at least as many as they hold already
-        (rebuilding the indexes of a big table for a small import would cost more than it saves)."""
-        rows = {PERSON: self.rows.get(PEOPLE.name, 0), INCIDENT: self.rows.get(INCIDENTS.name, 0),
-                PARTY: self.rows.get(PARTIES.name, 0), REFERRAL: self.rows.get(REFERRALS.name, 0)}
+        (rebuilding the indexes of a big table for a small import would cost more than it saves).
+        Rows found unchanged are not loaded."""
+        sums = self.party_sums
+        skipped_parties = sum(sums.count(ref) for ref in self.skipped_incidents) if sums is not None else 0
+        rows = {PERSON: self.rows.get(PEOPLE.name, 0) - len(self.skipped_people),
+                INCIDENT: self.rows.get(INCIDENTS.name, 0) - len(self.skipped_incidents),
+                PARTY: self.rows.get(PARTIES.name, 0) - skipped_parties, REFERRAL: self.rows.get(REFERRALS.name, 0)}
         rows[SOURCE_REF] = rows[PERSON] + rows[INCIDENT] + rows[REFERRAL] + self.rows.get(PREVENTION.name, 0)
         return [table for table, n in rows.items()
                 if n >= BULK_ROWS and n >= (self.session.scalar(select(func.count()).select_from(table)) or 0)]
 
     # --- reading -------------------------------------------------------------
 
-    def _rows(self, spec: FileSpec) -> Iterator[Row]:
+    def _rows(self, spec: FileSpec, *, skip: set[str] | None = None, column: str | None = None) -> Iterator[Row]:
+        """The file's rows; those whose `column` (the ref) holds one of `skip` are passed over unparsed
+        and counted unchanged (`unchanged`)."""
         path = self.files.get(spec.name)
         if path is None:
             return
         if self.progress is not None:
             self.progress.start(f"writing {spec.name}")
-        self.report.files.setdefault(spec.name, FileCounts())  # a file of only a header shows too
+        counts = self.report.files.setdefault(spec.name, FileCounts())  # a file of only a header shows too
         problems = Problems()
-        for row in read_rows(path, spec, problems, progress=self.progress):
+        wanted = passing_over(path, spec, column or spec.ref_column or "", skip, counts) if skip else None
+        for row in read_rows(path, spec, problems, progress=self.progress, wanted=wanted):
             if problems.count:
                 break  # a row with a problem is never written
             yield row
@@ -300,9 +334,13 @@ class Writer:
     # --- records with a ref -------------------------------------------------------
 
     def _records(self, spec: FileSpec, table: Table, kind: RecordKind,
-                 values_of: Callable[[dict[str, Any]], dict[str, Any]], ids: dict[str, uuid.UUID] | None) -> None:
+                 values_of: Callable[[dict[str, Any]], dict[str, Any]], ids: dict[str, uuid.UUID] | None,
+                 skip: set[str] | None = None) -> None:
         assert spec.ref_column is not None
-        for chunk in _chunks(self._rows(spec)):
+        for chunk in _chunks(self._rows(spec, skip=skip)):
+            if table is REFERRAL:
+                # The people the chunk's referrals name, in one query (not one a referral).
+                self._resolve_people({r.values["person_ref"] for r in chunk})
             written, old = self._record_chunk(spec, table, kind, [(r.values[spec.ref_column], values_of(r.values))
                                                                  for r in chunk], chunk)
             if ids is not None:
@@ -329,7 +367,7 @@ class Writer:
         protected = {record_id for record_id, record in found.items() if record.protected}
         same: set[str] = set()  # refs whose rows match their record's import digest: unchanged
         if existing:
-            same = self.known.same(table, rows, existing, found)
+            same = self.known.same(table, rows, lines, existing, found)
             compare = [existing[ref] for ref, _ in rows if ref in existing and ref not in same]
             if compare:
                 columns = [table.c.id, *(table.c[name] for name in rows[0][1])]
@@ -343,7 +381,7 @@ class Writer:
         # A record two refs of the chunk lead to (records merged here) may get the columns of both rows:
         # no digest could say which, so it is given none (the next import compares it in full).
         shared = {rid for rid, n in Counter(existing[ref] for ref, _ in rows if ref in existing).items() if n > 1}
-        for ref, values in rows:
+        for (ref, values), line in zip(rows, lines):
             record_id = existing.get(ref)
             if ref in refused:
                 ids[ref] = record_id  # type: ignore[assignment]  # the import fails: nothing is kept
@@ -361,15 +399,15 @@ class Writer:
                 if changed:
                     if table.name in DIGESTED:
                         changed["import_digest"] = (None if record_id in shared
-                                                    else self.make.digest(table, record_id, self.now, values))
+                                                    else self.make.digest(table, line, values))
+                        changed["import_digest_at"] = self.now
                     updates[frozenset(changed)].append({"row_id": record_id, **{f"new_{k}": v
                                                                                for k, v in changed.items()}})
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
                     if table.name in DIGESTED and record_id not in shared:
-                        digests.append({"row_id": record_id, "new_digest": self.make.digest(
-                            table, record_id, found[record_id].updated_at, values)})
+                        digests.append({"row_id": record_id, "new_digest": self.make.digest(table, line, values)})
                 continue
             record_id = free.get(ref)
             if record_id is not None:
@@ -377,7 +415,7 @@ class Writer:
             else:
                 record_id = self.new_id()
             ids[ref] = record_id
-            row, ref_row = self.make.new_record(table, kind, ref, values, record_id)
+            row, ref_row = self.make.new_record(table, kind, ref, values, record_id, line)
             inserts.append(row)
             refs.append(ref_row)
             counts.created += 1
@@ -393,7 +431,8 @@ class Writer:
             # Not an edit: `updated_at` stays (the digest is bound to it), and nothing the stored
             # figures read changes, so the statement goes around the Session.
             self.session.connection().execute(update(table).where(table.c.id == bindparam("row_id")).values(
-                import_digest=bindparam("new_digest"), updated_at=table.c.updated_at), digests)
+                import_digest=bindparam("new_digest"), import_digest_at=table.c.updated_at,
+                updated_at=table.c.updated_at), digests)
         if inserts:
             if self.prior[kind]:
                 # A ref whose record no longer exists is given to the new record.
@@ -500,7 +539,7 @@ class Writer:
         # one incident and role are one party. Only such people can collide, so only they are tracked.
         merged = self._people_with_several_refs()
         written: set[tuple[uuid.UUID, uuid.UUID, str]] = set()
-        for chunk in _chunks(self._rows(PARTIES)):
+        for chunk in _chunks(self._rows(PARTIES, skip=self.skipped_incidents, column="incident_ref")):
             self._resolve_incidents({r.values["incident_ref"] for r in chunk})
             self._resolve_people({r.values["person_ref"] for r in chunk})
             old = {self.incident_ids[r.values["incident_ref"]] for r in chunk} & self.old_incidents
@@ -600,6 +639,26 @@ class Writer:
             self.party_people.update(self.session.scalars(
                 delete(PARTY).where(PARTY.c.id.in_(gone[start:start + CHUNK])).returning(PARTY.c.person_id)))
         counts.removed += len(gone)
+
+    def _store_parties_digests(self, written: int) -> None:
+        """Each incident of incidents.csv written here (the first `written` of `incident_ids`), whose
+        parties are now exactly its rows in parties.csv, keeps its parties digest (`digest`): the sum
+        of those rows, and the latest `updated_at` of its parties. Not an edit (`updated_at` stays, and
+        the stored figures read neither), so it goes around the Session. An incident parties.csv only
+        refers to keeps its parties besides, so it gets none."""
+        if self.party_sums is None or not written:
+            return
+        left = self.protected_incidents
+        params = []
+        for ref, incident_id in islice(self.incident_ids.items(), written):
+            if incident_id not in left:
+                digest, _count = self.party_sums.digest(ref)
+                params.append({"row_id": incident_id, "new_digest": digest})
+        latest = select(func.max(PARTY.c.updated_at)).where(PARTY.c.incident_id == INCIDENT.c.id).scalar_subquery()
+        statement = update(INCIDENT).where(INCIDENT.c.id == bindparam("row_id")).values(
+            parties_digest=bindparam("new_digest"), parties_at=latest, updated_at=INCIDENT.c.updated_at)
+        for start in range(0, len(params), CHUNK):
+            self.session.connection().execute(statement, params[start:start + CHUNK])
 
     def _resolve_incidents(self, refs: set[str]) -> None:
         missing = [ref for ref in refs if ref not in self.incident_ids]

@@ -5,7 +5,6 @@ digests, which tell the rows that are unchanged without reading or decrypting th
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any, NamedTuple
 
@@ -13,7 +12,8 @@ from sqlalchemy import Table, false, select
 from sqlalchemy.orm import Session
 
 from ..models import RecordKind
-from .bulk import as_driver_gives, as_utc, as_uuid
+from .bulk import as_driver_gives, as_uuid
+from .reader import Row
 from .records import SOURCE_REF, Records
 
 
@@ -22,7 +22,7 @@ class Found(NamedTuple):
 
     id: uuid.UUID
     digest: bytes | None
-    updated_at: dt.datetime
+    current: bool  # its `updated_at` is still the one its digest was stored at
     protected: bool  # left as it is: restricted, or another agency's (`Writer._protected`)
 
 
@@ -50,16 +50,16 @@ class KnownRecords:
         for row in self.session.execute(select(*self._columns(table)).where(table.c.id.in_(record_ids))):
             self._add(row, found)
 
-    def same(self, table: Table, rows: list[tuple[str, dict[str, Any]]], existing: dict[str, uuid.UUID],
-             found: dict[uuid.UUID, Found]) -> set[str]:
-        """The refs whose rows (ref, the record's values) are what their records hold, as their import
-        digests say. A record left as it is never counts: it is counted so."""
+    def same(self, table: Table, rows: list[tuple[str, dict[str, Any]]], lines: list[Row],
+             existing: dict[str, uuid.UUID], found: dict[uuid.UUID, Found]) -> set[str]:
+        """The refs whose rows (ref, the record's values; `lines`, the rows as read) are what their
+        records hold, as their import digests say. A record left as it is never counts: it is counted so."""
         same = set()
         digest = self.make.digest
-        for ref, values in rows:
+        for (ref, values), line in zip(rows, lines):
             record = found.get(existing.get(ref))  # type: ignore[arg-type]
-            if (record is not None and record.digest is not None and not record.protected
-                    and digest(table, record.id, record.updated_at, values) == record.digest):
+            if (record is not None and record.digest is not None and record.current and not record.protected
+                    and digest(table, line, values) == record.digest):
                 same.add(ref)
         return same
 
@@ -70,11 +70,11 @@ class KnownRecords:
             protected = owner != self.agency_id
             if restricted is not None:
                 protected = protected | restricted.is_(True)
-        return [as_driver_gives(table.c.id), table.c.import_digest, as_driver_gives(table.c.updated_at),
-                protected.label("protected")]
+        return [as_driver_gives(table.c.id), table.c.import_digest,
+                (table.c.import_digest_at == table.c.updated_at).label("current"), protected.label("protected")]
 
     @staticmethod
     def _add(row: Any, found: dict[uuid.UUID, Found]) -> uuid.UUID:
         record_id = as_uuid(row.id)
-        found[record_id] = Found(record_id, row.import_digest, as_utc(row.updated_at), bool(row.protected))
+        found[record_id] = Found(record_id, row.import_digest, bool(row.current), bool(row.protected))
         return record_id

@@ -45,6 +45,7 @@ from .bulk import driver_rows, generated_id
 from .reader import Problems, Progress, Row, read_rows
 from .records import ACTIVITY, INCIDENT, PERSON, REFERRAL, SOURCE_REF, TABLES, Records
 from .schema import INCIDENTS, PARTIES, PEOPLE, PREVENTION, REFERRALS, FileSpec
+from .unchanged import PartySums, party_sums
 
 CHUNK = 2000  # rows per message
 AHEAD = 24  # messages received and not yet written, at most (some 30 MB)
@@ -163,6 +164,7 @@ class _Preparer:
         self.incidents: dict[str, int] = {}
         self.party_people: set[int] = set()
         self.progress = Progress(1, enabled=False)
+        self.party_sums: PartySums | None = None
 
     def run(self) -> None:
         for spec, table, kind in ((PEOPLE, PERSON, RecordKind.PERSON), (INCIDENTS, INCIDENT, RecordKind.INCIDENT),
@@ -171,6 +173,8 @@ class _Preparer:
             if spec.name not in self.files:
                 continue
             self.send.send(("file", spec.name))
+            if table is INCIDENT and PARTIES.name in self.files:
+                self.party_sums = party_sums(self.files[PARTIES.name], self.make.digests)
             if not self._file(spec, table, kind):
                 return
         self.send.send(("party people", b"".join(pid.to_bytes(16) for pid in self.party_people)))
@@ -245,7 +249,12 @@ class _Preparer:
                     record_id = make.new_id()
                 else:
                     made.append(record_id)
-                record, ref_row = make.new_record(table, kind, ref, values, record_id)
+                record, ref_row = make.new_record(table, kind, ref, values, record_id, row)
+                if table is INCIDENT:
+                    # Its parties digest (`digest`): its parties will be exactly its rows in parties.csv.
+                    digest, _count = self.party_sums.digest(ref) if self.party_sums is not None else (None, 0)
+                    record["parties_digest"] = digest
+                    record["parties_at"] = make.now if digest is not None else None
                 rows.append(record)
                 refs.append(ref_row)
                 if known is not None:

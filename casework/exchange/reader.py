@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -156,6 +156,8 @@ class Row:
     line: int
     values: dict[str, Any]
     ok: bool  # False when a cell of the row had a problem (its values are then partial)
+    cells: list[str]  # as the file gave them (what an import digest covers: `digest`)
+    header: tuple[str, ...]  # the file's header row, as given
 
 
 # Control characters no cell may hold (tabs and line breaks aside): a NUL, say, which PostgreSQL
@@ -202,11 +204,14 @@ class _Lines:
 
 
 def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progress | None = None,
-              check_rows: bool = True, unusable: set[str] | None = None) -> Iterator[Row]:
+              check_rows: bool = True, unusable: set[str] | None = None,
+              wanted: Callable[[list[str]], bool] | None = None) -> Iterator[Row]:
     """The rows of one file, parsed; every problem of the header or a cell goes to `problems`.
 
     A file whose header is wrong yields no rows (its problems are the header's) and is
     added to `unusable`, so other files' references into it are not reported as well.
+    With `wanted`, a row whose cells it refuses is passed over unparsed: the rows of a checked
+    data set that a re-import has found unchanged (`unchanged`).
     """
     name = spec.name
     try:
@@ -235,6 +240,7 @@ def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progr
                 unusable.add(name)
             return
         width = len(header)
+        given = tuple(header)
         absent = {c.name: c.blank for c in spec.columns if c.name not in positions}
         present = [(n, i, spec.by_name[n].parse, spec.by_name[n].required, spec.by_name[n].blank)
                    for n, i in positions.items()]
@@ -250,6 +256,8 @@ def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progr
             line = reader.line_num
             if not cells:
                 continue  # a blank line
+            if wanted is not None and len(cells) == width and not wanted(cells):
+                continue
             if len(cells) != width:
                 problems.add(name, line, NO_COLUMN,
                              f"{len(cells)} cells where the header has {width}")
@@ -274,7 +282,7 @@ def read_rows(path: Path, spec: FileSpec, problems: Problems, *, progress: Progr
                 for column, message in check(values):
                     problems.add(name, line, column, message)
                     ok = False
-            yield Row(line, values, ok)
+            yield Row(line, values, ok, cells, given)
 
 
 def _check_header(header: list[str], spec: FileSpec, problems: Problems) -> dict[str, int] | None:

@@ -27,7 +27,8 @@ from ..models import (
 from ..models.person import INDEX_FIELDS
 from ..models.reference import new_reference
 from .bulk import Ids
-from .digest import DIGESTED, digest_of
+from .digest import DIGESTED, Digests, context_of
+from .reader import Row
 
 PERSON = Person.__table__
 INCIDENT = Incident.__table__
@@ -61,6 +62,7 @@ class Records:
         self.areas = areas  # area name -> id
         self.localities = localities or {}  # the partnership's localities: locality_key(name) -> name
         self.new_id = new_id or Ids()
+        self.digests = Digests(ring, agency_id)
 
     # --- the row's values, as the record's columns --------------------------------
 
@@ -117,15 +119,15 @@ class Records:
         return crypto.decode_plain(crypto.unseal(self.ring, sealed, table=table.name, column=column, row_id=row_id),
                                    kind)
 
-    def digest(self, table: Table, record_id: uuid.UUID, updated_at: dt.datetime, values: dict[str, Any]) -> bytes:
-        """The record's import digest (`digest`) for these values, as of `updated_at`."""
-        return digest_of(self.ring, table, record_id, updated_at, values)
+    def digest(self, table: Table, row: Row, values: dict[str, Any]) -> bytes:
+        """The import digest (`digest`) of the row `values` were made of."""
+        return self.digests.row(self.digests.prefix(table.name, row.header), row.cells, context_of(table.name, values))
 
     # --- a new record ------------------------------------------------------------------
 
     def new_record(self, table: Table, kind: RecordKind, ref: str, values: dict[str, Any],
-                   record_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The rows of a new record with the id `record_id` and of its ref."""
+                   record_id: uuid.UUID, line: Row) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The rows of a new record with the id `record_id`, made of the row `line`, and of its ref."""
         row = {"id": record_id, "created_at": self.now, "updated_at": self.now,
                "owner_agency_id": self.agency_id, **NEW_DEFAULTS[table.name], **values,
                **self.derived(table, values)}
@@ -134,7 +136,8 @@ class Records:
         for name in SECRETS.get(table.name, ()):
             row[name] = self.seal(table, name, record_id, values[name])
         if table.name in DIGESTED:
-            row["import_digest"] = self.digest(table, record_id, self.now, values)
+            row["import_digest"] = self.digest(table, line, values)
+            row["import_digest_at"] = self.now
         ref_row = {"id": self.new_id(), "agency_id": self.agency_id, "kind": kind, "ref": ref,
                    "record_id": record_id, "created_at": self.now, "updated_at": self.now}
         return row, ref_row

@@ -131,11 +131,13 @@ class Base(DeclarativeBase):
 
 
 class ImportDigest:
-    """A record the data exchange imports keeps a keyed digest of its values as last imported, so
-    that importing the same row again is recognised without decrypting anything
-    (`casework.exchange.digest`). Bound to the record's `updated_at`: any other change outdates it."""
+    """A record the data exchange imports keeps a keyed digest of the row it was last imported from,
+    so that importing the same row again is recognised without decrypting anything
+    (`casework.exchange.digest`), and the `updated_at` the record had then (`import_digest_at`):
+    any other change since moves `updated_at` on, and outdates the digest."""
 
     import_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16), default=None)
+    import_digest_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 T = TypeVar("T", str, dt.date)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, ImportDigest, enum_column
@@ -37,6 +37,10 @@ class Incident(ImportDigest, Base):
     version: Mapped[int] = mapped_column(default=1)
     # The short reference people read and type (casework.models.reference), unique.
     reference: Mapped[str] = mapped_column(String(COLUMN_LENGTH), default=default_for("incident"), index=True, unique=True)
+    # The parties as the data exchange last imported them (`casework.exchange.digest`): a keyed
+    # digest of their rows in parties.csv, and the latest `updated_at` of the parties it left.
+    parties_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16), default=None)
+    parties_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     parties: Mapped[list[Party]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True

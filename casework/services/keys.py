@@ -437,7 +437,10 @@ def _forget_import_digests() -> None:
         table = mapper.local_table
         if isinstance(table, Table) and "import_digest" in table.c:
             connection.execute(update(table).where(table.c.import_digest.is_not(None))
-                               .values(import_digest=None, updated_at=table.c.updated_at))
+                               .values(import_digest=None, import_digest_at=None, updated_at=table.c.updated_at))
+        if isinstance(table, Table) and "parties_digest" in table.c:  # an incident's parties: the same key
+            connection.execute(update(table).where(table.c.parties_digest.is_not(None))
+                               .values(parties_digest=None, parties_at=None, updated_at=table.c.updated_at))
 
 
 def _recompute_indexes(ring: crypto.Keyring, batch_size: int, progress: Progress) -> int:

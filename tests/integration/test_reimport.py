@@ -5,17 +5,19 @@ behaves as a full comparison does (docs/data-exchange.md, "Re-importing")."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from casework import crypto
 from casework.db import db
 from casework.exchange import ImportFailed, import_dataset
-from casework.models import Incident, Person, PreventionActivity, RecordKind, Referral, SourceRef
+from casework.models import CjStatus, Incident, Party, Person, PreventionActivity, RecordKind, Referral, SourceRef
 from casework.services import keys, retention
 from tests.conftest import SAMPLE
 from tests.fixtures_auth import make_user
@@ -212,6 +214,7 @@ def test_rotating_the_index_keys_forgets_the_digests_and_the_next_import_stores_
     keys.rotate_index_keys(ring=ring, keyring_file=keyring_file(app_ctx))
     db.session.expire_all()
     assert digests() == {"person": 0, "incident": 0, "referral": 0, "prevention_activity": 0}
+    assert db.session.scalar(select(func.count()).select_from(Incident).where(Incident.parties_digest.is_not(None))) == 0
     assert dict(db.session.execute(select(Person.id, Person.updated_at)).all()) == stamps
     watched.unsealed = 0
     report = import_dataset(folder, agency=police)
@@ -224,7 +227,8 @@ def test_rotating_the_index_keys_forgets_the_digests_and_the_next_import_stores_
 
 
 def test_two_records_of_the_same_values_have_unrelated_digests(police, tmp_path):
-    """Bound to the record's id (and keyed): a digest does not show which records hold equal values."""
+    """Bound to the agency and the row's ref (and keyed): a digest does not show which records hold
+    equal values."""
     import_dataset(small(tmp_path, "first", "P1,Smith,Ann,1980-02-03,female,DT1 1XJ,n,n,n",
                          "P2,Smith,Ann,1980-02-03,female,DT1 1XJ,n,n,n"), agency=police)
     a, b = db.session.scalars(select(Person.import_digest)).all()
@@ -283,3 +287,164 @@ def test_a_reimport_after_an_erasure_behaves_as_a_full_comparison(police, tmp_pa
     retention.erase(kind="person", record_id=person("P1").id, cause="request", reason="test")
     full, by_digest = _both_ways(folder, police)
     assert by_digest == full
+
+
+# --- whole files passed over (casework.exchange.unchanged) ----------------------------------------
+
+
+def _state() -> dict[str, Any]:
+    """What an import decides: every person's and incident's values and version, every party, by
+    record (timestamps and digests aside: they say when, not what)."""
+    db.session.expire_all()
+    people = {p.id: (p.surname, p.forenames, p.date_of_birth, p.postcode, p.gender, p.version)
+              for p in db.session.scalars(select(Person))}
+    incidents = {i.id: (i.occurred_on, i.category, i.domestic_abuse, i.locality, i.area_id, i.version)
+                 for i in db.session.scalars(select(Incident))}
+    parties = set(db.session.execute(select(Party.incident_id, Party.person_id, Party.role, Party.cj_status)).all())
+    return {"people": people, "incidents": incidents, "parties": parties}
+
+
+def _full_and_by_digest(folder: Path, police: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, int]:
+    """The import of `folder` compared in full (every digest cleared first) and by digest, from the
+    same database: (counts, state) each, and how many rows the second passed over whole."""
+    from casework.exchange.unchanged import Unchanged
+
+    passed = []
+    for method in ("people", "incidents"):
+        real = getattr(Unchanged, method)
+
+        def spy(self: Any, *args: Any, _real: Any = real) -> set[str]:
+            found = _real(self, *args)
+            passed.append(len(found))
+            return found  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(Unchanged, method, spy)
+    results = []
+    for clear in (True, False):
+        savepoint = db.session.begin_nested()
+        if clear:
+            for model in DIGESTED:
+                db.session.execute(update(model).values(import_digest=None, updated_at=model.updated_at))
+            db.session.execute(update(Incident).values(parties_digest=None, updated_at=Incident.updated_at))
+        passed.clear()
+        try:
+            results.append((counts(import_dataset(folder, agency=police)), _state()))
+        except ImportFailed as e:
+            raise AssertionError(e.problems) from e
+        savepoint.rollback()
+    return results[0], results[1], sum(passed)
+
+
+def _edit_sample(tmp_path: Path, rng: random.Random) -> Path:
+    """A copy of the sample data set with some rows changed, removed and added, as a partner's next
+    extract would be."""
+    folder = tmp_path / f"edited-{rng.random():.6f}"
+    shutil.copytree(SAMPLE, folder)
+    people = (folder / "people.csv").read_text().splitlines()
+    for i in rng.sample(range(1, len(people)), 15):
+        cells = people[i].split(",")
+        cells[2] = cells[2] + "a"  # forenames
+        people[i] = ",".join(cells)
+    (folder / "people.csv").write_text("\n".join(people) + "\n")
+    incidents = (folder / "incidents.csv").read_text().splitlines()
+    for i in rng.sample(range(1, len(incidents)), 15):
+        cells = incidents[i].split(",")
+        cells[3] = "n" if cells[3] == "y" else "y"  # domestic_abuse
+        incidents[i] = ",".join(cells)
+    (folder / "incidents.csv").write_text("\n".join(incidents) + "\n")
+    parties = (folder / "parties.csv").read_text().splitlines()
+    header, rows = parties[0], parties[1:]
+    victims = [i for i, row in enumerate(rows) if row.split(",")[2] == "victim"]
+    for i in rng.sample(victims, 10):
+        cells = rows[i].split(",")
+        cells[3] = "" if cells[3] else "entered"  # cj_status (a victim's)
+        rows[i] = ",".join(cells)
+    removed = set(rng.sample(range(len(rows)), 10))
+    rows = [row for i, row in enumerate(rows) if i not in removed]
+    person_refs = [line.split(",")[0] for line in people[1:]]
+    incident_refs = [line.split(",")[0] for line in incidents[1:]]
+    taken = {tuple(row.split(",")[:3]) for row in rows}
+    while len(rows) < len(parties) - 1 + 5:
+        row = (rng.choice(incident_refs), rng.choice(person_refs), rng.choice(["victim", "perpetrator"]))
+        if row not in taken:
+            taken.add(row)
+            rows.append(",".join(row) + ",")
+    rng.shuffle(rows)  # the order of rows does not matter
+    (folder / "parties.csv").write_text("\n".join([header, *rows]) + "\n")
+    return folder
+
+
+def _edit_records(police: Any, rng: random.Random) -> None:
+    """Changes made in Casework since the import: a party added and one removed on an incident's page,
+    a person and an incident edited, a party's status changed, and an incident restricted."""
+    from casework.models import PartyRole
+    from casework.services import incidents as incident_service
+
+    user = make_user(roles=("caseworker",), agency=police)
+    all_incidents = db.session.scalars(select(Incident).order_by(Incident.id)).all()
+    all_people = db.session.scalars(select(Person).order_by(Person.id)).all()
+    for incident in rng.sample(all_incidents, 5):
+        person = rng.choice(all_people)
+        if not db.session.scalar(select(Party.id).where(Party.incident_id == incident.id,
+                                                         Party.person_id == person.id,
+                                                         Party.role == PartyRole.VICTIM)):
+            incident_service.add_party(incident=incident, person=person, role=PartyRole.VICTIM, cj_status=None, by=user)
+    parties = db.session.scalars(select(Party).order_by(Party.id)).all()
+    for party in rng.sample(parties, 5):
+        incident = db.session.get(Incident, party.incident_id)
+        incident_service.remove_party(incident=incident, party_id=party.id, by=user)
+    for party in rng.sample(db.session.scalars(select(Party).where(Party.role == PartyRole.VICTIM)
+                                               .order_by(Party.id)).all(), 3):
+        party.cj_status = None if party.cj_status is not None else rng.choice(list(CjStatus))
+    for person in rng.sample(all_people, 5):
+        person.forenames = "Edited"
+    for incident in rng.sample(all_incidents, 5):
+        incident.alcohol = not incident.alcohol
+    rng.choice(all_incidents).restricted = True
+    db.session.flush()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_reimport_passing_over_unchanged_rows_decides_as_a_full_comparison(police, tmp_path, monkeypatch, seed):
+    """Edits in Casework since the last import, and a next extract with rows changed, removed, added
+    and reordered: passing over the rows found unchanged (people, and incidents with their parties)
+    gives the same records, parties and counts as comparing every row in full."""
+    rng = random.Random(seed)
+    import_dataset(SAMPLE, agency=police)
+    _edit_records(police, rng)
+    for folder in (SAMPLE, _edit_sample(tmp_path, rng)):
+        full, by_digest, passed = _full_and_by_digest(folder, police, monkeypatch)
+        assert by_digest == full
+        assert passed > 2500  # nearly every person and incident was passed over
+        import_dataset(folder, agency=police)
+    # Imported once more, the last extract is now wholly what the database holds.
+    full, by_digest, passed = _full_and_by_digest(folder, police, monkeypatch)
+    assert by_digest == full and all(c[1] == c[3] == 0 for c in full[0].values())
+
+
+def test_an_incident_whose_parties_changed_only_in_casework_gets_them_back(police, tmp_path):
+    """The incident's row is unchanged, but a party added on its page is not in parties.csv: the
+    incident is not passed over, and its parties become its rows again, as ever."""
+    from casework.models import PartyRole
+    from casework.services import incidents as incident_service
+
+    folder = small(tmp_path, "first")
+    import_dataset(folder, agency=police)
+    user = make_user(roles=("caseworker",), agency=police)
+    incident = db.session.get(Incident, db.session.scalar(select(SourceRef.record_id).where(
+        SourceRef.kind == RecordKind.INCIDENT, SourceRef.ref == "I2")))
+    incident_service.add_party(incident=incident, person=person("P1"), role=PartyRole.VICTIM, cj_status=None, by=user)
+    report = counts(import_dataset(folder, agency=police))
+    assert report["incidents.csv"] == (0, 0, 2, 0, 0) and report["parties.csv"] == (0, 0, 2, 1, 0)
+    assert db.session.scalar(select(func.count()).select_from(Party).where(Party.incident_id == incident.id)) == 0
+
+
+def test_without_parties_csv_unchanged_incidents_keep_their_parties(police, tmp_path):
+    folder = small(tmp_path, "first")
+    import_dataset(folder, agency=police)
+    before = snapshot()
+    no_parties = dataset(tmp_path, "no-parties", people=people_file("P1,Smith,Ann,1980-02-03,female,DT1 1XJ,n,n,n",
+                                                                    "P2,Jones,Bob,,male,,n,n,n"), incidents=INCIDENTS)
+    report = counts(import_dataset(no_parties, agency=police))
+    assert report["incidents.csv"] == (0, 0, 2, 0, 0) and "parties.csv" not in report
+    assert snapshot() == before
