@@ -46,8 +46,8 @@ Blind indexes
     surname has (up to three), and which people share a first forename.
 
 Import digests
-    An imported record keeps an HMAC-SHA256 (truncated to 16 bytes) of the row
-    it was last imported from, so that importing the same extract again
+    An imported record keeps a keyed BLAKE2b digest (16 bytes) of the row it
+    was last imported from, so that importing the same extract again
     recognises an unchanged row without decrypting anything
     (`casework.exchange.digest`). Keyed, as the blind indexes are: a plain hash
     of a name, a date of birth or a postcode is reversed by trying the likely

@@ -87,6 +87,7 @@ def _write(files: dict[str, Path], agency: Agency, bar: Progress, rows: dict[str
             writer = Writer(files, agency=agency, progress=bar, rows=rows, prepared=prepared)
             report = writer.write()
         changed.changed(people=writer.party_people, incidents=writer.changed_incidents)
+        changed.nothing_written = not any(c.created or c.updated or c.removed for c in report.files.values())
     if written is not None:
         written(writer)
     return report

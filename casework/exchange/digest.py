@@ -2,7 +2,7 @@
 
 Partners send full extracts again and again, and most rows are what the system holds already. A
 record an import writes (or finds unchanged) keeps `import_digest`: a keyed digest
-(`crypto.import_digester`, HMAC under a key derived from the blind-index keys) of the row it was
+(`crypto.import_digester`, keyed BLAKE2b under a key derived from the blind-index keys) of the row it was
 written from, as the file gave it (the header and the row's cells, with the agency, and what the
 row's values take from the database: an incident's area and locality as the partnership spells
 it, a referral's person), and `import_digest_at`: the record's `updated_at` at that moment. A row

@@ -134,6 +134,7 @@ class Writer:
         self.party_sums: PartySums | None = None  # parties.csv's rows by incident (`unchanged`)
         self.skipped_people: set[str] = set()  # people.csv's refs found unchanged (`_find_unchanged`)
         self.skipped_incidents: set[str] = set()  # incidents.csv's refs found unchanged, parties and all
+        self.skipped_parties = 0  # their rows in parties.csv
         self.delay = float(current_app.config.get("IMPORT_CHUNK_DELAY") or 0)
         self.person_ids: dict[str, uuid.UUID] = {}
         self.incident_ids: dict[str, uuid.UUID] = {}
@@ -205,16 +206,16 @@ class Writer:
             self.party_sums = party_sums(self.files[PARTIES.name], self.make.digests)
         if INCIDENTS.name in self.files and self.prior[RecordKind.INCIDENT]:
             self.skipped_incidents = self.unchanged.incidents(self.files[INCIDENTS.name], self.party_sums)
+            if self.party_sums is not None:
+                self.skipped_parties = sum(self.party_sums.count(ref) for ref in self.skipped_incidents)
 
     def _bulk_tables(self) -> list[Table]:
         """The tables this import loads in bulk: many rows, at least as many as they hold already
         (rebuilding the indexes of a big table for a small import would cost more than it saves).
         Rows found unchanged are not loaded."""
-        sums = self.party_sums
-        skipped_parties = sum(sums.count(ref) for ref in self.skipped_incidents) if sums is not None else 0
         rows = {PERSON: self.rows.get(PEOPLE.name, 0) - len(self.skipped_people),
                 INCIDENT: self.rows.get(INCIDENTS.name, 0) - len(self.skipped_incidents),
-                PARTY: self.rows.get(PARTIES.name, 0) - skipped_parties, REFERRAL: self.rows.get(REFERRALS.name, 0)}
+                PARTY: self.rows.get(PARTIES.name, 0) - self.skipped_parties, REFERRAL: self.rows.get(REFERRALS.name, 0)}
         rows[SOURCE_REF] = rows[PERSON] + rows[INCIDENT] + rows[REFERRAL] + self.rows.get(PREVENTION.name, 0)
         return [table for table, n in rows.items()
                 if n >= BULK_ROWS and n >= (self.session.scalar(select(func.count()).select_from(table)) or 0)]
@@ -230,6 +231,9 @@ class Writer:
         if self.progress is not None:
             self.progress.start(f"writing {spec.name}")
         counts = self.report.files.setdefault(spec.name, FileCounts())  # a file of only a header shows too
+        if skip and (passed := self._all_passed(spec, skip)) is not None:
+            counts.unchanged += passed  # every row was found unchanged: nothing to read
+            return
         problems = Problems()
         wanted = passing_over(path, spec, column or spec.ref_column or "", skip, counts) if skip else None
         for row in read_rows(path, spec, problems, progress=self.progress, wanted=wanted):
@@ -240,6 +244,14 @@ class Writer:
             # Checked first: the files changed between the two passes. Checked apart: the check
             # reports what is wrong (`casework.exchange.apart`). Either way nothing is written.
             raise ImportFailed(["the data set changed while it was being imported", *problems.listed()])
+
+    def _all_passed(self, spec: FileSpec, skip: set[str]) -> int | None:
+        """The file's number of rows when every one of them is passed over (`skip` holds the ref of
+        each row of people.csv or incidents.csv, or the incident of each row of parties.csv), else None."""
+        if spec is PARTIES:
+            passed = self.skipped_parties  # the rows of the incidents in `skip`
+            return passed if self.party_sums is not None and passed == self.party_sums.rows else None
+        return len(skip) if self.unchanged.rows.get(spec.name) == len(skip) else None
 
     def _written(self, spec: FileSpec, rows: int) -> None:
         if self.progress is not None:

@@ -3,9 +3,9 @@
 A partner's extract comes again and again, and nearly all of its rows are unchanged. Each such row
 would cost a lookup, a digest and a comparison in the writing (`importer.Writer`); here they are
 found before the writing, without parsing a cell: the file's rows are read as CSV, each row's import
-digest (`digest`) is computed from its cells, the refs and digests go into a temporary table, and
-one query says which refs lead to a record whose digest is the row's and which nobody has changed
-since (its `updated_at` is still `import_digest_at`). The writing then passes over those rows
+digest (`digest`) is computed from its cells, and one query reads the agency's records that nobody
+has changed since their digest was stored (their `updated_at` is still `import_digest_at`), with
+their refs and digests, to compare. The writing then passes over those rows
 unparsed (`reader.read_rows`, `wanted`) and counts them unchanged; everything else is written as
 before. An incident is passed over only with its parties: its row unchanged, and its rows in
 parties.csv the same (the sum of their digests and their number) as the parties the last import
@@ -30,20 +30,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, and_, exists, false, func, or_, select
+from sqlalchemy import Table, exists, false, func, select
 from sqlalchemy.orm import Session
 
 from ..models import RecordKind
-from .bulk import GENERATED_PREFIX, insert_params
+from .bulk import GENERATED_PREFIX
 from .digest import Digests, incident_context, parties_digest
 from .reader import open_data_file
 from .records import INCIDENT, PARTY, PERSON, SOURCE_REF, Records
 from .schema import INCIDENTS, PARTIES, PEOPLE, FileSpec
-
-BATCH = 10_000  # rows sent to the temporary table at a time
-
-SEEN = Table("casework_import_seen", MetaData(), Column("ref", String), Column("digest", LargeBinary),
-             Column("parties", LargeBinary), Column("parties_count", Integer))
 
 
 @contextmanager
@@ -62,6 +57,7 @@ class PartySums(NamedTuple):
 
     packed: dict[str, int]
     generated: set[str]
+    rows: int  # the file's rows (blank lines aside)
 
     def count(self, incident_ref: str) -> int:
         """The incident's number of rows."""
@@ -84,19 +80,21 @@ def party_sums(path: Path, digests: Digests) -> PartySums:
         prefix = digests.prefix(PARTY.name, tuple(header))
         at = _positions(header, PARTIES, "incident_ref", "person_ref")
         if at is None:
-            return PartySums(packed, generated)
+            return PartySums(packed, generated, -1)
         incident_at, person_at = at
+        read = 0
         width = len(header)
         row_digest = digests.row
         get = packed.get
         for cells in rows:
+            read += bool(cells)
             if len(cells) != width:
                 continue  # the check reports it
             ref = cells[incident_at].strip()
             packed[ref] = get(ref, 0) + ((int.from_bytes(row_digest(prefix, cells)) << 32) | 1)
             if ref.startswith(GENERATED_PREFIX) or cells[person_at].strip().startswith(GENERATED_PREFIX):
                 generated.add(ref)
-    return PartySums(packed, generated)
+    return PartySums(packed, generated, read)
 
 
 def passing_over(path: Path, spec: FileSpec, column: str, refs: set[str],
@@ -136,6 +134,7 @@ class Unchanged:
         self.agency_id = agency_id
         self.make = make
         self.digests = make.digests
+        self.rows: dict[str, int] = {}  # the rows (blank lines aside) of each file read, by name
 
     def people(self, path: Path) -> set[str]:
         """The refs of people.csv whose rows are what their records hold."""
@@ -147,9 +146,12 @@ class Unchanged:
             row_digest = self.digests.row
 
             def seen() -> Iterator[tuple[Any, ...]]:
+                read = 0
                 for cells in rows:
+                    read += bool(cells)
                     if len(cells) == width and not (ref := cells[ref_at].strip()).startswith(GENERATED_PREFIX):
                         yield ref, row_digest(prefix, cells), None, 0
+                self.rows[PEOPLE.name] = read
 
             return self._same(PERSON, RecordKind.PERSON, seen())
 
@@ -166,7 +168,9 @@ class Unchanged:
             generated = parties.generated if parties is not None else set()
 
             def seen() -> Iterator[tuple[Any, ...]]:
+                read = 0
                 for cells in rows:
+                    read += bool(cells)
                     if len(cells) != width or (ref := cells[ref_at].strip()).startswith(GENERATED_PREFIX):
                         continue
                     if ref in generated:
@@ -177,56 +181,65 @@ class Unchanged:
                     context = incident_context(area_id, locality(cells[locality_at].strip() or None))
                     digest, count = parties.digest(ref) if parties is not None else (None, -1)
                     yield ref, row_digest(prefix, cells, context), digest, count
+                self.rows[INCIDENTS.name] = read
 
             return self._same(INCIDENT, RecordKind.INCIDENT, seen())
 
     def _same(self, table: Table, kind: RecordKind, seen: Iterator[tuple[Any, ...]]) -> set[str]:
-        """Of the (ref, digest, parties digest, number of parties) rows, the refs whose records match."""
-        connection = self.session.connection()
-        postgres = connection.dialect.name == "postgresql"
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SEEN.name}")
-        blob = "bytea" if postgres else "blob"
-        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {SEEN.name} (ref text, digest {blob}, "
-                                   f"parties {blob}, parties_count integer)")
-        try:
-            names = [c.name for c in SEEN.c]
-            batch: list[tuple[Any, ...]] = []
-            for row in seen:
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    insert_params(self.session, SEEN, names, batch)
-                    batch = []
-            insert_params(self.session, SEEN, names, batch)
-            # Without an index or statistics, a planner may scan the whole table for each of the agency's
-            # refs (SQLite did: minutes at 200,000 rows).
-            connection.exec_driver_sql(f"CREATE INDEX {SEEN.name}_ref ON {SEEN.name} (ref)")
-            connection.exec_driver_sql(f"ANALYZE {SEEN.name}")
-            return set(connection.execute(self._query(table, kind)).scalars())
-        finally:
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SEEN.name}")
+        """Of the file's (ref, digest, parties digest, number of parties) rows, the refs whose records
+        match: the agency's records that could be passed over are read in one query (a ref, its
+        digest and, for an incident, what its parties are now) and compared here."""
+        rows = {ref: (digest, parties, count) for ref, digest, parties, count in seen}
+        if not rows:
+            return set()
+        with_parties = table is INCIDENT and any(count != -1 for _, _, count in rows.values())
+        same = set()
+        for record in self._fetch(self._query(table, kind, with_parties=with_parties)):
+            row = rows.get(record[0])
+            if row is None or row[0] != record[1]:
+                continue
+            if with_parties:
+                parties, count = row[1], row[2]
+                if count == 0:
+                    if record[3]:  # it has parties, the file none
+                        continue
+                elif not (record[3] == count and record[2] == parties and record[4]):
+                    continue
+            same.add(record[0])
+        return same
 
-    def _query(self, table: Table, kind: RecordKind) -> Any:
+    def _fetch(self, query: Any) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query` as the driver gives them, in the session's transaction: hundreds of
+        thousands of rows, for which SQLAlchemy's rows would double the time. Its only values are the
+        agency's id and a kind, rendered in the statement."""
+        connection = self.session.connection()
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(10_000):
+                yield from batch
+        finally:
+            cursor.close()
+
+    def _query(self, table: Table, kind: RecordKind, *, with_parties: bool) -> Any:
+        """The agency's records of `table` that could be passed over: digested and not changed since,
+        its own and not restricted (not left as they are: `Writer._protected`), and reached by no other
+        ref of the agency (records merged in Casework). Each with its ref and digest and, `with_parties`,
+        its parties digest, its number of parties, and whether their latest `updated_at` is `parties_at`."""
         sr, other = SOURCE_REF, SOURCE_REF.alias("other_ref")
-        conditions = [
-            table.c.import_digest == SEEN.c.digest,
-            table.c.import_digest_at == table.c.updated_at,
-            # Not left as it is (`Writer._protected`): the agency's own, not restricted.
-            table.c.owner_agency_id == self.agency_id,
-            table.c.restricted.is_(false()),
-            # Reached by no other ref of the agency (records merged in Casework).
-            ~exists().where(other.c.agency_id == self.agency_id, other.c.kind == kind,
-                            other.c.record_id == table.c.id, other.c.ref != sr.c.ref),
-        ]
-        if table is INCIDENT:
+        columns: list[Any] = [sr.c.ref, table.c.import_digest]
+        if with_parties:
             party = PARTY
             count = select(func.count()).where(party.c.incident_id == table.c.id).scalar_subquery()
             latest = select(func.max(party.c.updated_at)).where(party.c.incident_id == table.c.id).scalar_subquery()
-            conditions.append(or_(
-                SEEN.c.parties_count == -1,  # no parties.csv: the incident's parties are not the data set's
-                and_(SEEN.c.parties_count == 0, ~exists().where(party.c.incident_id == table.c.id)),
-                and_(SEEN.c.parties_count > 0, table.c.parties_digest == SEEN.c.parties,
-                     count == SEEN.c.parties_count, table.c.parties_at == latest)))
-        return (select(SEEN.c.ref)
-                .join(sr, and_(sr.c.agency_id == self.agency_id, sr.c.kind == kind, sr.c.ref == SEEN.c.ref))
+            columns += [table.c.parties_digest, count, table.c.parties_at == latest]
+        return (select(*columns)
                 .join(table, table.c.id == sr.c.record_id)
-                .where(*conditions))
+                .where(sr.c.agency_id == self.agency_id, sr.c.kind == kind,
+                       table.c.import_digest.is_not(None),
+                       table.c.import_digest_at == table.c.updated_at,
+                       table.c.owner_agency_id == self.agency_id,
+                       table.c.restricted.is_(false()),
+                       ~exists().where(other.c.agency_id == self.agency_id, other.c.kind == kind,
+                                       other.c.record_id == table.c.id, other.c.ref != sr.c.ref)))

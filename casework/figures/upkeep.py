@@ -175,6 +175,8 @@ class Bulk:
     people: set[uuid.UUID] = field(default_factory=set)
     incidents: set[uuid.UUID] = field(default_factory=set)
     everything: bool = False
+    # The writer wrote no row at all (a re-imported extract found wholly unchanged): nothing to refresh.
+    nothing_written: bool = False
 
     def changed(self, *, people: Iterable[uuid.UUID | None] = (), incidents: Iterable[uuid.UUID] = ()) -> None:
         """The people whose parties the writer wrote, inserted or removed, and the incidents whose
@@ -295,6 +297,8 @@ def bulk(session: Session) -> Iterator[Bulk]:
         monthly.forget(session)
     if collected.everything:
         rebuild_repeat_marks(session)  # the monthly figures too
+        return
+    if collected.nothing_written and not collected.people and not collected.incidents:
         return
     connection = session.connection()
     people = collected.people | _party_people(connection, sorted(collected.incidents))

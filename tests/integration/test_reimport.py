@@ -448,3 +448,20 @@ def test_without_parties_csv_unchanged_incidents_keep_their_parties(police, tmp_
     report = counts(import_dataset(no_parties, agency=police))
     assert report["incidents.csv"] == (0, 0, 2, 0, 0) and "parties.csv" not in report
     assert snapshot() == before
+
+
+def test_an_extract_found_wholly_unchanged_leaves_the_stored_figures_alone(police, tmp_path, monkeypatch):
+    """Nothing written, nothing to refresh: the monthly figures are rebuilt only after a re-import that
+    wrote something."""
+    from casework.figures import months
+
+    folder = small(tmp_path, "first")
+    import_dataset(folder, agency=police)
+    rebuilt = []
+    real = months.note_all
+    monkeypatch.setattr(months, "note_all", lambda session: (rebuilt.append(1), real(session)))
+    import_dataset(folder, agency=police)
+    assert rebuilt == []
+    import_dataset(small(tmp_path, "second", "P1,Smith,Anne,1980-02-03,female,DT1 1XJ,n,n,n",
+                         "P2,Jones,Bob,,male,,n,n,n"), agency=police)
+    assert rebuilt == [1]
