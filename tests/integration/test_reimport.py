@@ -404,7 +404,8 @@ def _edit_records(police: Any, rng: random.Random) -> None:
     db.session.flush()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.usefixtures("checking")  # checked apart: the first import's rows are prepared apart (`prepare`)
+@pytest.mark.parametrize("seed", [1, 2])
 def test_a_reimport_passing_over_unchanged_rows_decides_as_a_full_comparison(police, tmp_path, monkeypatch, seed):
     """Edits in Casework since the last import, and a next extract with rows changed, removed, added
     and reordered: passing over the rows found unchanged (people, and incidents with their parties)
