@@ -57,12 +57,11 @@ def workload(manager: Any, *, today: dt.date) -> list[Workload]:
     ids = [u.id for u in team]
     if not ids:
         return []
-    open_counts: dict[uuid.UUID, int] = {}
-    overdue_counts: dict[uuid.UUID, int] = {}
-    for caseworker_id, open_cases, overdue in db.session.execute(
-            select(Case.caseworker_id, func.count(), func.count().filter(Case.review_on < today))
-            .where(Case.caseworker_id.in_(ids), *_open_cases(manager)).group_by(Case.caseworker_id)):
-        open_counts[caseworker_id], overdue_counts[caseworker_id] = open_cases, overdue
+    rows = db.session.execute(
+        select(Case.caseworker_id, func.count(), func.count().filter(Case.review_on < today))
+        .where(Case.caseworker_id.in_(ids), *_open_cases(manager)).group_by(Case.caseworker_id)).all()
+    open_counts = _counts((caseworker_id, n) for caseworker_id, n, _overdue in rows)
+    overdue_counts = _counts((caseworker_id, n) for caseworker_id, _open, n in rows)
     task_counts = _counts(db.session.execute(
         select(CaseTask.owner_id, func.count()).join(Case, Case.id == CaseTask.case_id)
         .where(CaseTask.owner_id.in_(ids), CaseTask.done_at.is_(None), CaseTask.due_on < today,
