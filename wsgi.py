@@ -3,8 +3,11 @@
 import gc
 
 from casework import create_app
+from casework.db import checkpoint_after_responses
 
 app = create_app()
+# On SQLite, the WAL is checkpointed after responses rather than inside a request's commit.
+checkpoint_after_responses(app)
 
 # What starting made (modules, mappers, the app's configuration) lives as long as the worker: it is
 # moved out of the garbage collector's generations, so a full collection during a request looks only

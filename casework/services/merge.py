@@ -44,6 +44,7 @@ from ..models import (
     Share,
     SourceRef,
 )
+from ..risk.repeats import unindexed
 from . import audit, sharing, versioning
 from .people import PERSON_FIELDS, PersonDetails
 
@@ -150,8 +151,12 @@ def merged_records(survivor: Person, *, viewer: Any) -> list[Person]:
     (oldest merge first): those its own agency owns, while the viewer may see the survivor."""
     if not policy.can_view(viewer, survivor):
         return []
+    # Found through the index of merged records (a handful a person), the agency checked on each. SQLite,
+    # planning without statistics, sees two equally good indexes and takes the first it meets, which
+    # after a bulk import (its indexes rebuilt in name order) is the agency's: every person the agency
+    # owns read and sorted (884,482 at the 1M demo, 150 ms of a person's page).
     return list(db.session.scalars(select(Person).where(
-        Person.merged_into_id == survivor.id, Person.owner_agency_id == viewer.agency_id)
+        Person.merged_into_id == survivor.id, unindexed(Person.owner_agency_id.expression) == viewer.agency_id)
         .order_by(Person.updated_at, Person.id)))
 
 

@@ -116,3 +116,22 @@ def test_the_team_page_takes_the_same_statements_for_a_small_and_a_large_team(ap
     with counting(app_ctx) as many:
         assert len(Page(client.get("/team")).select("#team tbody tr")) == 12
     assert len(many) == len(few)
+
+
+def test_the_open_cases_and_their_overdue_reviews_are_counted_in_one_pass(app_ctx, home_agency):
+    """Two grouped counts in all: the cases once (open, and of those overdue for review), the tasks once.
+    At the 1M demo each pass reads the agency's 18,000 cases, 5 ms on every manager's home page."""
+    import datetime as dt
+
+    from casework.services import team
+
+    manager, ann, bob, _ = _team(home_agency)
+    _task(_case(home_agency, ann, review_in=-3), ann, due_in=-1)
+    _case(home_agency, ann, review_in=4)
+    _case(home_agency, bob, review_in=-1)
+    db.session.commit()
+    with counting(app_ctx) as statements:
+        found = {w.name: (w.open_cases, w.overdue_reviews, w.overdue_tasks)
+                 for w in team.workload(manager, today=dt.date.today())}
+    assert found == {"Ann Worker": (2, 1, 1), "Bob Worker": (1, 1, 0)}
+    assert len([s for s in statements if "GROUP BY" in s]) == 2
