@@ -38,6 +38,7 @@ agency's export may write in full.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -144,10 +145,20 @@ class Actor(Protocol):
 
 
 def permissions(user: Actor | None) -> frozenset[Permission]:
+    # `current_user` is a proxy that finds the user again on every attribute read: once here.
+    unwrap = getattr(user, "_get_current_object", None)
+    if unwrap is not None:
+        user = unwrap()
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return frozenset()
+    return _granted(user.roles)
+
+
+@functools.lru_cache(maxsize=256)
+def _granted(roles: frozenset[Role]) -> frozenset[Permission]:
+    """What `roles` may do together (asked some thirty times a page, of a handful of role sets)."""
     granted: set[Permission] = set()
-    for role in user.roles:
+    for role in roles:
         granted |= ROLE_PERMISSIONS.get(role, frozenset())
     return frozenset(granted)
 
@@ -185,10 +196,22 @@ def _named_on(kind: str, record_id: Any, user_id: Any) -> ColumnElement[bool]:
 
 def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
     """A SQL condition on `model` true for exactly the rows `user` may see (see `can_view`)."""
-    kind = kind_of(model)
     if not can(user, Permission.VIEW_RECORDS):
         return false()
     assert user is not None
+    # A page asks for the same condition several times: made once a GET request (as `can_view`'s answers).
+    made = _answers_of_this_request("casework.visible_filter")
+    key = (user.id, user.agency_id, model)
+    if made is not None and key in made:
+        return made[key]  # type: ignore[no-any-return]
+    condition = _visible_filter(user, model)
+    if made is not None:
+        made[key] = condition
+    return condition
+
+
+def _visible_filter(user: Actor, model: type) -> ColumnElement[bool]:
+    kind = kind_of(model)
     agency_ok: list[ColumnElement[bool]] = [
         model.owner_agency_id == user.agency_id,  # type: ignore[attr-defined]
         _shared_with(kind, model.id, user.agency_id),  # type: ignore[attr-defined]
@@ -239,10 +262,10 @@ def can_view(user: Actor | None, record: Any) -> bool:
     from .db import db
 
     model = type(record)
-    answers = _answers_of_this_request()
+    answers = _answers_of_this_request("casework.can_view")
     key = (getattr(user, "id", None), model, record.id)
     if answers is not None and key in answers:
-        return answers[key]
+        return bool(answers[key])
     row = db.session.execute(
         select(true()).where(model.id == record.id, visible_filter(user, model))
     ).first()
@@ -251,7 +274,7 @@ def can_view(user: Actor | None, record: Any) -> bool:
     return row is not None
 
 
-def _answers_of_this_request() -> dict[Any, bool] | None:
+def _answers_of_this_request(name: str) -> dict[Any, Any] | None:
     """Where a page that only reads keeps its answers: it asks about the same record several times
     (the page, its sections, its edit links). Only for GET and HEAD requests: nothing they do
     shares, restricts or names, so an answer cannot change while one is served; any other
@@ -261,7 +284,7 @@ def _answers_of_this_request() -> dict[Any, bool] | None:
     if not has_request_context() or request.method not in ("GET", "HEAD"):
         return None
     # On the request itself, not `g`: an app context (and its `g`) can outlive one request.
-    answers = request.environ.setdefault("casework.can_view", {})
+    answers = request.environ.setdefault(name, {})
     return answers  # type: ignore[no-any-return]
 
 

@@ -24,7 +24,9 @@ class Referral(ImportDigest, Base):
     """A referral of a victim (HRDA, IDVA) or a perpetrator (MAPPA, perpetrator programme)."""
 
     __tablename__ = "referral"
-    __table_args__ = (Index("ix_referral_type_person_referred_on", "type", "person_id", "referred_on"),)
+    __table_args__ = (Index("ix_referral_type_person_referred_on", "type", "person_id", "referred_on"),
+                      # the first and last referral dates (the measures page), from its ends
+                      Index("ix_referral_referred_on", "referred_on"))
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     type: Mapped[ReferralType] = enum_column(ReferralType)

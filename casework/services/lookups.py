@@ -19,8 +19,16 @@ T = TypeVar("T")
 
 
 def agency_names() -> dict[uuid.UUID, str]:
-    """Every agency's name by its id."""
-    return {i: name for i, name in db.session.execute(select(Agency.id, Agency.name))}
+    """Every agency's name by its id (read once a GET request: a page and its sections ask again)."""
+    from flask import has_request_context, request
+
+    kept = has_request_context() and request.method in ("GET", "HEAD")
+    if kept and "casework.agency_names" in request.environ:
+        return dict(request.environ["casework.agency_names"])
+    names = {i: name for i, name in db.session.execute(select(Agency.id, Agency.name))}
+    if kept:
+        request.environ["casework.agency_names"] = dict(names)
+    return names
 
 
 def agency_choices() -> list[tuple[uuid.UUID, str]]:

@@ -126,7 +126,8 @@ class _Tier:
     rank: int | None
     condition: Any  # the rows of this tier (with the other terms)
     # Its count as a sum of signed counts of simpler conditions: a blind index implies another (the
-    # same surname sounds the same), so most are counted in an index alone, not row by row.
+    # same surname sounds the same), so most are counted in an index alone, not row by row. These
+    # leave out the hidden restricted people: `_sizes` takes them off (see there).
     counted: tuple[tuple[int, Any], ...]
 
 
@@ -136,27 +137,30 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring, *, swapped_let
     the others find no one: a name typed right would otherwise list names one swap from it)."""
     # A restricted person the viewer is not named on is never a match, so no term (a date of birth
     # added to a surname) changes the results because of them: `search` adds a notice instead.
-    extras: list[Any] = [~identity.hidden_restricted(viewer)]
+    # Counted without that condition (`_sizes` takes them off), rows listed with it.
+    counted_extras: list[Any] = []
     if terms.date_of_birth:
-        extras.append(Person.bi_dob == crypto.index_of(ring, "dob", terms.date_of_birth))
+        counted_extras.append(Person.bi_dob == crypto.index_of(ring, "dob", terms.date_of_birth))
     if terms.postcode:
         # An address is never identity: a postcode finds only people the viewer may see (a match
         # among the others would tell them where that person lives).
-        extras.append(and_(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode),
-                           policy.visible_filter(viewer, Person)))
+        counted_extras.append(and_(Person.bi_postcode == crypto.index_of(ring, "postcode", terms.postcode),
+                                   policy.visible_filter(viewer, Person)))
     if terms.reference:
         known = Person.id.in_(select(SourceRef.record_id).where(
             SourceRef.agency_id == viewer.agency_id, SourceRef.kind == RecordKind.PERSON,
             SourceRef.ref == terms.reference))
         parsed = parse_reference(terms.reference)
         # The box takes the agency's own reference for a person or the person's Casework reference.
-        extras.append(or_(Person.reference == parsed[1], known) if parsed and parsed[0] == "person" else known)
+        counted_extras.append(or_(Person.reference == parsed[1], known) if parsed and parsed[0] == "person"
+                              else known)
     if not terms.surname:
         if not (terms.date_of_birth or terms.postcode):
             # Only a reference: merged records (which match no blind index) are left out here.
-            extras.append(Person.merged_into_id.is_(None))
-        everything = and_(*extras)
-        return [_Tier(None, everything, ((1, everything),))]
+            counted_extras.append(Person.merged_into_id.is_(None))
+        return [_Tier(None, and_(~identity.hidden_restricted(viewer), *counted_extras),
+                      ((1, and_(*counted_extras)),))]
+    extras = [~identity.hidden_restricted(viewer), *counted_extras]
     surname_index = crypto.index_of(ring, "surname", terms.surname)
     sound_index = crypto.index_of(ring, "phonetic", terms.surname)
     part_index = crypto.index_of(ring, "surname_part", terms.surname)
@@ -176,14 +180,15 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring, *, swapped_let
     part_near = and_(part, unindexed(Person.bi_phonetic.expression).in_(swapped))
 
     def tiers_where(rank_of: Any, *also: Any) -> list[_Tier]:
+        counted = counted_extras
         if swapped_letters:
             return [] if near is None else [_Tier(rank_of(SWAPPED), and_(near, not_part, *also, *extras), (
-                (1, and_(near, *also, *extras)), (-1, and_(part_near, *also, *extras))))]
-        found = [_Tier(rank_of(SURNAME), and_(surname, *also, *extras), ((1, and_(surname, *also, *extras)),)),
-                 _Tier(rank_of(PART), and_(part, *also, *extras), ((1, and_(part, *also, *extras)),)),
+                (1, and_(near, *also, *counted)), (-1, and_(part_near, *also, *counted))))]
+        found = [_Tier(rank_of(SURNAME), and_(surname, *also, *extras), ((1, and_(surname, *also, *counted)),)),
+                 _Tier(rank_of(PART), and_(part, *also, *extras), ((1, and_(part, *also, *counted)),)),
                  _Tier(rank_of(SOUNDS_LIKE), and_(sounds, *also, *extras),
-                       ((1, and_(sound, *also, *extras)), (-1, and_(surname, *also, *extras)),
-                        (-1, and_(part_sound, *also, *extras))))]
+                       ((1, and_(sound, *also, *counted)), (-1, and_(surname, *also, *counted)),
+                        (-1, and_(part_sound, *also, *counted))))]
         return found
 
     if not terms.forenames:
@@ -200,9 +205,20 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring, *, swapped_let
                        for tier, named in zip(everyone, matching, strict=True)]
 
 
-def _sizes(tiers: list[_Tier]) -> list[int]:
-    return [sum(sign * (db.session.scalar(select(func.count()).select_from(Person).where(condition)) or 0)
-                for sign, condition in tier.counted) for tier in tiers]
+def _sizes(tiers: list[_Tier], viewer: Any) -> list[int]:
+    """Each tier's count, in one statement. A counted condition's people less its restricted people
+    hidden from the viewer: the first is counted in a blind index alone (a count that left them out
+    row by row would read every match's row: 16,000 for a common surname's sound at the 1M demo, 56 ms
+    on PostgreSQL), the second reads the rows of restricted people only (their flag is in the index)."""
+    hidden = identity.hidden_restricted(viewer)
+    conditions = [condition for tier in tiers for _sign, condition in tier.counted]
+    if not conditions:
+        return [0 for _tier in tiers]
+    values = iter(db.session.execute(select(*(
+        select(func.count()).select_from(Person).where(*where).scalar_subquery()
+        for condition in conditions for where in ((condition,), (condition, hidden))))).one())
+    return [sum(sign * ((next(values) or 0) - (next(values) or 0)) for sign, _condition in tier.counted)
+            for tier in tiers]
 
 
 def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25) -> SearchResults:
@@ -213,10 +229,10 @@ def search(*, viewer: Any, terms: SearchTerms, page: int = 1, size: int = 25) ->
         raise SearchError("You cannot search people")
     ring = crypto.current()
     tiers = _tiers(terms, viewer, ring)
-    sizes = _sizes(tiers)
+    sizes = _sizes(tiers, viewer)
     if not sum(sizes) and terms.surname:
         tiers = _tiers(terms, viewer, ring, swapped_letters=True)
-        sizes = _sizes(tiers)
+        sizes = _sizes(tiers, viewer)
     total = sum(sizes)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)

@@ -30,7 +30,7 @@ from ..models import (
     PlanPriority,
 )
 from ..policy import Permission
-from . import audit
+from . import audit, lookups
 
 STALE_DAYS = 90
 NARRATIVE_MAX = 2000
@@ -129,7 +129,7 @@ def plan_of(activity: PlanActivity) -> Plan:
 
 
 def _agency_names() -> dict[uuid.UUID, str]:
-    return dict(db.session.execute(select(Agency.id, Agency.name)).all())
+    return lookups.agency_names()
 
 
 def _lineages(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -220,7 +220,11 @@ def stale_for_agency(agency_id: uuid.UUID, *, today: dt.date) -> list[ActivityRo
     plan = current()
     if plan is None:
         return []
-    led = [a for p in plan.priorities for a in p.activities if a.lead_agency_id == agency_id]
+    # The agency's activities in one query (with their partners), not each priority's in turn.
+    led = list(db.session.scalars(
+        select(PlanActivity).join(PlanPriority, PlanPriority.id == PlanActivity.priority_id)
+        .where(PlanPriority.plan_id == plan.id, PlanActivity.lead_agency_id == agency_id)
+        .order_by(PlanPriority.position, PlanActivity.position, PlanActivity.id)))
     rows = [r for r in rows_for(led, as_of=today) if r.stale]
     return sorted(rows, key=lambda r: -(r.age_days if r.age_days is not None else 10**6))
 
