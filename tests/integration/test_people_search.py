@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework.db import db
-from casework.models import AuditEntry, RecordKind, RestrictedAccess, SourceRef
+from casework.models import AuditEntry, Person, RecordKind, RestrictedAccess, SourceRef
 from tests.integration.people_support import dob_fields, make_world, text_of
 
 
@@ -205,3 +205,42 @@ def test_transposed_letters_find_the_name_through_the_phonetic_index_when_nothin
     assert _names(soup) == ["Ann Smith"]
     _s, soup = world.page("/people?surname=Smhyt")  # two swaps: documented as not found
     assert _names(soup) == []
+
+
+@pytest.mark.parametrize(("terms", "swapped"), [
+    ({"surname": "Evans"}, False),
+    ({"surname": "Evans", "forenames": "Rhys"}, False),
+    ({"surname": "Evans", "date_of_birth": dt.date(1970, 1, 1)}, False),
+    ({"surname": "Smyht"}, True),
+    ({"date_of_birth": dt.date(1970, 1, 1)}, False),
+    ({"postcode": "SP7 8AA"}, False),
+])
+def test_each_tier_counts_exactly_the_people_it_lists(world, user_factory, terms, swapped):
+    # A tier's count is its blind indexes' count less the restricted people hidden from the viewer
+    # (counted in the index alone): the same number as counting the tier's own rows, in every tier.
+    from casework import crypto
+    from casework.services import people_search
+
+    born = dt.date(1970, 1, 1)
+    for agency in (world.own, world.other):
+        for surname in ("Evans", "Evens", "Evans-Lloyd", "Lloyd-Evans", "Ivens", "Smith"):
+            for forenames in ("Rhys", "Sian"):
+                for restricted in (False, True):
+                    world.person(agency=agency, surname=surname, forenames=forenames, date_of_birth=born,
+                                 postcode="SP7 8AA", restricted=restricted)
+    named = world.person(surname="Evans", forenames="Rhys", date_of_birth=born, postcode="SP7 8AA", restricted=True)
+    db.session.add(RestrictedAccess(record_kind="person", record_id=named.id, user_id=world.user.id))
+    db.session.commit()
+    cleaned = people_search.clean_terms(**{"surname": None, "forenames": None, "date_of_birth": None,
+                                           "postcode": None, "reference": None, **terms})
+    tiers = people_search._tiers(cleaned, world.user, crypto.current(), swapped_letters=swapped)
+    listed = [db.session.scalar(select(func.count()).select_from(Person).where(tier.condition)) for tier in tiers]
+    assert people_search._sizes(tiers, world.user) == listed
+    assert sum(listed) > 0 and len(tiers) >= 1
+    # the restricted person the viewer is named on is a result; those hidden from them never
+    found = people_search.search(viewer=world.user, terms=cleaned, size=500)
+    ids = {row.person.id for row in found.rows if row.person is not None} | {
+        row.match.person_id for row in found.rows if row.person is None and hasattr(row.match, "person_id")}
+    assert found.total == sum(listed) == len(found.rows)
+    if not swapped and "postcode" not in terms:
+        assert named.id in ids
