@@ -199,32 +199,27 @@ def visible_filter(user: Actor | None, model: type) -> ColumnElement[bool]:
     if not can(user, Permission.VIEW_RECORDS):
         return false()
     assert user is not None
-    # A page asks for the same condition several times: made once a GET request (as `can_view`'s answers).
-    made = _answers_of_this_request("casework.visible_filter")
-    key = (user.id, user.agency_id, model)
-    if made is not None and key in made:
-        return made[key]  # type: ignore[no-any-return]
-    condition = _visible_filter(user, model)
-    if made is not None:
-        made[key] = condition
-    return condition
+    return _visible_filter(user.id, user.agency_id, model)
 
 
-def _visible_filter(user: Actor, model: type) -> ColumnElement[bool]:
+# The condition depends on the user's id and agency alone, and building it costs more than a page's
+# statement: made once for each (an expression is immutable, and used in any number of statements).
+@functools.lru_cache(maxsize=1024)
+def _visible_filter(user_id: Any, agency_id: Any, model: type) -> ColumnElement[bool]:
     kind = kind_of(model)
     agency_ok: list[ColumnElement[bool]] = [
-        model.owner_agency_id == user.agency_id,  # type: ignore[attr-defined]
-        _shared_with(kind, model.id, user.agency_id),  # type: ignore[attr-defined]
+        model.owner_agency_id == agency_id,  # type: ignore[attr-defined]
+        _shared_with(kind, model.id, agency_id),  # type: ignore[attr-defined]
     ]
     if model is Referral or issubclass(model, Referral):
-        agency_ok.append(model.receiving_agency_id == user.agency_id)
+        agency_ok.append(model.receiving_agency_id == agency_id)
     open_to_agency = or_(*agency_ok)
     restricted = getattr(model, "restricted", None)
     if restricted is None:
         return open_to_agency
     return or_(
         and_(restricted.is_(False), open_to_agency),
-        and_(restricted.is_(True), _named_on(kind, model.id, user.id)),  # type: ignore[attr-defined]
+        and_(restricted.is_(True), _named_on(kind, model.id, user_id)),  # type: ignore[attr-defined]
     )
 
 
