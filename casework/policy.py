@@ -257,10 +257,10 @@ def can_view(user: Actor | None, record: Any) -> bool:
     from .db import db
 
     model = type(record)
-    answers = _answers_of_this_request("casework.can_view")
+    answers = _answers_of_this_request()
     key = (getattr(user, "id", None), model, record.id)
     if answers is not None and key in answers:
-        return bool(answers[key])
+        return answers[key]
     row = db.session.execute(
         select(true()).where(model.id == record.id, visible_filter(user, model))
     ).first()
@@ -269,7 +269,7 @@ def can_view(user: Actor | None, record: Any) -> bool:
     return row is not None
 
 
-def _answers_of_this_request(name: str) -> dict[Any, Any] | None:
+def _answers_of_this_request() -> dict[Any, bool] | None:
     """Where a page that only reads keeps its answers: it asks about the same record several times
     (the page, its sections, its edit links). Only for GET and HEAD requests: nothing they do
     shares, restricts or names, so an answer cannot change while one is served; any other
@@ -279,7 +279,7 @@ def _answers_of_this_request(name: str) -> dict[Any, Any] | None:
     if not has_request_context() or request.method not in ("GET", "HEAD"):
         return None
     # On the request itself, not `g`: an app context (and its `g`) can outlive one request.
-    answers = request.environ.setdefault(name, {})
+    answers = request.environ.setdefault("casework.can_view", {})
     return answers  # type: ignore[no-any-return]
 
 
