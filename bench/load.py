@@ -175,27 +175,43 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The database, its instance folder and the demo's size (this benchmark's and bench/page_cost.py's)."""
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--instance", required=True, help="instance folder (keyring, secret key) for this database")
+    parser.add_argument("--incidents", type=int, default=1_000_000, help="demo size when the database is empty")
+
+
+def environment(args: argparse.Namespace) -> dict[str, str]:
+    """The environment pointing `casework` and gunicorn at `args`' database and instance folder (made)."""
+    instance = Path(args.instance).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "CASEWORK_INSTANCE_PATH": str(instance), "CASEWORK_DATABASE_URL": args.database_url,
+            "CASEWORK_KEYRING_FILE": str(instance / "keyring.json"), "CASEWORK_LOG_LEVEL": "WARNING",
+            "CASEWORK_SIGN_IN_ADDRESS_LIMIT": "1000 per 15 minutes"}
+
+
+def start_server(env: dict[str, str], port: int, *, workers: int, threads: int | None = None) -> subprocess.Popen[bytes]:
+    """gunicorn serving the app on a loopback port (its output dropped)."""
+    return subprocess.Popen([str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**env, "WEB_CONCURRENCY": str(workers),
+                                                            "GUNICORN_BIND": f"{HOST}:{port}",
+                                                            **({"GUNICORN_THREADS": str(threads)} if threads else {})})
+
+
 def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
         events: list[tuple[float, str, str]] | None = None) -> dict:  # type: ignore[type-arg]
     """The benchmark. `during(start)`, if given, runs in a thread of its own while the users work
     (bench/restart.py restarts the database); `events` collects (seconds from the start, page, status or
     the exception's name, with "+traceback" when a page showed one) for every request."""
-    instance = Path(args.instance).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "CASEWORK_INSTANCE_PATH": str(instance), "CASEWORK_DATABASE_URL": args.database_url,
-           "CASEWORK_KEYRING_FILE": str(instance / "keyring.json"), "CASEWORK_LOG_LEVEL": "WARNING",
-           "CASEWORK_SIGN_IN_ADDRESS_LIMIT": "1000 per 15 minutes"}
+    env = environment(args)
     if args.redis_url:
         env["CASEWORK_REDIS_URL"] = args.redis_url
     accounts, sample = prepare(env, args.users, args.incidents, vacuum=args.vacuum)
     sending = _start_sender(env, args.outbox, args.outbox_every) if args.outbox else None
     pages = [(name, weight, make) for name, weight, make in PAGES
              if not (name == "open a case" and not sample.cases) and not (name == "open a person" and not sample.people)]
-    server = subprocess.Popen([str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env={**env, "WEB_CONCURRENCY": str(args.workers),
-                                                              "GUNICORN_BIND": f"{HOST}:{args.port}",
-                                                              **({"GUNICORN_THREADS": str(args.threads)}
-                                                                 if args.threads else {})})
+    server = start_server(env, args.port, workers=args.workers, threads=args.threads)
     results: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     health: list[float] = []
@@ -279,9 +295,7 @@ def run(args: argparse.Namespace, during: Callable[[float], None] | None = None,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--instance", required=True, help="instance folder (keyring, secret key) for this database")
-    parser.add_argument("--incidents", type=int, default=1_000_000, help="demo size when the database is empty")
+    database_arguments(parser)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None,

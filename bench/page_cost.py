@@ -56,21 +56,13 @@ def postgres_seconds() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--instance", required=True, help="instance folder (keyring, secret key) for this database")
-    parser.add_argument("--incidents", type=int, default=1_000_000, help="demo size when the database is empty")
+    load.database_arguments(parser)
     parser.add_argument("--requests", type=int, default=40, help="requests of each page (after 3 to warm up)")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
-    instance = Path(args.instance).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "CASEWORK_INSTANCE_PATH": str(instance), "CASEWORK_DATABASE_URL": args.database_url,
-           "CASEWORK_KEYRING_FILE": str(instance / "keyring.json"), "CASEWORK_LOG_LEVEL": "WARNING",
-           "CASEWORK_SIGN_IN_ADDRESS_LIMIT": "1000 per 15 minutes"}
+    env = load.environment(args)
     accounts, sample = load.prepare(env, 1, args.incidents, vacuum=True)
-    server = subprocess.Popen([str(load.BIN / "gunicorn"), "wsgi:app"], cwd=load.ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env={**env, "WEB_CONCURRENCY": "1",
-                                                              "GUNICORN_BIND": f"{load.HOST}:{args.port}"})
+    server = load.start_server(env, args.port, workers=1)
     try:
         wait_until_serving(load.HOST, args.port, timeout=120)
         worker = int(subprocess.check_output(["pgrep", "-P", str(server.pid)]).split()[0])
