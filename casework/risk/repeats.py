@@ -301,6 +301,13 @@ def current_repeat_flags(conn: Session | Connection, person_id: uuid.UUID, *, to
     return {(kind, role): (kind, role) in held for kind in RepeatKind for role in PartyRole}
 
 
+def marks_on(conn: Session | Connection, person_ids: list[uuid.UUID], day: dt.date) -> Any:
+    """`repeat_marks` for the people's incidents dated `day` (an incident's page), as mappings: the
+    statement built once, the people and the day its parameters."""
+    return conn.execute(_current_marks(), {"person_ids": person_ids, "since": day, "until": day,
+                                           "looked_back_from": day - dt.timedelta(days=LOOKBACK_DAYS)}).mappings()
+
+
 # A person's page asks these for one person at a time: the statements are built once, with the person
 # and the dates as parameters (building one costs more than running it).
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -243,14 +243,18 @@ def _append(s: Session, events: list[Event]) -> list[AuditEntry]:
         entry = AuditEntry(position=position, at=ev.at, user_id=ev.user_id, agency_id=ev.agency_id,
                            action=ev.action, record_kind=ev.record_kind, record_id=ev.record_id,
                            details=ev.details, result_count=ev.result_count,
-                           client_address=ev.client_address, prev_hash=prev)
+                           client_address=ev.client_address, prev_hash=prev, created_at=ev.at, updated_at=ev.at)
         entry.terms = ev.terms
         entry.mac = crypto.chain_mac(ring, prev, canonical(entry))
         prev = entry.mac
-        s.add(entry)
         entries.append(entry)
-    s.flush()
+    # An insert of the rows, not the unit of work's flush of new objects (a third of an append's time):
+    # the entries are never changed once written, so the session need not track them.
+    s.execute(insert(AuditEntry), [{key: entry.__dict__.get(key) for key in _COLUMN_KEYS} for entry in entries])
     return entries
+
+
+_COLUMN_KEYS = tuple(attr.key for attr in inspect(AuditEntry).column_attrs)
 
 
 def canonical(entry: AuditEntry) -> bytes:

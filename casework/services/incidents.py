@@ -211,21 +211,20 @@ def parties_of(*, incident: Incident, viewer: Any) -> list[PartyView]:
     hidden = [p for pid, p in people.items() if pid not in visible]
     identities = dict(zip([p.id for p in hidden], identity.identity_matches(viewer=viewer, people=hidden),
                           strict=True))
-    marks = repeat_marks_of(incident)
+    marks = repeat_marks_of(incident, list({party.person_id for party in parties}))
     return [PartyView(party=party, person=people[party.person_id] if party.person_id in visible else None,
                       identity=identities.get(party.person_id),
                       repeat_kinds=marks.get((party.person_id, party.role), ()))
             for party in parties]
 
 
-def repeat_marks_of(incident: Incident) -> dict[tuple[uuid.UUID, PartyRole], tuple[RepeatKind, ...]]:
-    """For each (person, role) of the incident, the kinds of which it is a repeat event for them."""
+def repeat_marks_of(incident: Incident, person_ids: list[uuid.UUID],
+                    ) -> dict[tuple[uuid.UUID, PartyRole], tuple[RepeatKind, ...]]:
+    """For each (person, role) of the incident (`person_ids`: its parties' people), the kinds of
+    which it is a repeat event for them."""
     db.session.flush()
-    query = repeats.repeat_marks(occurred_from=incident.occurred_on, occurred_to=incident.occurred_on,
-                                 person_ids=list(db.session.scalars(select(Party.person_id).where(
-                                     Party.incident_id == incident.id))))
     found: dict[tuple[uuid.UUID, PartyRole], tuple[RepeatKind, ...]] = {}
-    for row in db.session.execute(query).mappings():
+    for row in repeats.marks_on(db.session, person_ids, incident.occurred_on):
         if row["incident_id"] != incident.id:
             continue
         kinds = tuple(kind for kind in RepeatKind if row[f"repeat_{kind.value}"] == 1)

@@ -19,7 +19,7 @@ from .. import crypto, policy
 from .. import values as rules
 from ..db import db
 from ..models import Gender, Incident, Party, PartyRole, Person
-from . import audit, identity, versioning
+from . import audit, identity, lookups, versioning
 
 MAX_DUPLICATES = 20
 
@@ -203,11 +203,8 @@ def incidents_of(*, person: Person, role: PartyRole, viewer: Any, sort: str = "-
     base: Select[Any] = (select(Incident).join(Party, Party.incident_id == Incident.id)
                          .where(Party.person_id == person.id, Party.role == role,
                                 policy.visible_filter(viewer, Incident)))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    rows = list(db.session.scalars(base.order_by(*INCIDENT_SORTS[sort]).limit(size).offset((page - 1) * size)))
-    return PageOf(rows=rows, total=total, page=page, size=size, sort=sort)
+    found = lookups.bounded_page(base.order_by(*INCIDENT_SORTS[sort]), page=page, size=size)
+    return PageOf(rows=found.rows, total=found.total, page=found.page, size=size, sort=sort)
 
 
 def hidden_incident_count(*, person: Person, viewer: Any, since: dt.date | None = None) -> int:

@@ -163,16 +163,21 @@ def _latest(lineages: dict[uuid.UUID, list[uuid.UUID]], as_of: dt.date) -> dict[
     return latest
 
 
-def _added_on(activity: PlanActivity, lineage: Sequence[uuid.UUID]) -> dt.date:
-    """When the activity (or the first year's activity it was copied from) was added to the plan."""
-    first = db.session.get(PlanActivity, lineage[-1]) if len(lineage) > 1 else activity
-    return (first or activity).created_at.date()
+def _added_on(activities: Sequence[PlanActivity],
+              lineages: dict[uuid.UUID, list[uuid.UUID]]) -> dict[uuid.UUID, dt.date]:
+    """When each activity (or the first year's activity it was copied from) was added to the plan:
+    one query for the first years' activities, not one each."""
+    firsts = {lineages[a.id][-1] for a in activities if len(lineages[a.id]) > 1}
+    created = dict(db.session.execute(select(PlanActivity.id, PlanActivity.created_at)
+                                      .where(PlanActivity.id.in_(firsts))).all()) if firsts else {}
+    return {a.id: created.get(lineages[a.id][-1], a.created_at).date() for a in activities}
 
 
 def rows_for(activities: Sequence[PlanActivity], *, as_of: dt.date) -> list[ActivityRow]:
     names = _agency_names()
     lineages = _lineages(a.id for a in activities)
     latest = _latest(lineages, as_of)
+    added_on = _added_on(activities, lineages)
     rows = []
     for activity in activities:
         update = latest.get(activity.id)
@@ -181,7 +186,7 @@ def rows_for(activities: Sequence[PlanActivity], *, as_of: dt.date) -> list[Acti
             partners=sorted(names.get(i, "") for i in activity.partner_ids), latest=update,
             age_days=days_since(update.updated_on if update else None, as_of),
             stale=is_stale(last_update_on=update.updated_on if update else None,
-                           added_on=_added_on(activity, lineages[activity.id]),
+                           added_on=added_on[activity.id],
                            status=update.status if update else None, today=as_of)))
     return rows
 

@@ -1,26 +1,26 @@
 """A user's work lists: their open cases, the reviews and the tasks falling to them, each naming the
 people it is about (as the user may see them: `services.person_names`), and their agency's open ASB
 case review recommendations (its action list), paged. A page costs the same
-few queries whatever its length: the page, its count, and one query for the people of all its cases.
+few queries whatever its length: the page with its count (`lookups.bounded_page`), and one query for
+the people of all its cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..db import db
 from ..models import ActionStatus, AsbRecommendation, Case, CasePerson, CaseStatus, CaseTask, Person
-from . import person_names
+from . import lookups, person_names
 
 PAGE_SIZE = 25
 
@@ -68,11 +68,8 @@ def people_of_cases(case_ids: Iterable[uuid.UUID], *, viewer: Any) -> dict[uuid.
 
 
 def _page(query: Select[Any], *, page: int, size: int) -> tuple[list[Any], int, int, int]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / size))
-    page = min(max(1, page), pages)
-    rows = list(db.session.scalars(query.limit(size).offset((page - 1) * size)))
-    return rows, total, page, pages
+    found = lookups.bounded_page(query, page=page, size=size)
+    return found.rows, found.total, found.page, found.pages
 
 
 def overdue_first(column: Any, today: dt.date) -> list[Any]:
