@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
 
     guard.init_app(app)
     forms.init_app(app)
-    app.context_processor(lambda: {"main_navigation": navigation.main_navigation})
+    app.context_processor(lambda: {"main_navigation": navigation.main_navigation,
+                                   "service_navigation": navigation.service_navigation})
 
     @app.before_request
     def _restore_kept_form() -> None:

@@ -7,9 +7,11 @@ where it registers its blueprint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from .. import policy
@@ -55,3 +57,29 @@ def main_navigation() -> list[dict[str, object]]:
             continue
         items.append({"href": href, "text": item.text, "active": request.endpoint == item.endpoint})
     return items
+
+
+_MACRO = "govuk_frontend_jinja/components/service-navigation/macro.html"
+_RENDERED = "casework.service_navigation"  # app.extensions: the rendered navigation, by its items
+_KEPT = 512  # distinct navigations kept (a few for each set of roles); past it they are rendered again
+
+
+def service_navigation(service_url: str, items: list[dict[str, Any]]) -> Markup:
+    """The layout's service navigation: GOV.UK Frontend's govukServiceNavigation of the items, rendered
+    once for each list of items and kept (every page shows one of a few, and the macro costs a tenth
+    of a small page's time to render)."""
+    try:
+        key: Any = (service_url, tuple(tuple(sorted(item.items())) for item in items))
+        hash(key)
+    except TypeError:  # an item holding something unhashable: rendered each time
+        key = None
+    rendered: dict[Any, Markup] = current_app.extensions.setdefault(_RENDERED, {})
+    if key is not None and key in rendered:
+        return rendered[key]
+    macro = current_app.jinja_env.get_template(_MACRO).module.govukServiceNavigation  # type: ignore[attr-defined]
+    html = Markup(macro({"serviceName": "Casework", "serviceUrl": service_url, "navigation": items}))
+    if key is not None:
+        if len(rendered) >= _KEPT:
+            rendered.clear()
+        rendered[key] = html
+    return html
