@@ -68,14 +68,15 @@ def service_navigation(service_url: str, items: list[dict[str, Any]]) -> Markup:
     """The layout's service navigation: GOV.UK Frontend's govukServiceNavigation of the items, rendered
     once for each list of items and kept (every page shows one of a few, and the macro costs a tenth
     of a small page's time to render)."""
-    try:
-        key: Any = (service_url, tuple(tuple(sorted(item.items())) for item in items))
+    try:  # each value with its type: a Markup text and the same words as plain text render apart
+        key: Any = (service_url, tuple(tuple((k, type(v), v) for k, v in sorted(item.items())) for item in items))
         hash(key)
     except TypeError:  # an item holding something unhashable: rendered each time
         key = None
     rendered: dict[Any, Markup] = current_app.extensions.setdefault(_RENDERED, {})
-    if key is not None and key in rendered:
-        return rendered[key]
+    kept = rendered.get(key) if key is not None else None  # one look-up: another thread may clear it
+    if kept is not None:
+        return kept
     macro = current_app.jinja_env.get_template(_MACRO).module.govukServiceNavigation  # type: ignore[attr-defined]
     html = Markup(macro({"serviceName": "Casework", "serviceUrl": service_url, "navigation": items}))
     if key is not None:

@@ -238,12 +238,13 @@ def _append(s: Session, events: list[Event]) -> list[AuditEntry]:
                      .order_by(AuditEntry.position.desc()).limit(1)).first()
     position, prev = (head.position, bytes(head.mac)) if head else (0, GENESIS)
     entries = []
+    now = utcnow()  # when the rows are written (an entry's `at` is when its event happened)
     for ev in events:
         position += 1
         entry = AuditEntry(position=position, at=ev.at, user_id=ev.user_id, agency_id=ev.agency_id,
                            action=ev.action, record_kind=ev.record_kind, record_id=ev.record_id,
                            details=ev.details, result_count=ev.result_count,
-                           client_address=ev.client_address, prev_hash=prev, created_at=ev.at, updated_at=ev.at)
+                           client_address=ev.client_address, prev_hash=prev, created_at=now, updated_at=now)
         entry.terms = ev.terms
         entry.mac = crypto.chain_mac(ring, prev, canonical(entry))
         prev = entry.mac

@@ -73,13 +73,17 @@ def page_of(query: Select[Any], *, order: list[Any], page: int, size: int) -> Pa
     return Page(rows=rows, total=total, page=page, pages=pages)
 
 
+_LAST_PAGE_ASKED = 2**62  # rows: a page asked for past this is taken as this one (then past the end)
+
+
 def bounded_page(query: Select[Any], *, page: int, size: int) -> Page:
     """One page of `query`'s rows in its order, and their total, in one statement (the total a window
     count over the rows): for lists bounded by one person or one user's work (a person's incidents, a
     caseworker's cases), where the database reads every row to sort them anyway. Not for whole
     tables: there the count and an index-ordered page are cheaper apart (`page_of`). A page past the
-    end gives the last one."""
-    page = max(1, page)
+    end gives the last one (however large the number asked for: its offset is kept within the
+    databases' integers)."""
+    page = min(max(1, page), _LAST_PAGE_ASKED // size)
     found = db.session.execute(query.add_columns(func.count().over()).limit(size).offset((page - 1) * size)).all()
     if found or page == 1:
         total = found[0][-1] if found else 0

@@ -176,8 +176,8 @@ def update(*, person: Person, details: PersonDetails, version: int | None, by: A
 INCIDENT_SORTS: dict[str, tuple[SQLColumnExpression[Any], ...]] = {
     "date": (Incident.occurred_on.asc(), Incident.id),
     "-date": (Incident.occurred_on.desc(), Incident.id),
-    "category": (Incident.category.asc(), Incident.occurred_on.desc()),
-    "-category": (Incident.category.desc(), Incident.occurred_on.desc()),
+    "category": (Incident.category.asc(), Incident.occurred_on.desc(), Incident.id),  # the id: pages never
+    "-category": (Incident.category.desc(), Incident.occurred_on.desc(), Incident.id),  # overlap on a tie
 }
 
 

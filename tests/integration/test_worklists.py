@@ -206,3 +206,16 @@ def test_the_owner_agency_recommendations_are_a_work_list_on_its_home_page_paged
     other = sign_in(app_ctx, make_user(agency=AgencyFactory(name="Nobody's")))
     assert Page(other.get("/")).select_one("#asb-recommendations") is None
     assert "Your agency has no open recommendations." in Page(other.get("/asb-reviews/recommendations")).text
+
+
+def test_a_page_past_the_end_of_a_list_shows_the_last_page(app_ctx, home_agency):
+    """However large the number in the address (one that no database takes as an offset included)."""
+    me = make_user(agency=home_agency)
+    made = [_case(home_agency, me, review_in=-40 + n) for n in range(30)]
+    db.session.commit()
+    client = sign_in(app_ctx, me)
+    for asked in ("3", "99", str(10**19), str(2**63)):
+        page = Page(client.get(f"/my-work/cases?page={asked}"))
+        assert page.status_code == 200, asked
+        assert page.h1 == "Your open cases (30)"
+        assert [r.select_one("a")["href"] for r in page.select("tbody tr")] == [f"/cases/{c.id}" for c in made[25:]]
