@@ -79,7 +79,8 @@ _LAST_PAGE_ASKED = 2**62  # rows: a page asked for past this is taken as this on
 def bounded_page(query: Select[Any], *, page: int, size: int) -> Page:
     """One page of `query`'s rows in its order, and their total, in one statement (the total a window
     count over the rows): for lists bounded by one person or one user's work (a person's incidents, a
-    caseworker's cases), where the database reads every row to sort them anyway. Not for whole
+    caseworker's cases; an agency's open ASB case review recommendations, a few for each review), where
+    the database reads every row to sort them anyway. Not for whole
     tables: there the count and an index-ordered page are cheaper apart (`page_of`). A page past the
     end gives the last one (however large the number asked for: its offset is kept within the
     databases' integers)."""
