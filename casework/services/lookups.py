@@ -80,10 +80,9 @@ def bounded_page(query: Select[Any], *, page: int, size: int) -> Page:
     """One page of `query`'s rows in its order, and their total, in one statement (the total a window
     count over the rows): for lists bounded by one person or one user's work (a person's incidents, a
     caseworker's cases; an agency's open ASB case review recommendations, a few for each review), where
-    the database reads every row to sort them anyway. Not for whole
-    tables: there the count and an index-ordered page are cheaper apart (`page_of`). A page past the
-    end gives the last one (however large the number asked for: its offset is kept within the
-    databases' integers)."""
+    the database reads every row to sort them anyway. Not for whole tables: there the count and an
+    index-ordered page are cheaper apart (`page_of`). A page past the end gives the last one (however
+    large the number asked for: its offset is kept within the databases' integers)."""
     page = min(max(1, page), _LAST_PAGE_ASKED // size)
     found = db.session.execute(query.add_columns(func.count().over()).limit(size).offset((page - 1) * size)).all()
     if found or page == 1:

@@ -180,15 +180,14 @@ def _tiers(terms: SearchTerms, viewer: Any, ring: crypto.Keyring, *, swapped_let
     part_near = and_(part, unindexed(Person.bi_phonetic.expression).in_(swapped))
 
     def tiers_where(rank_of: Any, *also: Any) -> list[_Tier]:
-        counted = counted_extras
         if swapped_letters:
             return [] if near is None else [_Tier(rank_of(SWAPPED), and_(near, not_part, *also, *extras), (
-                (1, and_(near, *also, *counted)), (-1, and_(part_near, *also, *counted))))]
-        found = [_Tier(rank_of(SURNAME), and_(surname, *also, *extras), ((1, and_(surname, *also, *counted)),)),
-                 _Tier(rank_of(PART), and_(part, *also, *extras), ((1, and_(part, *also, *counted)),)),
+                (1, and_(near, *also, *counted_extras)), (-1, and_(part_near, *also, *counted_extras))))]
+        found = [_Tier(rank_of(SURNAME), and_(surname, *also, *extras), ((1, and_(surname, *also, *counted_extras)),)),
+                 _Tier(rank_of(PART), and_(part, *also, *extras), ((1, and_(part, *also, *counted_extras)),)),
                  _Tier(rank_of(SOUNDS_LIKE), and_(sounds, *also, *extras),
-                       ((1, and_(sound, *also, *counted)), (-1, and_(surname, *also, *counted)),
-                        (-1, and_(part_sound, *also, *counted))))]
+                       ((1, and_(sound, *also, *counted_extras)), (-1, and_(surname, *also, *counted_extras)),
+                        (-1, and_(part_sound, *also, *counted_extras))))]
         return found
 
     if not terms.forenames:

@@ -128,10 +128,6 @@ def plan_of(activity: PlanActivity) -> Plan:
     return activity.priority.plan
 
 
-def _agency_names() -> dict[uuid.UUID, str]:
-    return lookups.agency_names()
-
-
 def _lineages(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Each activity with the ones it was copied from, year by year (the plan has hundreds of
     activities at most: one query for all of them)."""
@@ -174,7 +170,7 @@ def _added_on(activities: Sequence[PlanActivity],
 
 
 def rows_for(activities: Sequence[PlanActivity], *, as_of: dt.date) -> list[ActivityRow]:
-    names = _agency_names()
+    names = lookups.agency_names()
     lineages = _lineages(a.id for a in activities)
     latest = _latest(lineages, as_of)
     added_on = _added_on(activities, lineages)
