@@ -82,8 +82,10 @@ class CaseTask(Base):
     """Something to do on a case, by a date, by someone of the case's agency."""
 
     __tablename__ = "case_task"
-    # The open tasks of each owner by due date (a user's tasks due; a manager's team's overdue tasks).
-    __table_args__ = (Index("ix_case_task_open_owner_due", "owner_id", "due_on", postgresql_include=["case_id"],
+    # The open tasks of each owner by due date (a user's tasks due; a manager's team's overdue tasks),
+    # with the case in the key, not INCLUDEd, so that SQLite (which has no INCLUDE) joins a task to its
+    # case from the index alone too (migration 0032).
+    __table_args__ = (Index("ix_case_task_open_owner_due", "owner_id", "due_on", "case_id",
                             postgresql_where=text("done_at IS NULL"), sqlite_where=text("done_at IS NULL")),)
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
