@@ -118,3 +118,22 @@ def test_the_manager_sees_what_needs_attention_before_the_partnership_links(app_
     ids = [section["id"] for section in page.select("section[id]")]
     assert "partnership" in ids and "worsened" in ids
     assert ids.index("worsened") < ids.index("waiting") < ids.index("partnership")
+
+
+def test_a_caseworker_sees_their_own_work_before_the_agencys_and_the_partnerships_sections(app_ctx, home_agency):
+    # A caseworker with 150 open cases opens the page for them: the links to reviews after a death,
+    # the agency's orders and the like come after their work (a manager's order is the test above's).
+    from casework.models import OrderKind, OrderStatus
+    from casework.services import orders
+
+    me = make_user(agency=home_agency)
+    _case(home_agency, me, kind=CaseKind.STALKING, review_in=-2)
+    today = today_in_london()
+    orders.record(PersonFactory(owner_agency_id=home_agency.id),
+                  orders.OrderDetails(kind=OrderKind.CBO, agency_id=home_agency.id, status=OrderStatus.IN_FORCE,
+                                      issued_on=today - dt.timedelta(days=100), review_on=today + dt.timedelta(days=3)),
+                  by=me, today=today)
+    db.session.commit()
+    page = Page(sign_in(app_ctx, me).get("/"))
+    ids = [section["id"] for section in page.select("section[id]")]
+    assert ids.index("awaiting") < ids.index("my-cases") < ids.index("decisions") < ids.index("orders-due"), ids
