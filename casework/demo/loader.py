@@ -128,6 +128,9 @@ def load_demo(*, incidents: int, seed: int, end: dt.date | None = None, progress
     board.add_meetings(today=end or dt.date.today())
     board.add_equality(seed=seed, today=end or dt.date.today())
     board.add_review(today=end or dt.date.today())
+    from .live_referrals import add_live_referrals  # what the caseworker, chair and IDVA find waiting
+
+    add_live_referrals(today=end or dt.date.today())
     if summary.cases and db.session.get_bind().dialect.name == "postgresql":
         # Fresh statistics for the planner, as an import gives its tables (see analyse_after_bulk_writing).
         db.session.execute(text('ANALYZE "case", case_person, case_incident, case_note, case_task'))

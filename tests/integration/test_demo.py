@@ -193,6 +193,7 @@ def test_demo_cases_are_the_same_for_the_same_seed(runner):
     assert runner.invoke(["demo", "--incidents", "1000", "--seed", "4", "--end", END]).exit_code == 0
     first = _signature()
     assert len(first) == 20
+    db.session.execute(text("UPDATE referral SET case_id = NULL"))  # (the live referrals name their cases)
     for model in ("case_task", "case_note", "case_incident", "case_person", "case"):
         db.session.execute(text(f'DELETE FROM "{model}"'))
     made = make_cases(incidents=1000, seed=4, today=dt.date.fromisoformat(END))
@@ -225,3 +226,45 @@ def test_the_demo_caseworker_sees_their_cases(runner, login):
     assert case.notes and all(str(escape(note.text)) in body for note in case.notes)
     home = client.get("/").get_data(as_text=True)
     assert f"/cases/{case.id}" in home
+
+
+def test_the_demo_leaves_live_referrals_waiting_for_the_chair_and_the_idva(runner):
+    # The extracts' referrals are imported history (closed): without live ones every queue is empty and
+    # a newcomer cannot walk the referral journey from the demo.
+    from casework.demo.live_referrals import working_days_before
+    from casework.models import ReferralStatus, ReferralType
+    from casework.services import referral_routes, referrals, users
+
+    result = runner.invoke(["demo", "--incidents", "2000", "--seed", "1", "--end", END])
+    assert result.exit_code == 0, result.output
+    end = dt.date.fromisoformat(END)
+    worker, chair, idva = (users.by_email(f"{who}@demo.casework.test") for who in ("caseworker", "chair", "idva"))
+    hrda = referrals.awaiting_decision(chair)
+    assert [(r.type, r.referred_on) for r in hrda] == [
+        (ReferralType.HRDA, working_days_before(end, days)) for days in (4, 1, 0)]
+    assert [referral_routes.is_overdue(r, today=end) for r in hrda] == [True, False, False]
+    waiting = referrals.awaiting_decision(idva)
+    assert [(r.type, referral_routes.is_overdue(r, today=end)) for r in waiting] == [
+        (ReferralType.IDVA, True), (ReferralType.IDVA, False)]
+    assert {r.id for r in referrals.awaiting_from(worker)} == {r.id for r in hrda + waiting}
+    [accepted] = db.session.scalars(select(Referral).where(Referral.status == ReferralStatus.ACCEPTED,
+                                                           Referral.imported.is_(False))).all()
+    assert accepted.referred_by_id == worker.id and accepted.decided_by_id == chair.id
+    assert all(r.case_id is not None and r.referred_by_id == worker.id for r in hrda + waiting)
+    # Loading again makes no more.
+    live = select(func.count()).select_from(Referral).where(Referral.imported.is_(False))
+    assert db.session.scalar(live) == 6
+    assert runner.invoke(["demo", "--incidents", "2000", "--seed", "1", "--end", END]).exit_code == 0
+    assert db.session.scalar(live) == 6
+
+
+def test_working_days_before_skips_weekends_and_bank_holidays():
+    from casework.demo.live_referrals import working_days_before
+
+    monday = dt.date(2026, 12, 7)
+    assert [working_days_before(monday, n) for n in (0, 1, 5)] == [
+        monday, dt.date(2026, 12, 4), dt.date(2026, 11, 30)]
+    # Saturday counts from the Friday before; the Tuesday after Christmas 2026 skips Christmas Day and
+    # Boxing Day's substitute (Monday 28 December).
+    assert working_days_before(dt.date(2026, 12, 5), 0) == dt.date(2026, 12, 4)
+    assert working_days_before(dt.date(2026, 12, 29), 1) == dt.date(2026, 12, 24)
