@@ -41,12 +41,15 @@ def _meeting_days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def add_meetings(*, today: dt.date) -> int:
-    """List every HRDA referral not yet heard at the first fortnightly meeting at least three days
-    after it was made (10:00 London, closed), up to `today`. Returns the number of cases listed."""
+    """List every imported HRDA referral not yet heard at the first fortnightly meeting at least three
+    days after it was made (10:00 London, closed), up to `today`. Returns the number of cases listed.
+    The demo's live referrals (`casework.demo.live_referrals`) wait for the chair: never listed here,
+    on this load or the next."""
     chair = db.session.scalar(select(Agency).where(Agency.name == HRDA_AGENCY))
     referrals = db.session.execute(
         select(Referral.id, Referral.referred_on).where(
-            Referral.type == ReferralType.HRDA, Referral.id.not_in(select(MeetingCase.referral_id)))
+            Referral.type == ReferralType.HRDA, Referral.imported.is_(True),
+            Referral.id.not_in(select(MeetingCase.referral_id)))
         .order_by(Referral.referred_on, Referral.id)).all()
     if chair is None or not referrals:
         return 0

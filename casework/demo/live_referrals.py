@@ -4,14 +4,17 @@ without these every queue would be empty and the referral journey could not be w
 
 They are made by the referral service, as the caseworker makes them through the pages, for victims
 on the caseworker's open domestic abuse cases, after the meetings that heard the imported referrals
-(`casework.demo.board`). They are the caseworker's:
+(`casework.demo.board`, which never lists these). They are the caseworker's, dated by working days
+before the demo's last working day:
 
-- HRDA referrals made today, 1 and 4 working days ago: the last is overdue (2 working days);
-- IDVA referrals made 2 and 7 working days ago: the last is overdue (5 working days);
-- an HRDA referral made 6 working days ago that the chair accepted, waiting to be placed on a meeting
-  (and on the caseworker's home page among the decisions on their referrals).
+- HRDA referrals made on it, 1 and 4 working days before: the last is overdue (2 working days);
+- IDVA referrals made 2 and 7 working days before: the last is overdue (5 working days);
+- an HRDA referral made 6 working days before that the chair accepted, waiting to be placed on a
+  meeting (and on the caseworker's home page among the decisions on their referrals).
 
-Loading the demo again makes none: the caseworker has made referrals already.
+Fewer where the caseworker has fewer victims (a small demo); none where the demo caseworker or chair
+is gone or inactive, or a referral is refused (another route set up, say). Loading the demo again
+makes none: the caseworker has made referrals already.
 """
 
 from __future__ import annotations
@@ -19,18 +22,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..db import db
-from ..models import Case, CaseKind, CasePerson, CaseStatus, Consent, PartyRole, Person, Referral, ReferralType
+from ..models import (
+    Case,
+    CaseKind,
+    CasePerson,
+    CaseStatus,
+    Consent,
+    PartyRole,
+    Person,
+    RecordKind,
+    Referral,
+    ReferralType,
+    SourceRef,
+)
 from ..risk.working_days import is_working_day
 from ..services import referrals, users
 
 CASEWORKER = "caseworker@demo.casework.test"
 CHAIR = "chair@demo.casework.test"
-HRDA_WAITING = (0, 1, 4)  # working days before the demo's last day
+HRDA_WAITING = (0, 1, 4)  # working days before the demo's last working day
 IDVA_WAITING = (2, 7)
 HRDA_ACCEPTED = 6
+CANDIDATES = 50  # victims looked at, the earliest cases first
 REASON = {
     ReferralType.HRDA: "Controlling behaviour is escalating and she fears for the children: in my professional "
                        "judgement the risk is high.",
@@ -39,7 +55,8 @@ REASON = {
 
 
 def working_days_before(day: dt.date, days: int) -> dt.date:
-    """The working day `days` working days before `day` (`day` itself when 0 and a working day)."""
+    """The working day `days` working days before `day` (`day` itself when 0 and a working day; the
+    working day before it when it is not)."""
     while not is_working_day(day):
         day -= dt.timedelta(days=1)
     for _ in range(days):
@@ -52,27 +69,33 @@ def working_days_before(day: dt.date, days: int) -> dt.date:
 def add_live_referrals(*, today: dt.date) -> int:
     """Make the caseworker's live referrals (see above); returns how many were made."""
     worker, chair = users.by_email(CASEWORKER), users.by_email(CHAIR)
-    if worker is None or chair is None or db.session.scalar(
+    if worker is None or chair is None or not (worker.active and chair.active) or db.session.scalar(
             select(Referral.id).where(Referral.referred_by_id == worker.id).limit(1)) is not None:
         return 0
-    victims = iter(db.session.execute(
+    first_ref = (select(func.min(SourceRef.ref)).where(SourceRef.kind == RecordKind.PERSON,
+                                                        SourceRef.record_id == Person.id).scalar_subquery())
+    victims = db.session.execute(
         select(Person, Case).join(CasePerson, CasePerson.person_id == Person.id).join(Case, Case.id == CasePerson.case_id)
         .where(Case.caseworker_id == worker.id, Case.kind == CaseKind.DOMESTIC_ABUSE,
                Case.status != CaseStatus.CLOSED, CasePerson.role == PartyRole.VICTIM)
-        .order_by(Case.created_at, Case.id)).all())
+        .order_by(Case.created_at, first_ref, Case.id).limit(CANDIDATES)).all()
     plan: list[tuple[ReferralType, int, bool]] = [
         *((ReferralType.HRDA, days, False) for days in HRDA_WAITING), (ReferralType.HRDA, HRDA_ACCEPTED, True),
         *((ReferralType.IDVA, days, False) for days in IDVA_WAITING)]
     made = 0
     for kind, days, accept in plan:
-        found = next(((p, c) for p, c in victims if referrals.open_referral(p.id, kind) is None), None)
-        if found is None:
+        for person, case in victims:
+            if referrals.open_referral(person.id, kind) is not None:
+                continue
+            try:
+                with db.session.begin_nested():
+                    referral = _refer(person, case, kind, by=worker, on=working_days_before(today, days))
+                    if accept:
+                        referrals.decide(referral, accept=True, reason=None, version=referral.version, by=chair)
+            except (referrals.ReferralError, referrals.NotAllowed):
+                continue  # (this one refused, as the page would refuse it: the next victim)
+            made += 1
             break
-        person, case = found
-        referral = _refer(person, case, kind, by=worker, on=working_days_before(today, days))
-        if accept:
-            referrals.decide(referral, accept=True, reason=None, version=referral.version, by=chair)
-        made += 1
     return made
 
 

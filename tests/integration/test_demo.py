@@ -251,11 +251,15 @@ def test_the_demo_leaves_live_referrals_waiting_for_the_chair_and_the_idva(runne
                                                            Referral.imported.is_(False))).all()
     assert accepted.referred_by_id == worker.id and accepted.decided_by_id == chair.id
     assert all(r.case_id is not None and r.referred_by_id == worker.id for r in hrda + waiting)
-    # Loading again makes no more.
+    # Loading again makes no more, and lists none of them on a meeting (that heard the imported ones).
+    from casework.models import MeetingCase
+
     live = select(func.count()).select_from(Referral).where(Referral.imported.is_(False))
-    assert db.session.scalar(live) == 6
+    heard = (select(func.count()).select_from(MeetingCase).join(Referral, Referral.id == MeetingCase.referral_id)
+             .where(Referral.imported.is_(False)))
+    assert (db.session.scalar(live), db.session.scalar(heard)) == (6, 0)
     assert runner.invoke(["demo", "--incidents", "2000", "--seed", "1", "--end", END]).exit_code == 0
-    assert db.session.scalar(live) == 6
+    assert (db.session.scalar(live), db.session.scalar(heard)) == (6, 0)
 
 
 def test_working_days_before_skips_weekends_and_bank_holidays():
