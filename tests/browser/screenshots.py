@@ -104,11 +104,12 @@ JOURNEYS: dict[str, list[tuple[str, str, Callable[[Page], None] | None]]] = {
         ("incidents", "/incidents", None), ("incident", "/incidents", _first("main tbody a")),
         ("new-incident", "/incidents/new", None), ("cases", "/cases", None),
         ("case", "/cases", _first("main tbody a")), ("referrals", "/referrals", None),
-        ("referral", "/referrals", _first("main tbody a")), ("account", "/account", None),
+        ("referral", "/referrals", lambda p: (_first("main a[href$='box=sent']")(p), _first("main tbody a")(p))),
+        ("account", "/account", None),
     ],
     "chair": [
         ("home", "/", None), ("hrda-queue", "/hrda/referrals", None),
-        ("hrda-review", "/hrda/referrals", _first("#queue a")), ("meetings", "/meetings", None),
+        ("hrda-review", "/hrda/referrals", _first("#queue tbody a")), ("meetings", "/meetings", None),
         ("meeting", "/meetings", _first("main tbody a")), ("agenda", "/meetings", lambda p: (
             _first("main tbody a")(p), p.goto(p.url.split("?")[0] + "/agenda"))),
         ("hrda-actions", "/hrda/actions", None), ("hrda-figures", "/hrda/figures", None),
