@@ -9,8 +9,9 @@ before the demo's last working day:
 
 - HRDA referrals made on it, 1 and 4 working days before: the last is overdue (2 working days);
 - IDVA referrals made 2 and 7 working days before: the last is overdue (5 working days);
-- an HRDA referral made 6 working days before that the chair accepted, waiting to be placed on a
-  meeting (and on the caseworker's home page among the decisions on their referrals).
+- an HRDA referral made 6 working days before that the chair accepted onto the next meeting: the
+  demo's fortnightly Thursday meeting after its last day, planned, with the partner agencies invited,
+  so the chair can run it (and on the caseworker's home page among the decisions on their referrals).
 
 Fewer where the caseworker has fewer victims (a small demo); none where the demo caseworker or chair
 is gone or inactive, or a referral is refused (another route set up, say). Loading the demo again
@@ -26,11 +27,13 @@ from sqlalchemy import func, select
 
 from ..db import db
 from ..models import (
+    Agency,
     Case,
     CaseKind,
     CasePerson,
     CaseStatus,
     Consent,
+    Meeting,
     PartyRole,
     Person,
     RecordKind,
@@ -39,7 +42,9 @@ from ..models import (
     SourceRef,
 )
 from ..risk.working_days import is_working_day
-from ..services import referrals, users
+from ..services import meetings, referrals, users
+from ..words import LONDON
+from .partners import PARTNERS
 
 CASEWORKER = "caseworker@demo.casework.test"
 CHAIR = "chair@demo.casework.test"
@@ -82,6 +87,7 @@ def add_live_referrals(*, today: dt.date) -> int:
     plan: list[tuple[ReferralType, int, bool]] = [
         *((ReferralType.HRDA, days, False) for days in HRDA_WAITING), (ReferralType.HRDA, HRDA_ACCEPTED, True),
         *((ReferralType.IDVA, days, False) for days in IDVA_WAITING)]
+    meeting = _next_meeting(chair, today)
     made = 0
     for kind, days, accept in plan:
         for person, case in victims:
@@ -91,12 +97,32 @@ def add_live_referrals(*, today: dt.date) -> int:
                 with db.session.begin_nested():
                     referral = _refer(person, case, kind, by=worker, on=working_days_before(today, days))
                     if accept:
-                        referrals.decide(referral, accept=True, reason=None, version=referral.version, by=chair)
+                        referrals.decide(referral, accept=True, reason=None, version=referral.version, by=chair,
+                                         meeting=meeting)
             except (referrals.ReferralError, referrals.NotAllowed):
                 continue  # (this one refused, as the page would refuse it: the next victim)
             made += 1
             break
     return made
+
+
+def _next_meeting(chair: Any, today: dt.date) -> Meeting | None:
+    """The chair's next planned meeting after `today`, scheduled as the chair schedules one: 10:00 on
+    the Thursday a fortnight after the last meeting heard (`casework.demo.board`), the partner
+    agencies invited. None when it cannot be scheduled (the meeting's service refuses it)."""
+    last = db.session.scalar(select(func.max(Meeting.starts_at)).where(Meeting.agency_id == chair.agency_id))
+    day = last.astimezone(LONDON).date() if last else today + dt.timedelta(days=(3 - today.weekday()) % 7 or 7)
+    while day <= today:
+        day += dt.timedelta(days=14)
+    invited = list(db.session.scalars(select(Agency).where(Agency.name.in_([p.name for p in PARTNERS]),
+                                                           Agency.active.is_(True)).order_by(Agency.name)))
+    try:
+        with db.session.begin_nested():
+            [planned] = meetings.schedule(day=day, time=dt.time(10), place="County Hall, Dorchester", online=False,
+                                          agencies=invited, by=chair, today=today)
+    except (meetings.MeetingError, meetings.NotAllowed):
+        return None
+    return planned
 
 
 def _refer(person: Person, case: Case, kind: ReferralType, *, by: Any, on: dt.date) -> Referral:

@@ -250,16 +250,29 @@ def test_the_demo_leaves_live_referrals_waiting_for_the_chair_and_the_idva(runne
     [accepted] = db.session.scalars(select(Referral).where(Referral.status == ReferralStatus.ACCEPTED,
                                                            Referral.imported.is_(False))).all()
     assert accepted.referred_by_id == worker.id and accepted.decided_by_id == chair.id
-    assert all(r.case_id is not None and r.referred_by_id == worker.id for r in hrda + waiting)
-    # Loading again makes no more, and lists none of them on a meeting (that heard the imported ones).
-    from casework.models import MeetingCase
+    # ... onto the next meeting: planned, the first after the demo's last day in the fortnightly round of
+    # the meetings that heard the imported referrals, the partners invited.
+    from casework.models import Meeting, MeetingCase, MeetingState
+    from casework.services import meetings
 
+    [planned] = db.session.scalars(select(Meeting).where(Meeting.state == MeetingState.PLANNED)).all()
+    last_heard = db.session.scalar(select(func.max(Meeting.starts_at)).where(Meeting.state == MeetingState.CLOSED))
+    gap = (planned.starts_at - last_heard).days
+    assert gap % 14 == 0 and (planned.starts_at - dt.timedelta(days=14)).date() <= end < planned.starts_at.date()
+    assert meetings.local_time(planned).weekday() == 3 and meetings.local_time(planned).hour == 10
+    assert db.session.scalar(select(MeetingCase.meeting_id).where(MeetingCase.referral_id == accepted.id)) == planned.id
+    assert {a.id for a in db.session.scalars(select(Agency).where(Agency.name.in_([p.name for p in PARTNERS])))} \
+        == meetings.participant_agency_ids(planned)
+    assert all(r.case_id is not None and r.referred_by_id == worker.id for r in hrda + waiting)
+    # Loading again makes no more, and lists none of them on a meeting that heard the imported ones.
     live = select(func.count()).select_from(Referral).where(Referral.imported.is_(False))
     heard = (select(func.count()).select_from(MeetingCase).join(Referral, Referral.id == MeetingCase.referral_id)
-             .where(Referral.imported.is_(False)))
+             .join(Meeting, Meeting.id == MeetingCase.meeting_id)
+             .where(Referral.imported.is_(False), Meeting.state == MeetingState.CLOSED))
     assert (db.session.scalar(live), db.session.scalar(heard)) == (6, 0)
     assert runner.invoke(["demo", "--incidents", "2000", "--seed", "1", "--end", END]).exit_code == 0
     assert (db.session.scalar(live), db.session.scalar(heard)) == (6, 0)
+    assert db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.state == MeetingState.PLANNED)) == 1
 
 
 def test_working_days_before_skips_weekends_and_bank_holidays():
