@@ -64,6 +64,11 @@ def route_to(kind: ReferralType, agency_id: Any) -> ReferralRoute | None:
                                                          ReferralRoute.agency_id == agency_id))
 
 
+def receives(agency_id: Any) -> bool:
+    """Whether a route leads to the agency (of any type of referral): whether it receives referrals."""
+    return db.session.scalar(select(ReferralRoute.id).where(ReferralRoute.agency_id == agency_id).limit(1)) is not None
+
+
 def _deciders_query(route: ReferralRoute) -> Any:
     return (select(User).join(UserRole, UserRole.user_id == User.id)
             .where(User.agency_id == route.agency_id, User.active.is_(True), UserRole.role == route.role))

@@ -297,6 +297,20 @@ def test_a_stale_decision_is_refused(app_ctx, client, person, idva):
     assert referral.status is ReferralStatus.ACCEPTED and referral.decision_reason is None
 
 
+def test_the_referral_list_opens_on_what_the_agency_received_where_a_route_leads_to_it(
+        app_ctx, client, person, idva, home_agency):
+    made = _made(_refer(client, person, "idva", idva))
+    # The referrer's agency receives nothing: its list opens on the referrals it made.
+    page = Page(client.get("/referrals"))
+    assert [a["href"] for a in page.select("tbody a")] == [f"/referrals/{made.id}"]
+    assert page.select_one("main nav strong").text == "Made by your agency"
+    # The IDVA service is on a route: its list opens on what it received; either list is a link away.
+    receiver = Page(sign_in(app_ctx, make_user(agency=idva)).get("/referrals"))
+    assert receiver.select_one("main nav strong").text == "Received by your agency"
+    assert [a["href"] for a in receiver.select("tbody a")] == [f"/referrals/{made.id}"]
+    assert Page(client.get("/referrals?box=received")).select("tbody a") == []
+
+
 def test_the_referral_lists_sort_and_leave_out_imported_history(client, person, idva, home_agency):
     _made(_refer(client, person, "idva", idva))
     ReferralFactory(person_id=person.id, type=ReferralType.HRDA, owner_agency_id=home_agency.id, imported=True,

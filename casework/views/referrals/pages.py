@@ -361,7 +361,9 @@ REFERRAL_SORTS = {"date": Referral.referred_on, "type": Referral.type, "status":
 @bp.get("/referrals")
 @require(Permission.VIEW_RECORDS)
 def index() -> ResponseReturnValue:
-    box = request.args.get("box", "received")
+    # The list opens on the referrals the agency received where a route leads to it, else on those it
+    # made (a police caseworker looking for the referral they made finds it at once).
+    box = request.args.get("box") or ("received" if referral_routes.receives(current_user.agency_id) else "sent")
     if box not in ("received", "sent"):
         box = "received"
     query = referrals.visible_referrals(current_user)
