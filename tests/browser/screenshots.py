@@ -104,8 +104,7 @@ JOURNEYS: dict[str, list[tuple[str, str, Callable[[Page], None] | None]]] = {
         ("incidents", "/incidents", None), ("incident", "/incidents", _first("main tbody a")),
         ("new-incident", "/incidents/new", None), ("cases", "/cases", None),
         ("case", "/cases", _first("main tbody a")), ("referrals", "/referrals", None),
-        ("referral", "/referrals", lambda p: (_first("main a[href$='box=sent']")(p), _first("main tbody a")(p))),
-        ("account", "/account", None),
+        ("referral", "/referrals", _first("main tbody a")), ("account", "/account", None),
     ],
     "chair": [
         ("home", "/", None), ("hrda-queue", "/hrda/referrals", None),
