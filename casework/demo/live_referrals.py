@@ -41,7 +41,7 @@ from ..models import (
     ReferralType,
     SourceRef,
 )
-from ..risk.working_days import is_working_day
+from ..risk.working_days import working_days_before
 from ..services import meetings, referrals, users
 from ..words import LONDON
 from .partners import PARTNERS
@@ -57,18 +57,6 @@ REASON = {
                        "judgement the risk is high.",
     ReferralType.IDVA: "Asks for support through the court process and with safety planning at home.",
 }
-
-
-def working_days_before(day: dt.date, days: int) -> dt.date:
-    """The working day `days` working days before `day` (`day` itself when 0 and a working day; the
-    working day before it when it is not)."""
-    while not is_working_day(day):
-        day -= dt.timedelta(days=1)
-    for _ in range(days):
-        day -= dt.timedelta(days=1)
-        while not is_working_day(day):
-            day -= dt.timedelta(days=1)
-    return day
 
 
 def add_live_referrals(*, today: dt.date) -> int:

@@ -29,3 +29,15 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         if day.weekday() < 5 and day not in off:
             left -= 1
     return day
+
+
+def working_days_before(day: dt.date, days: int) -> dt.date:
+    """The working day `days` working days before `day` (`day` itself when 0 and a working day; the
+    working day before it when it is not)."""
+    while not is_working_day(day):
+        day -= dt.timedelta(days=1)
+    for _ in range(days):
+        day -= dt.timedelta(days=1)
+        while not is_working_day(day):
+            day -= dt.timedelta(days=1)
+    return day

@@ -231,8 +231,8 @@ def test_the_demo_caseworker_sees_their_cases(runner, login):
 def test_the_demo_leaves_live_referrals_waiting_for_the_chair_and_the_idva(runner):
     # The extracts' referrals are imported history (closed): without live ones every queue is empty and
     # a newcomer cannot walk the referral journey from the demo.
-    from casework.demo.live_referrals import working_days_before
     from casework.models import ReferralStatus, ReferralType
+    from casework.risk.working_days import working_days_before
     from casework.services import referral_routes, referrals, users
 
     result = runner.invoke(["demo", "--incidents", "2000", "--seed", "1", "--end", END])
@@ -276,7 +276,7 @@ def test_the_demo_leaves_live_referrals_waiting_for_the_chair_and_the_idva(runne
 
 
 def test_working_days_before_skips_weekends_and_bank_holidays():
-    from casework.demo.live_referrals import working_days_before
+    from casework.risk.working_days import working_days_before
 
     monday = dt.date(2026, 12, 7)
     assert [working_days_before(monday, n) for n in (0, 1, 5)] == [
